@@ -1,0 +1,2 @@
+-- CreateIndex
+CREATE INDEX "notifications_userId_readAt_idx" ON "notifications"("userId", "readAt");

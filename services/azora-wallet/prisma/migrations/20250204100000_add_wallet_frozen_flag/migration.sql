@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "wallets" ADD COLUMN "frozen" BOOLEAN NOT NULL DEFAULT false;

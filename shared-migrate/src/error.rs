@@ -1,0 +1,226 @@
+//! Typed errors of the library. Each says what went wrong, where (file and line when there is
+//! one), and what to do; `exit_code` maps it onto the documented exit codes.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Exit codes of every `cargo xtask` command (README "Exit codes").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+pub enum ExitCode {
+    /// Success; for `status`: up to date.
+    Success = 0,
+    /// A migration failed, lint found violations, or `status` found a problem.
+    Failure = 1,
+    /// Bad usage, configuration or input files: fix the command or the files.
+    Usage = 2,
+    /// `status` only: migrations are pending, nothing is wrong.
+    Pending = 3,
+    /// The database could not be reached, authenticated against, or created.
+    Connection = 4,
+    /// Another deployer held the migration lock for longer than the timeout.
+    LockTimeout = 5,
+}
+
+impl ExitCode {
+    pub fn code(self) -> i32 {
+        self as i32
+    }
+
+    /// The exit code of a run over several services: a kind shared by every failure, else 1.
+    pub fn combine(codes: impl IntoIterator<Item = ExitCode>) -> ExitCode {
+        let mut result = ExitCode::Success;
+        for code in codes {
+            result = match (result, code) {
+                (r, ExitCode::Success) => r,
+                (ExitCode::Success, c) => c,
+                (r, c) if r == c => r,
+                // Pending is the mildest outcome: any real problem wins over it.
+                (ExitCode::Pending, c) | (c, ExitCode::Pending) => c,
+                _ => ExitCode::Failure,
+            };
+        }
+        result
+    }
+}
+
+/// A place in a file, printed as `path:line:column` (1-based, column in characters).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Location {
+    pub path: PathBuf,
+    pub line: usize,
+    pub column: usize,
+}
+
+impl Location {
+    /// The location of byte `offset` in `text` (which may be invalid UTF-8 after `offset`).
+    pub fn of_offset(path: &Path, text: &[u8], offset: usize) -> Location {
+        let before = &text[..offset.min(text.len())];
+        let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+        let line_start = before
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i + 1);
+        let column = String::from_utf8_lossy(&before[line_start..])
+            .chars()
+            .count()
+            + 1;
+        Location {
+            path: path.to_path_buf(),
+            line,
+            column,
+        }
+    }
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}", self.path.display(), self.line, self.column)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    // --- input files -------------------------------------------------------------------------
+    #[error("{path}: {source}", path = .path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(
+        "could not find the migration file at {path}: restore `migration.sql` or delete the directory (Prisma P3015)",
+        path = .path.display()
+    )]
+    MissingMigrationFile { path: PathBuf },
+    #[error("{path} is not a regular file: a migration folder must hold a file named `migration.sql`", path = .path.display())]
+    MigrationFileNotAFile { path: PathBuf },
+    #[error("{at}: not valid UTF-8 (byte {offset}): save the file as UTF-8")]
+    NotUtf8 { at: Location, offset: usize },
+    #[error(
+        "{path}:1:1: the file starts with a UTF-8 byte order mark, which PostgreSQL rejects as a syntax error: save it without BOM",
+        path = .path.display()
+    )]
+    ByteOrderMark { path: PathBuf },
+    #[error("{path}: folder name is not valid UTF-8: rename it to `YYYYMMDDHHMMSS_lower_snake_name`", path = .path.display())]
+    NonUtf8Name { path: PathBuf },
+    #[error(
+        "{at}: the migration lock file names provider `{found}`, but this tool deploys to PostgreSQL only: expected `provider = \"postgresql\"` (Prisma P3019)"
+    )]
+    LockfileProvider { at: Location, found: String },
+    #[error("{path}: no `services/` directory here: run from inside the monorepo or pass --root", path = .path.display())]
+    NoServicesDir { path: PathBuf },
+    #[error("unknown service `{name}`; known services: {known}")]
+    UnknownService { name: String, known: String },
+    #[error("{path}: no `prisma/migrations` directory: create the first migration with `cargo xtask new --service {service} <name>`", path = .path.display())]
+    NoMigrationsDir { service: String, path: PathBuf },
+    #[error("{at}: {message}")]
+    Script { at: Location, message: String },
+    #[error("{0}")]
+    Config(String),
+
+    // --- database URL ------------------------------------------------------------------------
+    #[error("no database URL for service `{service}`: set {places}")]
+    NoDatabaseUrl { service: String, places: String },
+    #[error("invalid database URL {url} (from {origin}): {reason}")]
+    InvalidUrl {
+        /// Already redacted.
+        url: String,
+        origin: String,
+        reason: String,
+    },
+
+    // --- database ----------------------------------------------------------------------------
+    #[error("cannot connect to {url}: {reason}")]
+    Connect { url: String, reason: String },
+    #[error(
+        "timed out after {waited:?} waiting for the migration lock (pg_advisory_lock(72707369)) on {url}{holder}: another deploy is running; wait for it, or raise --lock-timeout"
+    )]
+    LockTimeout {
+        url: String,
+        waited: Duration,
+        /// ", held by ..." or empty.
+        holder: String,
+    },
+    #[error("{context}: {message}")]
+    Database { context: String, message: String },
+    #[error(
+        "the schema `{schema}` is not empty ({tables}) and has no `_prisma_migrations` table: baseline it first by marking the migrations it already contains as applied: `cargo xtask resolve --service {service} --applied <NAME>` for each (Prisma P3005)"
+    )]
+    NotEmpty {
+        service: String,
+        schema: String,
+        tables: String,
+    },
+    #[error("{0}")]
+    FailedMigrations(String),
+    #[error("{0}")]
+    MigrationFailed(String),
+    #[error("{0}")]
+    Strict(String),
+    #[error("{0}")]
+    Resolve(String),
+    #[error("{0}")]
+    Cluster(String),
+}
+
+impl Error {
+    pub fn io(path: &Path, source: std::io::Error) -> Error {
+        Error::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+
+    pub fn database(context: impl Into<String>, err: &postgres::Error) -> Error {
+        Error::Database {
+            context: context.into(),
+            message: describe_pg_error(err),
+        }
+    }
+
+    pub fn exit_code(&self) -> ExitCode {
+        match self {
+            Error::Connect { .. } => ExitCode::Connection,
+            Error::LockTimeout { .. } => ExitCode::LockTimeout,
+            Error::Database { .. }
+            | Error::FailedMigrations(_)
+            | Error::MigrationFailed(_)
+            | Error::Strict(_)
+            | Error::NotEmpty { .. }
+            | Error::Resolve(_)
+            | Error::Cluster(_) => ExitCode::Failure,
+            _ => ExitCode::Usage,
+        }
+    }
+}
+
+/// A one-line description of a driver error: the server's message with SQLSTATE, or the
+/// client-side cause (refused connection, timeout, ...). Never contains a password.
+pub fn describe_pg_error(err: &postgres::Error) -> String {
+    if let Some(db) = err.as_db_error() {
+        let mut s = format!(
+            "{}: {} (SQLSTATE {})",
+            db.severity(),
+            db.message(),
+            db.code().code()
+        );
+        if let Some(detail) = db.detail() {
+            s.push_str(&format!("; {detail}"));
+        }
+        if let Some(hint) = db.hint() {
+            s.push_str(&format!("; hint: {hint}"));
+        }
+        return s;
+    }
+    let mut s = err.to_string();
+    let mut source = std::error::Error::source(err);
+    while let Some(cause) = source {
+        let c = cause.to_string();
+        if !s.contains(&c) {
+            s.push_str(&format!(": {c}"));
+        }
+        source = cause.source();
+    }
+    s
+}

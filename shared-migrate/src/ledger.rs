@@ -1,0 +1,185 @@
+//! The `_prisma_migrations` table, written exactly as the Prisma CLI writes it, so that either
+//! tool can take over a database from the other.
+
+use std::time::SystemTime;
+
+use postgres::GenericClient;
+
+use crate::error::Error;
+
+pub const TABLE: &str = "_prisma_migrations";
+
+/// Prisma's DDL, unqualified: it lands in the schema `search_path` points at.
+const CREATE: &str = "CREATE TABLE _prisma_migrations (
+    id                  VARCHAR(36) PRIMARY KEY NOT NULL,
+    checksum            VARCHAR(64) NOT NULL,
+    finished_at         TIMESTAMPTZ,
+    migration_name      VARCHAR(255) NOT NULL,
+    logs                TEXT,
+    rolled_back_at      TIMESTAMPTZ,
+    started_at          TIMESTAMPTZ NOT NULL DEFAULT now(),
+    applied_steps_count INTEGER NOT NULL DEFAULT 0
+)";
+
+/// One row of the ledger. Times are UTC, ISO 8601 text.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Row {
+    pub id: String,
+    pub checksum: String,
+    pub migration_name: String,
+    pub started_at: String,
+    pub finished_at: Option<String>,
+    pub rolled_back_at: Option<String>,
+    pub logs: Option<String>,
+    pub applied_steps_count: i32,
+}
+
+impl Row {
+    /// Applied: finished and not rolled back.
+    pub fn is_applied(&self) -> bool {
+        self.finished_at.is_some() && self.rolled_back_at.is_none()
+    }
+
+    /// Failed: neither finished nor rolled back. Deploy refuses to go on while one exists.
+    pub fn is_failed(&self) -> bool {
+        self.finished_at.is_none() && self.rolled_back_at.is_none()
+    }
+}
+
+pub fn exists(client: &mut impl GenericClient, schema: &str) -> Result<bool, Error> {
+    Ok(client
+        .query_one(
+            "SELECT EXISTS (SELECT 1 FROM pg_tables WHERE schemaname = $1 AND tablename = $2)",
+            &[&schema, &TABLE],
+        )
+        .map_err(|e| Error::database("looking for the _prisma_migrations table", &e))?
+        .get(0))
+}
+
+pub fn create(client: &mut impl GenericClient) -> Result<(), Error> {
+    client
+        .batch_execute(CREATE)
+        .map_err(|e| Error::database("creating the _prisma_migrations table", &e))
+}
+
+/// The other tables of the schema (the emptiness check before creating the ledger).
+pub fn other_tables(client: &mut impl GenericClient, schema: &str) -> Result<Vec<String>, Error> {
+    Ok(client
+        .query(
+            "SELECT tablename::text FROM pg_tables WHERE schemaname = $1 AND tablename <> $2 ORDER BY 1",
+            &[&schema, &TABLE],
+        )
+        .map_err(|e| Error::database("listing the tables of the schema", &e))?
+        .iter()
+        .map(|r| r.get(0))
+        .collect())
+}
+
+/// Every row, oldest first.
+pub fn rows(client: &mut impl GenericClient) -> Result<Vec<Row>, Error> {
+    const ISO: &str = "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'";
+    let sql = format!(
+        "SELECT id, checksum, migration_name, \
+                to_char(started_at AT TIME ZONE 'UTC', {ISO}), \
+                to_char(finished_at AT TIME ZONE 'UTC', {ISO}), \
+                to_char(rolled_back_at AT TIME ZONE 'UTC', {ISO}), \
+                logs, applied_steps_count \
+         FROM _prisma_migrations ORDER BY started_at, migration_name"
+    );
+    let rows = client
+        .query(&sql, &[])
+        .map_err(|e| Error::database("reading _prisma_migrations", &e))?;
+    Ok(rows
+        .iter()
+        .map(|r| Row {
+            id: r.get(0),
+            checksum: r.get(1),
+            migration_name: r.get(2),
+            started_at: r.get(3),
+            finished_at: r.get(4),
+            rolled_back_at: r.get(5),
+            logs: r.get(6),
+            applied_steps_count: r.get(7),
+        })
+        .collect())
+}
+
+/// A new row id: a lowercase hyphenated UUID v4, as Prisma's.
+pub fn new_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+/// The row Prisma inserts before running a migration.
+pub fn insert_started(
+    client: &mut impl GenericClient,
+    id: &str,
+    checksum: &str,
+    name: &str,
+    started_at: SystemTime,
+) -> Result<(), Error> {
+    client
+        .execute(
+            "INSERT INTO _prisma_migrations (id, checksum, started_at, migration_name) VALUES ($1, $2, $3, $4)",
+            &[&id, &checksum, &started_at, &name],
+        )
+        .map(drop)
+        .map_err(|e| Error::database(format!("recording the start of `{name}`"), &e))
+}
+
+/// Prisma's two updates after a successful script: one step, then the finish time.
+pub fn mark_finished(client: &mut impl GenericClient, id: &str) -> Result<(), Error> {
+    client
+        .execute(
+            "UPDATE _prisma_migrations SET applied_steps_count = applied_steps_count + 1 WHERE id = $1",
+            &[&id],
+        )
+        .and_then(|_| {
+            client.execute(
+                "UPDATE _prisma_migrations SET finished_at = $2 WHERE id = $1",
+                &[&id, &SystemTime::now()],
+            )
+        })
+        .map(drop)
+        .map_err(|e| Error::database("recording a finished migration", &e))
+}
+
+/// Records the error text on a started row: the row becomes a "failed" migration.
+pub fn mark_failed(client: &mut impl GenericClient, id: &str, logs: &str) -> Result<(), Error> {
+    client
+        .execute(
+            "UPDATE _prisma_migrations SET logs = $2 WHERE id = $1",
+            &[&id, &logs],
+        )
+        .map(drop)
+        .map_err(|e| Error::database("recording a failed migration", &e))
+}
+
+/// `resolve --applied`: rolls back the failed rows of `name`, then records it as applied without
+/// running it (empty logs, zero steps, started = finished = now).
+pub fn record_applied_without_running(
+    client: &mut impl GenericClient,
+    name: &str,
+    checksum: &str,
+) -> Result<(), Error> {
+    let now = SystemTime::now();
+    mark_rolled_back(client, name)?;
+    client
+        .execute(
+            "INSERT INTO _prisma_migrations (id, checksum, started_at, finished_at, migration_name, logs, applied_steps_count) \
+             VALUES ($1, $2, $3, $3, $4, '', 0)",
+            &[&new_id(), &checksum, &now, &name],
+        )
+        .map(drop)
+        .map_err(|e| Error::database(format!("recording `{name}` as applied"), &e))
+}
+
+/// `resolve --rolled-back`: marks the failed rows of `name` as rolled back. Returns how many.
+pub fn mark_rolled_back(client: &mut impl GenericClient, name: &str) -> Result<u64, Error> {
+    client
+        .execute(
+            "UPDATE _prisma_migrations SET rolled_back_at = $2 \
+             WHERE migration_name = $1 AND finished_at IS NULL AND rolled_back_at IS NULL",
+            &[&name, &SystemTime::now()],
+        )
+        .map_err(|e| Error::database(format!("marking `{name}` as rolled back"), &e))
+}

@@ -1,0 +1,28 @@
+//! shared-migrate: Prisma-compatible migrations for a monorepo of PostgreSQL services.
+//!
+//! Follow a migration from the command line to the database:
+//! [`source`] finds the services and their folders, [`migration`] reads one folder,
+//! [`database_url`] finds the service's database, [`migrator`] applies what is pending (using
+//! [`connection`], [`lock`], [`script`] and [`ledger`]). [`status`] and [`resolve`] read and
+//! repair the ledger; [`naming`] and [`new`] keep folder names in shape; [`local_cluster`]
+//! provides throwaway servers.
+
+pub mod connection;
+pub mod database_url;
+pub mod error;
+pub mod ledger;
+pub mod local_cluster;
+pub mod lock;
+pub mod migration;
+pub mod migrator;
+pub mod naming;
+pub mod new;
+pub mod report;
+pub mod resolve;
+pub mod script;
+pub mod source;
+pub mod status;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use error::{Error, ExitCode};

@@ -1,0 +1,460 @@
+//! A throwaway PostgreSQL cluster from the `initdb`/`postgres` binaries of this machine.
+//!
+//! A [`Template`] is `initdb`'d once (~0.5 s); each [`LocalCluster`] is a copy of it (~0.1 s on
+//! tmpfs) started on a free 127.0.0.1 port and a private socket directory. When run as root,
+//! the server runs as the `postgres` OS user (PostgreSQL refuses root). Everything lives in
+//! a temporary directory (on /dev/shm when there is one) that is removed on drop. Servers get
+//! a parent-death signal, so a killed owner does not leave them running; directories left by a
+//! killed owner are swept by the next [`Template::prepare`].
+
+use std::ffi::OsString;
+use std::io;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use crate::database_url::DatabaseUrl;
+use crate::error::Error;
+
+const PREFIX: &str = "xtask-pg-";
+
+/// The OS user the server runs as: `postgres` when we are root, else ourselves.
+#[derive(Debug, Clone, Copy)]
+struct RunAs {
+    uid: u32,
+    gid: u32,
+}
+
+fn run_as() -> Result<Option<RunAs>, Error> {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        return Ok(None);
+    }
+    let name = c"postgres";
+    // SAFETY: getpwnam returns a pointer to static storage or null; read at once.
+    let pw = unsafe { libc::getpwnam(name.as_ptr()) };
+    if pw.is_null() {
+        return Err(Error::Cluster(
+            "running as root, and PostgreSQL refuses to run as root, but there is no `postgres` OS user: create one (`useradd postgres`) or run as another user".into(),
+        ));
+    }
+    // SAFETY: pw is non-null and points to a valid passwd record.
+    let (uid, gid) = unsafe { ((*pw).pw_uid, (*pw).pw_gid) };
+    Ok(Some(RunAs { uid, gid }))
+}
+
+/// Finds a PostgreSQL server binary: on PATH, else in Debian's /usr/lib/postgresql/<major>/bin
+/// (highest version first).
+pub fn find_binary(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    if let Some(found) = std::env::split_paths(&path)
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+    {
+        return Some(found);
+    }
+    let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .ok()?
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            let v: u32 = e.file_name().to_str()?.parse().ok()?;
+            let bin = e.path().join("bin").join(name);
+            bin.is_file().then_some((v, bin))
+        })
+        .collect();
+    versions.sort();
+    versions.pop().map(|(_, p)| p)
+}
+
+fn binary(name: &str) -> Result<PathBuf, Error> {
+    find_binary(name).ok_or_else(|| {
+        Error::Cluster(format!(
+            "`{name}` was not found on PATH nor in /usr/lib/postgresql/*/bin: install the PostgreSQL server (Debian: `apt-get install postgresql`)"
+        ))
+    })
+}
+
+/// Where clusters live: /dev/shm (RAM) when writable, else the temp directory.
+fn base_dir() -> PathBuf {
+    let shm = Path::new("/dev/shm");
+    if shm.is_dir()
+        && tempfile::Builder::new()
+            .prefix(".xtask-probe")
+            .tempdir_in(shm)
+            .is_ok()
+    {
+        shm.to_path_buf()
+    } else {
+        std::env::temp_dir()
+    }
+}
+
+fn private_dir(
+    base: &Path,
+    prefix: &str,
+    run_as: Option<RunAs>,
+) -> Result<tempfile::TempDir, Error> {
+    let dir = tempfile::Builder::new()
+        .prefix(prefix)
+        .tempdir_in(base)
+        .map_err(|e| Error::io(base, e))?;
+    std::fs::write(dir.path().join("owner.pid"), std::process::id().to_string())
+        .map_err(|e| Error::io(dir.path(), e))?;
+    if let Some(r) = run_as {
+        std::os::unix::fs::chown(dir.path(), Some(r.uid), Some(r.gid))
+            .map_err(|e| Error::io(dir.path(), e))?;
+    }
+    Ok(dir)
+}
+
+/// Removes cluster directories whose owning process is gone (it was killed).
+fn sweep(base: &Path) {
+    let Ok(entries) = std::fs::read_dir(base) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name();
+        if !name.to_string_lossy().starts_with(PREFIX) {
+            continue;
+        }
+        let owner = std::fs::read_to_string(e.path().join("owner.pid"))
+            .ok()
+            .and_then(|s| s.trim().parse::<i32>().ok());
+        // SAFETY: kill with signal 0 only checks that the process exists.
+        if let Some(pid) = owner
+            && unsafe { libc::kill(pid, 0) } != 0
+            && io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH)
+        {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
+}
+
+/// An initdb'd data directory, copied for each cluster.
+pub struct Template {
+    dir: tempfile::TempDir,
+    run_as: Option<RunAs>,
+    postgres: PathBuf,
+    /// How long initdb took.
+    pub prepare_time: Duration,
+}
+
+impl Template {
+    pub fn prepare() -> Result<Template, Error> {
+        let start = Instant::now();
+        let run_as = run_as()?;
+        let initdb = binary("initdb")?;
+        let postgres = binary("postgres")?;
+        let base = base_dir();
+        sweep(&base);
+        let dir = private_dir(&base, &format!("{PREFIX}template-"), run_as)?;
+        let data = dir.path().join("data");
+        let mut cmd = Command::new(&initdb);
+        cmd.args([
+            "-U",
+            "postgres",
+            "-A",
+            "trust",
+            "-E",
+            "UTF8",
+            "--locale=C",
+            "--no-sync",
+            "--no-instructions",
+            "-D",
+        ])
+        .arg(&data)
+        .stdin(Stdio::null())
+        .env("LC_ALL", "C");
+        if let Some(r) = run_as {
+            cmd.uid(r.uid).gid(r.gid);
+        }
+        let out = cmd
+            .output()
+            .map_err(|e| Error::Cluster(format!("cannot run {}: {e}", initdb.display())))?;
+        if !out.status.success() {
+            return Err(Error::Cluster(format!(
+                "initdb failed ({}): {}",
+                out.status,
+                String::from_utf8_lossy(&out.stderr).trim()
+            )));
+        }
+        Ok(Template {
+            dir,
+            run_as,
+            postgres,
+            prepare_time: start.elapsed(),
+        })
+    }
+
+    /// Starts a new cluster from a copy of this template.
+    pub fn start(&self) -> Result<LocalCluster, Error> {
+        let started = Instant::now();
+        let base = self
+            .dir
+            .path()
+            .parent()
+            .expect("template has a parent")
+            .to_path_buf();
+        let dir = private_dir(&base, PREFIX, self.run_as)?;
+        let data = dir.path().join("data");
+        let out = Command::new("cp")
+            .arg("-a")
+            .arg(self.dir.path().join("data"))
+            .arg(&data)
+            .output()
+            .map_err(|e| Error::Cluster(format!("cannot run cp: {e}")))?;
+        if !out.status.success() {
+            return Err(Error::Cluster(format!(
+                "copying the template data directory failed: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            )));
+        }
+        let mut last_error = String::new();
+        // A free port can be taken between our probe and the server's bind: try a few.
+        for _ in 0..5 {
+            let port = free_port().map_err(|e| Error::Cluster(format!("no free port: {e}")))?;
+            match spawn_server(&self.postgres, dir.path(), &data, port, self.run_as) {
+                Ok(child) => {
+                    let cluster = LocalCluster {
+                        child: Some(child),
+                        port,
+                        dir: Some(dir),
+                        ready_time: Duration::ZERO,
+                    };
+                    return cluster.wait_ready(started);
+                }
+                Err(e) => last_error = e,
+            }
+        }
+        Err(Error::Cluster(format!(
+            "PostgreSQL did not start: {last_error}"
+        )))
+    }
+}
+
+fn free_port() -> io::Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
+}
+
+fn spawn_server(
+    postgres: &Path,
+    dir: &Path,
+    data: &Path,
+    port: u16,
+    run_as: Option<RunAs>,
+) -> Result<Child, String> {
+    let log = std::fs::File::create(dir.join("postgres.log")).map_err(|e| e.to_string())?;
+    if let Some(r) = run_as {
+        let _ = std::os::unix::fs::chown(dir.join("postgres.log"), Some(r.uid), Some(r.gid));
+    }
+    let mut cmd = Command::new(postgres);
+    cmd.arg("-D")
+        .arg(data)
+        .arg("-k")
+        .arg(dir)
+        .arg("-p")
+        .arg(port.to_string())
+        .args([
+            "-c",
+            "listen_addresses=127.0.0.1",
+            "-c",
+            "fsync=off",
+            "-c",
+            "synchronous_commit=off",
+            "-c",
+            "full_page_writes=off",
+            "-c",
+            "autovacuum=off",
+            "-c",
+            "max_connections=200",
+            "-c",
+            "shared_buffers=32MB",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(log)
+        .env("LC_ALL", "C");
+    if let Some(r) = run_as {
+        cmd.uid(r.uid).gid(r.gid);
+    }
+    // SAFETY: prctl and getppid are async-signal-safe. The closure runs after the uid change
+    // (which would clear the death signal), just before exec.
+    unsafe {
+        let parent = libc::getpid();
+        cmd.pre_exec(move || {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGQUIT);
+            if libc::getppid() != parent {
+                libc::raise(libc::SIGQUIT);
+            }
+            Ok(())
+        });
+    }
+    spawn_from_keeper(cmd).map_err(|e| format!("cannot run {}: {e}", postgres.display()))
+}
+
+/// The parent-death signal fires when the *thread* that spawned the child ends. Spawning from
+/// one thread that lives as long as the process ties servers to the process instead.
+fn spawn_from_keeper(cmd: Command) -> io::Result<Child> {
+    type Request = (Command, mpsc::Sender<io::Result<Child>>);
+    static KEEPER: OnceLock<Mutex<mpsc::Sender<Request>>> = OnceLock::new();
+    let sender = KEEPER.get_or_init(|| {
+        let (tx, rx) = mpsc::channel::<Request>();
+        std::thread::Builder::new()
+            .name("pg-keeper".into())
+            .spawn(move || {
+                for (mut cmd, reply) in rx {
+                    let _ = reply.send(cmd.spawn());
+                }
+                // The channel never closes (the sender is static): park forever.
+                loop {
+                    std::thread::park();
+                }
+            })
+            .expect("spawn keeper thread");
+        Mutex::new(tx)
+    });
+    let (reply_tx, reply_rx) = mpsc::channel();
+    sender
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .send((cmd, reply_tx))
+        .map_err(|_| io::Error::other("keeper thread gone"))?;
+    reply_rx
+        .recv()
+        .map_err(|_| io::Error::other("keeper thread gone"))?
+}
+
+/// A running throwaway server. Stopped and deleted on drop.
+pub struct LocalCluster {
+    child: Option<Child>,
+    port: u16,
+    dir: Option<tempfile::TempDir>,
+    /// From the start of the copy to the first successful connection.
+    pub ready_time: Duration,
+}
+
+impl LocalCluster {
+    /// Prepares a template and starts one cluster from it.
+    pub fn start() -> Result<(LocalCluster, Template), Error> {
+        let template = Template::prepare()?;
+        let cluster = template.start()?;
+        Ok((cluster, template))
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The directory holding the data directory, the socket and the server log.
+    pub fn dir(&self) -> &Path {
+        self.dir.as_ref().expect("cluster dir").path()
+    }
+
+    /// The URL of `dbname` on this server (user `postgres`, trust authentication).
+    pub fn url(&self, dbname: &str) -> DatabaseUrl {
+        DatabaseUrl::parse(&format!(
+            "postgresql://postgres@127.0.0.1:{}/{dbname}",
+            self.port
+        ))
+        .expect("valid url")
+    }
+
+    /// Creates a database (from template0) and returns its URL.
+    pub fn create_database(&self, dbname: &str) -> Result<DatabaseUrl, Error> {
+        let mut client = crate::connection::connect(&self.url("postgres"))?;
+        client
+            .batch_execute(&format!(
+                "CREATE DATABASE {} TEMPLATE template0",
+                crate::connection::quote_ident(dbname)
+            ))
+            .map_err(|e| Error::database(format!("creating database `{dbname}`"), &e))?;
+        Ok(self.url(dbname))
+    }
+
+    /// The server's log so far, for error messages.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir().join("postgres.log")).unwrap_or_default()
+    }
+
+    fn wait_ready(mut self, started: Instant) -> Result<LocalCluster, Error> {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let pid_file = self.dir().join("data").join("postmaster.pid");
+        loop {
+            if let Some(status) = self
+                .child
+                .as_mut()
+                .and_then(|c| c.try_wait().ok().flatten())
+            {
+                let log = self.log();
+                self.child = None;
+                return Err(Error::Cluster(format!(
+                    "postgres exited ({status}): {}",
+                    log.trim()
+                )));
+            }
+            // Line 8 of postmaster.pid says "ready" once connections are accepted; then prove
+            // it with a real connection.
+            let ready = std::fs::read_to_string(&pid_file)
+                .map(|s| s.lines().nth(7).is_some_and(|l| l.trim() == "ready"))
+                .unwrap_or(false);
+            if ready && crate::connection::connect(&self.url("postgres")).is_ok() {
+                self.ready_time = started.elapsed();
+                return Ok(self);
+            }
+            if Instant::now() > deadline {
+                return Err(Error::Cluster(format!(
+                    "postgres did not accept connections within 30 s: {}",
+                    self.log().trim()
+                )));
+            }
+            std::thread::sleep(Duration::from_millis(3));
+        }
+    }
+
+    /// Stops the server (immediate shutdown: the data is thrown away) and deletes the directory.
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            // SAFETY: signalling our own child by pid.
+            unsafe {
+                libc::kill(child.id() as i32, libc::SIGQUIT);
+            }
+            let _ = child.wait();
+        }
+        if let Some(dir) = self.dir.take() {
+            let _ = dir.close();
+        }
+    }
+}
+
+impl Drop for LocalCluster {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+impl std::fmt::Debug for LocalCluster {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "LocalCluster(127.0.0.1:{})", self.port)
+    }
+}
+
+/// The environment a child process needs to reach a database: `DATABASE_URL` and libpq's
+/// `PG*` variables.
+pub fn client_env(url: &DatabaseUrl) -> Vec<(String, OsString)> {
+    let mut env = vec![
+        ("DATABASE_URL".to_string(), OsString::from(url.expose())),
+        ("PGHOST".to_string(), OsString::from(&url.host)),
+        ("PGPORT".to_string(), OsString::from(url.port.to_string())),
+        ("PGUSER".to_string(), OsString::from(&url.user)),
+        ("PGDATABASE".to_string(), OsString::from(&url.dbname)),
+    ];
+    if let Some(p) = url.expose_password() {
+        env.push(("PGPASSWORD".to_string(), OsString::from(p)));
+    }
+    env
+}

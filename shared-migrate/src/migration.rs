@@ -1,0 +1,118 @@
+//! One migration folder: `<YYYYMMDDHHMMSS>_<name>/migration.sql`, its text and its checksum.
+
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Location};
+
+/// A migration as read from disk. Its `name` is the folder name, used verbatim as
+/// `_prisma_migrations.migration_name`.
+#[derive(Debug, Clone)]
+pub struct Migration {
+    pub name: String,
+    /// The `migration.sql` file.
+    pub path: PathBuf,
+    pub sql: String,
+    /// Lowercase hex SHA-256 of the file's bytes, as Prisma stores it.
+    pub checksum: String,
+}
+
+impl Migration {
+    /// Reads `dir/migration.sql`. The folder must exist; a missing file, a file that is not
+    /// UTF-8 or starts with a byte order mark is an error naming the path (and line).
+    pub fn load(name: String, dir: &Path) -> Result<Migration, Error> {
+        let path = dir.join("migration.sql");
+        let meta = std::fs::metadata(&path).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::NotFound {
+                // A dangling symlink also lands here: metadata follows links.
+                Error::MissingMigrationFile { path: path.clone() }
+            } else {
+                Error::io(&path, e)
+            }
+        })?;
+        if !meta.is_file() {
+            return Err(Error::MigrationFileNotAFile { path });
+        }
+        let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
+        let checksum = checksum(&bytes);
+        if bytes.starts_with(b"\xEF\xBB\xBF") {
+            return Err(Error::ByteOrderMark { path });
+        }
+        let sql = String::from_utf8(bytes).map_err(|e| {
+            let offset = e.utf8_error().valid_up_to();
+            let loc = Location::of_offset(&path, e.as_bytes(), offset);
+            Error::NotUtf8 { at: loc, offset }
+        })?;
+        Ok(Migration {
+            name,
+            path,
+            sql,
+            checksum,
+        })
+    }
+
+    /// Whether a checksum stored in the ledger belongs to this file. Like Prisma, a change of
+    /// line endings alone (CRLF <-> LF) does not count as an edit.
+    pub fn checksum_matches(&self, stored: &str) -> bool {
+        if stored.eq_ignore_ascii_case(&self.checksum) {
+            return true;
+        }
+        let lf = self.sql.replace("\r\n", "\n");
+        if stored.eq_ignore_ascii_case(&checksum(lf.as_bytes())) {
+            return true;
+        }
+        let crlf = lf.replace('\n', "\r\n");
+        stored.eq_ignore_ascii_case(&checksum(crlf.as_bytes()))
+    }
+}
+
+/// Lowercase hex SHA-256, the format of `_prisma_migrations.checksum`.
+pub fn checksum(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checksum_is_prisma_format() {
+        assert_eq!(
+            checksum(b"hello"),
+            "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"
+        );
+    }
+
+    #[test]
+    fn line_endings_do_not_count_as_edits() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("migration.sql"),
+            "SELECT 1;\r\nSELECT 2;\r\n",
+        )
+        .unwrap();
+        let m = Migration::load("m".into(), dir.path()).unwrap();
+        assert!(m.checksum_matches(&checksum(b"SELECT 1;\nSELECT 2;\n")));
+        assert!(m.checksum_matches(&checksum(b"SELECT 1;\r\nSELECT 2;\r\n")));
+        assert!(!m.checksum_matches(&checksum(b"SELECT 1;\nSELECT 3;\n")));
+
+        std::fs::write(dir.path().join("migration.sql"), "SELECT 1;\nSELECT 2;\n").unwrap();
+        let m = Migration::load("m".into(), dir.path()).unwrap();
+        assert!(m.checksum_matches(&checksum(b"SELECT 1;\r\nSELECT 2;\r\n")));
+    }
+
+    #[test]
+    fn not_utf8_names_line_and_column() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("migration.sql"),
+            b"SELECT 1;\nSELECT '\xff';\n",
+        )
+        .unwrap();
+        let err = Migration::load("m".into(), dir.path()).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("migration.sql:2:9"), "{text}");
+        assert!(text.contains("not valid UTF-8"), "{text}");
+    }
+}

@@ -1,0 +1,441 @@
+//! `migrate`: applies a service's pending migrations, as `prisma migrate deploy` does, but
+//! atomically: a migration and its ledger rows commit in one transaction.
+//!
+//! The path of one migration, start to end: [`migrate_all`] groups services by database and
+//! runs the groups in parallel → [`migrate_service`] connects, locks, checks the ledger and plans
+//! every pending migration → [`apply`] runs one, in a transaction ([`apply_in_transaction`]) or,
+//! when it holds `CREATE INDEX CONCURRENTLY` and the like, statement by statement
+//! ([`apply_statement_by_statement`]).
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant, SystemTime};
+
+use postgres::Client;
+use serde::Serialize;
+
+use crate::connection;
+use crate::database_url::DatabaseUrl;
+use crate::error::{Error, describe_pg_error};
+use crate::ledger;
+use crate::lock;
+use crate::migration::Migration;
+use crate::script::{self, Plan};
+use crate::source::Service;
+
+/// Receives progress lines: (service, message).
+pub type Progress<'a> = &'a (dyn Fn(&str, &str) + Sync);
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// How long to wait for another deployer's lock.
+    pub lock_timeout: Duration,
+    /// Edited migrations, rows missing locally and late migrations are errors, not warnings.
+    pub strict: bool,
+    /// Parallel workers (services on one database always run one after another).
+    pub jobs: usize,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            lock_timeout: Duration::from_secs(10),
+            strict: false,
+            jobs: 1,
+        }
+    }
+}
+
+/// What to migrate: a service and its database, or why its database is unknown.
+pub struct Target {
+    pub service: Service,
+    pub url: Result<DatabaseUrl, Error>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Applied {
+    pub name: String,
+    pub millis: u128,
+    /// Ran in one transaction with its ledger rows (else statement by statement).
+    pub transactional: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Report {
+    pub service: String,
+    /// Redacted.
+    pub url: Option<String>,
+    pub database_created: bool,
+    pub applied: Vec<Applied>,
+    pub pending_before: usize,
+    pub warnings: Vec<String>,
+    pub millis: u128,
+    #[serde(serialize_with = "serialize_error")]
+    pub result: Result<(), Error>,
+}
+
+fn serialize_error<S: serde::Serializer>(r: &Result<(), Error>, s: S) -> Result<S::Ok, S::Error> {
+    match r {
+        Ok(()) => s.serialize_none(),
+        Err(e) => s.serialize_some(&e.to_string()),
+    }
+}
+
+/// Migrates every target; services that share a database run one after another (they would
+/// only queue on the lock), distinct databases run in parallel on `options.jobs` threads.
+/// Reports come back in the order of `targets`.
+pub fn migrate_all(targets: Vec<Target>, options: &Options, progress: Progress) -> Vec<Report> {
+    let mut groups: BTreeMap<String, Vec<(usize, Target)>> = BTreeMap::new();
+    for (i, t) in targets.into_iter().enumerate() {
+        let key = match &t.url {
+            Ok(u) => format!("{}:{}/{}", u.host, u.port, u.dbname),
+            Err(_) => format!("#{i}"),
+        };
+        groups.entry(key).or_default().push((i, t));
+    }
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(options.jobs.max(1))
+        .build()
+        .expect("thread pool");
+    let mut reports: Vec<(usize, Report)> = pool.install(|| {
+        use rayon::prelude::*;
+        groups
+            .into_values()
+            .collect::<Vec<_>>()
+            .into_par_iter()
+            .flat_map_iter(|group| {
+                group
+                    .into_iter()
+                    .map(|(i, t)| (i, migrate_service(&t.service, t.url, options, progress)))
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    });
+    reports.sort_by_key(|(i, _)| *i);
+    reports.into_iter().map(|(_, r)| r).collect()
+}
+
+/// Migrates one service. Never panics on bad input; every problem lands in `result`.
+pub fn migrate_service(
+    service: &Service,
+    url: Result<DatabaseUrl, Error>,
+    options: &Options,
+    progress: Progress,
+) -> Report {
+    let start = Instant::now();
+    let mut report = Report {
+        service: service.name.clone(),
+        url: url.as_ref().ok().map(|u| u.to_string()),
+        database_created: false,
+        applied: Vec::new(),
+        pending_before: 0,
+        warnings: Vec::new(),
+        millis: 0,
+        result: Ok(()),
+    };
+    report.result = url.and_then(|url| run(service, &url, options, progress, &mut report));
+    report.millis = start.elapsed().as_millis();
+    report
+}
+
+fn run(
+    service: &Service,
+    url: &DatabaseUrl,
+    options: &Options,
+    progress: Progress,
+    report: &mut Report,
+) -> Result<(), Error> {
+    let name = service.name.as_str();
+    // Read and check every file before touching the database.
+    let local = service.migrations()?;
+    let (mut client, created) = connection::connect_or_create(url)?;
+    if created {
+        report.database_created = true;
+        progress(name, &format!("created database `{}`", url.dbname));
+    }
+    lock::acquire(&mut client, url, options.lock_timeout, &mut |holder| {
+        progress(
+            name,
+            &format!("waiting for the migration lock, held by {holder}"),
+        )
+    })?;
+    let result = run_locked(service, url, &local, &mut client, options, progress, report);
+    lock::release(&mut client);
+    result
+}
+
+fn run_locked(
+    service: &Service,
+    url: &DatabaseUrl,
+    local: &[Migration],
+    client: &mut Client,
+    options: &Options,
+    progress: Progress,
+    report: &mut Report,
+) -> Result<(), Error> {
+    let name = service.name.as_str();
+    connection::use_schema(client, &url.schema, true)?;
+    if !ledger::exists(client, &url.schema)? {
+        let tables = ledger::other_tables(client, &url.schema)?;
+        if !tables.is_empty() {
+            return Err(Error::NotEmpty {
+                service: name.to_string(),
+                schema: url.schema.clone(),
+                tables: summarize_names("tables", &tables),
+            });
+        }
+        ledger::create(client)?;
+    }
+    let rows = ledger::rows(client)?;
+    let failed: Vec<&ledger::Row> = rows.iter().filter(|r| r.is_failed()).collect();
+    if !failed.is_empty() {
+        return Err(Error::FailedMigrations(failed_message(name, &failed)));
+    }
+
+    let history = crate::status::compare(local, &rows);
+    for problem in history.warnings() {
+        report.warnings.push(problem.clone());
+        progress(name, &format!("warning: {problem}"));
+    }
+    if options.strict && !report.warnings.is_empty() {
+        return Err(Error::Strict(format!(
+            "refusing to migrate under --strict: {}",
+            report.warnings.join("; ")
+        )));
+    }
+
+    let pending: Vec<&Migration> = history.pending.iter().map(|&i| &local[i]).collect();
+    report.pending_before = pending.len();
+    // Plan every pending migration first: a file that cannot be run is refused before any
+    // migration is applied.
+    let plans = pending
+        .iter()
+        .map(|m| Plan::new(&m.path, &m.sql))
+        .collect::<Result<Vec<_>, _>>()?;
+    for (m, plan) in pending.iter().zip(&plans) {
+        progress(name, &format!("applying {}", m.name));
+        let started = Instant::now();
+        apply(service, client, m, plan)?;
+        let millis = started.elapsed().as_millis();
+        progress(name, &format!("applied {} ({millis} ms)", m.name));
+        report.applied.push(Applied {
+            name: m.name.clone(),
+            millis,
+            transactional: plan.transactional(),
+        });
+    }
+    Ok(())
+}
+
+/// Applies one migration and records it in the ledger.
+pub fn apply(
+    service: &Service,
+    client: &mut Client,
+    m: &Migration,
+    plan: &Plan,
+) -> Result<(), Error> {
+    if plan.transactional() {
+        apply_in_transaction(service, client, m, plan)
+    } else {
+        apply_statement_by_statement(service, client, m, plan)
+    }
+}
+
+/// The migration, its start row and its finish updates commit together or not at all. On
+/// failure, nothing persists, and a failed row is then recorded as Prisma records it.
+fn apply_in_transaction(
+    service: &Service,
+    client: &mut Client,
+    m: &Migration,
+    plan: &Plan,
+) -> Result<(), Error> {
+    let id = ledger::new_id();
+    let started_at = SystemTime::now();
+    let text = plan.transactional_text(&m.sql);
+    let outcome = (|| -> Result<(), Failure> {
+        let mut tx = client.transaction().map_err(Failure::Other)?;
+        ledger::insert_started(&mut tx, &id, &m.checksum, &m.name, started_at)
+            .map_err(Failure::Ledger)?;
+        tx.batch_execute(&text).map_err(|e| Failure::Script(e, 0))?;
+        ledger::mark_finished(&mut tx, &id).map_err(Failure::Ledger)?;
+        tx.commit().map_err(Failure::Other)
+    })();
+    let failure = match outcome {
+        Ok(()) => return Ok(()),
+        Err(f) => f,
+    };
+    let text = failure_text(service, m, &failure);
+    let persisted =
+        "Nothing of this migration persisted: it ran in one transaction, which was rolled back.";
+    let recorded = if client.is_closed() {
+        Err(Error::MigrationFailed("the connection is closed".into()))
+    } else {
+        let logs = format!("{text}\n\n{persisted}");
+        let id = ledger::new_id();
+        ledger::insert_started(client, &id, &m.checksum, &m.name, started_at)
+            .and_then(|()| ledger::mark_failed(client, &id, &logs))
+    };
+    Err(Error::MigrationFailed(match recorded {
+        Ok(()) => format!(
+            "{text}\n\n{persisted}\nThe failure is recorded in _prisma_migrations, as Prisma records it, so later deploys stop until it is resolved:\n  1. fix {path} (nothing of it was applied, so editing it is safe)\n  2. cargo xtask resolve --service {svc} --rolled-back {name}\n  3. cargo xtask migrate --service {svc}",
+            path = m.path.display(),
+            svc = service.name,
+            name = m.name,
+        ),
+        Err(_) => format!(
+            "{text}\n\n{persisted}\nThe connection was lost, so no failure was recorded either: run `cargo xtask migrate --service {}` again.",
+            service.name
+        ),
+    }))
+}
+
+/// For migrations PostgreSQL refuses to run in a transaction block: the start row commits first,
+/// then each statement commits on its own (explicit BEGIN ... COMMIT blocks in the file still
+/// group theirs), then the finish updates. A failure part way leaves the earlier statements
+/// applied and the row failed, with logs saying which statement failed.
+fn apply_statement_by_statement(
+    service: &Service,
+    client: &mut Client,
+    m: &Migration,
+    plan: &Plan,
+) -> Result<(), Error> {
+    let id = ledger::new_id();
+    ledger::insert_started(client, &id, &m.checksum, &m.name, SystemTime::now())?;
+    let mut done = 0;
+    for (i, s) in plan.statements.iter().enumerate() {
+        if let Err(e) = client.batch_execute(&m.sql[s.range.clone()]) {
+            let failure = Failure::Script(e, s.range.start);
+            let text = failure_text(service, m, &failure);
+            let left = format!(
+                "This migration ran statement by statement (it holds {what}, which PostgreSQL refuses inside a transaction). Statements 1 to {done} of {total} were committed and remain in the database; statement {n} failed; the rest did not run.",
+                what = match plan.statements[plan.first_no_transaction.unwrap_or(0)].kind {
+                    script::StatementKind::NoTransaction(w) => w,
+                    _ => "a statement",
+                },
+                total = plan.statements.len(),
+                n = i + 1,
+            );
+            let todo = format!(
+                "To recover: either finish the migration by hand (run statements {n} to {total} once fixed) and run `cargo xtask resolve --service {svc} --applied {name}`, or undo statements 1 to {done} by hand, fix the file, and run `cargo xtask resolve --service {svc} --rolled-back {name}` before migrating again.",
+                n = i + 1,
+                total = plan.statements.len(),
+                svc = service.name,
+                name = m.name,
+            );
+            // A failure inside an explicit BEGIN block leaves the session in an aborted
+            // transaction: end it before writing the ledger.
+            let _ = client.batch_execute("ROLLBACK");
+            let logs = format!("{text}\n\n{left}");
+            let recorded = ledger::mark_failed(client, &id, &logs);
+            let note = if recorded.is_ok() {
+                "The failure is recorded in _prisma_migrations."
+            } else {
+                "The connection was lost: the ledger row stays without logs, and counts as failed."
+            };
+            return Err(Error::MigrationFailed(format!(
+                "{text}\n\n{left}\n{note}\n{todo}"
+            )));
+        }
+        if matches!(
+            s.kind,
+            script::StatementKind::Other | script::StatementKind::NoTransaction(_)
+        ) {
+            done = i + 1;
+        }
+    }
+    ledger::mark_finished(client, &id)
+}
+
+enum Failure {
+    /// The script failed; the text sent started at this byte of the file.
+    Script(postgres::Error, usize),
+    Ledger(Error),
+    Other(postgres::Error),
+}
+
+/// The error text of a failed migration: the file, line and column of the server's error
+/// position, a snippet, and the server's error with its SQLSTATE.
+fn failure_text(service: &Service, m: &Migration, failure: &Failure) -> String {
+    let mut out = format!(
+        "Migration `{}` of service `{}` failed to apply.",
+        m.name, service.name
+    );
+    match failure {
+        Failure::Script(e, from) => {
+            if let Some(db) = e.as_db_error() {
+                let position = match db.position() {
+                    Some(postgres::error::ErrorPosition::Original(p)) => Some(*p as usize),
+                    _ => None,
+                };
+                match position {
+                    Some(p) => {
+                        let loc = script::error_location(&m.path, &m.sql, *from, p);
+                        out.push_str(&format!("\n  --> {loc}\n{}", script::snippet(&m.sql, &loc)));
+                    }
+                    None => {
+                        let loc =
+                            crate::error::Location::of_offset(&m.path, m.sql.as_bytes(), *from);
+                        out.push_str(&format!("\n  --> {loc}"));
+                    }
+                }
+                out.push_str(&format!(
+                    "\nDatabase error code: {}\nDatabase error: {}: {}",
+                    db.code().code(),
+                    db.severity(),
+                    db.message()
+                ));
+                for (label, v) in [
+                    ("DETAIL", db.detail()),
+                    ("HINT", db.hint()),
+                    ("CONTEXT", db.where_()),
+                ] {
+                    if let Some(v) = v {
+                        out.push_str(&format!("\n{label}: {v}"));
+                    }
+                }
+            } else {
+                out.push_str(&format!("\nDatabase error: {}", describe_pg_error(e)));
+            }
+        }
+        Failure::Ledger(e) => out.push_str(&format!("\n{e}")),
+        Failure::Other(e) => out.push_str(&format!("\nDatabase error: {}", describe_pg_error(e))),
+    }
+    out
+}
+
+fn failed_message(service: &str, failed: &[&ledger::Row]) -> String {
+    let mut s = "migrate found failed migrations in the target database, new migrations will not be applied (Prisma P3009).".to_string();
+    for r in failed {
+        s.push_str(&format!(
+            "\nThe `{}` migration started at {} failed",
+            r.migration_name, r.started_at
+        ));
+        match r.logs.as_deref() {
+            Some(logs) if !logs.is_empty() => {
+                s.push_str(" with the following logs:\n");
+                for line in logs.lines() {
+                    s.push_str(&format!("    {line}\n"));
+                }
+            }
+            _ => s.push('\n'),
+        }
+    }
+    s.push_str("To go on, for each failed migration either:\n");
+    for r in failed {
+        s.push_str(&format!(
+            "  cargo xtask resolve --service {service} --rolled-back {name}   (nothing of it remains, or you undid it: it will be applied again)\n  cargo xtask resolve --service {service} --applied {name}       (you completed it by hand)\n",
+            name = r.migration_name
+        ));
+    }
+    s.trim_end().to_string()
+}
+
+fn summarize_names(what: &str, names: &[String]) -> String {
+    let shown: Vec<&str> = names.iter().take(5).map(String::as_str).collect();
+    let more = names.len().saturating_sub(shown.len());
+    let more = if more > 0 {
+        format!(" and {more} more")
+    } else {
+        String::new()
+    };
+    format!("{} {what}: {}{more}", names.len(), shown.join(", "))
+}

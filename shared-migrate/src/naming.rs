@@ -1,0 +1,177 @@
+//! The naming convention of migration folders: `YYYYMMDDHHMMSS_<lower_snake_name>`, a real UTC
+//! time, a descriptive name. Shared by `new` (which refuses bad names) and `lint`.
+
+use chrono::NaiveDateTime;
+
+/// Longest migration name Prisma accepts (P3010).
+pub const MAX_NAME_LEN: usize = 200;
+
+/// Words that say nothing about a change (the guide's bad examples and their kin). A name made
+/// only of these (and numbers) is not descriptive.
+pub const DEFAULT_VAGUE_WORDS: &[&str] = &[
+    "update",
+    "updates",
+    "fix",
+    "fixes",
+    "change",
+    "changes",
+    "changed",
+    "misc",
+    "stuff",
+    "temp",
+    "tmp",
+    "test",
+    "wip",
+    "new",
+    "migration",
+    "migrations",
+    "init2",
+    "schema",
+    "entire",
+    "all",
+    "various",
+    "more",
+    "edit",
+    "edits",
+    "patch",
+    "tweak",
+    "tweaks",
+    "cleanup",
+    "sync",
+    "db",
+    "database",
+    "final",
+    "latest",
+    "again",
+    "another",
+];
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NameProblem {
+    /// No 14-digit timestamp and `_` at the start.
+    NoTimestamp,
+    /// The 14 digits are not a real date and time.
+    BadTimestamp(String),
+    /// The part after the timestamp is not lower snake case.
+    NotSnakeCase(String),
+    /// Only vague words.
+    Vague(String),
+    TooLong(usize),
+}
+
+impl std::fmt::Display for NameProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NameProblem::NoTimestamp => f.write_str(
+                "the name must start with a 14-digit UTC timestamp and `_`: YYYYMMDDHHMMSS_description",
+            ),
+            NameProblem::BadTimestamp(ts) => write!(f, "`{ts}` is not a real date and time (YYYYMMDDHHMMSS, UTC)"),
+            NameProblem::NotSnakeCase(d) => write!(
+                f,
+                "`{d}` is not lower snake case: use lowercase letters, digits and single `_` (e.g. add_student_grade)"
+            ),
+            NameProblem::Vague(d) => write!(
+                f,
+                "`{d}` does not say what changes: name the change, e.g. add_student_grade or create_certificates_table"
+            ),
+            NameProblem::TooLong(n) => write!(f, "the name is {n} characters long; at most {MAX_NAME_LEN} are allowed (Prisma P3010)"),
+        }
+    }
+}
+
+/// Splits a folder name into its timestamp and description, checking the timestamp.
+pub fn split(name: &str) -> Result<(NaiveDateTime, &str), NameProblem> {
+    let (ts, rest) = match name.split_at_checked(14) {
+        Some((ts, rest)) if ts.bytes().all(|b| b.is_ascii_digit()) && rest.starts_with('_') => {
+            (ts, &rest[1..])
+        }
+        _ => return Err(NameProblem::NoTimestamp),
+    };
+    let time = NaiveDateTime::parse_from_str(ts, "%Y%m%d%H%M%S")
+        .map_err(|_| NameProblem::BadTimestamp(ts.to_string()))?;
+    Ok((time, rest))
+}
+
+/// Checks a description (the part after the timestamp) against the convention.
+pub fn check_description(description: &str, vague_words: &[String]) -> Result<(), NameProblem> {
+    let snake = !description.is_empty()
+        && description.split('_').all(|w| {
+            !w.is_empty()
+                && w.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        })
+        && description.as_bytes()[0].is_ascii_lowercase();
+    if !snake {
+        return Err(NameProblem::NotSnakeCase(description.to_string()));
+    }
+    let descriptive = description
+        .split('_')
+        .any(|w| !w.bytes().all(|b| b.is_ascii_digit()) && !vague_words.iter().any(|v| v == w));
+    if !descriptive {
+        return Err(NameProblem::Vague(description.to_string()));
+    }
+    Ok(())
+}
+
+/// Checks a whole folder name.
+pub fn check(name: &str, vague_words: &[String]) -> Result<NaiveDateTime, NameProblem> {
+    if name.len() > MAX_NAME_LEN {
+        return Err(NameProblem::TooLong(name.len()));
+    }
+    let (time, description) = split(name)?;
+    check_description(description, vague_words)?;
+    Ok(time)
+}
+
+pub fn default_vague_words() -> Vec<String> {
+    DEFAULT_VAGUE_WORDS.iter().map(|s| s.to_string()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_the_guides_good_names() {
+        let v = default_vague_words();
+        for n in [
+            "20250110120000_add_student_grade_field",
+            "20250110120000_create_certificates_table",
+            "20250110120000_add_wallet_staking_support",
+            "20250110120000_init",
+        ] {
+            assert!(check(n, &v).is_ok(), "{n}");
+        }
+    }
+
+    #[test]
+    fn refuses_the_guides_bad_names() {
+        let v = default_vague_words();
+        for n in [
+            "20250110120000_update",
+            "20250110120000_fix",
+            "20250110120000_changes",
+            "20250110120000_update_entire_schema",
+            "20250110120000_fix_2",
+        ] {
+            assert!(matches!(check(n, &v), Err(NameProblem::Vague(_))), "{n}");
+        }
+        assert_eq!(check("20250110_init", &v), Err(NameProblem::NoTimestamp));
+        assert!(matches!(
+            check("20251310120000_add_x", &v),
+            Err(NameProblem::BadTimestamp(_))
+        ));
+        assert!(matches!(
+            check("20250110120000_AddX", &v),
+            Err(NameProblem::NotSnakeCase(_))
+        ));
+        assert!(matches!(
+            check("20250110120000_add__x", &v),
+            Err(NameProblem::NotSnakeCase(_))
+        ));
+        assert!(matches!(
+            check(&format!("20250110120000_{}", "a".repeat(190)), &v),
+            Err(NameProblem::TooLong(_))
+        ));
+    }
+}

@@ -1,0 +1,131 @@
+//! What commands print for people: summary tables and error blocks. Kept apart from the logic
+//! so that the CLI stays thin and the text can be snapshot-tested.
+
+use std::fmt::Write;
+
+use crate::migrator;
+use crate::status::{ServiceStatus, State};
+
+fn millis(ms: u128) -> String {
+    if ms >= 10_000 {
+        format!("{:.1} s", ms as f64 / 1000.0)
+    } else {
+        format!("{ms} ms")
+    }
+}
+
+/// One line per service (applied, time, state), then the warnings and errors in full.
+pub fn migrate_summary(reports: &[migrator::Report]) -> String {
+    let width = reports
+        .iter()
+        .map(|r| r.service.len())
+        .max()
+        .unwrap_or(7)
+        .max(7);
+    let mut out = format!(
+        "{:<width$}  {:>7}  {:>9}  state\n",
+        "service", "applied", "time"
+    );
+    for r in reports {
+        let state = match &r.result {
+            Ok(()) if r.applied.is_empty() => "up to date".to_string(),
+            Ok(()) => "ok".to_string(),
+            Err(e) => format!("FAILED (exit {})", e.exit_code().code()),
+        };
+        let applied = match &r.result {
+            Err(_) if r.pending_before > 0 => format!("{}/{}", r.applied.len(), r.pending_before),
+            _ => r.applied.len().to_string(),
+        };
+        let _ = writeln!(
+            out,
+            "{:<width$}  {:>7}  {:>9}  {state}",
+            r.service,
+            applied,
+            millis(r.millis)
+        );
+    }
+    for r in reports {
+        for w in &r.warnings {
+            let _ = writeln!(out, "\nwarning[{}]: {w}", r.service);
+        }
+        if let Err(e) = &r.result {
+            let _ = writeln!(out, "\nerror[{}]: {e}", r.service);
+        }
+    }
+    out
+}
+
+/// A table per service for `status`, then details of problems.
+pub fn status_summary(statuses: &[ServiceStatus]) -> String {
+    let width = statuses
+        .iter()
+        .map(|s| s.service.len())
+        .max()
+        .unwrap_or(7)
+        .max(7);
+    let mut out = format!(
+        "{:<width$}  {:>7}  {:>7}  {:>6}  state\n",
+        "service", "applied", "pending", "failed"
+    );
+    for s in statuses {
+        let state = match s.state {
+            State::UpToDate => "up to date",
+            State::Pending => "pending",
+            State::Problem => "PROBLEM",
+        };
+        let _ = writeln!(
+            out,
+            "{:<width$}  {:>7}  {:>7}  {:>6}  {state}",
+            s.service,
+            s.applied.len(),
+            s.pending.len(),
+            s.failed.len()
+        );
+    }
+    for s in statuses {
+        let mut details = String::new();
+        for name in &s.pending {
+            let mut note = String::new();
+            if s.late.contains(name) {
+                note.push_str(" (older than the newest applied migration)");
+            }
+            if s.rolled_back.contains(name) {
+                note.push_str(" (rolled back earlier; will be applied again)");
+            }
+            let _ = writeln!(details, "  pending: {name}{note}");
+        }
+        for f in &s.failed {
+            let _ = writeln!(details, "  failed: {} (started {})", f.name, f.started_at);
+            for line in f.logs.as_deref().unwrap_or("(no logs)").lines() {
+                let _ = writeln!(details, "      {line}");
+            }
+            let _ = writeln!(
+                details,
+                "    resolve with: cargo xtask resolve --service {svc} --rolled-back {n}   or   --applied {n}",
+                svc = s.service,
+                n = f.name
+            );
+        }
+        for name in &s.edited {
+            let _ = writeln!(details, "  edited after it was applied: {name}");
+        }
+        for name in &s.missing_locally {
+            let _ = writeln!(
+                details,
+                "  applied in the database, missing locally: {name}"
+            );
+        }
+        if let Some(e) = &s.error {
+            let _ = writeln!(details, "  error: {e}");
+        }
+        if !details.is_empty() {
+            let url = s
+                .url
+                .as_deref()
+                .map(|u| format!(" ({u})"))
+                .unwrap_or_default();
+            let _ = write!(out, "\n{}{url}:\n{details}", s.service);
+        }
+    }
+    out
+}

@@ -1,0 +1,312 @@
+//! How a `migration.sql` is run, decided by parsing it (squawk's PostgreSQL parser).
+//!
+//! Most migrations run as one transaction together with their ledger rows. A migration that
+//! holds a statement PostgreSQL refuses inside a transaction block (`CREATE INDEX CONCURRENTLY`,
+//! `VACUUM`, ...) runs statement by statement instead. Explicit `BEGIN;`/`COMMIT;` in the file are
+//! checked for balance; in a transactional migration they are blanked out, because the whole
+//! file is already one transaction.
+
+use std::ops::Range;
+use std::path::Path;
+
+use squawk_syntax::ast::AstNode;
+use squawk_syntax::{SourceFile, SyntaxKind};
+
+use crate::error::{Error, Location};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatementKind {
+    /// `BEGIN`, `START TRANSACTION`.
+    Begin,
+    /// `COMMIT`, `END`.
+    Commit,
+    /// A statement PostgreSQL refuses inside a transaction block; the text names it.
+    NoTransaction(&'static str),
+    Other,
+}
+
+#[derive(Debug, Clone)]
+pub struct Statement {
+    /// Byte range in the file, trailing `;` included.
+    pub range: Range<usize>,
+    pub kind: StatementKind,
+    /// The syntax kind, for summaries (`CREATE_TABLE`, ...).
+    pub syntax: SyntaxKind,
+}
+
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub statements: Vec<Statement>,
+    /// The first statement that cannot run in a transaction block, if any.
+    pub first_no_transaction: Option<usize>,
+}
+
+impl Plan {
+    /// Parses `sql` (the text of `path`) and checks that it can be run as written.
+    pub fn new(path: &Path, sql: &str) -> Result<Plan, Error> {
+        let parse = SourceFile::parse(sql);
+        let mut statements = Vec::new();
+        for stmt in parse.tree().stmts() {
+            let node = stmt.syntax();
+            let r = node.text_range();
+            let range = usize::from(r.start())..usize::from(r.end());
+            statements.push(Statement {
+                kind: classify(node),
+                syntax: node.kind(),
+                range,
+            });
+        }
+        let plan = Plan {
+            first_no_transaction: statements
+                .iter()
+                .position(|s| matches!(s.kind, StatementKind::NoTransaction(_))),
+            statements,
+        };
+        plan.check_transaction_blocks(path, sql)?;
+        if plan.first_no_transaction.is_some() {
+            // Running statement by statement commits each one: a statement boundary found in the
+            // wrong place would apply half a statement. Only split text that parsed cleanly.
+            if let Some(err) = parse.errors().first() {
+                let at =
+                    Location::of_offset(path, sql.as_bytes(), usize::from(err.range().start()));
+                return Err(Error::Script {
+                    at,
+                    message: format!(
+                        "{}: this migration must run statement by statement (it holds a statement that cannot run in a transaction), and it cannot be split safely while it does not parse",
+                        err.message()
+                    ),
+                });
+            }
+        }
+        Ok(plan)
+    }
+
+    /// Whether the migration and its ledger rows run in one transaction.
+    pub fn transactional(&self) -> bool {
+        self.first_no_transaction.is_none()
+    }
+
+    /// The text sent in transactional mode: the file with explicit `BEGIN`/`COMMIT` statements
+    /// replaced by spaces, so that character positions in server errors still match the file.
+    pub fn transactional_text(&self, sql: &str) -> String {
+        let mut text = sql.to_string();
+        for s in self.statements.iter().rev() {
+            if matches!(s.kind, StatementKind::Begin | StatementKind::Commit) {
+                let blank: String = sql[s.range.clone()]
+                    .chars()
+                    .map(|c| if c == '\n' { '\n' } else { ' ' })
+                    .collect();
+                text.replace_range(s.range.clone(), &blank);
+            }
+        }
+        text
+    }
+
+    fn check_transaction_blocks(&self, path: &Path, sql: &str) -> Result<(), Error> {
+        let at = |s: &Statement| Location::of_offset(path, sql.as_bytes(), s.range.start);
+        let mut open: Option<&Statement> = None;
+        for s in &self.statements {
+            match s.kind {
+                StatementKind::Begin => {
+                    if let Some(begin) = open {
+                        return Err(Error::Script {
+                            at: at(s),
+                            message: format!(
+                                "BEGIN inside the transaction opened at line {}: PostgreSQL does not nest transactions; remove one of them",
+                                at(begin).line
+                            ),
+                        });
+                    }
+                    open = Some(s);
+                }
+                StatementKind::Commit => {
+                    if open.take().is_none() {
+                        return Err(Error::Script {
+                            at: at(s),
+                            message: "COMMIT without a matching BEGIN: it would commit part of the migration on its own; remove it, or add BEGIN before the statements it should group".into(),
+                        });
+                    }
+                }
+                StatementKind::NoTransaction(what) if open.is_some() => {
+                    return Err(Error::Script {
+                        at: at(s),
+                        message: format!(
+                            "{what} cannot run inside a transaction block (PostgreSQL refuses it with SQLSTATE 25001): move it after the COMMIT of the block opened at line {}",
+                            at(open.expect("checked")).line
+                        ),
+                    });
+                }
+                StatementKind::Other | StatementKind::NoTransaction(_) => {}
+            }
+            if let Some(message) = refused(s.syntax) {
+                return Err(Error::Script {
+                    at: at(s),
+                    message: message.into(),
+                });
+            }
+        }
+        if let Some(begin) = open {
+            return Err(Error::Script {
+                at: at(begin),
+                message: "BEGIN without a matching COMMIT: add COMMIT; after the statements it should group".into(),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Transaction-control statements that have no meaning in a migration.
+fn refused(kind: SyntaxKind) -> Option<&'static str> {
+    match kind {
+        SyntaxKind::ROLLBACK_TRANSACTION => Some(
+            "ROLLBACK would discard the migration's own work while the ledger records it as applied: remove it",
+        ),
+        SyntaxKind::PREPARE_TRANSACTION
+        | SyntaxKind::COMMIT_PREPARED
+        | SyntaxKind::ROLLBACK_PREPARED => {
+            Some("two-phase commit statements cannot be part of a migration: remove it")
+        }
+        _ => None,
+    }
+}
+
+fn classify(node: &squawk_syntax::SyntaxNode) -> StatementKind {
+    let has_token = |kind: SyntaxKind| {
+        node.descendants_with_tokens()
+            .any(|e| e.as_token().is_some_and(|t| t.kind() == kind))
+    };
+    match node.kind() {
+        SyntaxKind::BEGIN => StatementKind::Begin,
+        SyntaxKind::COMMIT_TRANSACTION => StatementKind::Commit,
+        SyntaxKind::VACUUM => StatementKind::NoTransaction("VACUUM"),
+        SyntaxKind::CREATE_DATABASE => StatementKind::NoTransaction("CREATE DATABASE"),
+        SyntaxKind::DROP_DATABASE => StatementKind::NoTransaction("DROP DATABASE"),
+        SyntaxKind::CREATE_TABLESPACE => StatementKind::NoTransaction("CREATE TABLESPACE"),
+        SyntaxKind::DROP_TABLESPACE => StatementKind::NoTransaction("DROP TABLESPACE"),
+        SyntaxKind::ALTER_SYSTEM => StatementKind::NoTransaction("ALTER SYSTEM"),
+        SyntaxKind::CREATE_INDEX if has_token(SyntaxKind::CONCURRENTLY_KW) => {
+            StatementKind::NoTransaction("CREATE INDEX CONCURRENTLY")
+        }
+        SyntaxKind::DROP_INDEX if has_token(SyntaxKind::CONCURRENTLY_KW) => {
+            StatementKind::NoTransaction("DROP INDEX CONCURRENTLY")
+        }
+        SyntaxKind::REINDEX if has_token(SyntaxKind::CONCURRENTLY_KW) => {
+            StatementKind::NoTransaction("REINDEX CONCURRENTLY")
+        }
+        SyntaxKind::REINDEX
+            if has_token(SyntaxKind::SYSTEM_KW) || has_token(SyntaxKind::DATABASE_KW) =>
+        {
+            StatementKind::NoTransaction("REINDEX DATABASE/SYSTEM")
+        }
+        SyntaxKind::ALTER_TABLE if has_token(SyntaxKind::CONCURRENTLY_KW) => {
+            StatementKind::NoTransaction("ALTER TABLE ... DETACH PARTITION ... CONCURRENTLY")
+        }
+        _ => StatementKind::Other,
+    }
+}
+
+/// The location in the file of a server error position: `char_position` is PostgreSQL's
+/// 1-based character index into the text sent, which started at byte `sent_from` of `sql`.
+pub fn error_location(path: &Path, sql: &str, sent_from: usize, char_position: usize) -> Location {
+    let offset = sql[sent_from..]
+        .char_indices()
+        .nth(char_position.saturating_sub(1))
+        .map_or(sql.len(), |(i, _)| sent_from + i);
+    Location::of_offset(path, sql.as_bytes(), offset)
+}
+
+/// The line of `sql` at `loc`, with a caret under the column: a snippet for error messages.
+pub fn snippet(sql: &str, loc: &Location) -> String {
+    let line = sql.lines().nth(loc.line.saturating_sub(1)).unwrap_or("");
+    let gutter = loc.line.to_string();
+    let pad = " ".repeat(gutter.len());
+    let caret_pad: String = line
+        .chars()
+        .take(loc.column.saturating_sub(1))
+        .map(|c| if c == '\t' { '\t' } else { ' ' })
+        .collect();
+    format!("{pad} |\n{gutter} | {line}\n{pad} | {caret_pad}^")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(sql: &str) -> Result<Plan, Error> {
+        Plan::new(Path::new("m/migration.sql"), sql)
+    }
+
+    #[test]
+    fn plain_prisma_sql_is_transactional() {
+        let sql = "-- CreateTable\nCREATE TABLE \"a\" (\"id\" TEXT NOT NULL);\n\n-- CreateIndex\nCREATE INDEX \"a_id_idx\" ON \"a\"(\"id\");\n";
+        let p = plan(sql).unwrap();
+        assert!(p.transactional());
+        assert_eq!(p.statements.len(), 2);
+    }
+
+    #[test]
+    fn concurrently_needs_statement_mode_even_in_dollar_quotes_context() {
+        let sql = "DO $$ BEGIN PERFORM 1; END $$;\nCREATE INDEX CONCURRENTLY \"i\" ON \"a\"(\"b\")";
+        let p = plan(sql).unwrap();
+        assert_eq!(p.first_no_transaction, Some(1));
+        assert_eq!(p.statements.len(), 2, "DO body must not be split");
+    }
+
+    #[test]
+    fn concurrently_in_a_string_is_not_a_statement() {
+        let p = plan("SELECT 'CREATE INDEX CONCURRENTLY x ON y(z)';").unwrap();
+        assert!(p.transactional());
+    }
+
+    #[test]
+    fn begin_commit_are_blanked_keeping_positions() {
+        let sql = "BEGIN;\nCREATE TYPE \"R\" AS ENUM ('A');\nCOMMIT;\n";
+        let p = plan(sql).unwrap();
+        let text = p.transactional_text(sql);
+        assert_eq!(text.len(), sql.len());
+        assert_eq!(text, "      \nCREATE TYPE \"R\" AS ENUM ('A');\n       \n");
+    }
+
+    #[test]
+    fn unbalanced_blocks_are_errors_with_lines() {
+        let e = plan("SELECT 1;\nBEGIN;\nSELECT 2;\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("migration.sql:2:1") && e.contains("without a matching COMMIT"),
+            "{e}"
+        );
+        let e = plan("SELECT 1;\nCOMMIT;\n").unwrap_err().to_string();
+        assert!(
+            e.contains(":2:1") && e.contains("without a matching BEGIN"),
+            "{e}"
+        );
+        let e = plan("BEGIN;\nCREATE INDEX CONCURRENTLY i ON t(c);\nCOMMIT;")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(":2:1") && e.contains("25001"), "{e}");
+        let e = plan("BEGIN;\nSELECT 1;\nROLLBACK;")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(":3:1") && e.contains("ROLLBACK"), "{e}");
+    }
+
+    #[test]
+    fn savepoints_are_fine() {
+        assert!(
+            plan("SAVEPOINT a; SELECT 1; ROLLBACK TO SAVEPOINT a; RELEASE SAVEPOINT a;").is_ok()
+        );
+    }
+
+    #[test]
+    fn error_location_counts_characters() {
+        let sql = "-- é\nSELECT 1;\nSELEC 2;";
+        // "SELEC" starts at character 16 (1-based) of the file.
+        let loc = error_location(Path::new("f.sql"), sql, 0, 16);
+        assert_eq!((loc.line, loc.column), (3, 1));
+        // Statement sent alone, starting at byte of line 3.
+        let start = sql.find("SELEC 2").unwrap();
+        let loc = error_location(Path::new("f.sql"), sql, start, 1);
+        assert_eq!((loc.line, loc.column), (3, 1));
+    }
+}

@@ -1,0 +1,244 @@
+//! `cargo xtask`: the command line. Parses arguments, finds the workspace, calls
+//! `shared_migrate`, prints, and exits with the documented code. No logic of its own.
+
+use std::path::PathBuf;
+use std::process::ExitCode as ProcessExit;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use shared_migrate::database_url::UrlSources;
+use shared_migrate::source::{Service, Workspace};
+use shared_migrate::{ExitCode, migrator, report, resolve, status};
+
+#[derive(Parser)]
+#[command(
+    name = "cargo xtask",
+    bin_name = "cargo xtask",
+    about = "Prisma-compatible migrations for every service of the monorepo",
+    after_help = "Exit codes: 0 success (status: up to date), 1 failure (status: problem), 2 usage or input error, 3 status: pending, 4 database unreachable, 5 lock timeout."
+)]
+struct Cli {
+    /// The monorepo root (the directory holding services/). Default: the nearest ancestor of
+    /// the current directory that holds services/.
+    #[arg(long, global = true, env = "XTASK_ROOT", value_name = "DIR")]
+    root: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Apply pending migrations of every selected service (services in parallel).
+    Migrate(MigrateArgs),
+    /// Show applied, pending, failed, edited and missing migrations per service.
+    Status(StatusArgs),
+    /// Mark a failed migration as rolled back, or a migration as applied without running it.
+    Resolve(ResolveArgs),
+    /// Create a new, empty migration for a service.
+    New(NewArgs),
+}
+
+#[derive(Args)]
+struct Selection {
+    /// A service to work on (repeatable). Default: every service.
+    #[arg(long = "service", short = 's', value_name = "NAME")]
+    services: Vec<String>,
+    /// The database URL, when exactly one service is selected. Otherwise each service's URL
+    /// comes from <SERVICE>_DATABASE_URL, or DATABASE_URL in services/<svc>/.env or
+    /// services/<svc>/prisma/.env.
+    #[arg(long, value_name = "URL")]
+    database_url: Option<String>,
+}
+
+#[derive(Args)]
+struct MigrateArgs {
+    #[command(flatten)]
+    selection: Selection,
+    /// Services migrated at once (services sharing a database run one after another).
+    #[arg(long, short = 'j', value_name = "N", default_value_t = default_jobs())]
+    jobs: usize,
+    /// How long to wait for another deployer's migration lock, e.g. 10s, 2m, 500ms.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    lock_timeout: Duration,
+    /// Refuse to migrate when an applied migration was edited, is missing locally, or when a
+    /// pending one is older than the newest applied one.
+    #[arg(long)]
+    strict: bool,
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
+}
+
+#[derive(Args)]
+struct StatusArgs {
+    #[command(flatten)]
+    selection: Selection,
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
+}
+
+#[derive(Args)]
+#[command(group(clap::ArgGroup::new("how").required(true).args(["applied", "rolled_back"])))]
+struct ResolveArgs {
+    /// The service whose database to change.
+    #[arg(long, short = 's', value_name = "NAME")]
+    service: String,
+    /// Record NAME as applied without running it (it was applied by hand, or baselining).
+    #[arg(long, value_name = "NAME")]
+    applied: Option<String>,
+    /// Mark the failed migration NAME as rolled back: the next migrate applies it again.
+    #[arg(long, value_name = "NAME")]
+    rolled_back: Option<String>,
+    #[arg(long, value_name = "URL")]
+    database_url: Option<String>,
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    lock_timeout: Duration,
+}
+
+#[derive(Args)]
+struct NewArgs {
+    /// The service to add the migration to.
+    #[arg(long, short = 's', value_name = "NAME")]
+    service: String,
+    /// What the migration does, in lower snake case (e.g. add_student_grade).
+    name: String,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum Format {
+    Human,
+    Json,
+}
+
+fn default_jobs() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
+}
+
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let (number, unit) = s.split_at(s.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(s.len()));
+    let n: f64 = number
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{s}` is not a duration: write e.g. 10s, 2m or 500ms"))?;
+    let secs = match unit {
+        "" | "s" => n,
+        "ms" => n / 1000.0,
+        "m" | "min" => n * 60.0,
+        _ => return Err(format!("unknown unit `{unit}`: use ms, s or m")),
+    };
+    if !(0.0..=86_400.0).contains(&secs) {
+        return Err(format!("`{s}` is out of range"));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+fn main() -> ProcessExit {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => ProcessExit::from(code.code() as u8),
+        Err(e) => {
+            let code = e
+                .downcast_ref::<shared_migrate::Error>()
+                .map_or(ExitCode::Usage, |e| e.exit_code());
+            eprintln!("error: {e:#}");
+            ProcessExit::from(code.code() as u8)
+        }
+    }
+}
+
+fn workspace(root: Option<PathBuf>) -> anyhow::Result<Workspace> {
+    if let Some(root) = root {
+        return Ok(Workspace::new(root));
+    }
+    let cwd = std::env::current_dir().context("reading the current directory")?;
+    Ok(Workspace::find(&cwd)
+        .unwrap_or_else(|| Workspace::new(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".."))))
+}
+
+fn env_var(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}
+
+fn targets(services: Vec<Service>, flag: Option<&str>) -> Vec<migrator::Target> {
+    let sources = UrlSources {
+        flag,
+        selected: services.len(),
+        env: &env_var,
+    };
+    services
+        .into_iter()
+        .map(|service| {
+            let url = sources.resolve(&service).map(|(url, _)| url);
+            migrator::Target { service, url }
+        })
+        .collect()
+}
+
+fn progress(service: &str, message: &str) {
+    eprintln!("[{service}] {message}");
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let ws = workspace(cli.root)?;
+    match cli.command {
+        Command::Migrate(args) => {
+            let services = ws.select(&args.selection.services)?;
+            let targets = targets(services, args.selection.database_url.as_deref());
+            let options = migrator::Options {
+                lock_timeout: args.lock_timeout,
+                strict: args.strict,
+                jobs: args.jobs,
+            };
+            let reports = migrator::migrate_all(targets, &options, &progress);
+            match args.format {
+                Format::Human => print!("{}", report::migrate_summary(&reports)),
+                Format::Json => println!("{}", serde_json::to_string_pretty(&reports)?),
+            }
+            Ok(ExitCode::combine(reports.iter().map(|r| {
+                r.result
+                    .as_ref()
+                    .map_or_else(|e| e.exit_code(), |()| ExitCode::Success)
+            })))
+        }
+        Command::Status(args) => {
+            let services = ws.select(&args.selection.services)?;
+            let statuses: Vec<_> = targets(services, args.selection.database_url.as_deref())
+                .into_iter()
+                .map(|t| status::status_service(&t.service, t.url))
+                .collect();
+            match args.format {
+                Format::Human => print!("{}", report::status_summary(&statuses)),
+                Format::Json => println!("{}", serde_json::to_string_pretty(&statuses)?),
+            }
+            Ok(ExitCode::combine(statuses.iter().map(|s| s.exit_code)))
+        }
+        Command::Resolve(args) => {
+            let service = ws.select(std::slice::from_ref(&args.service))?.remove(0);
+            let sources = UrlSources {
+                flag: args.database_url.as_deref(),
+                selected: 1,
+                env: &env_var,
+            };
+            let (url, _) = sources.resolve(&service)?;
+            let (name, how) = match (args.applied, args.rolled_back) {
+                (Some(n), _) => (n, resolve::Resolution::Applied),
+                (_, Some(n)) => (n, resolve::Resolution::RolledBack),
+                _ => unreachable!("clap requires one"),
+            };
+            let done = resolve::resolve(&service, &url, &name, how, args.lock_timeout)?;
+            println!("{}: {done}", service.name);
+            Ok(ExitCode::Success)
+        }
+        Command::New(args) => {
+            let service = ws.select(std::slice::from_ref(&args.service))?.remove(0);
+            let path = shared_migrate::new::create(
+                &service,
+                &args.name,
+                &shared_migrate::naming::default_vague_words(),
+            )?;
+            println!("created {}", path.display());
+            Ok(ExitCode::Success)
+        }
+    }
+}
