@@ -250,12 +250,21 @@ fn apply_in_transaction(
 ) -> Result<(), Error> {
     let id = ledger::new_id();
     let started_at = SystemTime::now();
-    let text = plan.transactional_text(&m.sql);
     let outcome = (|| -> Result<(), Failure> {
         let mut tx = client.transaction().map_err(Failure::Other)?;
         ledger::insert_started(&mut tx, &id, &m.checksum, &m.name, started_at)
             .map_err(Failure::Ledger)?;
-        tx.batch_execute(&text).map_err(|e| Failure::Script(e, 0))?;
+        if plan.parsed_cleanly {
+            // One statement at a time, so that a failure names its statement even when the
+            // server gives no position (the cost is a round trip each, as with psql -f).
+            for s in plan.executable() {
+                tx.batch_execute(&m.sql[s.range.clone()])
+                    .map_err(|e| Failure::Script(e, Some(s.range.start)))?;
+            }
+        } else {
+            tx.batch_execute(&plan.transactional_text(&m.sql))
+                .map_err(|e| Failure::Script(e, None))?;
+        }
         ledger::mark_finished(&mut tx, &id).map_err(Failure::Ledger)?;
         tx.commit().map_err(Failure::Other)
     })();
@@ -301,9 +310,14 @@ fn apply_statement_by_statement(
     let id = ledger::new_id();
     ledger::insert_started(client, &id, &m.checksum, &m.name, SystemTime::now())?;
     let mut done = 0;
-    for (i, s) in plan.statements.iter().enumerate() {
+    let statements: Vec<&script::Statement> = plan
+        .statements
+        .iter()
+        .filter(|s| s.syntax != squawk_syntax::SyntaxKind::EMPTY_STMT)
+        .collect();
+    for (i, s) in statements.iter().enumerate() {
         if let Err(e) = client.batch_execute(&m.sql[s.range.clone()]) {
-            let failure = Failure::Script(e, s.range.start);
+            let failure = Failure::Script(e, Some(s.range.start));
             let text = failure_text(service, m, &failure);
             let left = format!(
                 "This migration ran statement by statement (it holds {what}, which PostgreSQL refuses inside a transaction). Statements 1 to {done} of {total} were committed and remain in the database; statement {n} failed; the rest did not run.",
@@ -311,13 +325,13 @@ fn apply_statement_by_statement(
                     script::StatementKind::NoTransaction(w) => w,
                     _ => "a statement",
                 },
-                total = plan.statements.len(),
+                total = statements.len(),
                 n = i + 1,
             );
             let todo = format!(
                 "To recover: either finish the migration by hand (run statements {n} to {total} once fixed) and run `cargo xtask resolve --service {svc} --applied {name}`, or undo statements 1 to {done} by hand, fix the file, and run `cargo xtask resolve --service {svc} --rolled-back {name}` before migrating again.",
                 n = i + 1,
-                total = plan.statements.len(),
+                total = statements.len(),
                 svc = service.name,
                 name = m.name,
             );
@@ -346,8 +360,9 @@ fn apply_statement_by_statement(
 }
 
 enum Failure {
-    /// The script failed; the text sent started at this byte of the file.
-    Script(postgres::Error, usize),
+    /// The script failed; the text sent started at this byte of the file (None: the whole
+    /// file was sent at once).
+    Script(postgres::Error, Option<usize>),
     Ledger(Error),
     Other(postgres::Error),
 }
@@ -366,16 +381,26 @@ fn failure_text(service: &Service, m: &Migration, failure: &Failure) -> String {
                     Some(postgres::error::ErrorPosition::Original(p)) => Some(*p as usize),
                     _ => None,
                 };
-                match position {
-                    Some(p) => {
-                        let loc = script::error_location(&m.path, &m.sql, *from, p);
-                        out.push_str(&format!("\n  --> {loc}\n{}", script::snippet(&m.sql, &loc)));
+                let loc = match (position, from) {
+                    (Some(p), _) => Some(script::error_location(
+                        &m.path,
+                        &m.sql,
+                        from.unwrap_or(0),
+                        p,
+                    )),
+                    // No position (errors found after parsing): the failing statement's start.
+                    (None, Some(from)) => Some(crate::error::Location::of_offset(
+                        &m.path,
+                        m.sql.as_bytes(),
+                        *from,
+                    )),
+                    (None, None) => None,
+                };
+                match loc {
+                    Some(loc) => {
+                        out.push_str(&format!("\n  --> {loc}\n{}", script::snippet(&m.sql, &loc)))
                     }
-                    None => {
-                        let loc =
-                            crate::error::Location::of_offset(&m.path, m.sql.as_bytes(), *from);
-                        out.push_str(&format!("\n  --> {loc}"));
-                    }
+                    None => out.push_str(&format!("\n  --> {}", m.path.display())),
                 }
                 out.push_str(&format!(
                     "\nDatabase error code: {}\nDatabase error: {}: {}",

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use chrono::{NaiveDateTime, Utc};
+use chrono::{NaiveDateTime, Timelike, Utc};
 
 use crate::error::Error;
 use crate::naming;
@@ -28,7 +28,8 @@ pub fn create(
         .iter()
         .filter_map(|(n, _)| naming::split(n).ok().map(|(t, _)| t))
         .max();
-    let mut time = Utc::now().naive_utc();
+    // Whole seconds: the folder name has no finer precision to order by.
+    let mut time = Utc::now().naive_utc().with_nanosecond(0).expect("0 ns is valid");
     if let Some(newest) = newest
         && time <= newest
     {

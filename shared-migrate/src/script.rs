@@ -39,6 +39,9 @@ pub struct Plan {
     pub statements: Vec<Statement>,
     /// The first statement that cannot run in a transaction block, if any.
     pub first_no_transaction: Option<usize>,
+    /// The parser understood the whole file, so the statements cover all of it and can be sent
+    /// one by one. Otherwise the file is sent whole and the server is the judge.
+    pub parsed_cleanly: bool,
 }
 
 impl Plan {
@@ -56,7 +59,9 @@ impl Plan {
                 range,
             });
         }
+        let errors = parse.errors();
         let plan = Plan {
+            parsed_cleanly: errors.is_empty(),
             first_no_transaction: statements
                 .iter()
                 .position(|s| matches!(s.kind, StatementKind::NoTransaction(_))),
@@ -66,7 +71,7 @@ impl Plan {
         if plan.first_no_transaction.is_some() {
             // Running statement by statement commits each one: a statement boundary found in the
             // wrong place would apply half a statement. Only split text that parsed cleanly.
-            if let Some(err) = parse.errors().first() {
+            if let Some(err) = errors.first() {
                 let at =
                     Location::of_offset(path, sql.as_bytes(), usize::from(err.range().start()));
                 return Err(Error::Script {
@@ -79,6 +84,14 @@ impl Plan {
             }
         }
         Ok(plan)
+    }
+
+    /// The statements to send, in order: explicit BEGIN/COMMIT and empty statements left out.
+    pub fn executable(&self) -> impl Iterator<Item = &Statement> {
+        self.statements.iter().filter(|s| {
+            !matches!(s.kind, StatementKind::Begin | StatementKind::Commit)
+                && s.syntax != SyntaxKind::EMPTY_STMT
+        })
     }
 
     /// Whether the migration and its ledger rows run in one transaction.
