@@ -160,7 +160,7 @@ impl DatabaseUrl {
     /// The URL with its password in clear, for handing to a child process (tests, seeds).
     /// Never print it.
     pub fn expose(&self) -> String {
-        self.render(self.password.as_deref().map(|p| percent_encode(p)))
+        self.render(self.password.as_deref().map(percent_encode))
     }
 
     /// Whether the server is on this machine (loopback address or a socket directory).
