@@ -29,7 +29,10 @@ pub fn create(
         .filter_map(|(n, _)| naming::split(n).ok().map(|(t, _)| t))
         .max();
     // Whole seconds: the folder name has no finer precision to order by.
-    let mut time = Utc::now().naive_utc().with_nanosecond(0).expect("0 ns is valid");
+    let mut time = Utc::now()
+        .naive_utc()
+        .with_nanosecond(0)
+        .expect("0 ns is valid");
     if let Some(newest) = newest
         && time <= newest
     {

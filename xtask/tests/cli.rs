@@ -25,7 +25,11 @@ fn xtask(root: &Path) -> Command {
 
 /// The URL with a password (the test cluster trusts any password).
 fn with_password(url: &DatabaseUrl) -> String {
-    url.expose().replacen("postgresql://postgres@", &format!("postgresql://postgres:{SECRET}@"), 1)
+    url.expose().replacen(
+        "postgresql://postgres@",
+        &format!("postgresql://postgres:{SECRET}@"),
+        1,
+    )
 }
 
 struct Run {
@@ -35,7 +39,11 @@ struct Run {
 }
 
 fn run(cmd: &mut Command) -> Run {
-    let Output { status, stdout, stderr } = cmd.output().expect("run xtask");
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = cmd.output().expect("run xtask");
     let run = Run {
         code: status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&stdout).into_owned(),
@@ -69,7 +77,11 @@ fn examples_migrate_then_status_is_up_to_date() {
         status.env(var, &url);
     }
     let before = run(&mut status);
-    assert_eq!(before.code, 3, "pending: {}{}", before.stdout, before.stderr);
+    assert_eq!(
+        before.code, 3,
+        "pending: {}{}",
+        before.stdout, before.stderr
+    );
 
     let out = run(&mut migrate);
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
@@ -79,7 +91,10 @@ fn examples_migrate_then_status_is_up_to_date() {
         assert_eq!(cols[1], n.to_string(), "{line}");
         assert_eq!(cols.last(), Some(&"ok"), "{line}");
     }
-    assert!(out.stderr.contains("[azora-wallet] applied 20250202100000_index_transactions_wallet_id"));
+    assert!(
+        out.stderr
+            .contains("[azora-wallet] applied 20250202100000_index_transactions_wallet_id")
+    );
 
     let after = run(&mut status);
     assert_eq!(after.code, 0, "{}{}", after.stdout, after.stderr);
@@ -97,52 +112,113 @@ fn usage_errors_exit_2_with_what_to_do() {
     let root = repo_root();
     let out = run(xtask(&root).args(["migrate", "--service", "nope"]));
     assert_eq!(out.code, 2);
-    assert!(out.stderr.contains("unknown service `nope`") && out.stderr.contains("azora-education, azora-notifications, azora-wallet"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("unknown service `nope`")
+            && out
+                .stderr
+                .contains("azora-education, azora-notifications, azora-wallet"),
+        "{}",
+        out.stderr
+    );
 
     let out = run(xtask(&root).args(["migrate", "--service", "azora-wallet"]));
     assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
-    assert!(out.stdout.contains("AZORA_WALLET_DATABASE_URL") && out.stdout.contains("prisma/.env"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("AZORA_WALLET_DATABASE_URL") && out.stdout.contains("prisma/.env"),
+        "{}",
+        out.stdout
+    );
 
     let out = run(xtask(&root).args(["migrate", "--database-url", "postgresql://a@b/c"]));
     assert_eq!(out.code, 2);
-    assert!(out.stdout.contains("--database-url applies to one service only"), "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains("--database-url applies to one service only"),
+        "{}",
+        out.stdout
+    );
 
-    let out = run(xtask(&root).args(["migrate", "-s", "azora-wallet", "--database-url", &format!("mysql://u:{SECRET}@h/db")]));
+    let out = run(xtask(&root).args([
+        "migrate",
+        "-s",
+        "azora-wallet",
+        "--database-url",
+        &format!("mysql://u:{SECRET}@h/db"),
+    ]));
     assert_eq!(out.code, 2);
-    assert!(out.stdout.contains("mysql://u:***@h/db") && out.stdout.contains("not PostgreSQL"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("mysql://u:***@h/db") && out.stdout.contains("not PostgreSQL"),
+        "{}",
+        out.stdout
+    );
 
     let out = run(xtask(&root).args(["resolve", "--service", "azora-wallet"]));
     assert_eq!(out.code, 2, "clap usage error: {}", out.stderr);
 
     let out = run(xtask(Path::new("/")).args(["status"]));
     assert_eq!(out.code, 2);
-    assert!(out.stderr.contains("no `services/` directory"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("no `services/` directory"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
 fn url_comes_from_env_then_dotenv_files_and_plain_database_url_only_for_one_service() {
     let repo = TempRepo::new();
-    repo.migration("alpha-svc", "20250101000000_create_a", "CREATE TABLE a (id int);");
-    repo.migration("beta", "20250101000000_create_b", "CREATE TABLE b (id int);");
+    repo.migration(
+        "alpha-svc",
+        "20250101000000_create_a",
+        "CREATE TABLE a (id int);",
+    );
+    repo.migration(
+        "beta",
+        "20250101000000_create_b",
+        "CREATE TABLE b (id int);",
+    );
     let a = fresh_database("cli_env");
     let b = fresh_database("cli_env");
-    std::fs::write(repo.root().join("services/beta/prisma/.env"), format!("# comment\nDATABASE_URL=\"{}\"\n", with_password(&b))).unwrap();
+    std::fs::write(
+        repo.root().join("services/beta/prisma/.env"),
+        format!("# comment\nDATABASE_URL=\"{}\"\n", with_password(&b)),
+    )
+    .unwrap();
 
     // Two services: the plain DATABASE_URL does not apply, alpha has no URL.
-    let out = run(xtask(repo.root()).arg("migrate").env("DATABASE_URL", with_password(&a)));
+    let out = run(xtask(repo.root())
+        .arg("migrate")
+        .env("DATABASE_URL", with_password(&a)));
     assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
-    assert!(out.stdout.contains("applies only when one service is selected"), "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains("applies only when one service is selected"),
+        "{}",
+        out.stdout
+    );
 
     // The service variable (dashes become underscores), and prisma/.env for beta.
-    let out = run(xtask(repo.root()).arg("migrate").env("ALPHA_SVC_DATABASE_URL", with_password(&a)));
+    let out = run(xtask(repo.root())
+        .arg("migrate")
+        .env("ALPHA_SVC_DATABASE_URL", with_password(&a)));
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
     // services/<svc>/.env wins over prisma/.env.
     let c = fresh_database("cli_env");
-    std::fs::write(repo.root().join("services/beta/.env"), format!("DATABASE_URL={}\n", c.expose())).unwrap();
+    std::fs::write(
+        repo.root().join("services/beta/.env"),
+        format!("DATABASE_URL={}\n", c.expose()),
+    )
+    .unwrap();
     let out = run(xtask(repo.root()).args(["status", "-s", "beta"]));
-    assert_eq!(out.code, 3, "fresh database c is pending: {}{}", out.stdout, out.stderr);
+    assert_eq!(
+        out.code, 3,
+        "fresh database c is pending: {}{}",
+        out.stdout, out.stderr
+    );
     // One service: the plain DATABASE_URL applies and beats the .env files.
-    let out = run(xtask(repo.root()).args(["status", "-s", "beta"]).env("DATABASE_URL", b.expose()));
+    let out = run(xtask(repo.root())
+        .args(["status", "-s", "beta"])
+        .env("DATABASE_URL", b.expose()));
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
 }
 
@@ -150,7 +226,11 @@ fn url_comes_from_env_then_dotenv_files_and_plain_database_url_only_for_one_serv
 fn failure_exit_codes_and_resolve() {
     let repo = TempRepo::new();
     repo.migration("svc", "20250101000000_create_a", "CREATE TABLE a (id int);");
-    let bad = repo.migration("svc", "20250102000000_add_b", "CREATE TABLE b (id int);\nINSERT INTO b VALUES ('x');\n");
+    let bad = repo.migration(
+        "svc",
+        "20250102000000_add_b",
+        "CREATE TABLE b (id int);\nINSERT INTO b VALUES ('x');\n",
+    );
     let url = with_password(&fresh_database("cli_fail"));
     let cmd = |args: &[&str]| {
         let mut c = xtask(repo.root());
@@ -159,22 +239,48 @@ fn failure_exit_codes_and_resolve() {
     };
     let out = run(&mut cmd(&["migrate"]));
     assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
-    assert!(out.stdout.contains(&format!("{}:2:23", bad.display())), "{}", out.stdout);
+    assert!(
+        out.stdout.contains(&format!("{}:2:23", bad.display())),
+        "{}",
+        out.stdout
+    );
     assert!(out.stdout.contains("22P02"), "{}", out.stdout);
-    assert!(out.stdout.lines().any(|l| l.starts_with("svc") && l.contains("1/2") && l.contains("FAILED")), "{}", out.stdout);
+    assert!(
+        out.stdout
+            .lines()
+            .any(|l| l.starts_with("svc") && l.contains("1/2") && l.contains("FAILED")),
+        "{}",
+        out.stdout
+    );
 
     let out = run(&mut cmd(&["status"]));
     assert_eq!(out.code, 1);
-    assert!(out.stdout.contains("failed: 20250102000000_add_b"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("failed: 20250102000000_add_b"),
+        "{}",
+        out.stdout
+    );
 
     let out = run(&mut cmd(&["migrate"]));
     assert_eq!(out.code, 1);
     assert!(out.stdout.contains("P3009"), "{}", out.stdout);
 
     std::fs::write(&bad, "CREATE TABLE b (id int);\n").unwrap();
-    let out = run(&mut cmd(&["resolve", "-s", "svc", "--rolled-back", "20250102000000_add_b"]));
+    let out = run(&mut cmd(&[
+        "resolve",
+        "-s",
+        "svc",
+        "--rolled-back",
+        "20250102000000_add_b",
+    ]));
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
-    let out = run(&mut cmd(&["resolve", "-s", "svc", "--rolled-back", "20250102000000_add_b"]));
+    let out = run(&mut cmd(&[
+        "resolve",
+        "-s",
+        "svc",
+        "--rolled-back",
+        "20250102000000_add_b",
+    ]));
     assert_eq!(out.code, 1);
     assert!(out.stderr.contains("P3012"), "{}", out.stderr);
     let out = run(&mut cmd(&["migrate"]));
@@ -182,16 +288,25 @@ fn failure_exit_codes_and_resolve() {
 
     // Unreachable server: exit 4, redacted.
     let dead = format!("postgresql://u:{SECRET}@127.0.0.1:1/db?connect_timeout=2");
-    let out = run(xtask(repo.root()).args(["migrate"]).env("SVC_DATABASE_URL", &dead));
+    let out = run(xtask(repo.root())
+        .args(["migrate"])
+        .env("SVC_DATABASE_URL", &dead));
     assert_eq!(out.code, 4, "{}{}", out.stdout, out.stderr);
     assert!(out.stdout.contains("u:***@127.0.0.1:1"), "{}", out.stdout);
 
     // Lock held elsewhere: exit 5.
-    let mut holder = shared_migrate::connection::connect(&DatabaseUrl::parse(&url).unwrap()).unwrap();
-    holder.execute("SELECT pg_advisory_lock(72707369)", &[]).unwrap();
+    let mut holder =
+        shared_migrate::connection::connect(&DatabaseUrl::parse(&url).unwrap()).unwrap();
+    holder
+        .execute("SELECT pg_advisory_lock(72707369)", &[])
+        .unwrap();
     let out = run(&mut cmd(&["migrate", "--lock-timeout", "300ms"]));
     assert_eq!(out.code, 5, "{}{}", out.stdout, out.stderr);
-    assert!(out.stderr.contains("waiting for the migration lock"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("waiting for the migration lock"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
@@ -207,21 +322,40 @@ fn new_creates_a_well_named_migration_and_refuses_vague_names() {
         .filter(|n| n.ends_with("_add_student_grade"))
         .collect();
     assert_eq!(names.len(), 1);
-    assert!(shared_migrate::naming::check(&names[0], &shared_migrate::naming::default_vague_words()).is_ok());
+    assert!(
+        shared_migrate::naming::check(&names[0], &shared_migrate::naming::default_vague_words())
+            .is_ok()
+    );
     assert!(dir.join(&names[0]).join("migration.sql").is_file());
-    assert!(std::fs::read_to_string(dir.join("migration_lock.toml")).unwrap().contains("provider = \"postgresql\""));
+    assert!(
+        std::fs::read_to_string(dir.join("migration_lock.toml"))
+            .unwrap()
+            .contains("provider = \"postgresql\"")
+    );
 
     // A second one sorts after the first even within the same second.
     let out = run(xtask(repo.root()).args(["new", "-s", "svc", "add_student_country"]));
     assert_eq!(out.code, 0);
-    let mut all: Vec<String> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).filter(|n| !n.ends_with(".toml")).collect();
+    let mut all: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| !n.ends_with(".toml"))
+        .collect();
     all.sort();
-    assert!(all.last().unwrap().ends_with("_add_student_country"), "{all:?}");
+    assert!(
+        all.last().unwrap().ends_with("_add_student_country"),
+        "{all:?}"
+    );
 
     for bad in ["update", "fix", "AddThing", "add thing", "add__x"] {
         let out = run(xtask(repo.root()).args(["new", "-s", "svc", bad]));
         assert_eq!(out.code, 2, "{bad}: {}", out.stderr);
-        assert!(out.stderr.contains(&format!("cannot create migration `{bad}`")), "{}", out.stderr);
+        assert!(
+            out.stderr
+                .contains(&format!("cannot create migration `{bad}`")),
+            "{}",
+            out.stderr
+        );
     }
 }
 
@@ -232,10 +366,16 @@ fn eight_concurrent_deployers_apply_each_migration_once() {
         repo.migration(
             "svc",
             &format!("2025010100000{i}_step_{i}"),
-            &format!("CREATE TABLE t{i} (id int); INSERT INTO t{i} VALUES (1); SELECT pg_sleep(0.05);"),
+            &format!(
+                "CREATE TABLE t{i} (id int); INSERT INTO t{i} VALUES (1); SELECT pg_sleep(0.05);"
+            ),
         );
     }
-    repo.migration("svc", "20250101000010_index_concurrently", "CREATE INDEX CONCURRENTLY t0_id_idx ON t0 (id);");
+    repo.migration(
+        "svc",
+        "20250101000010_index_concurrently",
+        "CREATE INDEX CONCURRENTLY t0_id_idx ON t0 (id);",
+    );
     let url = fresh_database("cli_concurrent");
     let children: Vec<_> = (0..8)
         .map(|_| {
@@ -250,11 +390,19 @@ fn eight_concurrent_deployers_apply_each_migration_once() {
         .collect();
     for child in children {
         let out = child.wait_with_output().unwrap();
-        assert!(out.status.success(), "{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     let mut c = shared_migrate::connection::connect(&url).unwrap();
     let rows: Vec<(String, i64)> = c
-        .query("SELECT migration_name::text, count(*) FROM _prisma_migrations GROUP BY 1 ORDER BY 1", &[])
+        .query(
+            "SELECT migration_name::text, count(*) FROM _prisma_migrations GROUP BY 1 ORDER BY 1",
+            &[],
+        )
         .unwrap()
         .iter()
         .map(|r| (r.get(0), r.get(1)))
@@ -262,7 +410,10 @@ fn eight_concurrent_deployers_apply_each_migration_once() {
     assert_eq!(rows.len(), 7);
     assert!(rows.iter().all(|(_, n)| *n == 1), "{rows:?}");
     for i in 0..6 {
-        let n: i64 = c.query_one(&format!("SELECT count(*) FROM t{i}"), &[]).unwrap().get(0);
+        let n: i64 = c
+            .query_one(&format!("SELECT count(*) FROM t{i}"), &[])
+            .unwrap()
+            .get(0);
         assert_eq!(n, 1);
     }
 }
