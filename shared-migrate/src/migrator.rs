@@ -254,17 +254,8 @@ fn apply_in_transaction(
         let mut tx = client.transaction().map_err(Failure::Other)?;
         ledger::insert_started(&mut tx, &id, &m.checksum, &m.name, started_at)
             .map_err(Failure::Ledger)?;
-        if plan.parsed_cleanly {
-            // One statement at a time, so that a failure names its statement even when the
-            // server gives no position (the cost is a round trip each, as with psql -f).
-            for s in plan.executable() {
-                tx.batch_execute(&m.sql[s.range.clone()])
-                    .map_err(|e| Failure::Script(e, Some(s.range.start)))?;
-            }
-        } else {
-            tx.batch_execute(&plan.transactional_text(&m.sql))
-                .map_err(|e| Failure::Script(e, None))?;
-        }
+        script::execute_transactional(&mut tx, plan, &m.sql)
+            .map_err(|e| Failure::Script(e.error, e.from))?;
         ledger::mark_finished(&mut tx, &id).map_err(Failure::Ledger)?;
         tx.commit().map_err(Failure::Other)
     })();
@@ -376,50 +367,8 @@ fn failure_text(service: &Service, m: &Migration, failure: &Failure) -> String {
     );
     match failure {
         Failure::Script(e, from) => {
-            if let Some(db) = e.as_db_error() {
-                let position = match db.position() {
-                    Some(postgres::error::ErrorPosition::Original(p)) => Some(*p as usize),
-                    _ => None,
-                };
-                let loc = match (position, from) {
-                    (Some(p), _) => Some(script::error_location(
-                        &m.path,
-                        &m.sql,
-                        from.unwrap_or(0),
-                        p,
-                    )),
-                    // No position (errors found after parsing): the failing statement's start.
-                    (None, Some(from)) => Some(crate::error::Location::of_offset(
-                        &m.path,
-                        m.sql.as_bytes(),
-                        *from,
-                    )),
-                    (None, None) => None,
-                };
-                match loc {
-                    Some(loc) => {
-                        out.push_str(&format!("\n  --> {loc}\n{}", script::snippet(&m.sql, &loc)))
-                    }
-                    None => out.push_str(&format!("\n  --> {}", m.path.display())),
-                }
-                out.push_str(&format!(
-                    "\nDatabase error code: {}\nDatabase error: {}: {}",
-                    db.code().code(),
-                    db.severity(),
-                    db.message()
-                ));
-                for (label, v) in [
-                    ("DETAIL", db.detail()),
-                    ("HINT", db.hint()),
-                    ("CONTEXT", db.where_()),
-                ] {
-                    if let Some(v) = v {
-                        out.push_str(&format!("\n{label}: {v}"));
-                    }
-                }
-            } else {
-                out.push_str(&format!("\nDatabase error: {}", describe_pg_error(e)));
-            }
+            out.push('\n');
+            out.push_str(&script::describe_error(&m.path, &m.sql, e, *from));
         }
         Failure::Ledger(e) => out.push_str(&format!("\n{e}")),
         Failure::Other(e) => out.push_str(&format!("\nDatabase error: {}", describe_pg_error(e))),

@@ -12,7 +12,9 @@ use std::path::Path;
 use squawk_syntax::ast::AstNode;
 use squawk_syntax::{SourceFile, SyntaxKind};
 
-use crate::error::{Error, Location};
+use postgres::GenericClient;
+
+use crate::error::{Error, Location, describe_pg_error};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StatementKind {
@@ -216,6 +218,81 @@ fn classify(node: &squawk_syntax::SyntaxNode) -> StatementKind {
         }
         _ => StatementKind::Other,
     }
+}
+
+/// A statement of a script failed on the server.
+pub struct ScriptError {
+    pub error: postgres::Error,
+    /// The byte of the file where the text sent started (None: the whole file at once).
+    pub from: Option<usize>,
+}
+
+/// Runs the statements of a transactional plan on `client` (inside the caller's transaction).
+/// One statement at a time when the file parsed cleanly, so that a failure names its statement
+/// even when the server gives no position (a round trip each, as with psql -f); otherwise the
+/// whole file at once, and the server is the judge.
+pub fn execute_transactional(
+    client: &mut impl GenericClient,
+    plan: &Plan,
+    sql: &str,
+) -> Result<(), ScriptError> {
+    if plan.parsed_cleanly {
+        for s in plan.executable() {
+            client
+                .batch_execute(&sql[s.range.clone()])
+                .map_err(|error| ScriptError {
+                    error,
+                    from: Some(s.range.start),
+                })?;
+        }
+        Ok(())
+    } else {
+        client
+            .batch_execute(&plan.transactional_text(sql))
+            .map_err(|error| ScriptError { error, from: None })
+    }
+}
+
+/// A server error in a file, for people: `--> file:line:col`, a snippet, the SQLSTATE and the
+/// server's message, detail, hint and context.
+pub fn describe_error(path: &Path, sql: &str, e: &postgres::Error, from: Option<usize>) -> String {
+    let Some(db) = e.as_db_error() else {
+        return format!(
+            "  --> {}\nDatabase error: {}",
+            path.display(),
+            describe_pg_error(e)
+        );
+    };
+    let position = match db.position() {
+        Some(postgres::error::ErrorPosition::Original(p)) => Some(*p as usize),
+        _ => None,
+    };
+    let loc = match (position, from) {
+        (Some(p), _) => Some(error_location(path, sql, from.unwrap_or(0), p)),
+        // No position (errors found after parsing): the failing statement's start.
+        (None, Some(from)) => Some(Location::of_offset(path, sql.as_bytes(), from)),
+        (None, None) => None,
+    };
+    let mut out = match loc {
+        Some(loc) => format!("  --> {loc}\n{}", snippet(sql, &loc)),
+        None => format!("  --> {}", path.display()),
+    };
+    out.push_str(&format!(
+        "\nDatabase error code: {}\nDatabase error: {}: {}",
+        db.code().code(),
+        db.severity(),
+        db.message()
+    ));
+    for (label, v) in [
+        ("DETAIL", db.detail()),
+        ("HINT", db.hint()),
+        ("CONTEXT", db.where_()),
+    ] {
+        if let Some(v) = v {
+            out.push_str(&format!("\n{label}: {v}"));
+        }
+    }
+    out
 }
 
 /// The location in the file of a server error position: `char_position` is PostgreSQL's
