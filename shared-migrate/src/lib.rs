@@ -7,9 +7,14 @@
 //! repair the ledger; [`naming`] and [`new`] keep folder names in shape; [`local_cluster`]
 //! provides throwaway servers.
 
+pub mod backend;
+pub mod cleanup;
+pub mod command;
+pub mod config;
 pub mod connection;
 pub mod database_url;
 pub mod error;
+pub mod junit;
 pub mod ledger;
 pub mod local_cluster;
 pub mod lock;
@@ -24,5 +29,6 @@ pub mod source;
 pub mod status;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod verify;
 
 pub use error::{Error, ExitCode};

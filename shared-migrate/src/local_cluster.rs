@@ -218,11 +218,23 @@ impl Template {
             let port = free_port().map_err(|e| Error::Cluster(format!("no free port: {e}")))?;
             match spawn_server(&self.postgres, dir.path(), &data, port, self.run_as) {
                 Ok(child) => {
+                    let pid = child.id() as i32;
+                    let path = dir.path().to_path_buf();
+                    // On Ctrl-C: stop the server and remove its directory.
+                    let guard = crate::cleanup::register(move || {
+                        // SAFETY: signalling the server we started.
+                        unsafe { libc::kill(pid, libc::SIGQUIT) };
+                        std::thread::sleep(Duration::from_millis(50));
+                        let _ = std::fs::remove_dir_all(&path);
+                    });
                     let cluster = LocalCluster {
                         child: Some(child),
                         port,
                         dir: Some(dir),
                         ready_time: Duration::ZERO,
+                        run_as: self.run_as,
+                        postgres: self.postgres.clone(),
+                        _guard: Some(guard),
                     };
                     return cluster.wait_ready(started);
                 }
@@ -336,6 +348,9 @@ pub struct LocalCluster {
     dir: Option<tempfile::TempDir>,
     /// From the start of the copy to the first successful connection.
     pub ready_time: Duration,
+    run_as: Option<RunAs>,
+    postgres: PathBuf,
+    _guard: Option<crate::cleanup::Guard>,
 }
 
 impl LocalCluster {
@@ -416,6 +431,53 @@ impl LocalCluster {
         }
     }
 
+    /// Leaves the cluster running after this process ends: the server is restarted detached
+    /// (through pg_ctl, without the parent-death signal) on the same port, and the directory is
+    /// kept. Returns the command that stops and removes it.
+    pub fn keep(mut self) -> Result<String, Error> {
+        if let Some(mut child) = self.child.take() {
+            // SAFETY: signalling our own child; SIGINT is a fast, clean shutdown.
+            unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+            let _ = child.wait();
+        }
+        let dir = self.dir.take().expect("cluster dir").keep();
+        let data = dir.join("data");
+        let pg_ctl = self.postgres.with_file_name("pg_ctl");
+        let mut cmd = Command::new(&pg_ctl);
+        cmd.arg("start").arg("-w").arg("-D").arg(&data).arg("-l").arg(dir.join("postgres.log")).arg("-o").arg(format!(
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c autovacuum=off",
+            self.port,
+            dir.display()
+        ));
+        cmd.stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        if let Some(r) = self.run_as {
+            cmd.uid(r.uid).gid(r.gid);
+        }
+        let out = cmd
+            .output()
+            .map_err(|e| Error::Cluster(format!("cannot run {}: {e}", pg_ctl.display())))?;
+        if !out.status.success() {
+            return Err(Error::Cluster(format!(
+                "restarting the kept cluster failed: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            )));
+        }
+        self._guard.take();
+        let as_user = if self.run_as.is_some() {
+            "runuser -u postgres -- "
+        } else {
+            ""
+        };
+        Ok(format!(
+            "{as_user}{} stop -m fast -D {} && rm -rf {}",
+            pg_ctl.display(),
+            data.display(),
+            dir.display()
+        ))
+    }
+
     /// Stops the server (immediate shutdown: the data is thrown away) and deletes the directory.
     pub fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {
@@ -428,6 +490,7 @@ impl LocalCluster {
         if let Some(dir) = self.dir.take() {
             let _ = dir.close();
         }
+        self._guard.take();
     }
 }
 

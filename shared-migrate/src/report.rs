@@ -129,3 +129,55 @@ pub fn status_summary(statuses: &[ServiceStatus]) -> String {
     }
     out
 }
+
+/// The `verify` summary: service, migrations, apply time, seed, tests, result; then each
+/// failure in full.
+pub fn verify_summary(reports: &[crate::verify::ServiceReport]) -> String {
+    use crate::verify::StepStatus;
+    let width = reports
+        .iter()
+        .map(|r| r.service.len())
+        .max()
+        .unwrap_or(7)
+        .max(7);
+    let cell = |r: &crate::verify::ServiceReport, name: &str| match r.step(name) {
+        Some(s) if s.status == StepStatus::Passed => millis(s.millis),
+        Some(s) if s.status == StepStatus::Failed => "FAILED".to_string(),
+        _ => "-".to_string(),
+    };
+    let mut out = format!(
+        "{:<width$}  {:>10}  {:>9}  {:>9}  {:>9}  {:>9}  result\n",
+        "service", "migrations", "database", "apply", "seed", "tests"
+    );
+    for r in reports {
+        let result = match r.failure() {
+            None => "passed".to_string(),
+            Some(s) => format!("FAILED at {}", s.name),
+        };
+        let _ = writeln!(
+            out,
+            "{:<width$}  {:>10}  {:>9}  {:>9}  {:>9}  {:>9}  {result}",
+            r.service,
+            r.migrations,
+            r.ready_millis.map_or("-".into(), millis),
+            cell(r, "migrate"),
+            cell(r, "seed"),
+            cell(r, "test"),
+        );
+    }
+    for r in reports {
+        if let Some(s) = r.failure() {
+            let _ = writeln!(
+                out,
+                "\nerror[{}] {} failed:\n{}",
+                r.service,
+                s.name,
+                s.detail.as_deref().unwrap_or("")
+            );
+            if let Some(kept) = &r.kept {
+                let _ = writeln!(out, "kept[{}]: {kept}", r.service);
+            }
+        }
+    }
+    out
+}

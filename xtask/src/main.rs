@@ -37,6 +37,43 @@ enum Command {
     Resolve(ResolveArgs),
     /// Create a new, empty migration for a service.
     New(NewArgs),
+    /// Apply every migration from scratch on a throwaway PostgreSQL per service, then run the
+    /// service's seed and tests against it.
+    Verify(VerifyArgs),
+}
+
+#[derive(Args)]
+struct VerifyArgs {
+    /// A service to verify (repeatable). Default: every service.
+    #[arg(long = "service", short = 's', value_name = "NAME")]
+    services: Vec<String>,
+    /// Where throwaway databases come from: auto (docker if an engine and the image are there,
+    /// else local), docker, local (initdb/postgres on PATH), url (scratch databases on
+    /// --database-url).
+    #[arg(long, value_enum, default_value_t = BackendArg::Auto)]
+    backend: BackendArg,
+    /// With --backend url: a server where scratch databases may be created and dropped.
+    #[arg(long, value_name = "URL")]
+    database_url: Option<String>,
+    /// Services verified at once.
+    #[arg(long, short = 'j', value_name = "N", default_value_t = default_jobs())]
+    jobs: usize,
+    /// Leave a failed service's database running, and print where it is and how to remove it.
+    #[arg(long)]
+    keep: bool,
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
+    /// Also write a JUnit XML report (one test case per service).
+    #[arg(long, value_name = "PATH")]
+    junit: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum BackendArg {
+    Auto,
+    Docker,
+    Local,
+    Url,
 }
 
 #[derive(Args)]
@@ -115,22 +152,7 @@ fn default_jobs() -> usize {
 }
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
-    let s = s.trim();
-    let (number, unit) = s.split_at(s.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(s.len()));
-    let n: f64 = number
-        .trim()
-        .parse()
-        .map_err(|_| format!("`{s}` is not a duration: write e.g. 10s, 2m or 500ms"))?;
-    let secs = match unit {
-        "" | "s" => n,
-        "ms" => n / 1000.0,
-        "m" | "min" => n * 60.0,
-        _ => return Err(format!("unknown unit `{unit}`: use ms, s or m")),
-    };
-    if !(0.0..=86_400.0).contains(&secs) {
-        return Err(format!("`{s}` is out of range"));
-    }
-    Ok(Duration::from_secs_f64(secs))
+    shared_migrate::config::parse_duration(s)
 }
 
 fn main() -> ProcessExit {
@@ -230,6 +252,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("{}: {done}", service.name);
             Ok(ExitCode::Success)
         }
+        Command::Verify(args) => verify(&ws, args),
         Command::New(args) => {
             let service = ws.select(std::slice::from_ref(&args.service))?.remove(0);
             let path = shared_migrate::new::create(
@@ -239,6 +262,113 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             )?;
             println!("created {}", path.display());
             Ok(ExitCode::Success)
+        }
+    }
+}
+
+fn verify(ws: &Workspace, args: VerifyArgs) -> anyhow::Result<ExitCode> {
+    use shared_migrate::backend::{self, Kind};
+    use shared_migrate::verify;
+    shared_migrate::cleanup::install_signal_handler();
+    let services = ws.select(&args.services)?;
+    let kind = match args.backend {
+        BackendArg::Auto => Kind::Auto,
+        BackendArg::Docker => Kind::Docker,
+        BackendArg::Local => Kind::Local,
+        BackendArg::Url => Kind::Url,
+    };
+    let backend = backend::choose(kind, args.database_url.as_deref())?;
+    let options = verify::Options {
+        jobs: args.jobs,
+        keep: args.keep,
+        lock_timeout: Duration::from_secs(10),
+    };
+    let view = live::View::new(&services);
+    let reports = verify::verify_all(ws, &services, backend.as_ref(), &options, &|svc, step| {
+        view.update(svc, step)
+    });
+    view.finish(&reports);
+    if let Some(path) = &args.junit {
+        std::fs::write(path, shared_migrate::junit::render(&reports))
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    match args.format {
+        Format::Human => print!("{}", report::verify_summary(&reports)),
+        Format::Json => println!("{}", serde_json::to_string_pretty(&reports)?),
+    }
+    Ok(if reports.iter().all(|r| r.passed()) {
+        ExitCode::Success
+    } else {
+        ExitCode::Failure
+    })
+}
+
+/// Progress of `verify`: a live line per service on a terminal, plain lines elsewhere (CI).
+mod live {
+    use std::collections::HashMap;
+    use std::io::IsTerminal;
+
+    use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+    use shared_migrate::source::Service;
+    use shared_migrate::verify::ServiceReport;
+
+    pub struct View {
+        bars: Option<(MultiProgress, HashMap<String, ProgressBar>)>,
+    }
+
+    impl View {
+        pub fn new(services: &[Service]) -> View {
+            let live = std::io::stderr().is_terminal() && std::env::var_os("CI").is_none();
+            if !live {
+                return View { bars: None };
+            }
+            let multi = MultiProgress::new();
+            let width = services.iter().map(|s| s.name.len()).max().unwrap_or(0);
+            let style = ProgressStyle::with_template(&format!(
+                "{{spinner}} {{prefix:<{width}}}  {{elapsed:>4}}  {{msg}}"
+            ))
+            .expect("template");
+            let bars = services
+                .iter()
+                .map(|s| {
+                    let bar = multi.add(
+                        ProgressBar::new_spinner()
+                            .with_style(style.clone())
+                            .with_prefix(s.name.clone()),
+                    );
+                    bar.enable_steady_tick(std::time::Duration::from_millis(100));
+                    bar.set_message("waiting");
+                    (s.name.clone(), bar)
+                })
+                .collect();
+            View {
+                bars: Some((multi, bars)),
+            }
+        }
+
+        pub fn update(&self, service: &str, step: &str) {
+            match &self.bars {
+                Some((_, bars)) => {
+                    if let Some(bar) = bars.get(service) {
+                        bar.set_message(step.to_string());
+                    }
+                }
+                None => eprintln!("[{service}] {step}"),
+            }
+        }
+
+        pub fn finish(&self, reports: &[ServiceReport]) {
+            if let Some((_, bars)) = &self.bars {
+                for r in reports {
+                    if let Some(bar) = bars.get(&r.service) {
+                        let result = match r.failure() {
+                            None => "passed".to_string(),
+                            Some(s) => format!("FAILED at {}", s.name),
+                        };
+                        bar.finish_with_message(result);
+                    }
+                }
+            }
         }
     }
 }

@@ -1,0 +1,54 @@
+//! What must be undone if the process is interrupted: throwaway servers, containers, scratch
+//! databases, child processes. Each owner registers an undo action and drops its guard when it
+//! has cleaned up itself; on Ctrl-C or SIGTERM the registered actions run before exit.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, Once};
+
+type Action = Box<dyn FnOnce() + Send>;
+
+static ACTIONS: Mutex<BTreeMap<u64, Action>> = Mutex::new(BTreeMap::new());
+static NEXT: AtomicU64 = AtomicU64::new(0);
+
+/// Unregisters its action when dropped (the owner cleaned up normally).
+#[must_use]
+pub struct Guard(u64);
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        ACTIONS
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&self.0);
+    }
+}
+
+pub fn register(action: impl FnOnce() + Send + 'static) -> Guard {
+    let id = NEXT.fetch_add(1, Ordering::SeqCst);
+    ACTIONS
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(id, Box::new(action));
+    Guard(id)
+}
+
+/// Runs every registered action, newest first.
+pub fn run_all() {
+    let actions = std::mem::take(&mut *ACTIONS.lock().unwrap_or_else(|p| p.into_inner()));
+    for (_, action) in actions.into_iter().rev() {
+        action();
+    }
+}
+
+/// On SIGINT, SIGTERM or SIGHUP: clean up, then exit with 130. Installed once.
+pub fn install_signal_handler() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let _ = ctrlc::set_handler(|| {
+            eprintln!("interrupted: cleaning up");
+            run_all();
+            std::process::exit(130);
+        });
+    });
+}

@@ -1,0 +1,131 @@
+//! Configured commands (seeds, tests): argument lists run without a shell (xshell), in the
+//! service's directory, with a time limit, their output captured.
+
+use std::ffi::OsString;
+use std::os::unix::process::CommandExt;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use crate::cleanup;
+
+pub struct Finished {
+    /// stdout and stderr, interleaved as written.
+    pub output: String,
+    pub millis: u128,
+}
+
+pub enum Failure {
+    /// Could not start: the program is missing, or the directory.
+    Spawn(String),
+    Exit {
+        code: Option<i32>,
+        output: String,
+    },
+    TimedOut {
+        output: String,
+    },
+}
+
+impl Failure {
+    pub fn describe(&self, argv: &[String], timeout: Duration) -> String {
+        let cmd = argv.join(" ");
+        match self {
+            Failure::Spawn(e) => format!("`{cmd}` could not be started: {e}"),
+            Failure::Exit { code, output } => format!(
+                "`{cmd}` failed ({}); its output:\n{}",
+                code.map_or("killed by a signal".to_string(), |c| format!(
+                    "exit code {c}"
+                )),
+                tail(output, 80)
+            ),
+            Failure::TimedOut { output } => format!(
+                "`{cmd}` did not finish within {timeout:?} and was killed; its output:\n{}",
+                tail(output, 80)
+            ),
+        }
+    }
+}
+
+/// Runs `argv` in `dir` with `env` added to the environment, killing its whole process group
+/// after `timeout` (or on Ctrl-C).
+pub fn run(
+    dir: &Path,
+    argv: &[String],
+    env: &[(String, OsString)],
+    timeout: Duration,
+) -> Result<Finished, Failure> {
+    let start = Instant::now();
+    let (program, args) = argv
+        .split_first()
+        .ok_or_else(|| Failure::Spawn("empty command".into()))?;
+    let sh = xshell::Shell::new().map_err(|e| Failure::Spawn(e.to_string()))?;
+    sh.change_dir(dir);
+    let mut cmd = sh.cmd(program).args(args);
+    for (k, v) in env {
+        cmd = cmd.env(k, v);
+    }
+    let mut cmd: std::process::Command = cmd.into();
+    let log = tempfile::tempfile().map_err(|e| Failure::Spawn(e.to_string()))?;
+    let log_err = log.try_clone().map_err(|e| Failure::Spawn(e.to_string()))?;
+    let log_read = log.try_clone().map_err(|e| Failure::Spawn(e.to_string()))?;
+    cmd.stdin(std::process::Stdio::null())
+        .stdout(log)
+        .stderr(log_err)
+        .process_group(0);
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| Failure::Spawn(format!("{e} (in {})", dir.display())))?;
+    let pgid = child.id() as i32;
+    // SAFETY: signalling a process group we created.
+    let kill = move || unsafe {
+        libc::kill(-pgid, libc::SIGKILL);
+    };
+    let _guard = cleanup::register(kill);
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break Some(status),
+            Ok(None) if start.elapsed() >= timeout => {
+                kill();
+                let _ = child.wait();
+                break None;
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(5)),
+            Err(e) => return Err(Failure::Spawn(e.to_string())),
+        }
+    };
+    // Children of the command that outlive it would hold the group: end them too.
+    kill();
+    let output = read_all(log_read);
+    match status {
+        None => Err(Failure::TimedOut { output }),
+        Some(s) if s.success() => Ok(Finished {
+            output,
+            millis: start.elapsed().as_millis(),
+        }),
+        Some(s) => Err(Failure::Exit {
+            code: s.code(),
+            output,
+        }),
+    }
+}
+
+fn read_all(mut f: std::fs::File) -> String {
+    use std::io::{Read, Seek};
+    let mut bytes = Vec::new();
+    let _ = f.rewind();
+    let _ = f.read_to_end(&mut bytes);
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+/// The last `n` lines of `text`, saying how many were left out.
+pub fn tail(text: &str, n: usize) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    if lines.len() <= n {
+        return text.trim_end().to_string();
+    }
+    format!(
+        "[... {} lines above ...]\n{}",
+        lines.len() - n,
+        lines[lines.len() - n..].join("\n")
+    )
+}
