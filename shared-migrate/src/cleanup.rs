@@ -3,13 +3,19 @@
 //! has cleaned up itself; on Ctrl-C or SIGTERM the registered actions run before exit.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, Once};
 
 type Action = Box<dyn FnOnce() + Send>;
 
 static ACTIONS: Mutex<BTreeMap<u64, Action>> = Mutex::new(BTreeMap::new());
 static NEXT: AtomicU64 = AtomicU64::new(0);
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// Whether Ctrl-C (or SIGTERM, SIGHUP) arrived: work that failed since failed because of it.
+pub fn interrupted() -> bool {
+    INTERRUPTED.load(Ordering::SeqCst)
+}
 
 /// Unregisters its action when dropped (the owner cleaned up normally).
 #[must_use]
@@ -46,6 +52,8 @@ pub fn install_signal_handler() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         let _ = ctrlc::set_handler(|| {
+            // First, so that work failing from the cleanup below is known to be interrupted.
+            INTERRUPTED.store(true, Ordering::SeqCst);
             eprintln!("interrupted: cleaning up");
             run_all();
             std::process::exit(130);

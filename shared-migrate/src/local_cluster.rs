@@ -136,6 +136,7 @@ fn sweep(base: &Path) {
 /// An initdb'd data directory, copied for each cluster.
 pub struct Template {
     dir: tempfile::TempDir,
+    _guard: crate::cleanup::Guard,
     run_as: Option<RunAs>,
     postgres: PathBuf,
     /// How long initdb took.
@@ -181,8 +182,13 @@ impl Template {
                 String::from_utf8_lossy(&out.stderr).trim()
             )));
         }
+        let path = dir.path().to_path_buf();
+        let guard = crate::cleanup::register(move || {
+            let _ = std::fs::remove_dir_all(&path);
+        });
         Ok(Template {
             dir,
+            _guard: guard,
             run_as,
             postgres,
             prepare_time: start.elapsed(),

@@ -209,14 +209,15 @@ fn verify_service(
             run.skip(name, String::new());
         }
     }
-    if let Some(db) = db {
-        if run.failed && options.keep {
-            run.report.kept = Some(
-                db.keep()
-                    .unwrap_or_else(|e| format!("could not keep the database: {e}")),
-            );
-        }
-        // Otherwise dropped here: server, container or scratch database removed.
+    // Unless kept, the database is dropped here: server, container or scratch database removed.
+    if let Some(db) = db
+        && run.failed
+        && options.keep
+    {
+        run.report.kept = Some(
+            db.keep()
+                .unwrap_or_else(|e| format!("could not keep the database: {e}")),
+        );
     }
     run.report.millis = start.elapsed().as_millis();
     run.report

@@ -157,7 +157,14 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
 
 fn main() -> ProcessExit {
     let cli = Cli::parse();
-    match run(cli) {
+    let result = run(cli);
+    if shared_migrate::cleanup::interrupted() {
+        // The signal handler is cleaning up and exits with 130.
+        loop {
+            std::thread::park();
+        }
+    }
+    match result {
         Ok(code) => ProcessExit::from(code.code() as u8),
         Err(e) => {
             let code = e

@@ -1,0 +1,358 @@
+//! `cargo xtask verify` end to end with real throwaway servers: the example services pass; a
+//! broken migration, seed or test fails with a precise message; nothing is left behind after
+//! success, failure or interrupt; `--keep` keeps a failed service's database.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use shared_migrate::testing::{TempRepo, fresh_database, with_cluster};
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn xtask(root: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_xtask"));
+    c.env_remove("DATABASE_URL")
+        .env("CI", "true")
+        .arg("--root")
+        .arg(root);
+    c
+}
+
+struct Out {
+    code: i32,
+    stdout: String,
+    stderr: String,
+    pid: u32,
+}
+
+fn run(cmd: &mut Command) -> Out {
+    let child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let o = child.wait_with_output().unwrap();
+    Out {
+        code: o.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        pid,
+    }
+}
+
+/// Cluster directories a process left behind (they carry the owner's pid).
+fn leftovers_of(pid: u32) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for base in [Path::new("/dev/shm").to_path_buf(), std::env::temp_dir()] {
+        let Ok(entries) = std::fs::read_dir(&base) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            if e.file_name().to_string_lossy().starts_with("xtask-pg-")
+                && std::fs::read_to_string(e.path().join("owner.pid"))
+                    .is_ok_and(|p| p.trim() == pid.to_string())
+            {
+                found.push(e.path());
+            }
+        }
+    }
+    found
+}
+
+/// Server processes whose data directory is one of `pid`'s.
+fn servers_of(pid: u32) -> usize {
+    let out = Command::new("ps").args(["-eo", "args"]).output().unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| {
+            l.contains("postgres")
+                && leftovers_of(pid)
+                    .iter()
+                    .any(|d| l.contains(&*d.to_string_lossy()))
+        })
+        .count()
+}
+
+#[test]
+fn examples_pass_on_the_local_backend_with_junit_and_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let junit = dir.path().join("verify.xml");
+    let out = run(xtask(&repo_root())
+        .args([
+            "verify",
+            "--backend",
+            "local",
+            "--format",
+            "json",
+            "--junit",
+        ])
+        .arg(&junit));
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let services: Vec<&str> = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["service"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        services,
+        ["azora-education", "azora-notifications", "azora-wallet"]
+    );
+    for r in json.as_array().unwrap() {
+        let steps: Vec<(&str, &str)> = r["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| (s["name"].as_str().unwrap(), s["status"].as_str().unwrap()))
+            .collect();
+        assert_eq!(
+            steps,
+            [
+                ("config", "passed"),
+                ("database", "passed"),
+                ("migrate", "passed"),
+                ("redeploy", "passed"),
+                ("seed", "passed"),
+                ("test", "passed")
+            ],
+            "{r}"
+        );
+        assert_eq!(r["backend"], "local");
+    }
+    // The test suites really ran: their output names their checks.
+    let edu = &json[0]["steps"][5]["detail"];
+    assert!(
+        edu.as_str().unwrap().contains("test: email is unique"),
+        "{edu}"
+    );
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(
+        xml.contains("tests=\"3\" failures=\"0\"") && xml.contains("name=\"azora-wallet\""),
+        "{xml}"
+    );
+    assert!(leftovers_of(out.pid).is_empty());
+}
+
+/// A copy of the example services, broken as `edit` says.
+fn broken_example(edit: impl FnOnce(&Path)) -> TempRepo {
+    let repo = TempRepo::new();
+    repo.copy_example("azora-education");
+    edit(&repo.root().join("services/azora-education"));
+    repo
+}
+
+#[test]
+fn a_broken_migration_fails_with_file_line_column_and_sqlstate() {
+    let repo = broken_example(|svc| {
+        std::fs::write(
+            svc.join("prisma/migrations/20250111090000_add_student_grade/migration.sql"),
+            "-- AlterTable\nALTER TABLE \"students\" ADD COLUMN \"grade\" TEXTT;\n",
+        )
+        .unwrap()
+    });
+    let out = run(xtask(repo.root()).args(["verify", "--backend", "local"]));
+    assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("FAILED at migrate"), "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains("20250111090000_add_student_grade/migration.sql:2:43"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("42704") && out.stdout.contains("type \"textt\" does not exist"),
+        "{}",
+        out.stdout
+    );
+    assert!(leftovers_of(out.pid).is_empty());
+}
+
+#[test]
+fn a_broken_seed_fails_with_its_line() {
+    let repo = broken_example(|svc| {
+        std::fs::write(
+            svc.join("prisma/seed.sql"),
+            "INSERT INTO \"courses\" (\"id\", \"title\", \"price\") VALUES ('c', 'C', 1);\nINSERT INTO \"certificates\" (\"id\", \"studentId\", \"courseId\") VALUES ('x', 'nobody', 'c');\n",
+        )
+        .unwrap()
+    });
+    let out = run(xtask(repo.root()).args(["verify", "--backend", "local"]));
+    assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("FAILED at seed"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("prisma/seed.sql:2:1") && out.stdout.contains("23503"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn a_failing_test_shows_its_output_and_keep_leaves_the_database_running() {
+    let repo = broken_example(|svc| {
+        std::fs::write(
+            svc.join("tests/schema_test.sql"),
+            "\\echo 'test: something that does not hold'\nDO $$ BEGIN ASSERT (SELECT count(*) FROM \"students\") = 99, 'expected 99 students'; END $$;\n",
+        )
+        .unwrap()
+    });
+    let out = run(xtask(repo.root()).args(["verify", "--backend", "local", "--keep"]));
+    assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("FAILED at test"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("exit code 3") && out.stdout.contains("expected 99 students"),
+        "{}",
+        out.stdout
+    );
+    let kept = out
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("kept[azora-education]"))
+        .expect(&out.stdout);
+    // The kept database answers after verify exited; then the printed command removes it.
+    let url = kept.split_whitespace().nth(1).unwrap();
+    let url = shared_migrate::database_url::DatabaseUrl::parse(url).unwrap();
+    let mut c = shared_migrate::connection::connect(&url).expect("kept database answers");
+    let n: i64 = c
+        .query_one("SELECT count(*) FROM students", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(n, 2);
+    drop(c);
+    let stop = kept
+        .split("stop it with: ")
+        .nth(1)
+        .unwrap()
+        .trim_end_matches(')');
+    let status = Command::new("sh").arg("-c").arg(stop).status().unwrap();
+    assert!(status.success(), "{stop}");
+    assert!(leftovers_of(out.pid).is_empty());
+}
+
+#[test]
+fn a_test_that_hangs_is_killed_at_the_timeout() {
+    let repo = broken_example(|svc| {
+        std::fs::write(
+            svc.join("xtask.toml"),
+            "[verify]\ntimeout = \"1s\"\ntest = [\"sleep\", \"30\"]\n",
+        )
+        .unwrap()
+    });
+    let start = Instant::now();
+    let out = run(xtask(repo.root()).args(["verify", "--backend", "local"]));
+    assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout.contains("`sleep 30` did not finish within 1s"),
+        "{}",
+        out.stdout
+    );
+    assert!(start.elapsed() < Duration::from_secs(20));
+}
+
+#[test]
+fn bad_configuration_is_reported_with_file_and_line() {
+    let repo = broken_example(|svc| {
+        std::fs::write(
+            svc.join("xtask.toml"),
+            "[verify]\ntests = [\"npm\", \"test\"]\n",
+        )
+        .unwrap()
+    });
+    let out = run(xtask(repo.root()).args(["verify", "--backend", "local"]));
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stdout.contains("FAILED at config") && out.stdout.contains("xtask.toml:2:1"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn url_backend_uses_scratch_databases_and_drops_them() {
+    let server = with_cluster(|c| c.url("postgres"));
+    let out = run(xtask(&repo_root())
+        .args(["verify", "--backend", "url", "--database-url"])
+        .arg(server.expose()));
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let mut c = shared_migrate::connection::connect(&server).unwrap();
+    let left: i64 = c
+        .query_one(
+            "SELECT count(*) FROM pg_database WHERE datname LIKE $1",
+            &[&format!("xtask_verify_%_{}_%", out.pid)],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(left, 0);
+    // And after a failure too.
+    let repo =
+        broken_example(|svc| std::fs::write(svc.join("prisma/seed.sql"), "SELEC 1;").unwrap());
+    let out = run(xtask(repo.root())
+        .args(["verify", "--backend", "url", "--database-url"])
+        .arg(server.expose()));
+    assert_eq!(out.code, 1);
+    let left: i64 = c
+        .query_one(
+            "SELECT count(*) FROM pg_database WHERE datname LIKE $1",
+            &[&format!("xtask_verify_%_{}_%", out.pid)],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(left, 0);
+    let _ = fresh_database; // the shared cluster serves as the url backend's server
+}
+
+#[test]
+fn interrupt_stops_servers_and_removes_directories() {
+    let repo = broken_example(|svc| {
+        std::fs::write(
+            svc.join("xtask.toml"),
+            "[verify]\ntest = [\"sleep\", \"30\"]\n",
+        )
+        .unwrap()
+    });
+    let child = xtask(repo.root())
+        .args(["verify", "--backend", "local"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    // Wait until the test step runs (a server and its directory exist).
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while leftovers_of(pid).len() < 2 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        !leftovers_of(pid).is_empty(),
+        "verify never started a cluster"
+    );
+    // SAFETY: signalling our own child.
+    unsafe { libc_kill(pid as i32, 2) };
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(leftovers_of(pid).is_empty(), "{:?}", leftovers_of(pid));
+    assert_eq!(servers_of(pid), 0);
+    let sleeping = Command::new("pgrep")
+        .args(["-f", "^sleep 30$"])
+        .output()
+        .unwrap();
+    assert!(
+        sleeping.stdout.is_empty(),
+        "the test command's process group was not killed"
+    );
+}
+
+unsafe extern "C" {
+    #[link_name = "kill"]
+    fn libc_kill(pid: i32, sig: i32) -> i32;
+}
