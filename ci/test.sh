@@ -1,25 +1,66 @@
 #!/usr/bin/env bash
-# The whole test suite, with what it needs: PostgreSQL server binaries (the tests start their
-# own throwaway servers) and, as root, the `postgres` OS user to run them as.
-# Used by .ci/run and by developers: `bash ci/test.sh`.
+# The whole test suite, with what it needs:
+# - PostgreSQL server binaries (the tests start their own throwaway servers) and, as root, the
+#   `postgres` OS user to run them as;
+# - a Docker engine for the docker backend's tests: Debian's docker.io, started here if none
+#   answers (and stopped again at exit, by pid), and a PostgreSQL image built from this
+#   machine's own binaries (ci/postgres-image/build.sh: no registry needed).
+# Used by .ci/run and by developers: `bash ci/test.sh`. XTASK_SKIP_DOCKER_TESTS=1 leaves Docker out.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else echo "need root for: $*" >&2; return 1; fi; }
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else echo "ci/test.sh: need root for: $*" >&2; return 1; fi; }
 
+packages=()
 if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
-  echo "ci/test.sh: installing the PostgreSQL server (Debian package postgresql)"
+  packages+=(postgresql)
+fi
+docker_wanted=${XTASK_SKIP_DOCKER_TESTS:-}
+if [ -z "$docker_wanted" ] && ! command -v dockerd >/dev/null 2>&1 && ! docker version >/dev/null 2>&1; then
+  packages+=(docker.io)
+fi
+if [ ${#packages[@]} -gt 0 ]; then
+  echo "ci/test.sh: installing ${packages[*]}"
   as_root apt-get update -qq
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${packages[@]}" >/dev/null
 fi
 if [ "$(id -u)" = 0 ] && ! id postgres >/dev/null 2>&1; then
   useradd --system --user-group --no-create-home postgres
 fi
 
+log=$(mktemp)
+dockerd_pid=""
+cleanup() {
+  rm -f "$log"
+  if [ -n "$dockerd_pid" ]; then
+    kill "$dockerd_pid" 2>/dev/null || true
+    wait "$dockerd_pid" 2>/dev/null || true
+  fi
+}
+trap cleanup EXIT
+
+if [ -z "$docker_wanted" ]; then
+  if ! docker version >/dev/null 2>&1; then
+    echo "ci/test.sh: starting dockerd"
+    as_root true
+    dockerd --iptables=false >"${TMPDIR:-/tmp}/xtask-dockerd.log" 2>&1 &
+    dockerd_pid=$!
+    for _ in $(seq 1 120); do docker version >/dev/null 2>&1 && break; sleep 0.5; done
+    if ! docker version >/dev/null 2>&1; then
+      echo "ci/test.sh: dockerd did not start:" >&2
+      tail -n 20 "${TMPDIR:-/tmp}/xtask-dockerd.log" >&2
+      exit 1
+    fi
+  fi
+  export XTASK_TEST_DOCKER_IMAGE=xtask-postgres:local
+  if ! docker image inspect "$XTASK_TEST_DOCKER_IMAGE" >/dev/null 2>&1; then
+    bash ci/postgres-image/build.sh "$XTASK_TEST_DOCKER_IMAGE"
+  fi
+fi
+
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
-log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+
 set +e
 cargo test --workspace --locked 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}

@@ -4,6 +4,7 @@
 use std::time::{Duration, Instant};
 
 use crate::cleanup;
+use crate::config::VerifyConfig;
 use crate::connection::{self, quote_ident};
 use crate::database_url::DatabaseUrl;
 use crate::error::Error;
@@ -21,7 +22,7 @@ pub enum Kind {
 pub trait Backend: Send + Sync {
     fn name(&self) -> &'static str;
     /// A fresh database for `service`, ready (a connection succeeded).
-    fn provision(&self, service: &str) -> Result<Box<dyn Database>, Error>;
+    fn provision(&self, service: &str, config: &VerifyConfig) -> Result<Box<dyn Database>, Error>;
 }
 
 /// A throwaway database; dropping it removes it (server, container or scratch database).
@@ -67,7 +68,11 @@ impl Backend for LocalBackend {
         "local"
     }
 
-    fn provision(&self, _service: &str) -> Result<Box<dyn Database>, Error> {
+    fn provision(
+        &self,
+        _service: &str,
+        _config: &VerifyConfig,
+    ) -> Result<Box<dyn Database>, Error> {
         let cluster = self.template.start()?;
         let url = cluster.url("postgres");
         Ok(Box::new(LocalDatabase { cluster, url }))
@@ -113,7 +118,7 @@ impl Backend for UrlBackend {
         "url"
     }
 
-    fn provision(&self, service: &str) -> Result<Box<dyn Database>, Error> {
+    fn provision(&self, service: &str, _config: &VerifyConfig) -> Result<Box<dyn Database>, Error> {
         let start = Instant::now();
         let clean: String = service
             .chars()
@@ -203,11 +208,17 @@ impl Drop for ScratchDatabase {
     }
 }
 
-/// The backend `kind` names. `auto`: docker if an engine answers and the image is present,
-/// else local, else an error explaining each option.
-pub fn choose(kind: Kind, url: Option<&str>) -> Result<Box<dyn Backend>, Error> {
+/// The backend `kind` names. `auto`: docker if an engine answers and `image` is present, else
+/// local, else an error explaining each option.
+pub fn choose(
+    kind: Kind,
+    url: Option<&str>,
+    image: &str,
+    image_override: Option<String>,
+) -> Result<Box<dyn Backend>, Error> {
     match kind {
         Kind::Local => Ok(Box::new(LocalBackend::new()?)),
+        Kind::Docker => Ok(Box::new(crate::docker::DockerBackend::new(image_override)?)),
         Kind::Url => {
             let text = url.ok_or_else(|| {
                 Error::Config("--backend url needs --database-url URL (a server where scratch databases may be created)".into())
@@ -219,14 +230,22 @@ pub fn choose(kind: Kind, url: Option<&str>) -> Result<Box<dyn Backend>, Error> 
             })?;
             Ok(Box::new(UrlBackend::new(server)?))
         }
-        Kind::Docker => Err(Error::Config(
-            "the docker backend is not available yet: use --backend local or --backend url".into(),
-        )),
-        Kind::Auto => match LocalBackend::new() {
-            Ok(b) => Ok(Box::new(b)),
-            Err(local) => Err(Error::Config(format!(
-                "no backend for throwaway databases:\n  local: {local}\n  url: pass --backend url --database-url URL of a server where scratch databases may be created"
-            ))),
-        },
+        Kind::Auto => {
+            let docker = if !crate::docker::engine_available() {
+                "no Docker engine answers".to_string()
+            } else if !crate::docker::image_present(image) {
+                format!(
+                    "the engine answers but image `{image}` is not present (docker pull {image}, or build one with ci/postgres-image/build.sh and pass --image)"
+                )
+            } else {
+                return Ok(Box::new(crate::docker::DockerBackend::new(image_override)?));
+            };
+            match LocalBackend::new() {
+                Ok(b) => Ok(Box::new(b)),
+                Err(local) => Err(Error::Config(format!(
+                    "no backend for throwaway databases:\n  docker: {docker}\n  local: {local}\n  url: pass --backend url --database-url URL of a server where scratch databases may be created"
+                ))),
+            }
+        }
     }
 }

@@ -13,6 +13,7 @@ pub mod command;
 pub mod config;
 pub mod connection;
 pub mod database_url;
+pub mod docker;
 pub mod error;
 pub mod junit;
 pub mod ledger;

@@ -192,9 +192,11 @@ fn verify_service(
     if let Some((_, n)) = &config {
         run.report.migrations = *n;
     }
+    // Not called when the config step failed: a failed step skips the rest.
     let db: Option<Box<dyn Database>> = run.step("database", || {
+        let (config, _) = config.as_ref().ok_or("no configuration")?;
         let db = backend
-            .provision(&service.name)
+            .provision(&service.name, config)
             .map_err(|e| e.to_string())?;
         Ok((db, None))
     });

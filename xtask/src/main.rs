@@ -58,6 +58,10 @@ struct VerifyArgs {
     /// Services verified at once.
     #[arg(long, short = 'j', value_name = "N", default_value_t = default_jobs())]
     jobs: usize,
+    /// The docker backend's image for every service (default: each service's configured image,
+    /// `postgres:<postgres_version>`).
+    #[arg(long, value_name = "IMAGE")]
+    image: Option<String>,
     /// Leave a failed service's database running, and print where it is and how to remove it.
     #[arg(long)]
     keep: bool,
@@ -284,7 +288,22 @@ fn verify(ws: &Workspace, args: VerifyArgs) -> anyhow::Result<ExitCode> {
         BackendArg::Local => Kind::Local,
         BackendArg::Url => Kind::Url,
     };
-    let backend = backend::choose(kind, args.database_url.as_deref())?;
+    // The image `auto` looks for: --image, else the repository's configured default.
+    let repo_config =
+        shared_migrate::config::File::read(&ws.root.join(shared_migrate::config::FILE_NAME))?
+            .verify;
+    let image = args.image.clone().or(repo_config.image).unwrap_or_else(|| {
+        format!(
+            "postgres:{}",
+            repo_config.postgres_version.as_deref().unwrap_or("15")
+        )
+    });
+    let backend = backend::choose(
+        kind,
+        args.database_url.as_deref(),
+        &image,
+        args.image.clone(),
+    )?;
     let options = verify::Options {
         jobs: args.jobs,
         keep: args.keep,

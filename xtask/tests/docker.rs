@@ -1,0 +1,186 @@
+//! `verify --backend docker` against a real Docker engine with real containers. The image comes
+//! from XTASK_TEST_DOCKER_IMAGE (ci/test.sh starts dockerd and builds one from this machine's
+//! PostgreSQL with ci/postgres-image/build.sh); without it these tests fail, saying so, unless
+//! XTASK_SKIP_DOCKER_TESTS=1.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn image() -> Option<String> {
+    if std::env::var_os("XTASK_SKIP_DOCKER_TESTS").is_some() {
+        return None;
+    }
+    Some(std::env::var("XTASK_TEST_DOCKER_IMAGE").unwrap_or_else(|_| {
+        panic!("set XTASK_TEST_DOCKER_IMAGE to a PostgreSQL image (bash ci/test.sh does), or XTASK_SKIP_DOCKER_TESTS=1")
+    }))
+}
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn xtask(root: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_xtask"));
+    c.env("CI", "true").arg("--root").arg(root);
+    c
+}
+
+/// Containers a verify process (by pid) owns, running or not.
+fn containers_of(pid: u32) -> Vec<String> {
+    let out = Command::new("docker")
+        .args([
+            "ps",
+            "-aq",
+            "--filter",
+            &format!("label=xtask.verify.owner={pid}"),
+        ])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+fn output(cmd: &mut Command) -> (i32, String, String, u32) {
+    let child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let o = child.wait_with_output().unwrap();
+    (
+        o.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&o.stdout).into(),
+        String::from_utf8_lossy(&o.stderr).into(),
+        pid,
+    )
+}
+
+#[test]
+fn examples_pass_in_containers_and_auto_picks_docker() {
+    let Some(image) = image() else { return };
+    for backend in ["docker", "auto"] {
+        let (code, stdout, stderr, pid) = output(xtask(&repo_root()).args([
+            "verify",
+            "--backend",
+            backend,
+            "--image",
+            &image,
+            "--format",
+            "json",
+        ]));
+        assert_eq!(code, 0, "{stdout}\n{stderr}");
+        let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+        for r in json.as_array().unwrap() {
+            assert_eq!(r["backend"], "docker", "{backend}: {r}");
+            assert!(
+                r["steps"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .all(|s| s["status"] == "passed"),
+                "{r}"
+            );
+        }
+        assert!(
+            containers_of(pid).is_empty(),
+            "containers left: {:?}",
+            containers_of(pid)
+        );
+    }
+}
+
+#[test]
+fn a_broken_migration_fails_precisely_and_removes_its_container() {
+    let Some(image) = image() else { return };
+    let repo = shared_migrate::testing::TempRepo::new();
+    repo.copy_example("azora-wallet");
+    std::fs::write(
+        repo.root().join("services/azora-wallet/prisma/migrations/20250204100000_add_wallet_frozen_flag/migration.sql"),
+        "-- AlterTable\nALTER TABLE \"wallets\" ADD COLUMN \"frozen\" BOOLEAN NOT NULL DEFAULT 'maybe';\n",
+    )
+    .unwrap();
+    let (code, stdout, stderr, pid) =
+        output(xtask(repo.root()).args(["verify", "--backend", "docker", "--image", &image]));
+    assert_eq!(code, 1, "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("20250204100000_add_wallet_frozen_flag/migration.sql:2:"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("22P02"), "{stdout}");
+    assert!(containers_of(pid).is_empty());
+
+    // --keep: the container stays and answers; the printed command removes it.
+    let (code, stdout, _, pid) = output(xtask(repo.root()).args([
+        "verify",
+        "--backend",
+        "docker",
+        "--image",
+        &image,
+        "--keep",
+    ]));
+    assert_eq!(code, 1);
+    assert_eq!(containers_of(pid).len(), 1);
+    let kept = stdout
+        .lines()
+        .find(|l| l.starts_with("kept[azora-wallet]"))
+        .expect(&stdout);
+    assert!(kept.contains(":***@127.0.0.1:"), "{kept}");
+    let remove = kept
+        .split("remove it with: ")
+        .nth(1)
+        .unwrap()
+        .trim_end_matches(')');
+    assert!(
+        Command::new("sh")
+            .arg("-c")
+            .arg(remove)
+            .status()
+            .unwrap()
+            .success()
+    );
+    assert!(containers_of(pid).is_empty());
+}
+
+#[test]
+fn interrupt_removes_containers() {
+    let Some(image) = image() else { return };
+    let repo = shared_migrate::testing::TempRepo::new();
+    repo.copy_example("azora-notifications");
+    std::fs::write(
+        repo.root().join("services/azora-notifications/xtask.toml"),
+        "[verify]\ntest = [\"sleep\", \"30\"]\n",
+    )
+    .unwrap();
+    let child = xtask(repo.root())
+        .args(["verify", "--backend", "docker", "--image", &image])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while containers_of(pid).is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(containers_of(pid).len(), 1);
+    assert!(
+        Command::new("kill")
+            .args(["-INT", &pid.to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(containers_of(pid).is_empty(), "{:?}", containers_of(pid));
+}
