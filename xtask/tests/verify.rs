@@ -356,3 +356,58 @@ unsafe extern "C" {
     #[link_name = "kill"]
     fn libc_kill(pid: i32, sig: i32) -> i32;
 }
+
+#[test]
+fn interrupt_drops_the_url_backends_scratch_databases() {
+    let server = with_cluster(|c| c.url("postgres"));
+    let repo = broken_example(|svc| {
+        std::fs::write(
+            svc.join("xtask.toml"),
+            "[verify]\ntest = [\"sleep\", \"29\"]\n",
+        )
+        .unwrap()
+    });
+    let child = xtask(repo.root())
+        .args(["verify", "--backend", "url", "--database-url"])
+        .arg(server.expose())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let mut c = shared_migrate::connection::connect(&server).unwrap();
+    let pattern = format!("xtask_verify_%_{pid}_%");
+    let count = |c: &mut postgres::Client| -> i64 {
+        c.query_one(
+            "SELECT count(*) FROM pg_database WHERE datname LIKE $1",
+            &[&pattern],
+        )
+        .unwrap()
+        .get(0)
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while count(&mut c) == 0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(
+        count(&mut c),
+        1,
+        "verify never created its scratch database"
+    );
+    assert!(
+        Command::new("kill")
+            .args(["-INT", &pid.to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(count(&mut c), 0);
+}
