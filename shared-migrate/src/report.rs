@@ -14,14 +14,14 @@ fn millis(ms: u128) -> String {
     }
 }
 
+/// The width of the service column: the longest name, at least the header's.
+fn name_width<'a>(names: impl Iterator<Item = &'a str>) -> usize {
+    names.map(str::len).max().unwrap_or(0).max("service".len())
+}
+
 /// One line per service (applied, time, state), then the warnings and errors in full.
 pub fn migrate_summary(reports: &[migrator::Report]) -> String {
-    let width = reports
-        .iter()
-        .map(|r| r.service.len())
-        .max()
-        .unwrap_or(7)
-        .max(7);
+    let width = name_width(reports.iter().map(|r| r.service.as_str()));
     let mut out = format!(
         "{:<width$}  {:>7}  {:>9}  state\n",
         "service", "applied", "time"
@@ -57,12 +57,7 @@ pub fn migrate_summary(reports: &[migrator::Report]) -> String {
 
 /// A table per service for `status`, then details of problems.
 pub fn status_summary(statuses: &[ServiceStatus]) -> String {
-    let width = statuses
-        .iter()
-        .map(|s| s.service.len())
-        .max()
-        .unwrap_or(7)
-        .max(7);
+    let width = name_width(statuses.iter().map(|s| s.service.as_str()));
     let mut out = format!(
         "{:<width$}  {:>7}  {:>7}  {:>6}  state\n",
         "service", "applied", "pending", "failed"
@@ -134,12 +129,7 @@ pub fn status_summary(statuses: &[ServiceStatus]) -> String {
 /// failure in full.
 pub fn verify_summary(reports: &[crate::verify::ServiceReport]) -> String {
     use crate::verify::StepStatus;
-    let width = reports
-        .iter()
-        .map(|r| r.service.len())
-        .max()
-        .unwrap_or(7)
-        .max(7);
+    let width = name_width(reports.iter().map(|r| r.service.as_str()));
     let cell = |r: &crate::verify::ServiceReport, name: &str| match r.step(name) {
         Some(s) if s.status == StepStatus::Passed => millis(s.millis),
         Some(s) if s.status == StepStatus::Failed => "FAILED".to_string(),

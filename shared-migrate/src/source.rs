@@ -47,30 +47,10 @@ impl Workspace {
                 path: self.root.clone(),
             });
         }
-        let mut services = Vec::new();
-        for entry in WalkDir::new(&dir)
-            .min_depth(1)
-            .max_depth(1)
-            .follow_links(true)
-            .sort_by_file_name()
-        {
-            let entry = entry.map_err(|e| walk_error(&dir, e))?;
-            if !entry.file_type().is_dir() || !entry.path().join("prisma").is_dir() {
-                continue;
-            }
-            let name = entry
-                .file_name()
-                .to_str()
-                .ok_or_else(|| Error::NonUtf8Name {
-                    path: entry.path().to_path_buf(),
-                })?
-                .to_string();
-            services.push(Service {
-                name,
-                dir: entry.path().to_path_buf(),
-            });
-        }
-        Ok(services)
+        Ok(subdirectories(&dir, |path| path.join("prisma").is_dir())?
+            .into_iter()
+            .map(|(name, dir)| Service { name, dir })
+            .collect())
     }
 
     /// The services named in `names` (all of them when `names` is empty), in name order.
@@ -141,28 +121,7 @@ impl Service {
             });
         }
         self.check_lockfile()?;
-        let mut dirs = Vec::new();
-        // Byte order of names: on Unix, OsStr compares bytes.
-        for entry in WalkDir::new(&dir)
-            .min_depth(1)
-            .max_depth(1)
-            .follow_links(true)
-            .sort_by_file_name()
-        {
-            let entry = entry.map_err(|e| walk_error(&dir, e))?;
-            if !entry.file_type().is_dir() {
-                continue;
-            }
-            let name = entry
-                .file_name()
-                .to_str()
-                .ok_or_else(|| Error::NonUtf8Name {
-                    path: entry.path().to_path_buf(),
-                })?
-                .to_string();
-            dirs.push((name, entry.path().to_path_buf()));
-        }
-        Ok(dirs)
+        subdirectories(&dir, |_| true)
     }
 
     /// Every migration of the service, read and checksummed, in order.
@@ -210,6 +169,36 @@ impl Service {
         }
         Ok(())
     }
+}
+
+/// The subdirectories of `dir` that `wanted` accepts (links followed, loops detected) with their
+/// names, in byte order of name (on Unix, OsStr compares bytes). A wanted directory whose name
+/// is not UTF-8 is an error.
+fn subdirectories(
+    dir: &Path,
+    wanted: impl Fn(&Path) -> bool,
+) -> Result<Vec<(String, PathBuf)>, Error> {
+    let mut found = Vec::new();
+    for entry in WalkDir::new(dir)
+        .min_depth(1)
+        .max_depth(1)
+        .follow_links(true)
+        .sort_by_file_name()
+    {
+        let entry = entry.map_err(|e| walk_error(dir, e))?;
+        if !entry.file_type().is_dir() || !wanted(entry.path()) {
+            continue;
+        }
+        let name = entry
+            .file_name()
+            .to_str()
+            .ok_or_else(|| Error::NonUtf8Name {
+                path: entry.path().to_path_buf(),
+            })?
+            .to_string();
+        found.push((name, entry.path().to_path_buf()));
+    }
+    Ok(found)
 }
 
 fn walk_error(dir: &Path, e: walkdir::Error) -> Error {
