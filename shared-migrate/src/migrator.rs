@@ -300,52 +300,50 @@ fn apply_statement_by_statement(
 ) -> Result<(), Error> {
     let id = ledger::new_id();
     ledger::insert_started(client, &id, &m.checksum, &m.name, SystemTime::now())?;
-    let mut done = 0;
-    let statements: Vec<&script::Statement> = plan
-        .statements
-        .iter()
-        .filter(|s| s.syntax != squawk_syntax::SyntaxKind::EMPTY_STMT)
-        .collect();
-    for (i, s) in statements.iter().enumerate() {
-        if let Err(e) = client.batch_execute(&m.sql[s.range.clone()]) {
-            let failure = Failure::Script(e, Some(s.range.start));
-            let text = failure_text(service, m, &failure);
-            let left = format!(
-                "This migration ran statement by statement (it holds {what}, which PostgreSQL refuses inside a transaction). Statements 1 to {done} of {total} were committed and remain in the database; statement {n} failed; the rest did not run.",
-                what = match plan.statements[plan.first_no_transaction.unwrap_or(0)].kind {
-                    script::StatementKind::NoTransaction(w) => w,
-                    _ => "a statement",
-                },
-                total = statements.len(),
-                n = i + 1,
-            );
-            let todo = format!(
-                "To recover: either finish the migration by hand (run statements {n} to {total} once fixed) and run `cargo xtask resolve --service {svc} --applied {name}`, or undo statements 1 to {done} by hand, fix the file, and run `cargo xtask resolve --service {svc} --rolled-back {name}` before migrating again.",
-                n = i + 1,
-                total = statements.len(),
-                svc = service.name,
-                name = m.name,
-            );
-            // A failure inside an explicit BEGIN block leaves the session in an aborted
-            // transaction: end it before writing the ledger.
-            let _ = client.batch_execute("ROLLBACK");
-            let logs = format!("{text}\n\n{left}");
-            let recorded = ledger::mark_failed(client, &id, &logs);
-            let note = if recorded.is_ok() {
-                "The failure is recorded in _prisma_migrations."
-            } else {
-                "The connection was lost: the ledger row stays without logs, and counts as failed."
-            };
-            return Err(Error::MigrationFailed(format!(
-                "{text}\n\n{left}\n{note}\n{todo}"
-            )));
-        }
-        if matches!(
-            s.kind,
-            script::StatementKind::Other | script::StatementKind::NoTransaction(_)
-        ) {
-            done = i + 1;
-        }
+    let statements = plan.statement_by_statement();
+    if let Err((i, e)) = script::execute_statement_by_statement(client, &statements, &m.sql) {
+        // Statements 1..=done ran (the last real statement before the failing one; BEGIN and
+        // COMMIT count in the numbering but are not work done).
+        let done = statements[..i]
+            .iter()
+            .rposition(|s| {
+                matches!(
+                    s.kind,
+                    script::StatementKind::Other | script::StatementKind::NoTransaction(_)
+                )
+            })
+            .map_or(0, |j| j + 1);
+        let failure = Failure::Script(e.error, e.from);
+        let text = failure_text(service, m, &failure);
+        let left = format!(
+            "This migration ran statement by statement (it holds {what}, which PostgreSQL refuses inside a transaction). Statements 1 to {done} of {total} were committed and remain in the database; statement {n} failed; the rest did not run.",
+            what = match plan.statements[plan.first_no_transaction.unwrap_or(0)].kind {
+                script::StatementKind::NoTransaction(w) => w,
+                _ => "a statement",
+            },
+            total = statements.len(),
+            n = i + 1,
+        );
+        let todo = format!(
+            "To recover: either finish the migration by hand (run statements {n} to {total} once fixed) and run `cargo xtask resolve --service {svc} --applied {name}`, or undo statements 1 to {done} by hand, fix the file, and run `cargo xtask resolve --service {svc} --rolled-back {name}` before migrating again.",
+            n = i + 1,
+            total = statements.len(),
+            svc = service.name,
+            name = m.name,
+        );
+        // A failure inside an explicit BEGIN block leaves the session in an aborted
+        // transaction: end it before writing the ledger.
+        let _ = client.batch_execute("ROLLBACK");
+        let logs = format!("{text}\n\n{left}");
+        let recorded = ledger::mark_failed(client, &id, &logs);
+        let note = if recorded.is_ok() {
+            "The failure is recorded in _prisma_migrations."
+        } else {
+            "The connection was lost: the ledger row stays without logs, and counts as failed."
+        };
+        return Err(Error::MigrationFailed(format!(
+            "{text}\n\n{left}\n{note}\n{todo}"
+        )));
     }
     ledger::mark_finished(client, &id)
 }

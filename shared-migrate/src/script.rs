@@ -96,6 +96,15 @@ impl Plan {
         })
     }
 
+    /// The statements sent one by one when the file cannot run in a transaction: all but empty
+    /// ones. Explicit BEGIN/COMMIT are sent too, so that their blocks still group statements.
+    pub fn statement_by_statement(&self) -> Vec<&Statement> {
+        self.statements
+            .iter()
+            .filter(|s| s.syntax != SyntaxKind::EMPTY_STMT)
+            .collect()
+    }
+
     /// Whether the migration and its ledger rows run in one transaction.
     pub fn transactional(&self) -> bool {
         self.first_no_transaction.is_none()
@@ -251,6 +260,30 @@ pub fn execute_transactional(
             .batch_execute(&plan.transactional_text(sql))
             .map_err(|error| ScriptError { error, from: None })
     }
+}
+
+/// Runs `statements` (from [`Plan::statement_by_statement`]) one by one on `client`, outside any
+/// transaction of ours: each commits on its own unless the file groups it in BEGIN ... COMMIT.
+/// On failure, returns the index of the failing statement with its error.
+pub fn execute_statement_by_statement(
+    client: &mut impl GenericClient,
+    statements: &[&Statement],
+    sql: &str,
+) -> Result<(), (usize, ScriptError)> {
+    for (i, s) in statements.iter().enumerate() {
+        client
+            .batch_execute(&sql[s.range.clone()])
+            .map_err(|error| {
+                (
+                    i,
+                    ScriptError {
+                        error,
+                        from: Some(s.range.start),
+                    },
+                )
+            })?;
+    }
+    Ok(())
 }
 
 /// A server error in a file, for people: `--> file:line:col`, a snippet, the SQLSTATE and the

@@ -338,16 +338,8 @@ pub fn run_sql_file(url: &DatabaseUrl, path: &std::path::Path) -> Result<(), Str
         tx.commit()
             .map_err(|e| Error::database("COMMIT", &e).to_string())
     } else {
-        for s in plan.executable() {
-            client
-                .batch_execute(&sql[s.range.clone()])
-                .map_err(|error| {
-                    fail(script::ScriptError {
-                        error,
-                        from: Some(s.range.start),
-                    })
-                })?;
-        }
+        script::execute_statement_by_statement(&mut client, &plan.statement_by_statement(), &sql)
+            .map_err(|(_, e)| fail(e))?;
         Ok(())
     }
 }
