@@ -21,6 +21,18 @@ use crate::error::Error;
 
 const PREFIX: &str = "xtask-pg-";
 
+/// Server settings of every throwaway cluster (started directly, or kept through pg_ctl):
+/// durability off, the data is thrown away.
+const SERVER_SETTINGS: &[&str] = &[
+    "listen_addresses=127.0.0.1",
+    "fsync=off",
+    "synchronous_commit=off",
+    "full_page_writes=off",
+    "autovacuum=off",
+    "max_connections=200",
+    "shared_buffers=32MB",
+];
+
 /// The OS user the server runs as: `postgres` when we are root, else ourselves.
 #[derive(Debug, Clone, Copy)]
 struct RunAs {
@@ -277,22 +289,7 @@ fn spawn_server(
         .arg(dir)
         .arg("-p")
         .arg(port.to_string())
-        .args([
-            "-c",
-            "listen_addresses=127.0.0.1",
-            "-c",
-            "fsync=off",
-            "-c",
-            "synchronous_commit=off",
-            "-c",
-            "full_page_writes=off",
-            "-c",
-            "autovacuum=off",
-            "-c",
-            "max_connections=200",
-            "-c",
-            "shared_buffers=32MB",
-        ])
+        .args(SERVER_SETTINGS.iter().flat_map(|setting| ["-c", setting]))
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(log)
@@ -450,11 +447,19 @@ impl LocalCluster {
         let data = dir.join("data");
         let pg_ctl = self.postgres.with_file_name("pg_ctl");
         let mut cmd = Command::new(&pg_ctl);
-        cmd.arg("start").arg("-w").arg("-D").arg(&data).arg("-l").arg(dir.join("postgres.log")).arg("-o").arg(format!(
-            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c autovacuum=off",
-            self.port,
-            dir.display()
-        ));
+        cmd.arg("start")
+            .arg("-w")
+            .arg("-D")
+            .arg(&data)
+            .arg("-l")
+            .arg(dir.join("postgres.log"))
+            .arg("-o")
+            .arg(format!(
+                "-p {} -k {} -c {}",
+                self.port,
+                dir.display(),
+                SERVER_SETTINGS.join(" -c ")
+            ));
         cmd.stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
