@@ -16,6 +16,46 @@ pub const FILE_NAME: &str = "xtask.toml";
 pub struct File {
     #[serde(default)]
     pub verify: VerifySection,
+    #[serde(default)]
+    pub lint: LintSection,
+}
+
+/// `[lint]`: conventions `cargo xtask lint` enforces. A service's file overrides the
+/// repository's key by key (and rule by rule in `[lint.rules]`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LintSection {
+    /// PostgreSQL major version the migrations run on (some rewrites depend on it). Default:
+    /// the major of `[verify] postgres_version`, else 15.
+    pub postgres_version: Option<u32>,
+    /// Words that do not describe a change; a name made only of these is refused. Replaces the
+    /// built-in list.
+    pub vague_words: Option<Vec<String>>,
+    /// Added to the built-in (or configured) vague words.
+    pub extra_vague_words: Option<Vec<String>>,
+    /// How far in the future a migration timestamp may be (clock skew), e.g. "10m".
+    pub max_clock_skew: Option<String>,
+    /// Size limits of one migration ("one logical change per migration").
+    pub max_statements: Option<usize>,
+    pub max_bytes: Option<usize>,
+    pub max_tables: Option<usize>,
+    /// Whether a service's first migration (usually `init`) is exempt from the size limits.
+    pub exempt_first_migration: Option<bool>,
+    /// Rule levels: `"error"`, `"warning"` or `"off"`, by rule name.
+    #[serde(default)]
+    pub rules: std::collections::BTreeMap<toml::Spanned<String>, RuleLevel>,
+}
+
+/// How a lint rule's findings count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RuleLevel {
+    /// Printed, and the exit code is 1.
+    Error,
+    /// Printed; the exit code stays 0.
+    Warning,
+    /// Not checked.
+    Off,
 }
 
 /// `[verify]`: how `cargo xtask verify` seeds and tests a service.
@@ -53,17 +93,37 @@ impl File {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(File::default()),
             Err(e) => return Err(Error::io(path, e)),
         };
-        toml::from_str(&text).map_err(|e| {
-            let (line, col) = e.span().map_or((1, 1), |span| {
-                let before = &text[..span.start.min(text.len())];
-                (
-                    before.matches('\n').count() + 1,
-                    before.rsplit('\n').next().unwrap_or("").chars().count() + 1,
-                )
-            });
+        let file: File = toml::from_str(&text).map_err(|e| {
+            let (line, col) = line_col(&text, e.span().map_or(0, |s| s.start));
             Error::Config(format!("{}:{line}:{col}: {}", path.display(), e.message()))
-        })
+        })?;
+        file.check_rule_names(path, &text)?;
+        Ok(file)
     }
+
+    /// A rule level for a rule that does not exist is a typo that would silently do nothing.
+    fn check_rule_names(&self, path: &Path, text: &str) -> Result<(), Error> {
+        for key in self.lint.rules.keys() {
+            if crate::lint::rules::find(key.get_ref()).is_none() {
+                let (line, col) = line_col(text, key.span().start);
+                return Err(Error::Config(format!(
+                    "{}:{line}:{col}: unknown lint rule `{}` in [lint.rules]; `cargo xtask lint --list-rules` lists them",
+                    path.display(),
+                    key.get_ref()
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// 1-based line and column (in characters) of byte `offset` of `text`.
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    (
+        before.matches('\n').count() + 1,
+        before.rsplit('\n').next().unwrap_or("").chars().count() + 1,
+    )
 }
 
 /// The verify configuration of `service`: the repository file, overridden by the service's.

@@ -17,6 +17,7 @@ pub mod docker;
 pub mod error;
 pub mod junit;
 pub mod ledger;
+pub mod lint;
 pub mod local_cluster;
 pub mod lock;
 pub mod migration;

@@ -10,7 +10,7 @@ use std::ops::Range;
 use std::path::Path;
 
 use squawk_syntax::ast::AstNode;
-use squawk_syntax::{SourceFile, SyntaxKind};
+use squawk_syntax::{Parse, SourceFile, SyntaxKind};
 
 use postgres::GenericClient;
 
@@ -49,7 +49,11 @@ pub struct Plan {
 impl Plan {
     /// Parses `sql` (the text of `path`) and checks that it can be run as written.
     pub fn new(path: &Path, sql: &str) -> Result<Plan, Error> {
-        let parse = SourceFile::parse(sql);
+        Plan::from_parse(path, sql, &SourceFile::parse(sql))
+    }
+
+    /// [`Plan::new`] for a file already parsed (lint parses each file once).
+    pub fn from_parse(path: &Path, sql: &str, parse: &Parse<SourceFile>) -> Result<Plan, Error> {
         let mut statements = Vec::new();
         for stmt in parse.tree().stmts() {
             let node = stmt.syntax();

@@ -40,6 +40,34 @@ enum Command {
     /// Apply every migration from scratch on a throwaway PostgreSQL per service, then run the
     /// service's seed and tests against it.
     Verify(VerifyArgs),
+    /// Check migration names, history, size and SQL safety, without a database.
+    Lint(LintArgs),
+}
+
+#[derive(Args)]
+struct LintArgs {
+    /// A service to lint (repeatable). Default: every service.
+    #[arg(long = "service", short = 's', value_name = "NAME")]
+    services: Vec<String>,
+    /// Only report on migrations added or changed since this git revision (e.g. origin/main),
+    /// and check that those on it were not edited, renamed or deleted, and that new ones sort
+    /// after them.
+    #[arg(long, value_name = "REV")]
+    since: Option<String>,
+    /// Output format. Default: github when GITHUB_ACTIONS=true, else human.
+    #[arg(long, value_enum)]
+    format: Option<LintFormat>,
+    /// List the rules, their default levels and what they catch, and exit.
+    #[arg(long)]
+    list_rules: bool,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum LintFormat {
+    Human,
+    Json,
+    /// GitHub Actions workflow annotations.
+    Github,
 }
 
 #[derive(Args)]
@@ -264,6 +292,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::Success)
         }
         Command::Verify(args) => verify(&ws, args),
+        Command::Lint(args) => lint(&ws, args),
         Command::New(args) => {
             let service = ws.select(std::slice::from_ref(&args.service))?.remove(0);
             let path = shared_migrate::new::create(
@@ -275,6 +304,52 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::Success)
         }
     }
+}
+
+fn lint(ws: &Workspace, args: LintArgs) -> anyhow::Result<ExitCode> {
+    use shared_migrate::config::RuleLevel;
+    use shared_migrate::lint::{self, render, rules};
+    if args.list_rules {
+        let width = rules::RULES
+            .iter()
+            .map(|r| r.name().len())
+            .max()
+            .unwrap_or(0);
+        for rule in rules::RULES {
+            let level = format!("{:?}", rule.default_level()).to_lowercase();
+            println!("{:<width$}  {level:<7}  {}", rule.name(), rule.about());
+        }
+        return Ok(ExitCode::Success);
+    }
+    let services = ws.select(&args.services)?;
+    let options = lint::Options::now(args.since);
+    let report = lint::lint(ws, &services, &options)?;
+    let format = args.format.unwrap_or(
+        if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
+            LintFormat::Github
+        } else {
+            LintFormat::Human
+        },
+    );
+    match format {
+        LintFormat::Human => {
+            use std::io::IsTerminal;
+            let color = std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none()
+                && std::env::var_os("CI").is_none();
+            print!("{}", render::human(&report, color));
+        }
+        LintFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+        LintFormat::Github => {
+            print!("{}", render::github(&report));
+            eprintln!("{}", render::summary(&report));
+        }
+    }
+    Ok(if report.count(RuleLevel::Error) > 0 {
+        ExitCode::Failure
+    } else {
+        ExitCode::Success
+    })
 }
 
 fn verify(ws: &Workspace, args: VerifyArgs) -> anyhow::Result<ExitCode> {

@@ -7,6 +7,7 @@
 -- AlterEnum
 BEGIN;
 CREATE TYPE "TransactionType_new" AS ENUM ('DEPOSIT', 'WITHDRAWAL');
+-- lint:allow column-type-change: REFUND was never written (refunds are WITHDRAWAL rows), so every value converts
 ALTER TABLE "transactions" ALTER COLUMN "type" TYPE "TransactionType_new" USING ("type"::text::"TransactionType_new");
 ALTER TYPE "TransactionType" RENAME TO "TransactionType_old";
 ALTER TYPE "TransactionType_new" RENAME TO "TransactionType";

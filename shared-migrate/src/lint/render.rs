@@ -1,0 +1,110 @@
+//! Lint output: human diagnostics with a source snippet (annotate-snippets, as rustc), JSON,
+//! and GitHub workflow annotations.
+
+use annotate_snippets::{Level, Renderer, Snippet};
+
+use crate::config::RuleLevel;
+
+use super::{Finding, Report};
+
+/// rustc-style diagnostics, then a summary line.
+pub fn human(report: &Report, color: bool) -> String {
+    let renderer = if color {
+        Renderer::styled()
+    } else {
+        Renderer::plain()
+    };
+    let mut out = String::new();
+    for f in &report.findings {
+        out.push_str(&diagnostic(f, &renderer));
+        out.push_str("\n\n");
+    }
+    out.push_str(&summary(report));
+    out.push('\n');
+    out
+}
+
+/// One finding, as rustc would print it.
+pub fn diagnostic(f: &Finding, renderer: &Renderer) -> String {
+    let level = match f.level {
+        RuleLevel::Warning => Level::Warning,
+        _ => Level::Error,
+    };
+    let origin = match (f.line, f.column) {
+        (Some(_), Some(_)) => f.path.clone(),
+        _ => String::new(),
+    };
+    let file_note = format!("in {}", f.path);
+    let mut message = level.title(&f.message).id(f.rule);
+    if let Some((line, text, span)) = &f.snippet {
+        message = message.snippet(
+            Snippet::source(text)
+                .line_start(*line)
+                .origin(&origin)
+                .fold(false)
+                .annotation(level.span(span.clone())),
+        );
+    } else {
+        message = message.footer(Level::Note.title(&file_note));
+    }
+    if !f.help.is_empty() {
+        message = message.footer(Level::Help.title(&f.help));
+    }
+    renderer.render(message).to_string()
+}
+
+/// `lint: 3 services, 14 migrations: 2 errors, 1 warning`.
+pub fn summary(report: &Report) -> String {
+    let plural = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
+    format!(
+        "lint: {}, {}: {}, {}",
+        plural(report.services, "service"),
+        plural(report.migrations, "migration"),
+        plural(report.count(RuleLevel::Error), "error"),
+        plural(report.count(RuleLevel::Warning), "warning"),
+    )
+}
+
+/// GitHub Actions workflow commands (`::error file=...::message`), one per finding.
+pub fn github(report: &Report) -> String {
+    let mut out = String::new();
+    for f in &report.findings {
+        let command = match f.level {
+            RuleLevel::Warning => "warning",
+            _ => "error",
+        };
+        let mut properties = vec![format!("file={}", property(&f.path))];
+        for (key, value) in [
+            ("line", f.line),
+            ("col", f.column),
+            ("endLine", f.end_line),
+            ("endColumn", f.end_column),
+        ] {
+            if let Some(v) = value {
+                properties.push(format!("{key}={v}"));
+            }
+        }
+        properties.push(format!("title={}", property(f.rule)));
+        let text = if f.help.is_empty() {
+            f.message.clone()
+        } else {
+            format!("{}\n{}", f.message, f.help)
+        };
+        out.push_str(&format!(
+            "::{command} {}::{}\n",
+            properties.join(","),
+            data(&text)
+        ));
+    }
+    out
+}
+
+fn data(s: &str) -> String {
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+fn property(s: &str) -> String {
+    data(s).replace(':', "%3A").replace(',', "%2C")
+}
