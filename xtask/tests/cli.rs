@@ -1,25 +1,22 @@
 //! The `cargo xtask` binary end to end: exit codes, output, URL resolution and redaction, and
 //! concurrent deployers, against the shared throwaway cluster.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
+use std::process::Command;
 
 use shared_migrate::database_url::DatabaseUrl;
 use shared_migrate::testing::{TempRepo, fresh_database};
 
-const SECRET: &str = "s3cr3t-Pw";
+mod common;
+use common::{Out, repo_root};
 
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
+const SECRET: &str = "s3cr3t-Pw";
 
 /// The binary with a clean environment (no inherited DATABASE_URL and the like).
 fn xtask(root: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_xtask"));
+    let mut c = common::xtask(root);
     c.env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .arg("--root")
-        .arg(root);
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default());
     c
 }
 
@@ -32,23 +29,9 @@ fn with_password(url: &DatabaseUrl) -> String {
     )
 }
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn run(cmd: &mut Command) -> Run {
-    let Output {
-        status,
-        stdout,
-        stderr,
-    } = cmd.output().expect("run xtask");
-    let run = Run {
-        code: status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&stderr).into_owned(),
-    };
+/// Runs, and checks that no password was printed.
+fn run(cmd: &mut Command) -> Out {
+    let run = common::run(cmd);
     assert!(
         !run.stdout.contains(SECRET) && !run.stderr.contains(SECRET),
         "password leaked:\n{}\n{}",

@@ -3,9 +3,11 @@
 //! PostgreSQL with ci/postgres-image/build.sh); without it these tests fail, saying so, unless
 //! XTASK_SKIP_DOCKER_TESTS=1.
 
-use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+
+mod common;
+use common::{repo_root, run, xtask};
 
 fn image() -> Option<String> {
     if std::env::var_os("XTASK_SKIP_DOCKER_TESTS").is_some() {
@@ -14,16 +16,6 @@ fn image() -> Option<String> {
     Some(std::env::var("XTASK_TEST_DOCKER_IMAGE").unwrap_or_else(|_| {
         panic!("set XTASK_TEST_DOCKER_IMAGE to a PostgreSQL image (bash ci/test.sh does), or XTASK_SKIP_DOCKER_TESTS=1")
     }))
-}
-
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn xtask(root: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_xtask"));
-    c.env("CI", "true").arg("--root").arg(root);
-    c
 }
 
 /// Containers a verify process (by pid) owns, running or not.
@@ -43,27 +35,11 @@ fn containers_of(pid: u32) -> Vec<String> {
         .collect()
 }
 
-fn output(cmd: &mut Command) -> (i32, String, String, u32) {
-    let child = cmd
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let pid = child.id();
-    let o = child.wait_with_output().unwrap();
-    (
-        o.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&o.stdout).into(),
-        String::from_utf8_lossy(&o.stderr).into(),
-        pid,
-    )
-}
-
 #[test]
 fn examples_pass_in_containers_and_auto_picks_docker() {
     let Some(image) = image() else { return };
     for backend in ["docker", "auto"] {
-        let (code, stdout, stderr, pid) = output(xtask(&repo_root()).args([
+        let (code, stdout, stderr, pid) = run(xtask(&repo_root()).args([
             "verify",
             "--backend",
             backend,
@@ -71,7 +47,8 @@ fn examples_pass_in_containers_and_auto_picks_docker() {
             &image,
             "--format",
             "json",
-        ]));
+        ]))
+        .parts();
         assert_eq!(code, 0, "{stdout}\n{stderr}");
         let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
         for r in json.as_array().unwrap() {
@@ -104,7 +81,7 @@ fn a_broken_migration_fails_precisely_and_removes_its_container() {
     )
     .unwrap();
     let (code, stdout, stderr, pid) =
-        output(xtask(repo.root()).args(["verify", "--backend", "docker", "--image", &image]));
+        run(xtask(repo.root()).args(["verify", "--backend", "docker", "--image", &image])).parts();
     assert_eq!(code, 1, "{stdout}\n{stderr}");
     assert!(
         stdout.contains("20250204100000_add_wallet_frozen_flag/migration.sql:2:"),
@@ -114,14 +91,15 @@ fn a_broken_migration_fails_precisely_and_removes_its_container() {
     assert!(containers_of(pid).is_empty());
 
     // --keep: the container stays and answers; the printed command removes it.
-    let (code, stdout, _, pid) = output(xtask(repo.root()).args([
+    let (code, stdout, _, pid) = run(xtask(repo.root()).args([
         "verify",
         "--backend",
         "docker",
         "--image",
         &image,
         "--keep",
-    ]));
+    ]))
+    .parts();
     assert_eq!(code, 1);
     assert_eq!(containers_of(pid).len(), 1);
     let kept = stdout

@@ -8,41 +8,8 @@ use std::time::{Duration, Instant};
 
 use shared_migrate::testing::{TempRepo, fresh_database, with_cluster};
 
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn xtask(root: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_xtask"));
-    c.env_remove("DATABASE_URL")
-        .env("CI", "true")
-        .arg("--root")
-        .arg(root);
-    c
-}
-
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
-    pid: u32,
-}
-
-fn run(cmd: &mut Command) -> Out {
-    let child = cmd
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let pid = child.id();
-    let o = child.wait_with_output().unwrap();
-    Out {
-        code: o.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
-        pid,
-    }
-}
+mod common;
+use common::{repo_root, run, xtask};
 
 /// Cluster directories a process left behind (they carry the owner's pid).
 fn leftovers_of(pid: u32) -> Vec<PathBuf> {

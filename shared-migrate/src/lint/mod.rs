@@ -99,6 +99,7 @@ pub struct Finding {
     /// 1-based; absent for findings about the whole file.
     pub line: Option<usize>,
     pub column: Option<usize>,
+    /// The last character of the range (inclusive).
     pub end_line: Option<usize>,
     pub end_column: Option<usize>,
     pub message: String,
@@ -322,7 +323,8 @@ fn locate(cx: &ServiceCx, f: RawFinding, path: String, file: Option<&MigrationFi
     if let (Some(range), Some(file)) = (f.range, file) {
         let sql = file.sql.as_bytes();
         let start = Location::of_offset(Path::new(""), sql, range.start);
-        let end = Location::of_offset(Path::new(""), sql, range.end);
+        // The last character, inclusive (as GitHub's endColumn).
+        let end = Location::of_offset(Path::new(""), sql, range.end.max(range.start + 1) - 1);
         finding.line = Some(start.line);
         finding.column = Some(start.column);
         finding.end_line = Some(end.line);
