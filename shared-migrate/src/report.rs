@@ -136,8 +136,8 @@ pub fn verify_summary(reports: &[crate::verify::ServiceReport]) -> String {
         _ => "-".to_string(),
     };
     let mut out = format!(
-        "{:<width$}  {:>10}  {:>9}  {:>9}  {:>9}  {:>9}  result\n",
-        "service", "migrations", "database", "apply", "seed", "tests"
+        "{:<width$}  {:>10}  {:>9}  {:>9}  {:>9}  {:>9}  {:>9}  result\n",
+        "service", "migrations", "lint", "database", "apply", "seed", "tests"
     );
     for r in reports {
         let result = match r.failure() {
@@ -146,9 +146,10 @@ pub fn verify_summary(reports: &[crate::verify::ServiceReport]) -> String {
         };
         let _ = writeln!(
             out,
-            "{:<width$}  {:>10}  {:>9}  {:>9}  {:>9}  {:>9}  {result}",
+            "{:<width$}  {:>10}  {:>9}  {:>9}  {:>9}  {:>9}  {:>9}  {result}",
             r.service,
             r.migrations,
+            cell(r, "lint"),
             r.ready_millis.map_or("-".into(), millis),
             cell(r, "migrate"),
             cell(r, "seed"),
@@ -156,7 +157,8 @@ pub fn verify_summary(reports: &[crate::verify::ServiceReport]) -> String {
         );
     }
     for r in reports {
-        if let Some(s) = r.failure() {
+        // Every failed step: a lint failure does not stop the database steps.
+        for s in r.steps.iter().filter(|s| s.status == StepStatus::Failed) {
             let _ = writeln!(
                 out,
                 "\nerror[{}] {} failed:\n{}",
@@ -164,9 +166,11 @@ pub fn verify_summary(reports: &[crate::verify::ServiceReport]) -> String {
                 s.name,
                 s.detail.as_deref().unwrap_or("")
             );
-            if let Some(kept) = &r.kept {
-                let _ = writeln!(out, "kept[{}]: {kept}", r.service);
-            }
+        }
+        if r.failure().is_some()
+            && let Some(kept) = &r.kept
+        {
+            let _ = writeln!(out, "kept[{}]: {kept}", r.service);
         }
     }
     out

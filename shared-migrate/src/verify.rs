@@ -24,6 +24,8 @@ pub struct Options {
     /// Leave a failed service's database running.
     pub keep: bool,
     pub lock_timeout: Duration,
+    /// Run `lint` on the service first.
+    pub lint: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -74,7 +76,9 @@ impl ServiceReport {
 /// Receives (service, what it is doing now).
 pub type Progress<'a> = &'a (dyn Fn(&str, &str) + Sync);
 
-pub const STEPS: [&str; 6] = ["config", "database", "migrate", "redeploy", "seed", "test"];
+pub const STEPS: [&str; 7] = [
+    "config", "lint", "database", "migrate", "redeploy", "seed", "test",
+];
 
 /// Verifies every service, `options.jobs` at a time. Reports come back in service order.
 pub fn verify_all(
@@ -192,6 +196,14 @@ fn verify_service(
     if let Some((_, n)) = &config {
         run.report.migrations = *n;
     }
+    if options.lint {
+        // Lint errors fail the service, but the database steps still run: both answers help.
+        let failed_before = run.failed;
+        run.step("lint", || lint_step(ws, service));
+        run.failed = failed_before;
+    } else {
+        run.skip("lint", "--no-lint".into());
+    }
     // Not called when the config step failed: a failed step skips the rest.
     let db: Option<Box<dyn Database>> = run.step("database", || {
         let (config, _) = config.as_ref().ok_or("no configuration")?;
@@ -223,6 +235,22 @@ fn verify_service(
     }
     run.report.millis = start.elapsed().as_millis();
     run.report
+}
+
+/// Lints the service; errors fail the step, warnings are its detail.
+fn lint_step(ws: &Workspace, service: &Service) -> Result<((), Option<String>), String> {
+    use crate::config::RuleLevel;
+    use crate::lint::{self, render};
+    let report = lint::lint(ws, std::slice::from_ref(service), &lint::Options::now(None))
+        .map_err(|e| e.to_string())?;
+    let text = render::human(&report, false);
+    if report.count(RuleLevel::Error) > 0 {
+        Err(text)
+    } else if report.findings.is_empty() {
+        Ok(((), None))
+    } else {
+        Ok(((), Some(text)))
+    }
 }
 
 fn steps_on_database(

@@ -93,6 +93,9 @@ struct VerifyArgs {
     /// Leave a failed service's database running, and print where it is and how to remove it.
     #[arg(long)]
     keep: bool,
+    /// Skip the lint step (`cargo xtask lint` on each service before its database steps).
+    #[arg(long)]
+    no_lint: bool,
     #[arg(long, value_enum, default_value_t = Format::Human)]
     format: Format,
     /// Also write a JUnit XML report (one test case per service).
@@ -383,6 +386,7 @@ fn verify(ws: &Workspace, args: VerifyArgs) -> anyhow::Result<ExitCode> {
         jobs: args.jobs,
         keep: args.keep,
         lock_timeout: Duration::from_secs(10),
+        lint: !args.no_lint,
     };
     let view = live::View::new(&services);
     let reports = verify::verify_all(ws, &services, backend.as_ref(), &options, &|svc, step| {

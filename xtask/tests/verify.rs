@@ -81,6 +81,7 @@ fn examples_pass_on_the_local_backend_with_junit_and_json() {
             steps,
             [
                 ("config", "passed"),
+                ("lint", "passed"),
                 ("database", "passed"),
                 ("migrate", "passed"),
                 ("redeploy", "passed"),
@@ -92,7 +93,7 @@ fn examples_pass_on_the_local_backend_with_junit_and_json() {
         assert_eq!(r["backend"], "local");
     }
     // The test suites really ran: their output names their checks.
-    let edu = &json[0]["steps"][5]["detail"];
+    let edu = &json[0]["steps"][6]["detail"];
     assert!(
         edu.as_str().unwrap().contains("test: email is unique"),
         "{edu}"
@@ -137,6 +138,41 @@ fn a_broken_migration_fails_with_file_line_column_and_sqlstate() {
         out.stdout
     );
     assert!(leftovers_of(out.pid).is_empty());
+}
+
+#[test]
+fn a_lint_error_fails_the_service_but_the_database_steps_still_run_unless_no_lint() {
+    let repo = broken_example(|svc| {
+        let dir = svc.join("prisma/migrations/20250117090000_index_student_grade");
+        std::fs::create_dir(&dir).unwrap();
+        std::fs::write(
+            dir.join("migration.sql"),
+            "-- CreateIndex\nCREATE INDEX \"students_grade_idx\" ON \"students\"(\"grade\");\n",
+        )
+        .unwrap()
+    });
+    let out = run(xtask(repo.root()).args(["verify", "--backend", "local", "--format", "json"]));
+    assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
+    let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let steps = json[0]["steps"].as_array().unwrap();
+    assert_eq!(
+        (&steps[1]["name"], &steps[1]["status"]),
+        (&"lint".into(), &"failed".into())
+    );
+    let detail = steps[1]["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("error[index-not-concurrent]")
+            && detail.contains("20250117090000_index_student_grade/migration.sql:2:1"),
+        "{detail}"
+    );
+    assert_eq!(
+        steps[3]["status"], "passed",
+        "migrate still ran: {}",
+        json[0]
+    );
+
+    let out = run(xtask(repo.root()).args(["verify", "--backend", "local", "--no-lint"]));
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
 }
 
 #[test]
