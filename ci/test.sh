@@ -12,6 +12,8 @@ cd "$(dirname "$0")/.."
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else echo "ci/test.sh: need root for: $*" >&2; return 1; fi; }
 
 packages=()
+# git: lint --since and its tests read history with git itself.
+command -v git >/dev/null 2>&1 || packages+=(git)
 if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   packages+=(postgresql)
 fi

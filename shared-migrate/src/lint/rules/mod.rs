@@ -201,3 +201,112 @@ impl Sink<'_> {
         });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::RULES;
+    use super::test_support::check_with;
+
+    /// Every rule has a snapshot of a finding of its own: a fixture it fires on.
+    #[test]
+    fn every_rule_fires_on_a_fixture_of_its_own() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/lint/rules/snapshots");
+        let snapshots: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+            .collect();
+        for rule in RULES {
+            let tag = format!("[{}]:", rule.name());
+            assert!(
+                snapshots.iter().any(|s| s.contains(&tag)),
+                "no snapshot shows `{}` firing",
+                rule.name()
+            );
+        }
+    }
+
+    /// A history as `prisma migrate dev` writes it for safe changes: quiet under every rule.
+    #[test]
+    fn prisma_generated_safe_history_is_quiet() {
+        let history = [
+            (
+                "20250101000000_init",
+                r#"-- CreateEnum
+CREATE TYPE "Role" AS ENUM ('STUDENT', 'TEACHER');
+
+-- CreateTable
+CREATE TABLE "users" (
+    "id" TEXT NOT NULL,
+    "email" TEXT NOT NULL,
+    "role" "Role" NOT NULL DEFAULT 'STUDENT',
+    "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "updatedAt" TIMESTAMP(3) NOT NULL,
+
+    CONSTRAINT "users_pkey" PRIMARY KEY ("id")
+);
+
+-- CreateTable
+CREATE TABLE "posts" (
+    "id" SERIAL NOT NULL,
+    "authorId" TEXT NOT NULL,
+    "title" VARCHAR(100) NOT NULL,
+
+    CONSTRAINT "posts_pkey" PRIMARY KEY ("id")
+);
+
+-- CreateIndex
+CREATE UNIQUE INDEX "users_email_key" ON "users"("email");
+
+-- CreateIndex
+CREATE INDEX "posts_authorId_idx" ON "posts"("authorId");
+
+-- AddForeignKey
+ALTER TABLE "posts" ADD CONSTRAINT "posts_authorId_fkey" FOREIGN KEY ("authorId") REFERENCES "users"("id") ON DELETE RESTRICT ON UPDATE CASCADE;
+"#,
+            ),
+            (
+                "20250102000000_add_user_nickname",
+                "-- AlterTable\nALTER TABLE \"users\" ADD COLUMN \"nickname\" TEXT,\nADD COLUMN \"active\" BOOLEAN NOT NULL DEFAULT true;\n",
+            ),
+            (
+                "20250103000000_create_comments",
+                r#"-- CreateTable
+CREATE TABLE "comments" (
+    "id" TEXT NOT NULL,
+    "postId" INTEGER NOT NULL,
+    "body" TEXT NOT NULL,
+
+    CONSTRAINT "comments_pkey" PRIMARY KEY ("id")
+);
+
+-- CreateIndex
+CREATE INDEX "comments_postId_idx" ON "comments"("postId");
+
+-- AddForeignKey
+ALTER TABLE "comments" ADD CONSTRAINT "comments_postId_fkey" FOREIGN KEY ("postId") REFERENCES "posts"("id") ON DELETE CASCADE ON UPDATE CASCADE;
+"#,
+            ),
+            (
+                "20250104000000_add_admin_role",
+                "-- AlterEnum\nALTER TYPE \"Role\" ADD VALUE 'ADMIN';\n",
+            ),
+            (
+                "20250105000000_index_posts_title",
+                "-- CreateIndex\nCREATE INDEX CONCURRENTLY \"posts_title_idx\" ON \"posts\"(\"title\");\n",
+            ),
+            (
+                "20250106000000_widen_post_title",
+                "-- AlterTable\nALTER TABLE \"posts\" ALTER COLUMN \"title\" SET DATA TYPE VARCHAR(200);\n",
+            ),
+            (
+                "20250107000000_drop_posts_title_index",
+                "-- DropIndex\nDROP INDEX \"posts_title_idx\";\n",
+            ),
+            (
+                "20250108000000_drop_comment_post_relation",
+                "-- DropForeignKey\nALTER TABLE \"comments\" DROP CONSTRAINT \"comments_postId_fkey\";\n",
+            ),
+        ];
+        assert_eq!(check_with(&Default::default(), &history, None, false), "");
+    }
+}
