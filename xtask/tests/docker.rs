@@ -3,11 +3,11 @@
 //! PostgreSQL with ci/postgres-image/build.sh); without it these tests fail, saying so, unless
 //! XTASK_SKIP_DOCKER_TESTS=1.
 
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 mod common;
-use common::{repo_root, run, xtask};
+use common::{interrupt, repo_root, run, spawn, wait_for, xtask};
 
 fn image() -> Option<String> {
     if std::env::var_os("XTASK_SKIP_DOCKER_TESTS").is_some() {
@@ -133,32 +133,14 @@ fn interrupt_removes_containers() {
         "[verify]\ntest = [\"sleep\", \"30\"]\n",
     )
     .unwrap();
-    let child = xtask(repo.root())
-        .args(["verify", "--backend", "docker", "--image", &image])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child =
+        spawn(xtask(repo.root()).args(["verify", "--backend", "docker", "--image", &image]));
     let pid = child.id();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while containers_of(pid).is_empty() && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_for(Duration::from_secs(60), Duration::from_millis(50), || {
+        !(containers_of(pid).is_empty())
+    });
     std::thread::sleep(Duration::from_millis(1500));
     assert_eq!(containers_of(pid).len(), 1);
-    assert!(
-        Command::new("kill")
-            .args(["-INT", &pid.to_string()])
-            .status()
-            .unwrap()
-            .success()
-    );
-    let out = child.wait_with_output().unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(130),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    interrupt(child);
     assert!(containers_of(pid).is_empty(), "{:?}", containers_of(pid));
 }

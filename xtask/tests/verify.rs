@@ -3,13 +3,13 @@
 //! success, failure or interrupt; `--keep` keeps a failed service's database.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use shared_migrate::testing::{TempRepo, fresh_database, with_cluster};
 
 mod common;
-use common::{repo_root, run, xtask};
+use common::{interrupt, repo_root, run, spawn, wait_for, xtask};
 
 /// Cluster directories a process left behind (they carry the owner's pid).
 fn leftovers_of(pid: u32) -> Vec<PathBuf> {
@@ -317,32 +317,18 @@ fn interrupt_stops_servers_and_removes_directories() {
         )
         .unwrap()
     });
-    let child = xtask(repo.root())
-        .args(["verify", "--backend", "local"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = spawn(xtask(repo.root()).args(["verify", "--backend", "local"]));
     let pid = child.id();
     // Wait until the test step runs (a server and its directory exist).
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while leftovers_of(pid).len() < 2 && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_for(Duration::from_secs(30), Duration::from_millis(20), || {
+        leftovers_of(pid).len() >= 2
+    });
     std::thread::sleep(Duration::from_millis(300));
     assert!(
         !leftovers_of(pid).is_empty(),
         "verify never started a cluster"
     );
-    // SAFETY: signalling our own child.
-    unsafe { libc_kill(pid as i32, 2) };
-    let out = child.wait_with_output().unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(130),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    interrupt(child);
     assert!(leftovers_of(pid).is_empty(), "{:?}", leftovers_of(pid));
     assert_eq!(servers_of(pid), 0);
     let sleeping = Command::new("pgrep")
@@ -355,11 +341,6 @@ fn interrupt_stops_servers_and_removes_directories() {
     );
 }
 
-unsafe extern "C" {
-    #[link_name = "kill"]
-    fn libc_kill(pid: i32, sig: i32) -> i32;
-}
-
 #[test]
 fn interrupt_drops_the_url_backends_scratch_databases() {
     let server = with_cluster(|c| c.url("postgres"));
@@ -370,13 +351,11 @@ fn interrupt_drops_the_url_backends_scratch_databases() {
         )
         .unwrap()
     });
-    let child = xtask(repo.root())
-        .args(["verify", "--backend", "url", "--database-url"])
-        .arg(server.expose())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = spawn(
+        xtask(repo.root())
+            .args(["verify", "--backend", "url", "--database-url"])
+            .arg(server.expose()),
+    );
     let pid = child.id();
     let mut c = shared_migrate::connection::connect(&server).unwrap();
     let pattern = format!("xtask_verify_%_{pid}_%");
@@ -388,29 +367,15 @@ fn interrupt_drops_the_url_backends_scratch_databases() {
         .unwrap()
         .get(0)
     };
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while count(&mut c) == 0 && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_for(Duration::from_secs(30), Duration::from_millis(20), || {
+        count(&mut c) != 0
+    });
     std::thread::sleep(Duration::from_millis(500));
     assert_eq!(
         count(&mut c),
         1,
         "verify never created its scratch database"
     );
-    assert!(
-        Command::new("kill")
-            .args(["-INT", &pid.to_string()])
-            .status()
-            .unwrap()
-            .success()
-    );
-    let out = child.wait_with_output().unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(130),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    interrupt(child);
     assert_eq!(count(&mut c), 0);
 }

@@ -3,7 +3,8 @@
 #![allow(dead_code)] // each test file uses a part
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 /// This repository's root (the example monorepo).
 pub fn repo_root() -> PathBuf {
@@ -29,12 +30,16 @@ pub struct Out {
     pub pid: u32,
 }
 
-pub fn run(cmd: &mut Command) -> Out {
-    let child = cmd
-        .stdout(Stdio::piped())
+/// Starts the command with its output captured.
+pub fn spawn(cmd: &mut Command) -> Child {
+    cmd.stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .expect("run xtask");
+        .expect("run xtask")
+}
+
+pub fn run(cmd: &mut Command) -> Out {
+    let child = spawn(cmd);
     let pid = child.id();
     let o = child.wait_with_output().expect("wait for xtask");
     Out {
@@ -50,4 +55,29 @@ impl Out {
     pub fn parts(self) -> (i32, String, String, u32) {
         (self.code, self.stdout, self.stderr, self.pid)
     }
+}
+
+/// Polls `done` every `every` until it holds or `limit` has passed.
+pub fn wait_for(limit: Duration, every: Duration, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + limit;
+    while !done() && Instant::now() < deadline {
+        std::thread::sleep(every);
+    }
+}
+
+/// Sends Ctrl-C (SIGINT) to `child` and requires the documented exit code 130.
+pub fn interrupt(child: Child) -> Output {
+    // SAFETY: signalling our own child, which has not been waited for yet.
+    assert_eq!(
+        unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) },
+        0
+    );
+    let out = child.wait_with_output().expect("wait for xtask");
+    assert_eq!(
+        out.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
 }
