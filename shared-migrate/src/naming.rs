@@ -79,14 +79,19 @@ impl std::fmt::Display for NameProblem {
     }
 }
 
+/// The 14 digits and the description of `<14 digits>_<description>`, the date unchecked.
+pub fn parts(name: &str) -> Option<(&str, &str)> {
+    match name.split_at_checked(14) {
+        Some((ts, rest)) if ts.bytes().all(|b| b.is_ascii_digit()) => {
+            Some((ts, rest.strip_prefix('_')?))
+        }
+        _ => None,
+    }
+}
+
 /// Splits a folder name into its timestamp and description, checking the timestamp.
 pub fn split(name: &str) -> Result<(NaiveDateTime, &str), NameProblem> {
-    let (ts, rest) = match name.split_at_checked(14) {
-        Some((ts, rest)) if ts.bytes().all(|b| b.is_ascii_digit()) && rest.starts_with('_') => {
-            (ts, &rest[1..])
-        }
-        _ => return Err(NameProblem::NoTimestamp),
-    };
+    let (ts, rest) = parts(name).ok_or(NameProblem::NoTimestamp)?;
     let time = NaiveDateTime::parse_from_str(ts, "%Y%m%d%H%M%S")
         .map_err(|_| NameProblem::BadTimestamp(ts.to_string()))?;
     Ok((time, rest))

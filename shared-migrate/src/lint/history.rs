@@ -22,12 +22,20 @@ impl Baseline {
     /// comparison of `migrate`).
     pub fn edited(&self, name: &str, sql: &[u8]) -> Option<bool> {
         let old = self.migrations.get(name)?;
-        Some(strip_cr(old) != strip_cr(sql))
+        Some(!same_text(old, sql))
     }
 }
 
-fn strip_cr(bytes: &[u8]) -> Vec<u8> {
-    bytes.iter().copied().filter(|&b| b != b'\r').collect()
+/// Whether two versions of a file hold the same text, line endings aside.
+pub fn same_text(a: &[u8], b: &[u8]) -> bool {
+    let text = |bytes: &[u8]| {
+        bytes
+            .iter()
+            .copied()
+            .filter(|&b| b != b'\r')
+            .collect::<Vec<_>>()
+    };
+    a == b || text(a) == text(b)
 }
 
 fn git(root: &Path) -> Command {

@@ -15,7 +15,6 @@ pub mod rules;
 pub mod sql;
 pub mod suppression;
 
-use std::collections::HashMap;
 use std::ops::Range;
 use std::path::Path;
 
@@ -279,12 +278,11 @@ fn settle(
             }
         }
     }
-    let mut sources: HashMap<usize, &MigrationFile> = HashMap::new();
     kept.into_iter()
         .map(|f| {
             let (path, file) = match &f.place {
                 Place::Migration(i) => {
-                    let m = *sources.entry(*i).or_insert(&cx.migrations[*i]);
+                    let m = &cx.migrations[*i];
                     (m.shown.clone(), Some(m))
                 }
                 Place::Removed { name } => (format!("{migrations_dir}/{name}/migration.sql"), None),
@@ -340,27 +338,18 @@ const SNIPPET_LINES: usize = 4;
 /// The source lines a range covers (at most [`SNIPPET_LINES`]), and the range within them.
 fn snippet(sql: &str, range: Range<usize>, line: usize) -> (usize, String, Range<usize>) {
     let start = sql[..range.start].rfind('\n').map_or(0, |i| i + 1);
-    let mut end = range.end.max(range.start);
-    let mut lines = 0;
-    let mut cut = start;
-    for (i, b) in sql.as_bytes()[start..].iter().enumerate() {
-        if *b == b'\n' {
-            lines += 1;
-            cut = start + i;
-            if lines == SNIPPET_LINES || cut >= end {
-                break;
-            }
-        }
-        cut = start + i + 1;
-    }
-    end = end.min(cut);
+    let end = range.end.max(range.start);
+    // Up to the end of the range's last line, but no more than SNIPPET_LINES lines.
+    let range_end = sql[end..].find('\n').map_or(sql.len(), |i| end + i);
+    let cap = sql[start..]
+        .match_indices('\n')
+        .nth(SNIPPET_LINES - 1)
+        .map_or(sql.len(), |(i, _)| start + i);
+    let cut = range_end.min(cap);
     let text = sql[start..cut].trim_end_matches('\r').to_string();
-    let span_end = (end - start).min(text.len());
-    (
-        line,
-        text,
-        range.start - start..span_end.max(range.start - start),
-    )
+    let span_start = range.start - start;
+    let span_end = (end.min(cut) - start).min(text.len()).max(span_start);
+    (line, text, span_start..span_end)
 }
 
 fn shown_path(root: &Path, path: &Path) -> String {

@@ -30,17 +30,13 @@ pub fn diagnostic(f: &Finding, renderer: &Renderer) -> String {
         RuleLevel::Warning => Level::Warning,
         _ => Level::Error,
     };
-    let origin = match (f.line, f.column) {
-        (Some(_), Some(_)) => f.path.clone(),
-        _ => String::new(),
-    };
     let file_note = format!("in {}", f.path);
     let mut message = level.title(&f.message).id(f.rule);
     if let Some((line, text, span)) = &f.snippet {
         message = message.snippet(
             Snippet::source(text)
                 .line_start(*line)
-                .origin(&origin)
+                .origin(&f.path)
                 .fold(false)
                 .annotation(level.span(span.clone())),
         );

@@ -18,14 +18,11 @@ impl Rule for EditedMigration {
             return;
         };
         let name = &cx.migration.name;
-        let Some(old) = baseline.migrations.get(name) else {
-            return;
-        };
-        let old = String::from_utf8_lossy(old).replace('\r', "");
         let sql = &cx.migration.sql;
-        if old == sql.replace('\r', "") {
+        if baseline.edited(name, sql.as_bytes()) != Some(true) {
             return;
         }
+        let old = String::from_utf8_lossy(&baseline.migrations[name]).replace('\r', "");
         // Point at the first changed line.
         let mut offset = 0;
         let mut old_lines = old.lines();

@@ -22,9 +22,9 @@ impl Rule for MigrationName {
                 Err(NameProblem::NoTimestamp) => Some(NameProblem::NoTimestamp),
                 Ok((_, description)) => naming::check_description(description, &[]).err(),
                 // A bad timestamp is migration-timestamp's.
-                Err(_) => name
-                    .get(15..)
-                    .and_then(|d| naming::check_description(d, &[]).err()),
+                Err(_) => {
+                    naming::parts(name).and_then(|(_, d)| naming::check_description(d, &[]).err())
+                }
             }
         };
         if let Some(problem) = problem {

@@ -4,6 +4,7 @@
 
 use super::{Place, Rule, ServiceCx, Sink};
 use crate::lint::catalog::Catalog;
+use crate::lint::history::same_text;
 
 pub struct RemovedMigration;
 
@@ -22,13 +23,8 @@ impl Rule for RemovedMigration {
             if cx.migrations.iter().any(|m| &m.name == name) {
                 continue;
             }
-            let old: Vec<u8> = old.iter().copied().filter(|&b| b != b'\r').collect();
             let renamed = cx.migrations.iter().find(|m| {
-                !baseline.migrations.contains_key(&m.name)
-                    && m.sql
-                        .bytes()
-                        .filter(|&b| b != b'\r')
-                        .eq(old.iter().copied())
+                !baseline.migrations.contains_key(&m.name) && same_text(old, m.sql.as_bytes())
             });
             let (message, help) = match renamed {
                 Some(m) => (
