@@ -36,6 +36,13 @@ pub struct Statement {
     pub syntax: SyntaxKind,
 }
 
+/// Why a file cannot be run as written, and where (byte offset).
+#[derive(Debug, Clone)]
+pub struct Refusal {
+    pub offset: usize,
+    pub message: String,
+}
+
 #[derive(Debug, Clone)]
 pub struct Plan {
     pub statements: Vec<Statement>,
@@ -54,6 +61,14 @@ impl Plan {
 
     /// [`Plan::new`] for a file already parsed (lint parses each file once).
     pub fn from_parse(path: &Path, sql: &str, parse: &Parse<SourceFile>) -> Result<Plan, Error> {
+        Plan::check(sql, parse).map_err(|r| Error::Script {
+            at: Location::of_offset(path, sql.as_bytes(), r.offset),
+            message: r.message,
+        })
+    }
+
+    /// The plan of a parsed file, or why it cannot be run as written.
+    pub fn check(sql: &str, parse: &Parse<SourceFile>) -> Result<Plan, Refusal> {
         let mut statements = Vec::new();
         for stmt in parse.tree().stmts() {
             let node = stmt.syntax();
@@ -73,15 +88,13 @@ impl Plan {
                 .position(|s| matches!(s.kind, StatementKind::NoTransaction(_))),
             statements,
         };
-        plan.check_transaction_blocks(path, sql)?;
+        plan.check_transaction_blocks(sql)?;
         if plan.first_no_transaction.is_some() {
             // Running statement by statement commits each one: a statement boundary found in the
             // wrong place would apply half a statement. Only split text that parsed cleanly.
             if let Some(err) = errors.first() {
-                let at =
-                    Location::of_offset(path, sql.as_bytes(), usize::from(err.range().start()));
-                return Err(Error::Script {
-                    at,
+                return Err(Refusal {
+                    offset: usize::from(err.range().start()),
                     message: format!(
                         "{}: this migration must run statement by statement (it holds a statement that cannot run in a transaction), and it cannot be split safely while it does not parse",
                         err.message()
@@ -130,18 +143,19 @@ impl Plan {
         text
     }
 
-    fn check_transaction_blocks(&self, path: &Path, sql: &str) -> Result<(), Error> {
-        let at = |s: &Statement| Location::of_offset(path, sql.as_bytes(), s.range.start);
+    fn check_transaction_blocks(&self, sql: &str) -> Result<(), Refusal> {
+        let line =
+            |s: &Statement| Location::of_offset(Path::new(""), sql.as_bytes(), s.range.start).line;
         let mut open: Option<&Statement> = None;
         for s in &self.statements {
             match s.kind {
                 StatementKind::Begin => {
                     if let Some(begin) = open {
-                        return Err(Error::Script {
-                            at: at(s),
+                        return Err(Refusal {
+                            offset: s.range.start,
                             message: format!(
                                 "BEGIN inside the transaction opened at line {}: PostgreSQL does not nest transactions; remove one of them",
-                                at(begin).line
+                                line(begin)
                             ),
                         });
                     }
@@ -149,33 +163,33 @@ impl Plan {
                 }
                 StatementKind::Commit => {
                     if open.take().is_none() {
-                        return Err(Error::Script {
-                            at: at(s),
+                        return Err(Refusal {
+                            offset: s.range.start,
                             message: "COMMIT without a matching BEGIN: it would commit part of the migration on its own; remove it, or add BEGIN before the statements it should group".into(),
                         });
                     }
                 }
                 StatementKind::NoTransaction(what) if open.is_some() => {
-                    return Err(Error::Script {
-                        at: at(s),
+                    return Err(Refusal {
+                        offset: s.range.start,
                         message: format!(
                             "{what} cannot run inside a transaction block (PostgreSQL refuses it with SQLSTATE 25001): move it after the COMMIT of the block opened at line {}",
-                            at(open.expect("checked")).line
+                            line(open.expect("checked"))
                         ),
                     });
                 }
                 StatementKind::Other | StatementKind::NoTransaction(_) => {}
             }
             if let Some(message) = refused(s.syntax) {
-                return Err(Error::Script {
-                    at: at(s),
+                return Err(Refusal {
+                    offset: s.range.start,
                     message: message.into(),
                 });
             }
         }
         if let Some(begin) = open {
-            return Err(Error::Script {
-                at: at(begin),
+            return Err(Refusal {
+                offset: begin.range.start,
                 message: "BEGIN without a matching COMMIT: add COMMIT; after the statements it should group".into(),
             });
         }

@@ -49,7 +49,7 @@ pub struct MigrationFile {
 
 impl MigrationFile {
     pub fn new(name: String, shown: String, sql: String) -> MigrationFile {
-        let analysis = sql::analyse(Path::new(&shown), &sql);
+        let analysis = sql::analyse(&sql);
         let suppressions = suppression::parse(&sql, &analysis);
         MigrationFile {
             name,

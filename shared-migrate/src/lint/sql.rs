@@ -3,12 +3,10 @@
 //! [`Catalog`](super::catalog::Catalog) understand without touching the syntax tree again.
 
 use std::ops::Range;
-use std::path::Path;
 
 use squawk_syntax::ast::{self, AstNode};
 use squawk_syntax::{SourceFile, SyntaxKind, SyntaxNode};
 
-use crate::error::Error;
 use crate::script::Plan;
 
 /// A byte range from a rowan text range (rowan's type is not re-exported by squawk).
@@ -191,16 +189,15 @@ impl ActionKind {
     }
 }
 
-/// Reads what `sql` (the text of `path`) does.
-pub fn analyse(path: &Path, sql: &str) -> Analysis {
+/// Reads what `sql` does.
+pub fn analyse(sql: &str) -> Analysis {
     let parse = SourceFile::parse(sql);
-    let (transactional, unrunnable) = match Plan::from_parse(path, sql, &parse) {
+    let (transactional, unrunnable) = match Plan::check(sql, &parse) {
         Ok(plan) => (plan.transactional(), None),
-        Err(Error::Script { at, message }) => {
-            let start = offset_of(sql, at.line, at.column);
-            (true, Some((start..line_end(sql, start), message)))
+        Err(refusal) => {
+            let start = refusal.offset;
+            (true, Some((start..line_end(sql, start), refusal.message)))
         }
-        Err(e) => (true, Some((0..0, e.to_string()))),
     };
     let root = parse.syntax_node();
     // Only suppressions need the comments: skip the walk over every token when there are none.
@@ -683,20 +680,6 @@ pub fn normalise_type(text: &str) -> String {
     t
 }
 
-fn offset_of(sql: &str, line: usize, column: usize) -> usize {
-    let line_start: usize = sql
-        .split_inclusive('\n')
-        .take(line.saturating_sub(1))
-        .map(str::len)
-        .sum();
-    let col: usize = sql[line_start..]
-        .chars()
-        .take(column.saturating_sub(1))
-        .map(char::len_utf8)
-        .sum();
-    line_start + col
-}
-
 fn line_end(sql: &str, from: usize) -> usize {
     sql[from..].find('\n').map_or(sql.len(), |i| from + i)
 }
@@ -706,7 +689,7 @@ mod tests {
     use super::*;
 
     fn kinds(sql: &str) -> Vec<String> {
-        analyse(Path::new("m.sql"), sql)
+        analyse(sql)
             .statements
             .iter()
             .flat_map(|s| s.actions.iter().map(|a| format!("{:?}", a.kind)))

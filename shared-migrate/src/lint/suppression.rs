@@ -76,13 +76,12 @@ fn target(sql: &str, analysis: &Analysis, range: &Range<usize>) -> Option<usize>
 
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
 
     use super::*;
     use crate::lint::sql::analyse;
 
     fn targets(sql: &str) -> Vec<(Vec<String>, String, Option<usize>, bool)> {
-        let analysis = analyse(Path::new("m.sql"), sql);
+        let analysis = analyse(sql);
         parse(sql, &analysis)
             .into_iter()
             .map(|s| (s.rules, s.reason, s.statement, s.file_level))
