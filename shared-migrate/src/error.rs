@@ -162,6 +162,8 @@ pub enum Error {
     Resolve(String),
     #[error("{0}")]
     Cluster(String),
+    #[error("benchmark: {0}")]
+    Bench(String),
 }
 
 impl Error {
@@ -189,7 +191,8 @@ impl Error {
             | Error::Strict(_)
             | Error::NotEmpty { .. }
             | Error::Resolve(_)
-            | Error::Cluster(_) => ExitCode::Failure,
+            | Error::Cluster(_)
+            | Error::Bench(_) => ExitCode::Failure,
             _ => ExitCode::Usage,
         }
     }

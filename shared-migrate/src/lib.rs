@@ -8,6 +8,7 @@
 //! provides throwaway servers.
 
 pub mod backend;
+pub mod bench;
 pub mod cleanup;
 pub mod command;
 pub mod config;

@@ -42,6 +42,46 @@ enum Command {
     Verify(VerifyArgs),
     /// Check migration names, history, size and SQL safety, without a database.
     Lint(LintArgs),
+    /// Measure lint, migrate and verify against plain psql on a generated monorepo, and print
+    /// the figures (medians, ranges, ratios to one psql session per service).
+    Bench(BenchArgs),
+}
+
+#[derive(Args)]
+struct BenchArgs {
+    /// Services of the generated monorepo.
+    #[arg(long, value_name = "N", default_value_t = 8)]
+    services: usize,
+    /// Migrations per service.
+    #[arg(long, value_name = "N", default_value_t = 60)]
+    migrations: usize,
+    /// Rows inserted into each new table, for later changes to work on.
+    #[arg(long, value_name = "N", default_value_t = 1000)]
+    rows: usize,
+    /// Seed of the generator: the same seed writes the same monorepo.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    seed: u64,
+    /// Length of the one-service history lint is also measured on.
+    #[arg(long, value_name = "N", default_value_t = 10_000)]
+    lint_migrations: usize,
+    /// Repetitions of every contender (medians and ranges are over these).
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    runs: usize,
+    /// --jobs of the parallel runs (default: the machine's cores).
+    #[arg(long, short = 'j', value_name = "N", default_value_t = default_jobs())]
+    jobs: usize,
+    /// The docker backend's image (default: as verify chooses it).
+    #[arg(long, value_name = "IMAGE")]
+    image: Option<String>,
+    /// Leave out verify on the docker backend.
+    #[arg(long)]
+    no_docker: bool,
+    /// Where to generate the monorepos (default: target/bench).
+    #[arg(long, value_name = "DIR")]
+    dir: Option<PathBuf>,
+    /// Also write the figures as JSON, to compare runs.
+    #[arg(long, value_name = "PATH")]
+    json: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -193,6 +233,7 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
 fn main() -> ProcessExit {
     let cli = Cli::parse();
     let result = run(cli);
+    shared_migrate::bench::measure::report_own_peak();
     if shared_migrate::cleanup::interrupted() {
         // The signal handler is cleaning up and exits with 130.
         loop {
@@ -296,6 +337,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Verify(args) => verify(&ws, args),
         Command::Lint(args) => lint(&ws, args),
+        Command::Bench(args) => bench(&ws, args),
         Command::New(args) => {
             let service = ws.select(std::slice::from_ref(&args.service))?.remove(0);
             let path = shared_migrate::new::create(
@@ -355,6 +397,57 @@ fn lint(ws: &Workspace, args: LintArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
+/// The image the docker backend uses: --image, else the repository's configured default.
+fn default_image(ws: &Workspace, flag: Option<String>) -> anyhow::Result<String> {
+    let repo_config =
+        shared_migrate::config::File::read(&ws.root.join(shared_migrate::config::FILE_NAME))?
+            .verify;
+    Ok(flag.or(repo_config.image).unwrap_or_else(|| {
+        format!(
+            "postgres:{}",
+            repo_config.postgres_version.as_deref().unwrap_or("15")
+        )
+    }))
+}
+
+fn bench(ws: &Workspace, args: BenchArgs) -> anyhow::Result<ExitCode> {
+    use shared_migrate::bench;
+    shared_migrate::cleanup::install_signal_handler();
+    let dir = args.dir.unwrap_or_else(|| {
+        std::env::var_os("CARGO_TARGET_DIR")
+            .map_or_else(|| ws.root.join("target"), PathBuf::from)
+            .join("bench")
+    });
+    let options = bench::Options {
+        exe: std::env::current_exe().context("finding the xtask binary")?,
+        build: if cfg!(debug_assertions) {
+            "debug"
+        } else {
+            "release"
+        }
+        .into(),
+        dir,
+        shape: bench::generate::Shape {
+            services: args.services,
+            migrations: args.migrations,
+            rows: args.rows,
+            seed: args.seed,
+        },
+        lint_migrations: args.lint_migrations,
+        runs: args.runs,
+        jobs: args.jobs,
+        image: default_image(ws, args.image)?,
+        docker: !args.no_docker,
+    };
+    let results = bench::run(&options, &|line| eprintln!("{line}"))?;
+    print!("{}", bench::render(&results));
+    if let Some(path) = &args.json {
+        std::fs::write(path, serde_json::to_string_pretty(&results)?)
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(ExitCode::Success)
+}
+
 fn verify(ws: &Workspace, args: VerifyArgs) -> anyhow::Result<ExitCode> {
     use shared_migrate::backend::{self, Kind};
     use shared_migrate::verify;
@@ -366,16 +459,7 @@ fn verify(ws: &Workspace, args: VerifyArgs) -> anyhow::Result<ExitCode> {
         BackendArg::Local => Kind::Local,
         BackendArg::Url => Kind::Url,
     };
-    // The image `auto` looks for: --image, else the repository's configured default.
-    let repo_config =
-        shared_migrate::config::File::read(&ws.root.join(shared_migrate::config::FILE_NAME))?
-            .verify;
-    let image = args.image.clone().or(repo_config.image).unwrap_or_else(|| {
-        format!(
-            "postgres:{}",
-            repo_config.postgres_version.as_deref().unwrap_or("15")
-        )
-    });
+    let image = default_image(ws, args.image.clone())?;
     let backend = backend::choose(
         kind,
         args.database_url.as_deref(),

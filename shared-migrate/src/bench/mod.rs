@@ -1,0 +1,677 @@
+//! `cargo xtask bench`: how much our tool adds above what PostgreSQL itself needs.
+//!
+//! A seeded synthetic monorepo ([`generate`]) is applied, in one run, by every contender,
+//! interleaved (the order rotates each repetition, so drift on a shared machine spreads over
+//! all of them): two `psql` baselines, `migrate` with one job and one per core, `verify` on the
+//! local (and docker) backend, and `lint`. Each contender runs as a user runs it, as a child
+//! process of the binary under test, timed with its peak memory ([`measure`]). Figures are
+//! medians with their range, and ratios to baseline (b), the closest thing to the floor.
+
+pub mod generate;
+pub mod measure;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use crate::database_url::DatabaseUrl;
+use crate::error::Error;
+use crate::local_cluster::{self, LocalCluster, Template};
+use crate::source::{Service, Workspace};
+use generate::{Generated, Shape};
+use measure::{Sample, Stats};
+
+/// What to measure, and with what.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The xtask binary under test.
+    pub exe: PathBuf,
+    /// "debug" or "release": how `exe` was built.
+    pub build: String,
+    /// Where the generated monorepos go (regenerated each run: they are deterministic).
+    pub dir: PathBuf,
+    pub shape: Shape,
+    /// The size of the long history `lint` is also measured on (one service).
+    pub lint_migrations: usize,
+    pub runs: usize,
+    /// `--jobs` of the parallel contenders (the machine's cores).
+    pub jobs: usize,
+    /// The image of the docker backend; skipped when no engine runs or the image is absent.
+    pub image: String,
+    pub docker: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+enum Contender {
+    /// (a) `psql -f` once per migration, in order, service after service: a shell script.
+    PsqlPerMigration,
+    /// (b) one `psql` session per service running all its migrations: close to the floor.
+    PsqlPerService,
+    Migrate {
+        jobs: usize,
+    },
+    Verify {
+        backend: &'static str,
+        jobs: usize,
+    },
+    LintMonorepo,
+    LintLongHistory,
+}
+
+impl Contender {
+    fn name(&self, options: &Options) -> String {
+        match self {
+            Contender::PsqlPerMigration => "(a) psql -f, once per migration".into(),
+            Contender::PsqlPerService => "(b) psql, one session per service".into(),
+            Contender::Migrate { jobs } => format!("migrate --jobs {jobs}"),
+            Contender::Verify { backend, jobs } => {
+                format!("verify --backend {backend} --jobs {jobs}")
+            }
+            Contender::LintMonorepo => format!(
+                "lint ({} migrations)",
+                options.shape.services * options.shape.migrations
+            ),
+            Contender::LintLongHistory => {
+                format!("lint ({} migrations, 1 service)", options.lint_migrations)
+            }
+        }
+    }
+
+    /// Contenders that apply the monorepo to empty databases on the shared server.
+    fn needs_databases(&self) -> bool {
+        matches!(
+            self,
+            Contender::PsqlPerMigration | Contender::PsqlPerService | Contender::Migrate { .. }
+        )
+    }
+
+    fn is_ours(&self) -> bool {
+        !matches!(
+            self,
+            Contender::PsqlPerMigration | Contender::PsqlPerService
+        )
+    }
+
+    /// Compared to baseline (b): everything that applies the migrations.
+    fn applies_migrations(&self) -> bool {
+        !matches!(self, Contender::LintMonorepo | Contender::LintLongHistory)
+    }
+}
+
+/// The machine the figures come from.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Machine {
+    pub cores: usize,
+    pub cpu: String,
+    pub memory_gib: f64,
+    pub os: String,
+    pub postgres: String,
+}
+
+/// One contender's figures.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Figure {
+    pub name: String,
+    pub contender: serde_json::Value,
+    /// Our binary, as opposed to a psql baseline.
+    pub ours: bool,
+    #[serde(flatten)]
+    pub stats: Stats,
+    /// Median over baseline (b)'s median; absent for lint, which applies nothing.
+    pub ratio_to_b: Option<f64>,
+    pub samples_ms: Vec<f64>,
+}
+
+/// Time from asking for a database to the first successful connection, per backend, over
+/// every service of every `verify` run.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Ready {
+    pub backend: String,
+    pub median_ms: f64,
+    pub min_ms: f64,
+    pub max_ms: f64,
+    pub samples: usize,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Results {
+    pub machine: Machine,
+    pub build: String,
+    pub runs: usize,
+    pub services: usize,
+    pub migrations_per_service: usize,
+    pub rows: usize,
+    pub seed: u64,
+    pub monorepo: Generated,
+    pub long_history: Generated,
+    pub figures: Vec<Figure>,
+    pub ready: Vec<Ready>,
+    /// Contenders left out, and why.
+    pub skipped: Vec<String>,
+}
+
+/// Where each run's output goes (files, so a chatty child never blocks on a full pipe).
+struct Scratch {
+    stdout: PathBuf,
+    stderr: PathBuf,
+    peak: PathBuf,
+}
+
+impl Scratch {
+    fn command(&self, program: &Path) -> Result<Command, Error> {
+        let mut cmd = Command::new(program);
+        let open = |p: &Path| std::fs::File::create(p).map_err(|e| Error::io(p, e));
+        cmd.stdin(Stdio::null())
+            .stdout(open(&self.stdout)?)
+            .stderr(open(&self.stderr)?)
+            .env_remove("DATABASE_URL")
+            .env_remove("XTASK_ROOT")
+            .env_remove("GITHUB_ACTIONS")
+            // Plain progress lines, no colours: as in CI.
+            .env("CI", "true");
+        Ok(cmd)
+    }
+
+    fn stdout(&self) -> String {
+        std::fs::read_to_string(&self.stdout).unwrap_or_default()
+    }
+
+    /// The end of what the child printed, for an error message.
+    fn tail(&self) -> String {
+        let text = format!(
+            "{}{}",
+            std::fs::read_to_string(&self.stderr).unwrap_or_default(),
+            self.stdout()
+        );
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(20)..].join("\n")
+    }
+}
+
+/// Generates the monorepos, runs every contender `runs` times, and returns the figures.
+pub fn run(options: &Options, progress: &dyn Fn(&str)) -> Result<Results, Error> {
+    if options.runs == 0 {
+        return Err(Error::Config("--runs must be at least 1".into()));
+    }
+    let shape = options.shape;
+    let monorepo_dir = options.dir.join(format!(
+        "monorepo-{}x{}-seed{}",
+        shape.services, shape.migrations, shape.seed
+    ));
+    let long_dir = options.dir.join(format!(
+        "history-{}-seed{}",
+        options.lint_migrations, shape.seed
+    ));
+    progress(&format!(
+        "generating {} x {} migrations and a history of {} under {}",
+        shape.services,
+        shape.migrations,
+        options.lint_migrations,
+        options.dir.display()
+    ));
+    let monorepo = regenerate(&monorepo_dir, shape)?;
+    let long_history = regenerate(
+        &long_dir,
+        Shape {
+            services: 1,
+            migrations: options.lint_migrations,
+            ..shape
+        },
+    )?;
+    let psql = local_cluster::find_binary("psql").ok_or_else(|| {
+        Error::Bench("`psql` was not found: the baselines need it (Debian: `apt-get install postgresql-client`)".into())
+    })?;
+
+    let mut contenders = vec![Contender::PsqlPerMigration, Contender::PsqlPerService];
+    let jobs: Vec<usize> = if options.jobs > 1 {
+        vec![1, options.jobs]
+    } else {
+        vec![1]
+    };
+    contenders.extend(jobs.iter().map(|&jobs| Contender::Migrate { jobs }));
+    contenders.extend(jobs.iter().map(|&jobs| Contender::Verify {
+        backend: "local",
+        jobs,
+    }));
+    let mut skipped = Vec::new();
+    if options.docker {
+        if !crate::docker::engine_available() {
+            skipped.push("verify --backend docker: no Docker engine is reachable".to_string());
+        } else if !crate::docker::image_present(&options.image) {
+            skipped.push(format!(
+                "verify --backend docker: the image `{}` is not present (pass --image)",
+                options.image
+            ));
+        } else {
+            contenders.extend(jobs.iter().map(|&jobs| Contender::Verify {
+                backend: "docker",
+                jobs,
+            }));
+        }
+    } else {
+        skipped.push("verify --backend docker: --no-docker".to_string());
+    }
+    contenders.extend([Contender::LintMonorepo, Contender::LintLongHistory]);
+
+    progress("starting a local PostgreSQL server for migrate and the baselines");
+    let template = Template::prepare()?;
+    let server = template.start()?;
+    let scratch = Scratch {
+        stdout: options.dir.join("last-run.stdout"),
+        stderr: options.dir.join("last-run.stderr"),
+        peak: options.dir.join("last-run.peak-rss"),
+    };
+    let cx = Cx {
+        options,
+        server: &server,
+        psql: &psql,
+        scratch: &scratch,
+        monorepo: &monorepo_dir,
+        services: Workspace::new(&monorepo_dir).services()?,
+        long_history: &long_dir,
+    };
+
+    let mut samples: Vec<Vec<Sample>> = vec![Vec::new(); contenders.len()];
+    let mut ready: Vec<(&'static str, Vec<f64>)> = Vec::new();
+    for run in 0..options.runs {
+        // Rotate the order each run.
+        for k in 0..contenders.len() {
+            let i = (k + run) % contenders.len();
+            let contender = contenders[i];
+            let (sample, readiness) = cx.measure(contender, &format!("r{run}c{i}"))?;
+            if let (Contender::Verify { backend, .. }, Some(r)) = (contender, readiness) {
+                match ready.iter_mut().find(|(b, _)| *b == backend) {
+                    Some((_, v)) => v.extend(r),
+                    None => ready.push((backend, r)),
+                }
+            }
+            progress(&format!(
+                "run {}/{}: {:<40} {:>8.0} ms",
+                run + 1,
+                options.runs,
+                contender.name(options),
+                sample.millis
+            ));
+            samples[i].push(sample);
+        }
+    }
+    drop(server);
+    drop(template);
+
+    let stats: Vec<Stats> = samples
+        .iter()
+        .map(|s| Stats::of(s).expect("at least one run"))
+        .collect();
+    let floor = contenders
+        .iter()
+        .position(|c| *c == Contender::PsqlPerService)
+        .map(|i| stats[i].median_ms);
+    let figures = contenders
+        .iter()
+        .zip(stats)
+        .zip(samples)
+        .map(|((c, stats), samples)| Figure {
+            name: c.name(options),
+            contender: serde_json::to_value(c).unwrap_or_default(),
+            ours: c.is_ours(),
+            stats,
+            ratio_to_b: floor
+                .filter(|_| c.applies_migrations())
+                .map(|f| stats.median_ms / f),
+            samples_ms: samples.iter().map(|s| s.millis).collect(),
+        })
+        .collect();
+    let ready = ready
+        .into_iter()
+        .map(|(backend, mut v)| {
+            v.sort_by(f64::total_cmp);
+            Ready {
+                backend: backend.to_string(),
+                median_ms: measure::median(&v).unwrap_or(0.0),
+                min_ms: v.first().copied().unwrap_or(0.0),
+                max_ms: v.last().copied().unwrap_or(0.0),
+                samples: v.len(),
+            }
+        })
+        .collect();
+    Ok(Results {
+        machine: machine(),
+        build: options.build.clone(),
+        runs: options.runs,
+        services: shape.services,
+        migrations_per_service: shape.migrations,
+        rows: shape.rows,
+        seed: shape.seed,
+        monorepo,
+        long_history,
+        figures,
+        ready,
+        skipped,
+    })
+}
+
+fn regenerate(dir: &Path, shape: Shape) -> Result<Generated, Error> {
+    if dir.exists() {
+        std::fs::remove_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    }
+    generate::monorepo(dir, shape)
+}
+
+/// What every measurement needs.
+struct Cx<'a> {
+    options: &'a Options,
+    server: &'a LocalCluster,
+    psql: &'a Path,
+    scratch: &'a Scratch,
+    monorepo: &'a Path,
+    services: Vec<Service>,
+    long_history: &'a Path,
+}
+
+impl Cx<'_> {
+    /// One timed run of `contender`, with its empty databases made before and dropped after
+    /// (untimed). For verify, also the services' times to ready.
+    fn measure(
+        &self,
+        contender: Contender,
+        tag: &str,
+    ) -> Result<(Sample, Option<Vec<f64>>), Error> {
+        let urls: Vec<DatabaseUrl> = if contender.needs_databases() {
+            self.services
+                .iter()
+                .map(|s| {
+                    self.server
+                        .create_database(&format!("bench_{tag}_{}", s.name))
+                })
+                .collect::<Result<_, _>>()?
+        } else {
+            Vec::new()
+        };
+        let result = self.time(contender, &urls);
+        for url in &urls {
+            self.drop_database(url)?;
+        }
+        let (sample, code) = result?;
+        if code != 0 {
+            return Err(Error::Bench(format!(
+                "{} exited with {code}:\n{}",
+                contender.name(self.options),
+                self.scratch.tail()
+            )));
+        }
+        let readiness = match contender {
+            Contender::Verify { .. } => Some(self.check_verify()?),
+            Contender::Migrate { .. } => {
+                self.check_migrate()?;
+                None
+            }
+            _ => None,
+        };
+        Ok((sample, readiness))
+    }
+
+    fn time(&self, contender: Contender, urls: &[DatabaseUrl]) -> Result<(Sample, i32), Error> {
+        let mut cmd = self.scratch.command(&self.options.exe)?;
+        cmd.env(measure::PEAK_RSS_ENV, &self.scratch.peak);
+        match contender {
+            Contender::PsqlPerMigration => {
+                let mut files = Vec::new();
+                for (service, url) in self.services.iter().zip(urls) {
+                    for file in migration_files(service)? {
+                        files.push((url, vec![file]));
+                    }
+                }
+                return self.psql_sequence(&files);
+            }
+            Contender::PsqlPerService => {
+                let mut per_service = Vec::new();
+                for (service, url) in self.services.iter().zip(urls) {
+                    per_service.push((url, migration_files(service)?));
+                }
+                return self.psql_sequence(&per_service);
+            }
+            Contender::Migrate { jobs } => {
+                cmd.arg("--root").arg(self.monorepo).args([
+                    "migrate",
+                    "--jobs",
+                    &jobs.to_string(),
+                    "--format",
+                    "json",
+                ]);
+                for (service, url) in self.services.iter().zip(urls) {
+                    cmd.env(service.url_env_var(), url.expose());
+                }
+            }
+            Contender::Verify { backend, jobs } => {
+                cmd.arg("--root").arg(self.monorepo).args([
+                    "verify",
+                    "--backend",
+                    backend,
+                    "--jobs",
+                    &jobs.to_string(),
+                    "--format",
+                    "json",
+                ]);
+                if backend == "docker" {
+                    cmd.args(["--image", &self.options.image]);
+                }
+            }
+            Contender::LintMonorepo | Contender::LintLongHistory => {
+                let root = if contender == Contender::LintMonorepo {
+                    self.monorepo
+                } else {
+                    self.long_history
+                };
+                cmd.arg("--root")
+                    .arg(root)
+                    .args(["lint", "--format", "json"]);
+            }
+        }
+        let (millis, code) = measure::run(&mut cmd)?;
+        let peak_rss_kib = measure::take_peak(&self.scratch.peak);
+        if code == 0 && peak_rss_kib.is_none() {
+            return Err(Error::Bench(format!(
+                "{} did not report its peak memory: is {} an xtask binary?",
+                contender.name(self.options),
+                self.options.exe.display()
+            )));
+        }
+        Ok((
+            Sample {
+                millis,
+                peak_rss_kib,
+            },
+            code,
+        ))
+    }
+
+    /// psql sessions one after another, each running its files in order; timed as one.
+    fn psql_sequence(
+        &self,
+        sessions: &[(&DatabaseUrl, Vec<PathBuf>)],
+    ) -> Result<(Sample, i32), Error> {
+        let start = std::time::Instant::now();
+        for (url, files) in sessions {
+            let mut cmd = self.scratch.command(self.psql)?;
+            cmd.args(["-X", "-q", "-v", "ON_ERROR_STOP=1"]);
+            for f in files {
+                cmd.arg("-f").arg(f);
+            }
+            cmd.envs(local_cluster::client_env(url));
+            let (_, code) = measure::run(&mut cmd)?;
+            if code != 0 {
+                return Ok((
+                    Sample {
+                        millis: 0.0,
+                        peak_rss_kib: None,
+                    },
+                    code,
+                ));
+            }
+        }
+        let millis = start.elapsed().as_secs_f64() * 1000.0;
+        Ok((
+            Sample {
+                millis,
+                peak_rss_kib: None,
+            },
+            0,
+        ))
+    }
+
+    /// Every migration of every service was applied: a benchmark of a failed run means nothing.
+    fn check_migrate(&self) -> Result<(), Error> {
+        let json: serde_json::Value = serde_json::from_str(&self.scratch.stdout())
+            .map_err(|e| Error::Bench(format!("migrate printed no JSON report: {e}")))?;
+        let applied: usize = json
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|r| r["applied"].as_array().map(Vec::len))
+                    .sum()
+            })
+            .unwrap_or(0);
+        let expected = self.options.shape.services * self.options.shape.migrations;
+        if applied != expected {
+            return Err(Error::Bench(format!(
+                "migrate applied {applied} migrations, expected {expected}"
+            )));
+        }
+        Ok(())
+    }
+
+    /// Every service passed; returns their times to ready.
+    fn check_verify(&self) -> Result<Vec<f64>, Error> {
+        let json: serde_json::Value = serde_json::from_str(&self.scratch.stdout())
+            .map_err(|e| Error::Bench(format!("verify printed no JSON report: {e}")))?;
+        let reports = json.as_array().cloned().unwrap_or_default();
+        if reports.len() != self.options.shape.services {
+            return Err(Error::Bench(format!(
+                "verify reported {} services, expected {}",
+                reports.len(),
+                self.options.shape.services
+            )));
+        }
+        Ok(reports
+            .iter()
+            .filter_map(|r| r["ready_millis"].as_f64())
+            .collect())
+    }
+
+    fn drop_database(&self, url: &DatabaseUrl) -> Result<(), Error> {
+        let mut client = crate::connection::connect(&self.server.url("postgres"))?;
+        client
+            .batch_execute(&format!(
+                "DROP DATABASE IF EXISTS {}",
+                crate::connection::quote_ident(&url.dbname)
+            ))
+            .map_err(|e| Error::database(format!("dropping `{}`", url.dbname), &e))
+    }
+}
+
+/// A service's migration files, in the order they apply.
+fn migration_files(service: &Service) -> Result<Vec<PathBuf>, Error> {
+    Ok(service
+        .migration_dirs()?
+        .into_iter()
+        .map(|(_, dir)| dir.join("migration.sql"))
+        .collect())
+}
+
+fn machine() -> Machine {
+    let read = |p: &str| std::fs::read_to_string(p).unwrap_or_default();
+    let field = |text: &str, key: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(key))
+            .map(|v| {
+                v.trim_start_matches([' ', '\t', ':', '='])
+                    .trim_matches('"')
+                    .trim()
+                    .to_string()
+            })
+            .unwrap_or_default()
+    };
+    let mem_kib: f64 = field(&read("/proc/meminfo"), "MemTotal")
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .unwrap_or(0.0);
+    let postgres = local_cluster::find_binary("postgres")
+        .and_then(|p| Command::new(p).arg("--version").output().ok())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default();
+    Machine {
+        cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        cpu: field(&read("/proc/cpuinfo"), "model name"),
+        memory_gib: (mem_kib / 1024.0 / 1024.0 * 10.0).round() / 10.0,
+        os: field(&read("/etc/os-release"), "PRETTY_NAME"),
+        postgres,
+    }
+}
+
+/// The figures as a table, with the machine and the command's shape.
+pub fn render(r: &Results) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{} services x {} migrations ({} migrations, {} statements, {:.1} MB of SQL), {} rows per new table, seed {}; lint also on one history of {} migrations",
+        r.services,
+        r.migrations_per_service,
+        r.monorepo.migrations,
+        r.monorepo.statements,
+        r.monorepo.bytes as f64 / 1e6,
+        r.rows,
+        r.seed,
+        r.long_history.migrations
+    );
+    let _ = writeln!(
+        out,
+        "machine: {} cores ({}), {} GiB, {}, {}; xtask {} build; {} runs, interleaved",
+        r.machine.cores,
+        r.machine.cpu,
+        r.machine.memory_gib,
+        r.machine.os,
+        r.machine.postgres,
+        r.build,
+        r.runs
+    );
+    let width = r.figures.iter().map(|f| f.name.len()).max().unwrap_or(0);
+    let _ = writeln!(
+        out,
+        "\n{:<width$}  {:>9}  {:>17}  {:>7}  {:>9}",
+        "", "median", "min - max", "vs (b)", "peak RSS"
+    );
+    for f in &r.figures {
+        let range = format!("{:.0} - {:.0} ms", f.stats.min_ms, f.stats.max_ms);
+        let ratio = f
+            .ratio_to_b
+            .map_or_else(|| "-".to_string(), |x| format!("{x:.2}x"));
+        let peak = f.stats.peak_rss_kib.map_or_else(
+            || "-".to_string(),
+            |k| format!("{:.1} MB", k as f64 / 1024.0),
+        );
+        let _ = writeln!(
+            out,
+            "{:<width$}  {:>6.0} ms  {:>17}  {:>7}  {:>9}",
+            f.name, f.stats.median_ms, range, ratio, peak
+        );
+    }
+    if !r.ready.is_empty() {
+        let ready: Vec<String> = r
+            .ready
+            .iter()
+            .map(|x| {
+                format!(
+                    "{} {:.0} ms (min {:.0}, max {:.0}, {} databases)",
+                    x.backend, x.median_ms, x.min_ms, x.max_ms, x.samples
+                )
+            })
+            .collect();
+        let _ = writeln!(out, "\nstart to database ready: {}", ready.join("; "));
+    }
+    for s in &r.skipped {
+        let _ = writeln!(out, "skipped: {s}");
+    }
+    out
+}

@@ -1,0 +1,140 @@
+//! `cargo xtask bench` end to end, small: every contender runs, the generated monorepo
+//! applies and lints clean (a contender that fails fails the benchmark), the figures are
+//! consistent, and the JSON holds what the table shows. With XTASK_TEST_DOCKER_IMAGE, the
+//! docker backend is measured too.
+
+use serde_json::Value;
+
+mod common;
+use common::{run, xtask};
+
+#[test]
+fn bench_measures_every_contender_and_writes_its_figures_as_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("figures.json");
+    let mut cmd = xtask(dir.path());
+    cmd.args([
+        "bench",
+        "--services",
+        "3",
+        "--migrations",
+        "15",
+        "--rows",
+        "20",
+        "--lint-migrations",
+        "120",
+        "--runs",
+        "2",
+        "--jobs",
+        "2",
+    ])
+    .arg("--dir")
+    .arg(dir.path().join("work"))
+    .arg("--json")
+    .arg(&json);
+    let docker = match std::env::var("XTASK_TEST_DOCKER_IMAGE") {
+        Ok(image) if std::env::var_os("XTASK_SKIP_DOCKER_TESTS").is_none() => {
+            cmd.args(["--image", &image]);
+            true
+        }
+        _ => {
+            cmd.arg("--no-docker");
+            false
+        }
+    };
+    let out = run(&mut cmd);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+
+    let r: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(r["monorepo"]["migrations"], 45);
+    assert_eq!(r["long_history"]["migrations"], 120);
+    let figures = r["figures"].as_array().unwrap();
+    let names: Vec<&str> = figures
+        .iter()
+        .map(|f| f["name"].as_str().unwrap())
+        .collect();
+    let mut expected = vec![
+        "(a) psql -f, once per migration",
+        "(b) psql, one session per service",
+        "migrate --jobs 1",
+        "migrate --jobs 2",
+        "verify --backend local --jobs 1",
+        "verify --backend local --jobs 2",
+    ];
+    if docker {
+        expected.extend([
+            "verify --backend docker --jobs 1",
+            "verify --backend docker --jobs 2",
+        ]);
+    }
+    expected.extend(["lint (45 migrations)", "lint (120 migrations, 1 service)"]);
+    assert_eq!(names, expected);
+    for f in figures {
+        let name = f["name"].as_str().unwrap();
+        let samples: Vec<f64> = f["samples_ms"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect();
+        assert_eq!(samples.len(), 2, "{name}");
+        let (min, med, max) = (
+            f["min_ms"].as_f64().unwrap(),
+            f["median_ms"].as_f64().unwrap(),
+            f["max_ms"].as_f64().unwrap(),
+        );
+        assert!(0.0 < min && min <= med && med <= max, "{name}: {f}");
+        // Our processes report their own peak memory; psql's is not ours to report.
+        let ours = f["ours"].as_bool().unwrap();
+        assert_eq!(f["peak_rss_kib"].is_u64(), ours, "{name}");
+        if ours {
+            let kib = f["peak_rss_kib"].as_u64().unwrap();
+            assert!((1_000..200_000).contains(&kib), "{name}: {kib} KiB");
+        }
+        // Ratios are to baseline (b), for everything that applies migrations.
+        match f["ratio_to_b"].as_f64() {
+            Some(x) => {
+                assert!(!name.starts_with("lint"), "{name}");
+                let b = figures[1]["median_ms"].as_f64().unwrap();
+                assert!((x - med / b).abs() < 1e-9, "{name}");
+            }
+            None => assert!(name.starts_with("lint"), "{name}"),
+        }
+    }
+    // Times to ready: every service of every verify run.
+    let ready = r["ready"].as_array().unwrap();
+    assert_eq!(ready[0]["backend"], "local");
+    assert_eq!(ready[0]["samples"], 3 * 2 * 2);
+    assert_eq!(ready.len(), if docker { 2 } else { 1 });
+    // The table shows the same figures.
+    for name in &expected {
+        assert!(out.stdout.contains(name), "{name} missing:\n{}", out.stdout);
+    }
+    assert!(
+        out.stdout.contains("start to database ready: local"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn bench_refuses_zero_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(xtask(dir.path())
+        .args([
+            "bench",
+            "--runs",
+            "0",
+            "--no-docker",
+            "--lint-migrations",
+            "1",
+        ])
+        .arg("--dir")
+        .arg(dir.path()));
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("--runs must be at least 1"),
+        "{}",
+        out.stderr
+    );
+}
