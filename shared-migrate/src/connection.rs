@@ -15,6 +15,15 @@ pub fn connect(url: &DatabaseUrl) -> Result<Client, Error> {
         .map_err(|e| connect_error(url, &e))
 }
 
+/// Connects; `None` when the database does not exist (read-only commands create nothing).
+pub fn connect_existing(url: &DatabaseUrl) -> Result<Option<Client>, Error> {
+    match url.config().connect(NoTls) {
+        Ok(client) => Ok(Some(client)),
+        Err(e) if e.code() == Some(&SqlState::INVALID_CATALOG_NAME) => Ok(None),
+        Err(e) => Err(connect_error(url, &e)),
+    }
+}
+
 /// Connects, creating the database first when it does not exist (as `prisma migrate deploy`).
 /// Returns whether it was created.
 pub fn connect_or_create(url: &DatabaseUrl) -> Result<(Client, bool), Error> {

@@ -164,6 +164,8 @@ pub enum Error {
     Cluster(String),
     #[error("benchmark: {0}")]
     Bench(String),
+    #[error("{0}")]
+    Backup(String),
 }
 
 impl Error {
@@ -192,7 +194,8 @@ impl Error {
             | Error::NotEmpty { .. }
             | Error::Resolve(_)
             | Error::Cluster(_)
-            | Error::Bench(_) => ExitCode::Failure,
+            | Error::Bench(_)
+            | Error::Backup(_) => ExitCode::Failure,
             _ => ExitCode::Usage,
         }
     }

@@ -8,6 +8,8 @@
 //! provides throwaway servers.
 
 pub mod backend;
+pub mod backup;
+pub mod baseline;
 pub mod bench;
 pub mod cleanup;
 pub mod command;
@@ -26,7 +28,9 @@ pub mod migrator;
 pub mod naming;
 pub mod new;
 pub mod report;
+pub mod reset;
 pub mod resolve;
+pub mod revert;
 pub mod script;
 pub mod source;
 pub mod status;

@@ -8,11 +8,13 @@
 //! ([`apply_statement_by_statement`]).
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime};
 
 use postgres::Client;
 use serde::Serialize;
 
+use crate::backup::{self, Backup};
 use crate::connection;
 use crate::database_url::DatabaseUrl;
 use crate::error::{Error, describe_pg_error};
@@ -33,6 +35,10 @@ pub struct Options {
     pub strict: bool,
     /// Parallel workers (services on one database always run one after another).
     pub jobs: usize,
+    /// Show what would be applied, change nothing (no database, schema, ledger or lock).
+    pub dry_run: bool,
+    /// Back up each service's schema here (pg_dump, custom format) before applying anything.
+    pub backup: Option<PathBuf>,
 }
 
 impl Default for Options {
@@ -41,6 +47,8 @@ impl Default for Options {
             lock_timeout: Duration::from_secs(10),
             strict: false,
             jobs: 1,
+            dry_run: false,
+            backup: None,
         }
     }
 }
@@ -59,6 +67,16 @@ pub struct Applied {
     pub transactional: bool,
 }
 
+/// A migration `--dry-run` would apply.
+#[derive(Debug, Clone, Serialize)]
+pub struct Planned {
+    pub name: String,
+    /// In one transaction with its ledger rows (else statement by statement).
+    pub transactional: bool,
+    /// Each statement, shortened to what it does.
+    pub statements: Vec<String>,
+}
+
 #[derive(Debug, Serialize)]
 pub struct Report {
     pub service: String,
@@ -67,6 +85,10 @@ pub struct Report {
     pub database_created: bool,
     pub applied: Vec<Applied>,
     pub pending_before: usize,
+    /// `--dry-run`: what would be applied, in order.
+    pub planned: Vec<Planned>,
+    /// `--backup`: the dump taken before applying.
+    pub backup: Option<Backup>,
     pub warnings: Vec<String>,
     pub millis: u128,
     #[serde(serialize_with = "serialize_error")]
@@ -128,6 +150,8 @@ pub fn migrate_service(
         database_created: false,
         applied: Vec::new(),
         pending_before: 0,
+        planned: Vec::new(),
+        backup: None,
         warnings: Vec::new(),
         millis: 0,
         result: Ok(()),
@@ -147,6 +171,9 @@ fn run(
     let name = service.name.as_str();
     // Read and check every file before touching the database.
     let local = service.migrations()?;
+    if options.dry_run {
+        return dry_run(service, url, &local, options, progress, report);
+    }
     let (mut client, created) = connection::connect_or_create(url)?;
     if created {
         report.database_created = true;
@@ -174,24 +201,78 @@ fn run_locked(
 ) -> Result<(), Error> {
     let name = service.name.as_str();
     connection::use_schema(client, &url.schema, true)?;
-    if !ledger::exists(client, &url.schema)? {
-        let tables = ledger::other_tables(client, &url.schema)?;
-        if !tables.is_empty() {
-            return Err(Error::NotEmpty {
-                service: name.to_string(),
-                schema: url.schema.clone(),
-                tables: summarize_names("tables", &tables),
-            });
-        }
+    let rows = ledger_rows(client, url, name, true)?;
+    let pending = plan_pending(name, local, &rows, options, progress, report)?;
+    if let (Some(dir), false) = (&options.backup, pending.is_empty()) {
+        progress(name, &format!("backing up schema `{}`", url.schema));
+        let b = backup::dump(name, url, dir)?;
+        progress(
+            name,
+            &format!(
+                "backed up to {} ({} KB, {} ms); to restore: {}",
+                b.path.display(),
+                b.bytes / 1024,
+                b.millis,
+                b.restore_command
+            ),
+        );
+        report.backup = Some(b);
+    }
+    for (m, plan) in pending {
+        progress(name, &format!("applying {}", m.name));
+        let started = Instant::now();
+        apply(service, client, m, &plan).map_err(|e| point_at_backup(e, &report.backup))?;
+        let millis = started.elapsed().as_millis();
+        progress(name, &format!("applied {} ({millis} ms)", m.name));
+        report.applied.push(Applied {
+            name: m.name.clone(),
+            millis,
+            transactional: plan.transactional(),
+        });
+    }
+    Ok(())
+}
+
+/// The ledger's rows; without a ledger, an empty schema gets one (`create`) and a schema with
+/// tables is refused (it needs a baseline).
+fn ledger_rows(
+    client: &mut Client,
+    url: &DatabaseUrl,
+    service: &str,
+    create: bool,
+) -> Result<Vec<ledger::Row>, Error> {
+    if ledger::exists(client, &url.schema)? {
+        return ledger::rows(client);
+    }
+    let tables = ledger::other_tables(client, &url.schema)?;
+    if !tables.is_empty() {
+        return Err(Error::NotEmpty {
+            service: service.to_string(),
+            schema: url.schema.clone(),
+            tables: summarize_names("tables", &tables),
+        });
+    }
+    if create {
         ledger::create(client)?;
     }
-    let rows = ledger::rows(client)?;
+    Ok(Vec::new())
+}
+
+/// Compares the folders with the ledger and plans every pending migration: failed rows,
+/// `--strict` problems and files that cannot be run are refused before anything is applied.
+fn plan_pending<'m>(
+    name: &str,
+    local: &'m [Migration],
+    rows: &[ledger::Row],
+    options: &Options,
+    progress: Progress,
+    report: &mut Report,
+) -> Result<Vec<(&'m Migration, Plan)>, Error> {
     let failed: Vec<&ledger::Row> = rows.iter().filter(|r| r.is_failed()).collect();
     if !failed.is_empty() {
         return Err(Error::FailedMigrations(failed_message(name, &failed)));
     }
-
-    let history = crate::status::compare(local, &rows);
+    let history = crate::status::compare(local, rows);
     for problem in history.warnings() {
         report.warnings.push(problem.clone());
         progress(name, &format!("warning: {problem}"));
@@ -202,28 +283,60 @@ fn run_locked(
             report.warnings.join("; ")
         )));
     }
-
-    let pending: Vec<&Migration> = history.pending.iter().map(|&i| &local[i]).collect();
-    report.pending_before = pending.len();
-    // Plan every pending migration first: a file that cannot be run is refused before any
-    // migration is applied.
-    let plans = pending
+    report.pending_before = history.pending.len();
+    history
+        .pending
         .iter()
-        .map(|m| Plan::new(&m.path, &m.sql))
-        .collect::<Result<Vec<_>, _>>()?;
-    for (m, plan) in pending.iter().zip(&plans) {
-        progress(name, &format!("applying {}", m.name));
-        let started = Instant::now();
-        apply(service, client, m, plan)?;
-        let millis = started.elapsed().as_millis();
-        progress(name, &format!("applied {} ({millis} ms)", m.name));
-        report.applied.push(Applied {
+        .map(|&i| Plan::new(&local[i].path, &local[i].sql).map(|p| (&local[i], p)))
+        .collect()
+}
+
+/// `--dry-run`: the same checks and plans as a deploy, on a read-only look at the database
+/// (a missing database or schema counts as empty: deploy would create it).
+fn dry_run(
+    service: &Service,
+    url: &DatabaseUrl,
+    local: &[Migration],
+    options: &Options,
+    progress: Progress,
+    report: &mut Report,
+) -> Result<(), Error> {
+    let name = service.name.as_str();
+    let rows = match connection::connect_existing(url)? {
+        None => {
+            report.database_created = true;
+            Vec::new()
+        }
+        Some(mut client) => {
+            if connection::use_schema(&mut client, &url.schema, false)? {
+                ledger_rows(&mut client, url, name, false)?
+            } else {
+                Vec::new()
+            }
+        }
+    };
+    let pending = plan_pending(name, local, &rows, options, progress, report)?;
+    report.planned = pending
+        .iter()
+        .map(|(m, plan)| Planned {
             name: m.name.clone(),
-            millis,
             transactional: plan.transactional(),
-        });
-    }
+            statements: plan.summaries(&m.sql),
+        })
+        .collect();
     Ok(())
+}
+
+/// A failed migration's error, with where the backup taken before it is and how to restore it.
+fn point_at_backup(e: Error, backup: &Option<Backup>) -> Error {
+    match (e, backup) {
+        (Error::MigrationFailed(text), Some(b)) => Error::MigrationFailed(format!(
+            "{text}\n\nThe schema was backed up before this deploy to {}. To return to it (objects created since the backup are not removed by --clean):\n  {}",
+            b.path.display(),
+            b.restore_command
+        )),
+        (e, _) => e,
+    }
 }
 
 /// Applies one migration and records it in the ledger.

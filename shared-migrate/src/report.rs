@@ -45,6 +45,17 @@ pub fn migrate_summary(reports: &[migrator::Report]) -> String {
         );
     }
     for r in reports {
+        if let Some(b) = &r.backup {
+            let _ = writeln!(
+                out,
+                "\nbackup[{}]: {} ({} objects, {} KB); to restore: {}",
+                r.service,
+                b.path.display(),
+                b.objects,
+                b.bytes / 1024,
+                b.restore_command
+            );
+        }
         for w in &r.warnings {
             let _ = writeln!(out, "\nwarning[{}]: {w}", r.service);
         }
@@ -52,6 +63,64 @@ pub fn migrate_summary(reports: &[migrator::Report]) -> String {
             let _ = writeln!(out, "\nerror[{}]: {e}", r.service);
         }
     }
+    out
+}
+
+/// `migrate --dry-run`: per service, the migrations a deploy would apply, in order, each with
+/// its statements.
+pub fn dry_run_summary(reports: &[migrator::Report]) -> String {
+    let mut out = String::new();
+    for r in reports {
+        match &r.result {
+            Err(e) => {
+                let _ = writeln!(
+                    out,
+                    "{}: a deploy would fail\nerror[{}]: {e}\n",
+                    r.service, r.service
+                );
+            }
+            Ok(()) if r.planned.is_empty() => {
+                let _ = writeln!(out, "{}: up to date, nothing to apply\n", r.service);
+            }
+            Ok(()) => {
+                let created = if r.database_created {
+                    " (the database does not exist yet: a deploy creates it)"
+                } else {
+                    ""
+                };
+                let _ = writeln!(
+                    out,
+                    "{}: would apply {} migration{}{created}:",
+                    r.service,
+                    r.planned.len(),
+                    if r.planned.len() == 1 { "" } else { "s" }
+                );
+                for (i, p) in r.planned.iter().enumerate() {
+                    let how = if p.transactional {
+                        "in one transaction"
+                    } else {
+                        "statement by statement"
+                    };
+                    let _ = writeln!(
+                        out,
+                        "  {}. {}  ({} statement{}, {how})",
+                        i + 1,
+                        p.name,
+                        p.statements.len(),
+                        if p.statements.len() == 1 { "" } else { "s" }
+                    );
+                    for st in &p.statements {
+                        let _ = writeln!(out, "       {st}");
+                    }
+                }
+                for w in &r.warnings {
+                    let _ = writeln!(out, "warning[{}]: {w}", r.service);
+                }
+                out.push('\n');
+            }
+        }
+    }
+    out.push_str("dry run: nothing was changed\n");
     out
 }
 

@@ -93,7 +93,7 @@ pub fn resolve(
     result
 }
 
-fn suggest<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> String {
+pub(crate) fn suggest<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> String {
     let list: Vec<&str> = candidates.collect();
     if let Some(c) = list.iter().find(|c| c.contains(name) || name.contains(**c)) {
         return format!("; did you mean `{c}`?");

@@ -122,6 +122,30 @@ impl Plan {
             .collect()
     }
 
+    /// Each statement that would be sent, on one line without comments, shortened to 100
+    /// characters: what `migrate --dry-run` shows.
+    pub fn summaries(&self, sql: &str) -> Vec<String> {
+        if !self.parsed_cleanly {
+            return vec!["(the whole file as one script: the parser could not split it)".into()];
+        }
+        self.executable()
+            .map(|s| {
+                let text: Vec<&str> = sql[s.range.clone()]
+                    .lines()
+                    .map(|l| l.split("--").next().unwrap_or_default())
+                    .flat_map(str::split_whitespace)
+                    .collect();
+                let line = text.join(" ");
+                if line.chars().count() > 100 {
+                    let cut: String = line.chars().take(97).collect();
+                    format!("{}...", cut.trim_end())
+                } else {
+                    line
+                }
+            })
+            .collect()
+    }
+
     /// Whether the migration and its ledger rows run in one transaction.
     pub fn transactional(&self) -> bool {
         self.first_no_transaction.is_none()

@@ -265,6 +265,7 @@ fn steps_on_database(
         lock_timeout: options.lock_timeout,
         strict: true,
         jobs: 1,
+        ..migrator::Options::default()
     };
     let progress = run.progress;
     let forward = move |svc: &str, msg: &str| {
@@ -296,27 +297,11 @@ fn steps_on_database(
             Ok(()) => Ok(((), Some("nothing pending".into()))),
         }
     });
-    let seed_sql = service.prisma_dir().join("seed.sql");
-    if let Some(argv) = &config.seed {
-        run.step("seed", || run_command(service, argv, url, timeout));
-    } else if seed_sql.is_file() {
-        run.step("seed", || {
-            let (r, timed_out) = with_deadline(url, timeout, || run_sql_file(url, &seed_sql));
-            match r {
-                Err(_) if timed_out => Err(format!("timed out after {timeout:?}")),
-                Err(e) => Err(e),
-                Ok(()) => Ok(((), None)),
-            }
-        });
-    } else {
-        run.skip(
-            "seed",
-            format!(
-                "no seed: add {} or [verify] seed in {}",
-                seed_sql.display(),
-                service.dir.join(config::FILE_NAME).display()
-            ),
-        );
+    match seed(service, config, url) {
+        Some(work) => {
+            run.step("seed", work);
+        }
+        None => run.skip("seed", no_seed(service)),
     }
     match &config.test {
         Some(argv) => {
@@ -330,6 +315,40 @@ fn steps_on_database(
             ),
         ),
     }
+}
+
+/// The service's seed, if it has one: the configured `[verify] seed` command, else
+/// `prisma/seed.sql`. Returns the work to run (Ok(output tail) or Err(message)).
+pub fn seed<'a>(
+    service: &'a Service,
+    config: &'a VerifyConfig,
+    url: &'a DatabaseUrl,
+) -> Option<impl FnOnce() -> Result<((), Option<String>), String> + 'a> {
+    let timeout = config.timeout;
+    let seed_sql = service.prisma_dir().join("seed.sql");
+    if config.seed.is_none() && !seed_sql.is_file() {
+        return None;
+    }
+    Some(move || match &config.seed {
+        Some(argv) => run_command(service, argv, url, timeout),
+        None => {
+            let (r, timed_out) = with_deadline(url, timeout, || run_sql_file(url, &seed_sql));
+            match r {
+                Err(_) if timed_out => Err(format!("timed out after {timeout:?}")),
+                Err(e) => Err(e),
+                Ok(()) => Ok(((), None)),
+            }
+        }
+    })
+}
+
+/// Why a service has no seed step, and how to give it one.
+pub fn no_seed(service: &Service) -> String {
+    format!(
+        "no seed: add {} or [verify] seed in {}",
+        service.prisma_dir().join("seed.sql").display(),
+        service.dir.join(config::FILE_NAME).display()
+    )
 }
 
 fn run_command(

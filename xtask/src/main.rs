@@ -35,8 +35,12 @@ enum Command {
     Status(StatusArgs),
     /// Mark a failed migration as rolled back, or a migration as applied without running it.
     Resolve(ResolveArgs),
-    /// Create a new, empty migration for a service.
+    /// Create a new, empty migration for a service (or, with --revert, one that undoes another).
     New(NewArgs),
+    /// Development only: drop the service's schema, apply every migration, run the seed.
+    Reset(ResetArgs),
+    /// Adopt an existing database: record migrations as applied without running them.
+    Baseline(BaselineArgs),
     /// Apply every migration from scratch on a throwaway PostgreSQL per service, then run the
     /// service's seed and tests against it.
     Verify(VerifyArgs),
@@ -177,8 +181,48 @@ struct MigrateArgs {
     /// pending one is older than the newest applied one.
     #[arg(long)]
     strict: bool,
+    /// Show, per service, the migrations that would be applied and their statements; change
+    /// nothing (no database, schema, ledger row or lock is created).
+    #[arg(long, conflicts_with = "backup")]
+    dry_run: bool,
+    /// Before applying anything to a service, pg_dump its schema to
+    /// DIR/<service>-<UTC timestamp>.dump and check it is readable; if that fails, nothing is
+    /// applied.
+    #[arg(long, value_name = "DIR")]
+    backup: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = Format::Human)]
     format: Format,
+}
+
+#[derive(Args)]
+struct ResetArgs {
+    /// The service whose schema to drop and rebuild.
+    #[arg(long, short = 's', value_name = "NAME")]
+    service: String,
+    #[arg(long, value_name = "URL")]
+    database_url: Option<String>,
+    /// Reset even though the database is not on this machine.
+    #[arg(long)]
+    force: bool,
+    /// Do not ask for confirmation.
+    #[arg(long, short = 'y')]
+    yes: bool,
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    lock_timeout: Duration,
+}
+
+#[derive(Args)]
+struct BaselineArgs {
+    /// The service whose existing database to adopt.
+    #[arg(long, short = 's', value_name = "NAME")]
+    service: String,
+    /// The last migration the database already contains (default: every local migration).
+    #[arg(long, value_name = "NAME")]
+    up_to: Option<String>,
+    #[arg(long, value_name = "URL")]
+    database_url: Option<String>,
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    lock_timeout: Duration,
 }
 
 #[derive(Args)]
@@ -213,7 +257,13 @@ struct NewArgs {
     #[arg(long, short = 's', value_name = "NAME")]
     service: String,
     /// What the migration does, in lower snake case (e.g. add_student_grade).
-    name: String,
+    #[arg(required_unless_present = "revert", conflicts_with = "revert")]
+    name: Option<String>,
+    /// Write a migration that reverses the migration NAME (the guide's rollback strategy 1):
+    /// mechanical reversals last statement first, and a TODO(revert) marker, which lint
+    /// reports, for each statement that cannot be reversed without losing data.
+    #[arg(long, value_name = "NAME")]
+    revert: Option<String>,
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -280,6 +330,34 @@ fn targets(services: Vec<Service>, flag: Option<&str>) -> Vec<migrator::Target> 
         .collect()
 }
 
+/// The database URL of a command that works on one service.
+fn one_url(
+    service: &Service,
+    flag: Option<&str>,
+) -> anyhow::Result<shared_migrate::database_url::DatabaseUrl> {
+    let sources = UrlSources {
+        flag,
+        selected: 1,
+        env: &env_var,
+    };
+    Ok(sources.resolve(service)?.0)
+}
+
+/// Asks on the terminal; without one, refuses (a script must say --yes).
+fn confirm(question: &str) -> anyhow::Result<bool> {
+    use std::io::{BufRead, IsTerminal, Write};
+    if !std::io::stdin().is_terminal() {
+        anyhow::bail!(
+            "{question}\nThis needs a confirmation, and there is no terminal to ask on: pass --yes"
+        );
+    }
+    eprint!("{question}\nType `yes` to go on: ");
+    std::io::stderr().flush()?;
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer)?;
+    Ok(answer.trim() == "yes")
+}
+
 fn progress(service: &str, message: &str) {
     eprintln!("[{service}] {message}");
 }
@@ -294,9 +372,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 lock_timeout: args.lock_timeout,
                 strict: args.strict,
                 jobs: args.jobs,
+                dry_run: args.dry_run,
+                backup: args.backup,
             };
             let reports = migrator::migrate_all(targets, &options, &progress);
             match args.format {
+                Format::Human if args.dry_run => print!("{}", report::dry_run_summary(&reports)),
                 Format::Human => print!("{}", report::migrate_summary(&reports)),
                 Format::Json => println!("{}", serde_json::to_string_pretty(&reports)?),
             }
@@ -320,12 +401,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Resolve(args) => {
             let service = ws.select(std::slice::from_ref(&args.service))?.remove(0);
-            let sources = UrlSources {
-                flag: args.database_url.as_deref(),
-                selected: 1,
-                env: &env_var,
-            };
-            let (url, _) = sources.resolve(&service)?;
+            let url = one_url(&service, args.database_url.as_deref())?;
             let (name, how) = match (args.applied, args.rolled_back) {
                 (Some(n), _) => (n, resolve::Resolution::Applied),
                 (_, Some(n)) => (n, resolve::Resolution::RolledBack),
@@ -336,15 +412,78 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::Success)
         }
         Command::Verify(args) => verify(&ws, args),
+        Command::Reset(args) => {
+            let service = ws.select(std::slice::from_ref(&args.service))?.remove(0);
+            let url = one_url(&service, args.database_url.as_deref())?;
+            shared_migrate::reset::check_local(&service, &url, args.force)?;
+            if !args.yes
+                && !confirm(&format!(
+                    "Reset service `{}`? This deletes every table and row of schema `{}` in {url}, then applies every migration and the seed.",
+                    service.name, url.schema
+                ))?
+            {
+                eprintln!("reset cancelled: nothing was changed");
+                return Ok(ExitCode::Failure);
+            }
+            let done =
+                shared_migrate::reset::reset(&ws, &service, &url, args.lock_timeout, &progress)?;
+            println!(
+                "{}: reset {}: {} migrations applied; seed: {}",
+                done.service, done.url, done.applied, done.seed
+            );
+            Ok(ExitCode::Success)
+        }
+        Command::Baseline(args) => {
+            use shared_migrate::baseline;
+            let service = ws.select(std::slice::from_ref(&args.service))?.remove(0);
+            let url = one_url(&service, args.database_url.as_deref())?;
+            let todo = baseline::preview(&service, &url, args.up_to.as_deref())?;
+            if todo.is_empty() {
+                println!(
+                    "{}: nothing to baseline: every selected migration is already recorded as applied",
+                    service.name
+                );
+                return Ok(ExitCode::Success);
+            }
+            println!(
+                "{}: recording {} migration{} as applied without running them:",
+                service.name,
+                todo.len(),
+                if todo.len() == 1 { "" } else { "s" }
+            );
+            for name in &todo {
+                println!("  {name}");
+            }
+            let done =
+                baseline::baseline(&service, &url, args.up_to.as_deref(), args.lock_timeout)?;
+            println!(
+                "{}: {} recorded; `cargo xtask migrate` now applies only the later ones",
+                service.name,
+                done.len()
+            );
+            Ok(ExitCode::Success)
+        }
         Command::Lint(args) => lint(&ws, args),
         Command::Bench(args) => bench(&ws, args),
         Command::New(args) => {
             let service = ws.select(std::slice::from_ref(&args.service))?.remove(0);
-            let path = shared_migrate::new::create(
-                &service,
-                &args.name,
-                &shared_migrate::naming::default_vague_words(),
-            )?;
+            let vague = shared_migrate::naming::default_vague_words();
+            if let Some(target) = &args.revert {
+                let (path, r) = shared_migrate::revert::create(&service, target, &vague)?;
+                println!(
+                    "created {}: {} statement{} reversed, {} marked TODO(revert) for you to finish",
+                    path.display(),
+                    r.reversed,
+                    if r.reversed == 1 { "" } else { "s" },
+                    r.todos
+                );
+                println!(
+                    "review it, then `cargo xtask lint` (it fails while TODO(revert) markers remain)"
+                );
+                return Ok(ExitCode::Success);
+            }
+            let name = args.name.expect("clap requires a name without --revert");
+            let path = shared_migrate::new::create(&service, &name, &vague)?;
             println!("created {}", path.display());
             Ok(ExitCode::Success)
         }

@@ -94,6 +94,7 @@ pub enum ActionKind {
     },
     AddCheck {
         table: String,
+        name: Option<String>,
         not_valid: bool,
     },
     /// `ADD [CONSTRAINT n] PRIMARY KEY / UNIQUE (...)`; `using_index` when built from an
@@ -103,6 +104,8 @@ pub enum ActionKind {
         name: Option<String>,
         columns: Vec<String>,
         using_index: bool,
+        /// PRIMARY KEY (else UNIQUE).
+        primary: bool,
     },
     DropConstraint {
         table: String,
@@ -472,7 +475,11 @@ fn alter_table_action(table: &str, action: &ast::AlterTableAction) -> Option<Act
                     foreign_key: foreign_key(node)?,
                     not_valid,
                 },
-                SyntaxKind::CHECK_CONSTRAINT => ActionKind::AddCheck { table, not_valid },
+                SyntaxKind::CHECK_CONSTRAINT => ActionKind::AddCheck {
+                    table,
+                    name: constraint_name(node),
+                    not_valid,
+                },
                 SyntaxKind::PRIMARY_KEY_CONSTRAINT | SyntaxKind::UNIQUE_CONSTRAINT => {
                     ActionKind::AddKey {
                         table,
@@ -481,6 +488,7 @@ fn alter_table_action(table: &str, action: &ast::AlterTableAction) -> Option<Act
                         using_index: node
                             .descendants()
                             .any(|n| n.kind() == SyntaxKind::USING_INDEX),
+                        primary: node.kind() == SyntaxKind::PRIMARY_KEY_CONSTRAINT,
                     }
                 }
                 _ => return None,

@@ -29,6 +29,7 @@ mod out_of_order;
 mod removed_migration;
 mod rename_column;
 mod rename_table;
+mod revert_todo;
 mod set_not_null;
 mod syntax_error;
 mod unindexed_foreign_key;
@@ -69,6 +70,7 @@ pub static RULES: &[&dyn Rule] = &[
     &volatile_default::VolatileDefault,
     &migrate_incompatible::MigrateIncompatible,
     &syntax_error::SyntaxError,
+    &revert_todo::RevertTodo,
     // Suppressions
     &invalid_suppression::InvalidSuppression,
     &unused_suppression::UnusedSuppression,

@@ -31,6 +31,7 @@ impl Rule for ValidatingConstraint {
             ActionKind::AddCheck {
                 table,
                 not_valid: false,
+                ..
             } => (table, "CHECK constraint".to_string()),
             _ => return,
         };
