@@ -12,13 +12,23 @@ use crate::error::{Error, describe_pg_error};
 pub fn connect(url: &DatabaseUrl) -> Result<Client, Error> {
     url.config()
         .connect(NoTls)
+        .map(watch_client)
         .map_err(|e| connect_error(url, &e))
+}
+
+/// Asks the server to check, during long statements, that we are still there. Without it, a
+/// deployer killed inside a long migration leaves its session running (holding the migration
+/// lock and its open transaction) until the statement ends, and the next deploy waits for it.
+/// PostgreSQL 14+; older servers refuse the setting, which is harmless.
+fn watch_client(mut client: Client) -> Client {
+    let _ = client.batch_execute("SET client_connection_check_interval = '1s'");
+    client
 }
 
 /// Connects; `None` when the database does not exist (read-only commands create nothing).
 pub fn connect_existing(url: &DatabaseUrl) -> Result<Option<Client>, Error> {
     match url.config().connect(NoTls) {
-        Ok(client) => Ok(Some(client)),
+        Ok(client) => Ok(Some(watch_client(client))),
         Err(e) if e.code() == Some(&SqlState::INVALID_CATALOG_NAME) => Ok(None),
         Err(e) => Err(connect_error(url, &e)),
     }
@@ -28,7 +38,7 @@ pub fn connect_existing(url: &DatabaseUrl) -> Result<Option<Client>, Error> {
 /// Returns whether it was created.
 pub fn connect_or_create(url: &DatabaseUrl) -> Result<(Client, bool), Error> {
     match url.config().connect(NoTls) {
-        Ok(client) => Ok((client, false)),
+        Ok(client) => Ok((watch_client(client), false)),
         Err(e) if e.code() == Some(&SqlState::INVALID_CATALOG_NAME) => {
             let mut admin = connect(&url.with_dbname("postgres"))
                 .or_else(|_| connect(&url.with_dbname("template1")))
