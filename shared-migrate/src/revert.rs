@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::ops::Range;
 use std::path::PathBuf;
 
-use crate::connection::quote_ident;
+use crate::connection::quote_ident as q;
 use crate::error::Error;
 use crate::lint::catalog::Catalog;
 use crate::lint::sql::{self, ActionKind};
@@ -214,30 +214,16 @@ fn todo(why: String) -> Step {
 
 /// One line of a statement, for messages.
 fn head(text: &str) -> String {
-    let words: Vec<&str> = text
-        .lines()
-        .map(|l| l.split("--").next().unwrap_or_default())
-        .flat_map(str::split_whitespace)
-        .collect();
-    let line = words.join(" ");
-    if line.chars().count() > 80 {
-        format!("{}...", line.chars().take(77).collect::<String>())
-    } else {
-        line
-    }
+    crate::script::one_line(text, 80)
 }
 
 /// A type as SQL: names with capitals (enums Prisma created) need their quotes back.
 fn type_sql(ty: &str) -> String {
     if ty.chars().any(|c| c.is_ascii_uppercase()) {
-        quote_ident(ty)
+        q(ty)
     } else {
         ty.to_string()
     }
-}
-
-fn q(name: &str) -> String {
-    quote_ident(name)
 }
 
 fn step(kind: &ActionKind, catalog: &Catalog, defs: &Definitions, text: &str) -> Step {

@@ -129,20 +129,7 @@ impl Plan {
             return vec!["(the whole file as one script: the parser could not split it)".into()];
         }
         self.executable()
-            .map(|s| {
-                let text: Vec<&str> = sql[s.range.clone()]
-                    .lines()
-                    .map(|l| l.split("--").next().unwrap_or_default())
-                    .flat_map(str::split_whitespace)
-                    .collect();
-                let line = text.join(" ");
-                if line.chars().count() > 100 {
-                    let cut: String = line.chars().take(97).collect();
-                    format!("{}...", cut.trim_end())
-                } else {
-                    line
-                }
-            })
+            .map(|s| one_line(&sql[s.range.clone()], 100))
             .collect()
     }
 
@@ -301,6 +288,23 @@ pub fn execute_transactional(
         client
             .batch_execute(&plan.transactional_text(sql))
             .map_err(|error| ScriptError { error, from: None })
+    }
+}
+
+/// SQL on one line, without `--` comments, cut to `max` characters (ending in `...`), for
+/// messages and summaries.
+pub fn one_line(sql: &str, max: usize) -> String {
+    let words: Vec<&str> = sql
+        .lines()
+        .map(|l| l.split("--").next().unwrap_or_default())
+        .flat_map(str::split_whitespace)
+        .collect();
+    let line = words.join(" ");
+    if line.chars().count() > max {
+        let cut: String = line.chars().take(max.saturating_sub(3)).collect();
+        format!("{}...", cut.trim_end())
+    } else {
+        line
     }
 }
 

@@ -9,6 +9,7 @@ use std::path::Path;
 
 use chrono::{Duration, NaiveDate};
 
+use crate::connection::quote_ident as q;
 use crate::error::Error;
 
 /// What to generate.
@@ -168,10 +169,6 @@ pub fn monorepo(root: &Path, shape: Shape) -> Result<Generated, Error> {
 
 fn write(path: &Path, text: &str) -> Result<(), Error> {
     std::fs::write(path, text).map_err(|e| Error::io(path, e))
-}
-
-fn q(ident: &str) -> String {
-    format!("\"{ident}\"")
 }
 
 /// The next migration of a service: its folder description and SQL.
