@@ -42,11 +42,13 @@ pub fn baseline(
     lock::acquire(&mut client, url, lock_timeout, &mut |_| {})?;
     let result = (|| {
         connection::use_schema(&mut client, &url.schema, true)?;
-        let applied = applied_names(&mut client, url)?;
         // A database being adopted has tables but no ledger: that is the point.
-        if !ledger::exists(&mut client, &url.schema)? {
+        let applied = if ledger::exists(&mut client, &url.schema)? {
+            applied_in(&mut client)?
+        } else {
             ledger::create(&mut client)?;
-        }
+            Vec::new()
+        };
         let mut tx = client
             .transaction()
             .map_err(|e| Error::database("starting a transaction", &e))?;
@@ -83,11 +85,17 @@ fn selected(
     Ok(local)
 }
 
+/// Applied migrations, read-only: none when the schema or the ledger does not exist.
 fn applied_names(client: &mut postgres::Client, url: &DatabaseUrl) -> Result<Vec<String>, Error> {
     if !connection::use_schema(client, &url.schema, false)? || !ledger::exists(client, &url.schema)?
     {
         return Ok(Vec::new());
     }
+    applied_in(client)
+}
+
+/// The names the ledger records as applied.
+fn applied_in(client: &mut postgres::Client) -> Result<Vec<String>, Error> {
     Ok(ledger::rows(client)?
         .into_iter()
         .filter(|r| r.is_applied())
