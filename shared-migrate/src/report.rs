@@ -20,6 +20,11 @@ fn name_width<'a>(names: impl Iterator<Item = &'a str>) -> usize {
 }
 
 /// One line per service (applied, time, state), then the warnings and errors in full.
+/// `1 migration`, `2 migrations`.
+pub fn plural(n: usize, word: &str) -> String {
+    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
+}
+
 pub fn migrate_summary(reports: &[migrator::Report]) -> String {
     let width = name_width(reports.iter().map(|r| r.service.as_str()));
     let mut out = format!(
@@ -90,10 +95,9 @@ pub fn dry_run_summary(reports: &[migrator::Report]) -> String {
                 };
                 let _ = writeln!(
                     out,
-                    "{}: would apply {} migration{}{created}:",
+                    "{}: would apply {}{created}:",
                     r.service,
-                    r.planned.len(),
-                    if r.planned.len() == 1 { "" } else { "s" }
+                    plural(r.planned.len(), "migration")
                 );
                 for (i, p) in r.planned.iter().enumerate() {
                     let how = if p.transactional {
@@ -103,11 +107,10 @@ pub fn dry_run_summary(reports: &[migrator::Report]) -> String {
                     };
                     let _ = writeln!(
                         out,
-                        "  {}. {}  ({} statement{}, {how})",
+                        "  {}. {}  ({}, {how})",
                         i + 1,
                         p.name,
-                        p.statements.len(),
-                        if p.statements.len() == 1 { "" } else { "s" }
+                        plural(p.statements.len(), "statement")
                     );
                     for st in &p.statements {
                         let _ = writeln!(out, "       {st}");

@@ -83,8 +83,8 @@ pub fn resolve(
                 }
                 let n = ledger::mark_rolled_back(&mut client, name)?;
                 Ok(format!(
-                    "migration `{name}` marked as rolled back ({n} failed row{}); the next migrate applies it again",
-                    if n == 1 { "" } else { "s" }
+                    "migration `{name}` marked as rolled back ({}); the next migrate applies it again",
+                    crate::report::plural(n as usize, "failed row")
                 ))
             }
         }

@@ -446,10 +446,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 return Ok(ExitCode::Success);
             }
             println!(
-                "{}: recording {} migration{} as applied without running them:",
+                "{}: recording {} as applied without running them:",
                 service.name,
-                todo.len(),
-                if todo.len() == 1 { "" } else { "s" }
+                report::plural(todo.len(), "migration")
             );
             for name in &todo {
                 println!("  {name}");
@@ -471,10 +470,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if let Some(target) = &args.revert {
                 let (path, r) = shared_migrate::revert::create(&service, target, &vague)?;
                 println!(
-                    "created {}: {} statement{} reversed, {} marked TODO(revert) for you to finish",
+                    "created {}: {} reversed, {} marked TODO(revert) for you to finish",
                     path.display(),
-                    r.reversed,
-                    if r.reversed == 1 { "" } else { "s" },
+                    report::plural(r.reversed, "statement"),
                     r.todos
                 );
                 println!(

@@ -51,7 +51,7 @@ pub fn diagnostic(f: &Finding, renderer: &Renderer) -> String {
 
 /// `lint: 3 services, 14 migrations: 2 errors, 1 warning`.
 pub fn summary(report: &Report) -> String {
-    let plural = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
+    use crate::report::plural;
     format!(
         "lint: {}, {}: {}, {}",
         plural(report.services, "service"),
