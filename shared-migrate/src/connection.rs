@@ -109,7 +109,10 @@ fn connect_error(url: &DatabaseUrl, e: &postgres::Error) -> Error {
             url.user
         )
     } else if code == Some(&SqlState::INVALID_CATALOG_NAME) {
-        format!("the database `{}` does not exist", url.dbname)
+        format!(
+            "the database `{}` does not exist (`cargo xtask migrate` creates it, as `prisma migrate deploy` does)",
+            url.dbname
+        )
     } else if e.as_db_error().is_some() {
         describe_pg_error(e)
     } else {

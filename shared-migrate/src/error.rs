@@ -82,12 +82,9 @@ impl fmt::Display for Location {
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     // --- input files -------------------------------------------------------------------------
-    #[error("{path}: {source}", path = .path.display())]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    // The cause is in the message, and deliberately not a `source`: `{:#}` would print it twice.
+    #[error("{path}: {cause}", path = .path.display())]
+    Io { path: PathBuf, cause: std::io::Error },
     #[error(
         "could not find the migration file at {path}: restore `migration.sql` or delete the directory (Prisma P3015)",
         path = .path.display()
@@ -112,7 +109,7 @@ pub enum Error {
     NoServicesDir { path: PathBuf },
     #[error("unknown service `{name}`; known services: {known}")]
     UnknownService { name: String, known: String },
-    #[error("{path}: no `prisma/migrations` directory: create the first migration with `cargo xtask new --service {service} <name>`", path = .path.display())]
+    #[error("{path}: no `prisma/migrations` directory: create the first migration with `cargo xtask new --service {service} <name>`", path = .path.display(), service = crate::report::shell_word(.service))]
     NoMigrationsDir { service: String, path: PathBuf },
     #[error("{at}: {message}")]
     Script { at: Location, message: String },
@@ -144,8 +141,13 @@ pub enum Error {
     },
     #[error("{context}: {message}")]
     Database { context: String, message: String },
+    /// The server went away mid-command (restart, crash, network): exit 4, like a failed
+    /// connection, because running the command again is the remedy.
+    #[error("{0}")]
+    ConnectionLost(String),
     #[error(
-        "the schema `{schema}` is not empty ({tables}) and has no `_prisma_migrations` table: baseline it first by marking the migrations it already contains as applied: `cargo xtask resolve --service {service} --applied <NAME>` for each (Prisma P3005)"
+        "the schema `{schema}` is not empty ({tables}) and has no `_prisma_migrations` table: baseline it first by marking the migrations it already contains as applied: `cargo xtask resolve --service {service} --applied <NAME>` for each (Prisma P3005)",
+        service = crate::report::shell_word(.service)
     )]
     NotEmpty {
         service: String,
@@ -172,20 +174,25 @@ impl Error {
     pub fn io(path: &Path, source: std::io::Error) -> Error {
         Error::Io {
             path: path.to_path_buf(),
-            source,
+            cause: source,
         }
     }
 
     pub fn database(context: impl Into<String>, err: &postgres::Error) -> Error {
-        Error::Database {
-            context: context.into(),
-            message: describe_pg_error(err),
+        let context = context.into();
+        let message = describe_pg_error(err);
+        if connection_lost(err) {
+            Error::ConnectionLost(format!(
+                "{context}: the connection to the database was lost ({message}): check that the server is up, then run the command again"
+            ))
+        } else {
+            Error::Database { context, message }
         }
     }
 
     pub fn exit_code(&self) -> ExitCode {
         match self {
-            Error::Connect { .. } => ExitCode::Connection,
+            Error::Connect { .. } | Error::ConnectionLost(_) => ExitCode::Connection,
             Error::LockTimeout { .. } => ExitCode::LockTimeout,
             Error::Database { .. }
             | Error::FailedMigrations(_)
@@ -198,6 +205,19 @@ impl Error {
             | Error::Backup(_) => ExitCode::Failure,
             _ => ExitCode::Usage,
         }
+    }
+}
+
+/// Whether `err` means the session is gone (closed socket, server shutdown or crash, network)
+/// rather than the server refusing a statement.
+pub fn connection_lost(err: &postgres::Error) -> bool {
+    if err.is_closed() {
+        return true;
+    }
+    match err.code() {
+        // admin_shutdown, crash_shutdown, cannot_connect_now, and class 08 (connection exception).
+        Some(code) => matches!(code.code(), "57P01" | "57P02" | "57P03") || code.code().starts_with("08"),
+        None => std::error::Error::source(err).is_some_and(|s| s.is::<std::io::Error>()),
     }
 }
 

@@ -236,15 +236,7 @@ impl Template {
             let port = free_port().map_err(|e| Error::Cluster(format!("no free port: {e}")))?;
             match spawn_server(&self.postgres, dir.path(), &data, port, self.run_as) {
                 Ok(child) => {
-                    let pid = child.id() as i32;
-                    let path = dir.path().to_path_buf();
-                    // On Ctrl-C: stop the server and remove its directory.
-                    let guard = crate::cleanup::register(move || {
-                        // SAFETY: signalling the server we started.
-                        unsafe { libc::kill(pid, libc::SIGQUIT) };
-                        std::thread::sleep(Duration::from_millis(50));
-                        let _ = std::fs::remove_dir_all(&path);
-                    });
+                    let guard = server_guard(&child, dir.path());
                     let cluster = LocalCluster {
                         child: Some(child),
                         port,
@@ -263,6 +255,18 @@ impl Template {
             "PostgreSQL did not start: {last_error}"
         )))
     }
+}
+
+/// On Ctrl-C: stops the server and removes its directory.
+fn server_guard(server: &Child, dir: &Path) -> crate::cleanup::Guard {
+    let pid = server.id() as i32;
+    let path = dir.to_path_buf();
+    crate::cleanup::register(move || {
+        // SAFETY: signalling the server we started.
+        unsafe { libc::kill(pid, libc::SIGQUIT) };
+        std::thread::sleep(Duration::from_millis(50));
+        let _ = std::fs::remove_dir_all(&path);
+    })
 }
 
 fn free_port() -> io::Result<u16> {
@@ -399,7 +403,55 @@ impl LocalCluster {
         std::fs::read_to_string(self.dir().join("postgres.log")).unwrap_or_default()
     }
 
+    /// Stops the server with `pg_ctl stop -m <mode>`, keeping the data directory (`immediate`
+    /// is a crash as far as the data is concerned: the next start recovers from the WAL).
+    pub fn pg_ctl_stop(&mut self, mode: &str) -> Result<(), Error> {
+        let pg_ctl = self.postgres.with_file_name("pg_ctl");
+        let mut cmd = Command::new(&pg_ctl);
+        cmd.args(["stop", "-w", "-m", mode, "-D"])
+            .arg(self.dir().join("data"))
+            .stdin(Stdio::null());
+        if let Some(r) = self.run_as {
+            cmd.uid(r.uid).gid(r.gid);
+        }
+        let out = cmd
+            .output()
+            .map_err(|e| Error::Cluster(format!("cannot run {}: {e}", pg_ctl.display())))?;
+        if let Some(mut child) = self.child.take() {
+            let _ = child.wait();
+        }
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(Error::Cluster(format!(
+                "pg_ctl stop -m {mode} failed: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            )))
+        }
+    }
+
+    /// Starts the server again on the same port and data directory after [`Self::pg_ctl_stop`].
+    pub fn restart(&mut self) -> Result<(), Error> {
+        let started = Instant::now();
+        let child = spawn_server(
+            &self.postgres,
+            self.dir(),
+            &self.dir().join("data"),
+            self.port,
+            self.run_as,
+        )
+        .map_err(Error::Cluster)?;
+        self._guard = Some(server_guard(&child, self.dir()));
+        self.child = Some(child);
+        self.wait_until_ready(started)
+    }
+
     fn wait_ready(mut self, started: Instant) -> Result<LocalCluster, Error> {
+        self.wait_until_ready(started)?;
+        Ok(self)
+    }
+
+    fn wait_until_ready(&mut self, started: Instant) -> Result<(), Error> {
         let deadline = Instant::now() + Duration::from_secs(30);
         let pid_file = self.dir().join("data").join("postmaster.pid");
         loop {
@@ -422,7 +474,7 @@ impl LocalCluster {
                 .unwrap_or(false);
             if ready && crate::connection::connect(&self.url("postgres")).is_ok() {
                 self.ready_time = started.elapsed();
-                return Ok(self);
+                return Ok(());
             }
             if Instant::now() > deadline {
                 return Err(Error::Cluster(format!(

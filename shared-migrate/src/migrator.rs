@@ -17,10 +17,11 @@ use serde::Serialize;
 use crate::backup::{self, Backup};
 use crate::connection;
 use crate::database_url::DatabaseUrl;
-use crate::error::{Error, describe_pg_error};
+use crate::error::{Error, connection_lost, describe_pg_error};
 use crate::ledger;
 use crate::lock;
 use crate::migration::Migration;
+use crate::report::shell_word;
 use crate::script::{self, Plan};
 use crate::source::Service;
 
@@ -377,28 +378,42 @@ fn apply_in_transaction(
         Err(f) => f,
     };
     let text = failure_text(service, m, &failure);
+    let again = format!(
+        "once the server is reachable, run `cargo xtask migrate --service {}` again",
+        shell_word(&service.name)
+    );
+    if let Failure::Other(e) = &failure
+        && connection_lost(e)
+    {
+        // Lost while committing: the server may or may not have committed before it went away.
+        return Err(Error::ConnectionLost(format!(
+            "{text}\n\nThe connection was lost while committing: the migration and its ledger row either both committed or neither did (`cargo xtask status` tells which); {again}."
+        )));
+    }
     let persisted =
         "Nothing of this migration persisted: it ran in one transaction, which was rolled back.";
-    let recorded = if client.is_closed() {
-        Err(Error::MigrationFailed("the connection is closed".into()))
-    } else {
-        let logs = format!("{text}\n\n{persisted}");
-        let id = ledger::new_id();
-        ledger::insert_started(client, &id, &m.checksum, &m.name, started_at)
-            .and_then(|()| ledger::mark_failed(client, &id, &logs))
-    };
-    Err(Error::MigrationFailed(match recorded {
-        Ok(()) => format!(
-            "{text}\n\n{persisted}\nThe failure is recorded in _prisma_migrations, as Prisma records it, so later deploys stop until it is resolved:\n  1. fix {path} (nothing of it was applied, so editing it is safe)\n  2. cargo xtask resolve --service {svc} --rolled-back {name}\n  3. cargo xtask migrate --service {svc}",
-            path = m.path.display(),
-            svc = service.name,
-            name = m.name,
-        ),
-        Err(_) => format!(
-            "{text}\n\n{persisted}\nThe connection was lost, so no failure was recorded either: run `cargo xtask migrate --service {}` again.",
-            service.name
-        ),
-    }))
+    if client.is_closed() {
+        return Err(Error::ConnectionLost(format!(
+            "{text}\n\n{persisted}\nThe connection to the database was lost, so no failure was recorded either: {again}; it applies this migration from the start."
+        )));
+    }
+    let logs = format!("{text}\n\n{persisted}");
+    let id = ledger::new_id();
+    let recorded = ledger::insert_started(client, &id, &m.checksum, &m.name, started_at)
+        .and_then(|()| ledger::mark_failed(client, &id, &logs));
+    if let Err(e) = recorded {
+        let text = format!("{text}\n\n{persisted}\nRecording the failure failed too ({e}): {again}.");
+        return Err(match e {
+            Error::ConnectionLost(_) => Error::ConnectionLost(text),
+            _ => Error::MigrationFailed(text),
+        });
+    }
+    Err(Error::MigrationFailed(format!(
+        "{text}\n\n{persisted}\nThe failure is recorded in _prisma_migrations, as Prisma records it, so later deploys stop until it is resolved:\n  1. fix {path} (nothing of it was applied, so editing it is safe)\n  2. cargo xtask resolve --service {svc} --rolled-back {name}\n  3. cargo xtask migrate --service {svc}",
+        path = m.path.display(),
+        svc = shell_word(&service.name),
+        name = shell_word(&m.name),
+    )))
 }
 
 /// For migrations PostgreSQL refuses to run in a transaction block: the start row commits first,
@@ -441,24 +456,45 @@ fn apply_statement_by_statement(
             "To recover: either finish the migration by hand (run statements {n} to {total} once fixed) and run `cargo xtask resolve --service {svc} --applied {name}`, or undo statements 1 to {done} by hand, fix the file, and run `cargo xtask resolve --service {svc} --rolled-back {name}` before migrating again.",
             n = i + 1,
             total = statements.len(),
-            svc = service.name,
-            name = m.name,
+            svc = shell_word(&service.name),
+            name = shell_word(&m.name),
         );
         // A failure inside an explicit BEGIN block leaves the session in an aborted
         // transaction: end it before writing the ledger.
         let _ = client.batch_execute("ROLLBACK");
         let logs = format!("{text}\n\n{left}");
-        let recorded = ledger::mark_failed(client, &id, &logs);
-        let note = if recorded.is_ok() {
-            "The failure is recorded in _prisma_migrations."
-        } else {
-            "The connection was lost: the ledger row stays without logs, and counts as failed."
-        };
-        return Err(Error::MigrationFailed(format!(
-            "{text}\n\n{left}\n{note}\n{todo}"
-        )));
+        return Err(match ledger::mark_failed(client, &id, &logs) {
+            Ok(()) => Error::MigrationFailed(format!(
+                "{text}\n\n{left}\nThe failure is recorded in _prisma_migrations.\n{todo}"
+            )),
+            // The row stays unfinished without logs, which counts as failed all the same.
+            Err(_) => Error::ConnectionLost(format!(
+                "{text}\n\n{left} (Statement {n} may have completed if the connection was lost as it committed: check before resolving.)\nThe connection was lost, so the failure is not recorded, but the migration's row stays unfinished and later deploys stop (P3009) until it is resolved.\n{todo}",
+                n = i + 1
+            )),
+        });
     }
-    ledger::mark_finished(client, &id)
+    // Both updates in one transaction: the row is finished or not, never counted but unfinished.
+    let finished = client
+        .transaction()
+        .map_err(|e| Error::database("recording a finished migration", &e))
+        .and_then(|mut tx| {
+            ledger::mark_finished(&mut tx, &id)?;
+            tx.commit()
+                .map_err(|e| Error::database("recording a finished migration", &e))
+        });
+    finished.map_err(|e| {
+        let why = e.to_string();
+        let text = format!(
+            "Every statement of migration `{name}` of service `{svc}` ran and committed, but recording it as finished failed: {why}\nIts row stays unfinished, so later deploys stop (P3009): run `cargo xtask resolve --service {svc} --applied {name}`.",
+            name = shell_word(&m.name),
+            svc = shell_word(&service.name),
+        );
+        match e {
+            Error::ConnectionLost(_) => Error::ConnectionLost(text),
+            _ => Error::MigrationFailed(text),
+        }
+    })
 }
 
 enum Failure {
@@ -501,14 +537,18 @@ fn failed_message(service: &str, failed: &[&ledger::Row]) -> String {
                     s.push_str(&format!("    {line}\n"));
                 }
             }
-            _ => s.push('\n'),
+            // No logs: the deployer never got to write them.
+            _ => s.push_str(
+                " without logs: the deployer stopped while applying it (killed, or it lost its connection); check in the database which of its statements took effect before resolving\n",
+            ),
         }
     }
     s.push_str("To go on, for each failed migration either:\n");
     for r in failed {
         s.push_str(&format!(
             "  cargo xtask resolve --service {service} --rolled-back {name}   (nothing of it remains, or you undid it: it will be applied again)\n  cargo xtask resolve --service {service} --applied {name}       (you completed it by hand)\n",
-            name = r.migration_name
+            service = shell_word(service),
+            name = shell_word(&r.migration_name)
         ));
     }
     s.trim_end().to_string()

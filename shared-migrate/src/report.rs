@@ -19,12 +19,23 @@ fn name_width<'a>(names: impl Iterator<Item = &'a str>) -> usize {
     names.map(str::len).max().unwrap_or(0).max("service".len())
 }
 
-/// One line per service (applied, time, state), then the warnings and errors in full.
 /// `1 migration`, `2 migrations`.
 pub fn plural(n: usize, word: &str) -> String {
     format!("{n} {word}{}", if n == 1 { "" } else { "s" })
 }
 
+/// `word` as one argument of a POSIX shell command line, for the commands we suggest: as is
+/// when safe, else in single quotes. Folder names may hold spaces, quotes or `;`.
+pub fn shell_word(word: &str) -> std::borrow::Cow<'_, str> {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "_-./:=@%+,".contains(c);
+    if !word.is_empty() && word.chars().all(safe) {
+        word.into()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''")).into()
+    }
+}
+
+/// One line per service (applied, time, state), then the warnings and errors in full.
 pub fn migrate_summary(reports: &[migrator::Report]) -> String {
     let width = name_width(reports.iter().map(|r| r.service.as_str()));
     let mut out = format!(
@@ -169,8 +180,8 @@ pub fn status_summary(statuses: &[ServiceStatus]) -> String {
             let _ = writeln!(
                 details,
                 "    resolve with: cargo xtask resolve --service {svc} --rolled-back {n}   or   --applied {n}",
-                svc = s.service,
-                n = f.name
+                svc = shell_word(&s.service),
+                n = shell_word(&f.name)
             );
         }
         for name in &s.edited {
@@ -246,4 +257,19 @@ pub fn verify_summary(reports: &[crate::verify::ServiceReport]) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shell_word;
+
+    #[test]
+    fn suggested_commands_quote_what_a_shell_would_split_or_run() {
+        assert_eq!(shell_word("20250101000000_add_a"), "20250101000000_add_a");
+        assert_eq!(shell_word("with space"), "'with space'");
+        assert_eq!(shell_word("it's"), r"'it'\''s'");
+        assert_eq!(shell_word("x; rm -rf ~"), "'x; rm -rf ~'");
+        assert_eq!(shell_word("$(id)"), "'$(id)'");
+        assert_eq!(shell_word(""), "''");
+    }
 }

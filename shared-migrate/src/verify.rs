@@ -64,6 +64,16 @@ impl ServiceReport {
         self.steps.iter().all(|s| s.status != StepStatus::Failed)
     }
 
+    /// 2 when the service's configuration or migration files are bad (nothing ran), 1 when a
+    /// later step failed, as the other commands count them.
+    pub fn exit_code(&self) -> crate::ExitCode {
+        match self.failure() {
+            None => crate::ExitCode::Success,
+            Some(step) if step.name == "config" => crate::ExitCode::Usage,
+            Some(_) => crate::ExitCode::Failure,
+        }
+    }
+
     pub fn step(&self, name: &str) -> Option<&Step> {
         self.steps.iter().find(|s| s.name == name)
     }

@@ -622,11 +622,7 @@ fn verify(ws: &Workspace, args: VerifyArgs) -> anyhow::Result<ExitCode> {
         Format::Human => print!("{}", report::verify_summary(&reports)),
         Format::Json => println!("{}", serde_json::to_string_pretty(&reports)?),
     }
-    Ok(if reports.iter().all(|r| r.passed()) {
-        ExitCode::Success
-    } else {
-        ExitCode::Failure
-    })
+    Ok(ExitCode::combine(reports.iter().map(|r| r.exit_code())))
 }
 
 /// Progress of `verify`: a live line per service on a terminal, plain lines elsewhere (CI).
