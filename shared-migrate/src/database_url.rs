@@ -60,7 +60,14 @@ const PRISMA_PARAMS: &[&str] = &[
 impl DatabaseUrl {
     pub fn parse(text: &str) -> Result<DatabaseUrl, String> {
         let text = text.trim();
-        let url = url::Url::parse(text).map_err(|e| format!("not a URL ({e})"))?;
+        let url = url::Url::parse(text).map_err(|e| {
+            if text.contains("://") {
+                format!("not a URL ({e})")
+            } else {
+                // A libpq keyword/value string (host=... user=...), or a bare host name.
+                format!("not a URL ({e}): write it as postgresql://USER:PASSWORD@HOST:PORT/DATABASE")
+            }
+        })?;
         match url.scheme() {
             "postgresql" | "postgres" => {}
             "prisma" | "prisma+postgres" => {

@@ -83,7 +83,7 @@ impl fmt::Display for Location {
 pub enum Error {
     // --- input files -------------------------------------------------------------------------
     // The cause is in the message, and deliberately not a `source`: `{:#}` would print it twice.
-    #[error("{path}: {cause}", path = .path.display())]
+    #[error("{path}: {}", describe_io(.cause), path = .path.display())]
     Io { path: PathBuf, cause: std::io::Error },
     #[error(
         "could not find the migration file at {path}: restore `migration.sql` or delete the directory (Prisma P3015)",
@@ -99,6 +99,15 @@ pub enum Error {
         path = .path.display()
     )]
     ByteOrderMark { path: PathBuf },
+    #[error(
+        "{at}: the file holds a NUL byte, which PostgreSQL cannot receive in a query: remove it (a file saved as UTF-16 shows one in every other byte: save it as UTF-8)"
+    )]
+    NulByte { at: Location },
+    #[error(
+        "{path}:1:1: the file is UTF-16 (it starts with a UTF-16 byte order mark): save it as UTF-8",
+        path = .path.display()
+    )]
+    Utf16 { path: PathBuf },
     #[error("{path}: folder name is not valid UTF-8: rename it to `YYYYMMDDHHMMSS_lower_snake_name`", path = .path.display())]
     NonUtf8Name { path: PathBuf },
     #[error(
@@ -205,6 +214,16 @@ impl Error {
             | Error::Backup(_) => ExitCode::Failure,
             _ => ExitCode::Usage,
         }
+    }
+}
+
+/// An I/O error with what to do about the usual ones.
+fn describe_io(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::PermissionDenied => {
+            format!("{e}: make it readable by the user running cargo xtask")
+        }
+        _ => e.to_string(),
     }
 }
 

@@ -20,7 +20,8 @@ pub struct Migration {
 
 impl Migration {
     /// Reads `dir/migration.sql`. The folder must exist; a missing file, a file that is not
-    /// UTF-8 or starts with a byte order mark is an error naming the path (and line).
+    /// UTF-8, starts with a byte order mark or holds a NUL byte is an error naming the path (and
+    /// line).
     pub fn load(name: String, dir: &Path) -> Result<Migration, Error> {
         let path = dir.join("migration.sql");
         let meta = std::fs::metadata(&path).map_err(|e| {
@@ -36,8 +37,16 @@ impl Migration {
         }
         let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
         let checksum = checksum(&bytes);
+        if bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF") {
+            return Err(Error::Utf16 { path });
+        }
         if bytes.starts_with(b"\xEF\xBB\xBF") {
             return Err(Error::ByteOrderMark { path });
+        }
+        if let Some(offset) = bytes.iter().position(|&b| b == 0) {
+            return Err(Error::NulByte {
+                at: Location::of_offset(&path, &bytes, offset),
+            });
         }
         let sql = String::from_utf8(bytes).map_err(|e| {
             let offset = e.utf8_error().valid_up_to();

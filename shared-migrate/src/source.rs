@@ -120,8 +120,10 @@ impl Service {
                 path: dir,
             });
         }
+        // The folder list first: an unreadable directory is named as such.
+        let dirs = subdirectories(&dir, |_| true)?;
         self.check_lockfile()?;
-        subdirectories(&dir, |_| true)
+        Ok(dirs)
     }
 
     /// Every migration of the service, read and checksummed, in order.

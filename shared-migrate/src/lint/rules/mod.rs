@@ -19,6 +19,7 @@ mod drop_column;
 mod drop_table;
 mod duplicate_timestamp;
 mod edited_migration;
+mod empty_migration;
 mod index_not_concurrent;
 mod invalid_suppression;
 mod migrate_incompatible;
@@ -56,6 +57,7 @@ pub static RULES: &[&dyn Rule] = &[
     &removed_migration::RemovedMigration,
     // Size
     &migration_size::MigrationSize,
+    &empty_migration::EmptyMigration,
     // SQL safety
     &drop_table::DropTable,
     &drop_column::DropColumn,
