@@ -65,7 +65,9 @@ impl DatabaseUrl {
                 format!("not a URL ({e})")
             } else {
                 // A libpq keyword/value string (host=... user=...), or a bare host name.
-                format!("not a URL ({e}): write it as postgresql://USER:PASSWORD@HOST:PORT/DATABASE")
+                format!(
+                    "not a URL ({e}): write it as postgresql://USER:PASSWORD@HOST:PORT/DATABASE"
+                )
             }
         })?;
         match url.scheme() {
@@ -154,6 +156,18 @@ impl DatabaseUrl {
     /// The password in clear, for a child process's environment. Never print it.
     pub fn expose_password(&self) -> Option<&str> {
         self.password.as_deref()
+    }
+
+    /// `text` (a child's output) with this URL's password, in clear or percent-encoded,
+    /// replaced by `***`: a test that prints its DATABASE_URL must not leak it through us.
+    pub fn redact_in(&self, text: &str) -> String {
+        match self.password.as_deref() {
+            Some(p) if !p.is_empty() => {
+                let encoded = percent_encode(p);
+                text.replace(p, "***").replace(encoded.as_str(), "***")
+            }
+            _ => text.to_string(),
+        }
     }
 
     /// The same server and credentials, another database.

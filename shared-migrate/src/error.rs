@@ -84,7 +84,10 @@ pub enum Error {
     // --- input files -------------------------------------------------------------------------
     // The cause is in the message, and deliberately not a `source`: `{:#}` would print it twice.
     #[error("{path}: {}", describe_io(.cause), path = .path.display())]
-    Io { path: PathBuf, cause: std::io::Error },
+    Io {
+        path: PathBuf,
+        cause: std::io::Error,
+    },
     #[error(
         "could not find the migration file at {path}: restore `migration.sql` or delete the directory (Prisma P3015)",
         path = .path.display()
@@ -235,7 +238,9 @@ pub fn connection_lost(err: &postgres::Error) -> bool {
     }
     match err.code() {
         // admin_shutdown, crash_shutdown, cannot_connect_now, and class 08 (connection exception).
-        Some(code) => matches!(code.code(), "57P01" | "57P02" | "57P03") || code.code().starts_with("08"),
+        Some(code) => {
+            matches!(code.code(), "57P01" | "57P02" | "57P03") || code.code().starts_with("08")
+        }
         None => std::error::Error::source(err).is_some_and(|s| s.is::<std::io::Error>()),
     }
 }

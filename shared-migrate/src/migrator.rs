@@ -402,7 +402,8 @@ fn apply_in_transaction(
     let recorded = ledger::insert_started(client, &id, &m.checksum, &m.name, started_at)
         .and_then(|()| ledger::mark_failed(client, &id, &logs));
     if let Err(e) = recorded {
-        let text = format!("{text}\n\n{persisted}\nRecording the failure failed too ({e}): {again}.");
+        let text =
+            format!("{text}\n\n{persisted}\nRecording the failure failed too ({e}): {again}.");
         return Err(match e {
             Error::ConnectionLost(_) => Error::ConnectionLost(text),
             _ => Error::MigrationFailed(text),

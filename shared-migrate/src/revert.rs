@@ -37,9 +37,31 @@ pub fn create(
 ) -> Result<(PathBuf, Reversal), Error> {
     let reversal = reverse(service, name)?;
     let description = crate::naming::parts(name).map_or(name, |(_, d)| d);
-    let path = crate::new::create(service, &format!("revert_{description}"), vague_words)?;
+    let path = crate::new::create(
+        service,
+        &format!("revert_{}", snake_case(description)),
+        vague_words,
+    )?;
     std::fs::write(&path, &reversal.sql).map_err(|e| Error::io(&path, e))?;
     Ok((path, reversal))
+}
+
+/// A folder description made lower snake case (Prisma accepts any folder name; ours must be).
+fn snake_case(description: &str) -> String {
+    let mut out = String::new();
+    for c in description.chars().flat_map(char::to_lowercase) {
+        if c.is_ascii_alphanumeric() {
+            out.push(c);
+        } else if !out.is_empty() && !out.ends_with('_') {
+            out.push('_');
+        }
+    }
+    let out = out.trim_end_matches('_');
+    if out.is_empty() {
+        "migration".into()
+    } else {
+        out.into()
+    }
 }
 
 /// What the history knows about definitions, for re-creating what a migration dropped.

@@ -368,8 +368,8 @@ fn run_command(
     timeout: Duration,
 ) -> Result<((), Option<String>), String> {
     match command::run(&service.dir, argv, &client_env(url), timeout) {
-        Ok(done) => Ok(((), Some(command::tail(&done.output, 40)))),
-        Err(f) => Err(f.describe(argv, timeout)),
+        Ok(done) => Ok(((), Some(url.redact_in(&command::tail(&done.output, 40))))),
+        Err(f) => Err(url.redact_in(&f.describe(argv, timeout))),
     }
 }
 

@@ -151,10 +151,7 @@ fn check(case: &str, code: i32, args: &[&str], setup: impl FnOnce(&mut Fixture))
         );
         if code == 2 {
             // Input errors are found before anything is applied.
-            assert!(
-                !tables.iter().any(|t| t == "init_ok"),
-                "{case}: {tables:?}"
-            );
+            assert!(!tables.iter().any(|t| t == "init_ok"), "{case}: {tables:?}");
         }
     }
     (fx, out)
@@ -282,7 +279,9 @@ fn runtime_error_in_the_middle() {
 #[test]
 fn unterminated_dollar_quote() {
     check("unterminated_dollar_quote", 1, &["migrate"], |fx| {
-        fx.bad(b"CREATE TABLE bad_a (id int);\nCREATE FUNCTION bad_f() RETURNS int AS $$ SELECT 1;\n");
+        fx.bad(
+            b"CREATE TABLE bad_a (id int);\nCREATE FUNCTION bad_f() RETURNS int AS $$ SELECT 1;\n",
+        );
     });
 }
 
@@ -350,7 +349,11 @@ fn folder_name_with_quotes() {
     let resolved = run(Command::new("sh")
         .args(["-c", &shell])
         .env("SVC_DATABASE_URL", fx.db.expose()));
-    assert_eq!(resolved.code, 0, "{shell}\n{}{}", resolved.stdout, resolved.stderr);
+    assert_eq!(
+        resolved.code, 0,
+        "{shell}\n{}{}",
+        resolved.stdout, resolved.stderr
+    );
     let mut c = shared_migrate::connection::connect(&fx.db).unwrap();
     let rolled_back: i64 = c
         .query_one(
@@ -435,7 +438,8 @@ fn migration_file_is_a_fifo() {
     check("migration_file_is_a_fifo", 2, &["migrate"], |fx| {
         let dir = fx.migrations().join(BAD);
         std::fs::create_dir_all(&dir).unwrap();
-        let path = std::ffi::CString::new(dir.join("migration.sql").as_os_str().as_bytes()).unwrap();
+        let path =
+            std::ffi::CString::new(dir.join("migration.sql").as_os_str().as_bytes()).unwrap();
         // SAFETY: a valid NUL-terminated path.
         assert_eq!(unsafe { libc::mkfifo(path.as_ptr(), 0o644) }, 0);
     });
@@ -513,7 +517,12 @@ fn lockfile_for_another_provider() {
 
 #[test]
 fn unknown_service() {
-    check("unknown_service", 2, &["migrate", "--service", "svx"], |_| {});
+    check(
+        "unknown_service",
+        2,
+        &["migrate", "--service", "svx"],
+        |_| {},
+    );
 }
 
 // --- configuration ---------------------------------------------------------------------------

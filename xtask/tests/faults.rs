@@ -107,7 +107,7 @@ enum Step {
     /// Inside the migration's own statements.
     Script,
     /// `applied_steps_count + 1`.
-    CountStep,
+    Count,
     /// `finished_at = now`.
     Finish,
     /// The COMMIT that makes the migration and its row durable.
@@ -129,8 +129,10 @@ impl Step {
                         .to_string(),
                 );
             }
-            Step::InsertRow => "CREATE TRIGGER fault BEFORE INSERT ON _prisma_migrations FOR EACH ROW",
-            Step::CountStep => {
+            Step::InsertRow => {
+                "CREATE TRIGGER fault BEFORE INSERT ON _prisma_migrations FOR EACH ROW"
+            }
+            Step::Count => {
                 "CREATE TRIGGER fault BEFORE UPDATE ON _prisma_migrations FOR EACH ROW WHEN (NEW.applied_steps_count <> OLD.applied_steps_count)"
             }
             Step::Finish => {
@@ -220,7 +222,7 @@ fn killed_inside_the_migration() {
 
 #[test]
 fn killed_while_counting_the_step() {
-    kill_transactional_at(Step::CountStep, "kill_count");
+    kill_transactional_at(Step::Count, "kill_count");
 }
 
 #[test]
@@ -343,7 +345,10 @@ impl Server {
         std::fs::write(cluster.dir().join("data/pg_hba.conf"), hba).unwrap();
         let admin = cluster.url("postgres");
         sql(&admin, "SELECT pg_reload_conf()");
-        sql(&admin, &format!("CREATE ROLE app LOGIN PASSWORD '{SECRET}'"));
+        sql(
+            &admin,
+            &format!("CREATE ROLE app LOGIN PASSWORD '{SECRET}'"),
+        );
         sql(&admin, "CREATE DATABASE app OWNER app");
         // The throwaway cluster acknowledges commits before writing them (synchronous_commit
         // off); a crash test needs a committed migration to survive the crash.

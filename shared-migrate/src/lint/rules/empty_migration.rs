@@ -45,9 +45,7 @@ mod tests {
 
     #[test]
     fn fires_on_a_comment_only_file() {
-        insta::assert_snapshot!(check(&[
-            "-- This is an empty migration.\n/* nothing */\n"
-        ]));
+        insta::assert_snapshot!(check(&["-- This is an empty migration.\n/* nothing */\n"]));
     }
 
     #[test]
