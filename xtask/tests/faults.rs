@@ -398,29 +398,13 @@ fn server_stopped_immediately_mid_migration_then_restarted() {
         SECOND,
         "CREATE TABLE b (id int);\nSELECT pg_sleep(60);\nCREATE TABLE c (id int);\n",
     );
-    let child = spawn(
-        xtask(repo.root())
-            .arg("migrate")
-            .env("SVC_DATABASE_URL", &url),
-    );
-    wait_for(Duration::from_secs(20), Duration::from_millis(20), || {
-        sleeping(&admin)
-    });
-    assert!(sleeping(&admin), "migrate never reached the pg_sleep");
-    server.cluster.pg_ctl_stop("immediate").unwrap();
-    let out = child.wait_with_output().unwrap();
-    let (stdout, stderr) = (
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr),
-    );
-    assert_eq!(out.status.code(), Some(4), "{stdout}\n{stderr}");
+    let stdout = crash_during_sleep(&mut server, &repo, &url);
     assert!(
         stdout.contains("Nothing of this migration persisted")
             && stdout.contains("The connection to the database was lost")
             && stdout.contains("run `cargo xtask migrate --service svc` again"),
         "{stdout}"
     );
-    assert!(!stdout.contains(SECRET) && !stderr.contains(SECRET));
 
     // Crash recovery keeps the first migration and nothing of the second.
     server.cluster.restart().unwrap();
@@ -434,6 +418,61 @@ fn server_stopped_immediately_mid_migration_then_restarted() {
     let out = migrate_url(&repo, &url, &[]);
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
     assert_eq!(ledger(&admin), [row(FIRST, true), row(SECOND, true)]);
+
+    // A statement-by-statement migration: what committed before the crash stays, the row
+    // stays unfinished, and the next deploy stops with the resolve commands.
+    const THIRD: &str = "20250101000002_third";
+    repo.migration(
+        "svc",
+        THIRD,
+        "CREATE INDEX CONCURRENTLY a_idx ON a (id);\nSELECT pg_sleep(60);\nCREATE TABLE e (id int);\n",
+    );
+    let stdout = crash_during_sleep(&mut server, &repo, &url);
+    assert!(
+        stdout.contains("Statements 1 to 1 of 3 were committed")
+            && stdout.contains("the migration's row stays unfinished"),
+        "{stdout}"
+    );
+    server.cluster.restart().unwrap();
+    assert!(exists(&admin, "a_idx") && !exists(&admin, "e"));
+    assert_eq!(
+        ledger(&admin),
+        [row(FIRST, true), row(SECOND, true), row(THIRD, false)]
+    );
+    let out = migrate_url(&repo, &url, &[]);
+    assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout.contains("P3009")
+            && out.stdout.contains(&format!(
+                "cargo xtask resolve --service svc --rolled-back {THIRD}"
+            )),
+        "{}",
+        out.stdout
+    );
+}
+
+/// Starts `migrate`, waits until it is inside a `pg_sleep`, stops the server with `pg_ctl stop
+/// -m immediate`, and requires exit code 4 with no password shown. Returns stdout.
+fn crash_during_sleep(server: &mut Server, repo: &TempRepo, url: &str) -> String {
+    let admin = server.admin("app");
+    let child = spawn(
+        xtask(repo.root())
+            .arg("migrate")
+            .env("SVC_DATABASE_URL", url),
+    );
+    wait_for(Duration::from_secs(20), Duration::from_millis(20), || {
+        sleeping(&admin)
+    });
+    assert!(sleeping(&admin), "migrate never reached the pg_sleep");
+    server.cluster.pg_ctl_stop("immediate").unwrap();
+    let out = child.wait_with_output().unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert_eq!(out.status.code(), Some(4), "{stdout}\n{stderr}");
+    assert!(!stdout.contains(SECRET) && !stderr.contains(SECRET));
+    stdout
 }
 
 #[test]
