@@ -527,6 +527,14 @@ impl LocalCluster {
                 String::from_utf8_lossy(&out.stderr).trim()
             )));
         }
+        // The directory now belongs to the detached server, not to us: other runs sweep
+        // directories whose owner is gone, and we are about to exit.
+        if let Some(pid) = std::fs::read_to_string(data.join("postmaster.pid"))
+            .ok()
+            .and_then(|s| s.lines().next().map(str::to_string))
+        {
+            std::fs::write(dir.join("owner.pid"), pid).map_err(|e| Error::io(&dir, e))?;
+        }
         self._guard.take();
         let as_user = if self.run_as.is_some() {
             "runuser -u postgres -- "

@@ -216,6 +216,9 @@ fn a_failing_test_shows_its_output_and_keep_leaves_the_database_running() {
         .lines()
         .find(|l| l.starts_with("kept[azora-education]"))
         .expect(&out.stdout);
+    // Another run's sweep of abandoned cluster directories leaves the kept one alone (it used
+    // to remove it: its owner, the verify process, had exited).
+    drop(shared_migrate::local_cluster::Template::prepare().unwrap());
     // The kept database answers after verify exited; then the printed command removes it.
     let url = kept.split_whitespace().nth(1).unwrap();
     let url = shared_migrate::database_url::DatabaseUrl::parse(url).unwrap();
