@@ -10,6 +10,7 @@ use std::time::Instant;
 use crate::database_url::{DatabaseUrl, redact};
 use crate::error::Error;
 use crate::local_cluster::{client_env, find_binary};
+use crate::report::shell_word;
 
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Backup {
@@ -114,24 +115,12 @@ fn free_path(dir: &Path, service: &str) -> PathBuf {
 fn restore_command(url: &DatabaseUrl, path: &Path) -> String {
     format!(
         "pg_restore --clean --if-exists --no-owner --single-transaction --host {} --port {} --username {} --dbname {} {}",
-        shell_quote(&url.host),
+        shell_word(&url.host),
         url.port,
-        shell_quote(&url.user),
-        shell_quote(&url.dbname),
-        shell_quote(&path.display().to_string())
+        shell_word(&url.user),
+        shell_word(&url.dbname),
+        shell_word(&path.display().to_string())
     )
-}
-
-/// Quotes for a POSIX shell when needed.
-fn shell_quote(s: &str) -> String {
-    if !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_./:@%+=,".contains(c))
-    {
-        s.to_string()
-    } else {
-        format!("'{}'", s.replace('\'', "'\\''"))
-    }
 }
 
 /// Restores a dump made by [`dump`] into `url` (for tests and `reset`-like tooling): the
@@ -182,6 +171,6 @@ mod tests {
             "pg_restore --clean --if-exists --no-owner --single-transaction --host db.internal --port 5433 --username app --dbname 'my db' backups/education-20261124T101500Z.dump"
         );
         assert!(!cmd.contains("s3cret"));
-        assert_eq!(shell_quote("it's"), "'it'\\''s'");
+        assert_eq!(shell_word("it's"), "'it'\\''s'");
     }
 }
