@@ -93,13 +93,7 @@ impl File {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(File::default()),
             Err(e) => return Err(Error::io(path, e)),
         };
-        let text = String::from_utf8(bytes).map_err(|e| {
-            let offset = e.utf8_error().valid_up_to();
-            Error::NotUtf8 {
-                at: crate::error::Location::of_offset(path, e.as_bytes(), offset),
-                offset,
-            }
-        })?;
+        let text = crate::error::utf8_text(path, bytes)?;
         let file: File = toml::from_str(&text).map_err(|e| {
             let (line, col) = line_col(&text, e.span().map_or(0, |s| s.start));
             Error::Config(format!("{}:{line}:{col}: {}", path.display(), e.message()))

@@ -220,6 +220,17 @@ impl Error {
     }
 }
 
+/// `bytes` read from `path` as text; invalid UTF-8 is an error at its line and column.
+pub fn utf8_text(path: &Path, bytes: Vec<u8>) -> Result<String, Error> {
+    String::from_utf8(bytes).map_err(|e| {
+        let offset = e.utf8_error().valid_up_to();
+        Error::NotUtf8 {
+            at: Location::of_offset(path, e.as_bytes(), offset),
+            offset,
+        }
+    })
+}
+
 /// An I/O error with what to do about the usual ones.
 fn describe_io(e: &std::io::Error) -> String {
     match e.kind() {

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-use crate::error::{Error, Location};
+use crate::error::{Error, Location, utf8_text};
 
 /// A migration as read from disk. Its `name` is the folder name, used verbatim as
 /// `_prisma_migrations.migration_name`.
@@ -48,11 +48,7 @@ impl Migration {
                 at: Location::of_offset(&path, &bytes, offset),
             });
         }
-        let sql = String::from_utf8(bytes).map_err(|e| {
-            let offset = e.utf8_error().valid_up_to();
-            let loc = Location::of_offset(&path, e.as_bytes(), offset);
-            Error::NotUtf8 { at: loc, offset }
-        })?;
+        let sql = utf8_text(&path, bytes)?;
         Ok(Migration {
             name,
             path,

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use walkdir::WalkDir;
 
-use crate::error::{Error, Location};
+use crate::error::{Error, Location, utf8_text};
 use crate::migration::Migration;
 
 /// The monorepo: a directory holding `services/`.
@@ -143,10 +143,7 @@ impl Service {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
             Err(e) => return Err(Error::io(&path, e)),
         };
-        let text = String::from_utf8(text).map_err(|e| Error::NotUtf8 {
-            at: Location::of_offset(&path, e.as_bytes(), e.utf8_error().valid_up_to()),
-            offset: e.utf8_error().valid_up_to(),
-        })?;
+        let text = utf8_text(&path, text)?;
         for (i, line) in text.lines().enumerate() {
             if line.trim_start().starts_with("provider") {
                 let found = line
