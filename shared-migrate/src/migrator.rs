@@ -402,12 +402,10 @@ fn apply_in_transaction(
     let recorded = ledger::insert_started(client, &id, &m.checksum, &m.name, started_at)
         .and_then(|()| ledger::mark_failed(client, &id, &logs));
     if let Err(e) = recorded {
-        let text =
-            format!("{text}\n\n{persisted}\nRecording the failure failed too ({e}): {again}.");
-        return Err(match e {
-            Error::ConnectionLost(_) => Error::ConnectionLost(text),
-            _ => Error::MigrationFailed(text),
-        });
+        return Err(failed_because(
+            &e,
+            format!("{text}\n\n{persisted}\nRecording the failure failed too ({e}): {again}."),
+        ));
     }
     Err(Error::MigrationFailed(format!(
         "{text}\n\n{persisted}\nThe failure is recorded in _prisma_migrations, as Prisma records it, so later deploys stop until it is resolved:\n  1. fix {path} (nothing of it was applied, so editing it is safe)\n  2. cargo xtask resolve --service {svc} --rolled-back {name}\n  3. cargo xtask migrate --service {svc}",
@@ -485,17 +483,21 @@ fn apply_statement_by_statement(
                 .map_err(|e| Error::database("recording a finished migration", &e))
         });
     finished.map_err(|e| {
-        let why = e.to_string();
         let text = format!(
-            "Every statement of migration `{name}` of service `{svc}` ran and committed, but recording it as finished failed: {why}\nIts row stays unfinished, so later deploys stop (P3009): run `cargo xtask resolve --service {svc} --applied {name}`.",
+            "Every statement of migration `{name}` of service `{svc}` ran and committed, but recording it as finished failed: {e}\nIts row stays unfinished, so later deploys stop (P3009): run `cargo xtask resolve --service {svc} --applied {name}`.",
             name = shell_word(&m.name),
             svc = shell_word(&service.name),
         );
-        match e {
-            Error::ConnectionLost(_) => Error::ConnectionLost(text),
-            _ => Error::MigrationFailed(text),
-        }
+        failed_because(&e, text)
     })
+}
+
+/// A migration failure told by `text`, keeping the exit code of a lost connection (4: run again).
+fn failed_because(cause: &Error, text: String) -> Error {
+    match cause {
+        Error::ConnectionLost(_) => Error::ConnectionLost(text),
+        _ => Error::MigrationFailed(text),
+    }
 }
 
 enum Failure {
