@@ -170,19 +170,7 @@ fn kill_transactional_at(step: Step, prefix: &str) {
         sql(&url, &step.hook().unwrap());
     } else {
         assert_eq!(migrate(&repo, &url, &[]).code, 0);
-        match step.hook() {
-            Some(hook) => {
-                sql(&url, &hook);
-                repo.migration("svc", SECOND, second);
-            }
-            None => {
-                repo.migration(
-                    "svc",
-                    SECOND,
-                    "CREATE TABLE b (id int);\nSELECT pg_sleep(60);\nCREATE TABLE c (id int);\n",
-                );
-            }
-        }
+        arm(step, &repo, &url, second);
     }
     kill_during_sleep(&repo, &url);
 
@@ -235,29 +223,36 @@ fn killed_while_committing() {
     kill_transactional_at(Step::Commit, "kill_commit");
 }
 
-/// A statement-by-statement migration (CREATE INDEX CONCURRENTLY) killed at `step`.
-/// `started` says whether its row had committed by then: if not, nothing of it ran and the next
-/// run applies it; if so, the next run stops with P3009 and the resolve command, and
-/// `resolve --applied` (statements all ran) or `--rolled-back` lets the deploy go on.
+/// Makes the next deploy of SECOND sleep at `step`: installs the step's hook and writes SECOND,
+/// or, for the script itself, writes SECOND with a `pg_sleep` after its first statement.
+fn arm(step: Step, repo: &TempRepo, url: &DatabaseUrl, second: &str) {
+    match step.hook() {
+        Some(hook) => {
+            sql(url, &hook);
+            repo.migration("svc", SECOND, second);
+        }
+        None => {
+            let (first, rest) = second.split_once('\n').unwrap();
+            repo.migration(
+                "svc",
+                SECOND,
+                &format!("{first}\nSELECT pg_sleep(60);\n{rest}"),
+            );
+        }
+    }
+}
+
+/// A statement-by-statement migration (CREATE INDEX CONCURRENTLY) killed at `step`. Killed
+/// before its row committed (the INSERT), nothing of it ran and the next run applies it;
+/// after, the next run stops with P3009 and the resolve commands, and `resolve --applied`
+/// (once every statement took effect) lets the deploy go on.
 fn kill_statement_by_statement_at(step: Step, prefix: &str) {
     let repo = TempRepo::new();
     let url = fresh_database(prefix);
     repo.migration("svc", FIRST, "CREATE TABLE a (id int);\n");
     assert_eq!(migrate(&repo, &url, &[]).code, 0);
     let second = "CREATE INDEX CONCURRENTLY a_id_idx ON a (id);\nCREATE TABLE c (id int);\n";
-    match step.hook() {
-        Some(hook) => {
-            sql(&url, &hook);
-            repo.migration("svc", SECOND, second);
-        }
-        None => {
-            repo.migration(
-                "svc",
-                SECOND,
-                "CREATE INDEX CONCURRENTLY a_id_idx ON a (id);\nSELECT pg_sleep(60);\nCREATE TABLE c (id int);\n",
-            );
-        }
-    }
+    arm(step, &repo, &url, second);
     kill_during_sleep(&repo, &url);
     sql(&url, step.unhook());
 
@@ -373,17 +368,14 @@ impl Server {
 }
 
 fn migrate_url(repo: &TempRepo, url: &str, extra: &[&str]) -> Out {
-    let out = run(xtask(repo.root())
-        .arg("migrate")
-        .args(extra)
-        .env("SVC_DATABASE_URL", url));
-    assert!(
-        !out.stdout.contains(SECRET) && !out.stderr.contains(SECRET),
-        "password shown:\n{}\n{}",
-        out.stdout,
-        out.stderr
-    );
-    out
+    common::run_hiding(
+        "migrate",
+        xtask(repo.root())
+            .arg("migrate")
+            .args(extra)
+            .env("SVC_DATABASE_URL", url),
+        SECRET,
+    )
 }
 
 #[test]

@@ -14,13 +14,8 @@ use common::{Out, run};
 
 const SECRET: &str = "Pw-s3cr3t-7f2e";
 
-/// The URL with the password (the test cluster trusts any password, so it still connects).
 fn with_password(url: &DatabaseUrl) -> String {
-    url.expose().replacen(
-        "postgresql://postgres@",
-        &format!("postgresql://postgres:{SECRET}@"),
-        1,
-    )
+    common::with_password(url, SECRET)
 }
 
 fn xtask(root: &Path) -> Command {
@@ -31,14 +26,7 @@ fn xtask(root: &Path) -> Command {
 
 /// Runs and checks that neither stream shows the password.
 fn clean(what: &str, cmd: &mut Command) -> Out {
-    let out = run(cmd);
-    for (stream, text) in [("stdout", &out.stdout), ("stderr", &out.stderr)] {
-        assert!(
-            !text.contains(SECRET),
-            "{what}: password in {stream}:\n{text}"
-        );
-    }
-    out
+    common::run_hiding(what, cmd, SECRET)
 }
 
 fn file_is_clean(what: &str, path: &Path) {

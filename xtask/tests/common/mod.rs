@@ -57,6 +57,28 @@ impl Out {
     }
 }
 
+/// Runs, and requires that neither stdout nor stderr shows `secret` (a password).
+pub fn run_hiding(what: &str, cmd: &mut Command, secret: &str) -> Out {
+    let out = run(cmd);
+    for (stream, text) in [("stdout", &out.stdout), ("stderr", &out.stderr)] {
+        assert!(
+            !text.contains(secret),
+            "{what}: password in {stream}:\n{text}"
+        );
+    }
+    out
+}
+
+/// A test cluster's URL (user `postgres`) with `password` in it. The clusters trust any
+/// password, so it still connects, and whatever prints or stores it can be caught.
+pub fn with_password(url: &shared_migrate::database_url::DatabaseUrl, password: &str) -> String {
+    url.expose().replacen(
+        "postgresql://postgres@",
+        &format!("postgresql://postgres:{password}@"),
+        1,
+    )
+}
+
 /// Polls `done` every `every` until it holds or `limit` has passed.
 pub fn wait_for(limit: Duration, every: Duration, mut done: impl FnMut() -> bool) {
     let deadline = Instant::now() + limit;
