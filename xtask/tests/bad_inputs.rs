@@ -122,8 +122,8 @@ fn check(case: &str, code: i32, args: &[&str], setup: impl FnOnce(&mut Fixture))
     let mut settings = insta::Settings::clone_current();
     settings.set_snapshot_suffix(case);
     settings.set_prepend_module_to_snapshot(false);
-    settings.add_filter(&regex_escape(&fx.root().display().to_string()), "[ROOT]");
-    settings.add_filter(&regex_escape(&fx.db.dbname), "[DB]");
+    settings.add_filter(&regex::escape(&fx.root().display().to_string()), "[ROOT]");
+    settings.add_filter(&regex::escape(&fx.db.dbname), "[DB]");
     settings.add_filter(r"127\.0\.0\.1:\d+", "127.0.0.1:[PORT]");
     settings.add_filter(r" +\d+ ms\b", " [ms]");
     settings.add_filter(r"\(\d+ ms\)", "([ms])");
@@ -155,15 +155,6 @@ fn check(case: &str, code: i32, args: &[&str], setup: impl FnOnce(&mut Fixture))
         }
     }
     (fx, out)
-}
-
-fn regex_escape(s: &str) -> String {
-    s.chars()
-        .flat_map(|c| {
-            let special = "\\.+*?()|[]{}^$#&-~".contains(c);
-            special.then_some('\\').into_iter().chain([c])
-        })
-        .collect()
 }
 
 fn chmod(path: &Path, mode: u32) {
