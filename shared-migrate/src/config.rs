@@ -1,15 +1,25 @@
 //! Configuration: `xtask.toml` at the repository root, overridden per service by
 //! `services/<svc>/xtask.toml`. Both optional. Unknown keys are errors naming file and line.
+//!
+//! This layer sits above the linter (as squawk's configuration sits above its linter): it knows
+//! lint's rules and settings and fills them in; lint knows nothing of files. Every default not
+//! owned by a lower layer is defined here, once.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::error::Error;
-use crate::source::Service;
+use crate::error::{Error, Location, utf8_text};
+use crate::lint::{self, LintConfig, RuleLevel};
+use crate::text::parse_duration;
+use crate::workspace::Service;
 
 pub const FILE_NAME: &str = "xtask.toml";
+
+/// Time limit of each verify step (migrate, seed, test) when `[verify] timeout` is not set.
+pub const DEFAULT_STEP_TIMEOUT: Duration = Duration::from_secs(600);
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -26,10 +36,10 @@ pub struct File {
 #[serde(deny_unknown_fields)]
 pub struct LintSection {
     /// PostgreSQL major version the migrations run on (some rewrites depend on it). Default:
-    /// the major of `[verify] postgres_version`, else 15.
+    /// the major of `[verify] postgres_version`, else lint's default.
     pub postgres_version: Option<u32>,
-    /// Words that do not describe a change; a name made only of these is refused. Replaces the
-    /// built-in list.
+    /// Words that do not describe a change; a name made only of these is refused (by `lint`
+    /// and by `new`). Replaces the built-in list.
     pub vague_words: Option<Vec<String>>,
     /// Added to the built-in (or configured) vague words.
     pub extra_vague_words: Option<Vec<String>>,
@@ -43,19 +53,7 @@ pub struct LintSection {
     pub exempt_first_migration: Option<bool>,
     /// Rule levels: `"error"`, `"warning"` or `"off"`, by rule name.
     #[serde(default)]
-    pub rules: std::collections::BTreeMap<toml::Spanned<String>, RuleLevel>,
-}
-
-/// How a lint rule's findings count.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum RuleLevel {
-    /// Printed, and the exit code is 1.
-    Error,
-    /// Printed; the exit code stays 0.
-    Warning,
-    /// Not checked.
-    Off,
+    pub rules: BTreeMap<toml::Spanned<String>, RuleLevel>,
 }
 
 /// `[verify]`: how `cargo xtask verify` seeds and tests a service.
@@ -68,15 +66,17 @@ pub struct VerifySection {
     /// The test command, an argument list run without a shell in the service's directory,
     /// with DATABASE_URL and PG* pointing at the throwaway database. Default: no tests.
     pub test: Option<Vec<String>>,
-    /// Time limit of each step (migrate, seed, test), e.g. "5m". Default 10m.
+    /// Time limit of each step (migrate, seed, test), e.g. "5m". Default
+    /// [`DEFAULT_STEP_TIMEOUT`].
     pub timeout: Option<String>,
-    /// PostgreSQL major version of the docker backend's default image. Default 15.
+    /// PostgreSQL major version of the docker backend's default image. Default lint's
+    /// [`lint::DEFAULT_POSTGRES_VERSION`].
     pub postgres_version: Option<String>,
     /// Full image reference for the docker backend (overrides postgres_version).
     pub image: Option<String>,
 }
 
-/// The configuration in force for one service.
+/// The verify configuration in force for one service.
 #[derive(Debug, Clone)]
 pub struct VerifyConfig {
     pub seed: Option<Vec<String>>,
@@ -93,10 +93,10 @@ impl File {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(File::default()),
             Err(e) => return Err(Error::io(path, e)),
         };
-        let text = crate::error::utf8_text(path, bytes)?;
+        let text = utf8_text(path, bytes)?;
         let file: File = toml::from_str(&text).map_err(|e| {
-            let (line, col) = line_col(&text, e.span().map_or(0, |s| s.start));
-            Error::Config(format!("{}:{line}:{col}: {}", path.display(), e.message()))
+            let at = Location::of_offset(path, text.as_bytes(), e.span().map_or(0, |s| s.start));
+            Error::Config(format!("{at}: {}", e.message()))
         })?;
         file.check_rule_names(path, &text)?;
         Ok(file)
@@ -105,11 +105,10 @@ impl File {
     /// A rule level for a rule that does not exist is a typo that would silently do nothing.
     fn check_rule_names(&self, path: &Path, text: &str) -> Result<(), Error> {
         for key in self.lint.rules.keys() {
-            if crate::lint::rules::find(key.get_ref()).is_none() {
-                let (line, col) = line_col(text, key.span().start);
+            if lint::rules::find(key.get_ref()).is_none() {
+                let at = Location::of_offset(path, text.as_bytes(), key.span().start);
                 return Err(Error::Config(format!(
-                    "{}:{line}:{col}: unknown lint rule `{}` in [lint.rules]; `cargo xtask lint --list-rules` lists them",
-                    path.display(),
+                    "{at}: unknown lint rule `{}` in [lint.rules]; `cargo xtask lint --list-rules` lists them",
                     key.get_ref()
                 )));
             }
@@ -118,34 +117,59 @@ impl File {
     }
 }
 
-/// 1-based line and column (in characters) of byte `offset` of `text`.
-fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset.min(text.len())];
-    (
-        before.matches('\n').count() + 1,
-        before.rsplit('\n').next().unwrap_or("").chars().count() + 1,
-    )
+/// The repository's file and the service's, with their paths.
+struct Files {
+    repo: (File, std::path::PathBuf),
+    own: (File, std::path::PathBuf),
+}
+
+impl Files {
+    fn read(root: &Path, service: &Service) -> Result<Files, Error> {
+        let repo_path = root.join(FILE_NAME);
+        let own_path = service.dir.join(FILE_NAME);
+        Ok(Files {
+            repo: (File::read(&repo_path)?, repo_path),
+            own: (File::read(&own_path)?, own_path),
+        })
+    }
+}
+
+/// The image of the docker backend: `image`, else `postgres:<postgres_version>`, else
+/// `postgres:<lint's default version>`.
+fn image(section: &VerifySection) -> String {
+    section.image.clone().unwrap_or_else(|| {
+        let version = section
+            .postgres_version
+            .clone()
+            .unwrap_or_else(|| lint::DEFAULT_POSTGRES_VERSION.to_string());
+        format!("postgres:{version}")
+    })
+}
+
+/// The docker backend's image for a whole run: `flag` (`--image`), else the repository's
+/// configured default.
+pub fn default_image(root: &Path, flag: Option<String>) -> Result<String, Error> {
+    let repo = File::read(&root.join(FILE_NAME))?.verify;
+    Ok(flag.unwrap_or_else(|| image(&repo)))
 }
 
 /// The verify configuration of `service`: the repository file, overridden by the service's.
 pub fn verify_config(root: &Path, service: &Service) -> Result<VerifyConfig, Error> {
-    let repo = File::read(&root.join(FILE_NAME))?.verify;
-    let own_path = service.dir.join(FILE_NAME);
-    let own = File::read(&own_path)?.verify;
-    let timeout_text = own.timeout.or(repo.timeout);
-    let timeout = match &timeout_text {
+    let Files {
+        repo: (repo, _),
+        own: (own, own_path),
+    } = Files::read(root, service)?;
+    let (repo, own) = (repo.verify, own.verify);
+    let timeout = match own.timeout.as_ref().or(repo.timeout.as_ref()) {
         Some(t) => parse_duration(t)
             .map_err(|e| Error::Config(format!("{}: [verify] timeout: {e}", own_path.display())))?,
-        None => Duration::from_secs(600),
+        None => DEFAULT_STEP_TIMEOUT,
     };
-    let version = own
-        .postgres_version
-        .or(repo.postgres_version)
-        .unwrap_or_else(|| "15".into());
-    let image = own
-        .image
-        .or(repo.image)
-        .unwrap_or_else(|| format!("postgres:{version}"));
+    let merged = VerifySection {
+        postgres_version: own.postgres_version.or(repo.postgres_version),
+        image: own.image.or(repo.image),
+        ..VerifySection::default()
+    };
     for (what, cmd) in [("seed", &own.seed), ("test", &own.test)] {
         if cmd.as_ref().is_some_and(|c| c.is_empty()) {
             return Err(Error::Config(format!(
@@ -158,30 +182,85 @@ pub fn verify_config(root: &Path, service: &Service) -> Result<VerifyConfig, Err
         seed: own.seed.or(repo.seed),
         test: own.test.or(repo.test),
         timeout,
-        image,
+        image: image(&merged),
     })
 }
 
-/// Parses a duration such as `10s`, `2m`, `500ms` or `30` (seconds).
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let s = s.trim();
-    let split = s.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(s.len());
-    let (number, unit) = s.split_at(split);
-    let n: f64 = number
-        .trim()
-        .parse()
-        .map_err(|_| format!("`{s}` is not a duration: write e.g. 10s, 2m or 500ms"))?;
-    let secs = match unit {
-        "" | "s" => n,
-        "ms" => n / 1000.0,
-        "m" | "min" => n * 60.0,
-        "h" => n * 3600.0,
-        _ => return Err(format!("unknown unit `{unit}` in `{s}`: use ms, s, m or h")),
-    };
-    if !(0.0..=7.0 * 86_400.0).contains(&secs) {
-        return Err(format!("`{s}` is out of range"));
+/// The lint settings of `service`: lint's defaults, then the repository's `[lint]`, then the
+/// service's.
+pub fn lint_config(root: &Path, service: &Service) -> Result<LintConfig, Error> {
+    let Files {
+        repo: (repo, repo_path),
+        own: (own, own_path),
+    } = Files::read(root, service)?;
+    let mut config = LintConfig::default();
+    if let Some(major) = own
+        .verify
+        .postgres_version
+        .or(repo.verify.postgres_version)
+        .and_then(|v| v.split('.').next()?.parse().ok())
+    {
+        config.postgres_version = major;
     }
-    Ok(Duration::from_secs_f64(secs))
+    apply(&mut config, &repo.lint, &repo_path)?;
+    apply(&mut config, &own.lint, &own_path)?;
+    Ok(config)
+}
+
+/// The lint settings of each service, in order.
+pub fn lint_configs(root: &Path, services: &[Service]) -> Result<Vec<LintConfig>, Error> {
+    services.iter().map(|s| lint_config(root, s)).collect()
+}
+
+fn apply(config: &mut LintConfig, section: &LintSection, path: &Path) -> Result<(), Error> {
+    let bad =
+        |key: &str, why: String| Error::Config(format!("{}: [lint] {key}: {why}", path.display()));
+    if let Some(v) = section.postgres_version {
+        if !(9..=30).contains(&v) {
+            return Err(bad(
+                "postgres_version",
+                format!("{v} is not a PostgreSQL major version (e.g. 15)"),
+            ));
+        }
+        config.postgres_version = v;
+    }
+    if let Some(words) = &section.vague_words {
+        config.vague_words = words.iter().map(|w| w.to_lowercase()).collect();
+    }
+    if let Some(words) = &section.extra_vague_words {
+        config
+            .vague_words
+            .extend(words.iter().map(|w| w.to_lowercase()));
+    }
+    if let Some(skew) = &section.max_clock_skew {
+        config.max_clock_skew = parse_duration(skew).map_err(|e| bad("max_clock_skew", e))?;
+    }
+    for (key, value, field) in [
+        (
+            "max_statements",
+            section.max_statements,
+            &mut config.max_statements,
+        ),
+        ("max_bytes", section.max_bytes, &mut config.max_bytes),
+        ("max_tables", section.max_tables, &mut config.max_tables),
+    ] {
+        if let Some(v) = value {
+            if v == 0 {
+                return Err(bad(
+                    key,
+                    "must be at least 1; turn the rule off with [lint.rules] migration-size = \"off\"".into(),
+                ));
+            }
+            *field = v;
+        }
+    }
+    if let Some(v) = section.exempt_first_migration {
+        config.exempt_first_migration = v;
+    }
+    for (rule, level) in &section.rules {
+        config.levels.insert(rule.get_ref().clone(), *level);
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -199,14 +278,5 @@ mod tests {
         .unwrap();
         let e = File::read(&path).unwrap_err().to_string();
         assert!(e.contains("xtask.toml:3:1") && e.contains("seeed"), "{e}");
-    }
-
-    #[test]
-    fn durations() {
-        assert_eq!(parse_duration("10s"), Ok(Duration::from_secs(10)));
-        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
-        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
-        assert_eq!(parse_duration("30"), Ok(Duration::from_secs(30)));
-        assert!(parse_duration("ten").is_err() && parse_duration("5y").is_err());
     }
 }

@@ -121,7 +121,7 @@ pub enum Error {
     NoServicesDir { path: PathBuf },
     #[error("unknown service `{name}`; known services: {known}")]
     UnknownService { name: String, known: String },
-    #[error("{path}: no `prisma/migrations` directory: create the first migration with `cargo xtask new --service {service} <name>`", path = .path.display(), service = crate::report::shell_word(.service))]
+    #[error("{path}: no `prisma/migrations` directory: create the first migration with `{}`", crate::remedy::new_migration(.service), path = .path.display())]
     NoMigrationsDir { service: String, path: PathBuf },
     #[error("{at}: {message}")]
     Script { at: Location, message: String },
@@ -158,8 +158,8 @@ pub enum Error {
     #[error("{0}")]
     ConnectionLost(String),
     #[error(
-        "the schema `{schema}` is not empty ({tables}) and has no `_prisma_migrations` table: baseline it first by marking the migrations it already contains as applied: `cargo xtask resolve --service {service} --applied <NAME>` for each (Prisma P3005)",
-        service = crate::report::shell_word(.service)
+        "the schema `{schema}` is not empty ({tables}) and has no `_prisma_migrations` table: baseline it first by marking the migrations it already contains as applied: `{}` for each (Prisma P3005)",
+        crate::remedy::resolve_applied_each(.service)
     )]
     NotEmpty {
         service: String,

@@ -1,41 +1,96 @@
 //! shared-migrate: Prisma-compatible migrations for a monorepo of PostgreSQL services.
 //!
-//! Follow a migration from the command line to the database:
-//! [`source`] finds the services and their folders, [`migration`] reads one folder,
-//! [`database_url`] finds the service's database, [`migrator`] applies what is pending (using
-//! [`connection`], [`lock`], [`script`] and [`ledger`]). [`status`] and [`resolve`] read and
-//! repair the ledger; [`naming`] and [`new`] keep folder names in shape; [`local_cluster`]
-//! provides throwaway servers.
+//! # Layers
+//!
+//! Each module imports only from itself and from the modules listed before it (the tidy test
+//! `xtask/tests/tidy.rs` keeps it so), so the code reads top-down, from the command to the
+//! database:
+//!
+//! | layer | what |
+//! |---|---|
+//! | leaves | [`text`] (plural, shell quoting, durations), [`remedy`] (the commands we suggest), [`error`], [`cleanup`] (undo on Ctrl-C), [`process`] (configured commands), [`parallel`] (the thread pool, progress) |
+//! | [`workspace`] | services, migration folders and their files, the naming convention |
+//! | [`sql`] | a file's statements and how it runs ([`sql::Plan`]), what each does, the replayed schema; no database |
+//! | [`db`] | URL and its sources, sessions, the migration lock, the ledger, running a file |
+//! | [`pg_tools`] | local throwaway clusters, containers, PostgreSQL's client programs |
+//! | [`lint`] | the linter: rules over a replayed history, with settings given to it |
+//! | [`config`] | `xtask.toml`: fills in lint's settings and verify's, every default once |
+//! | [`migrate`] | the deploy path, its failure messages, `--backup` |
+//! | [`seed`] | a service's seed and configured commands |
+//! | [`commands`] | status, resolve, baseline, reset, new (and `--revert`), lint |
+//! | [`verify`] | throwaway databases per service and the verify steps |
+//! | [`bench`] | `cargo xtask bench` |
+//! | [`render`] | what people read: tables, JUnit, bench figures |
+//!
+//! # Follow a migration
+//!
+//! `cargo xtask migrate` → [`migrate_all`] groups the services by database and runs them in
+//! parallel → [`migrate::migrate_service`] reads the folders ([`workspace::Service::migrations`]),
+//! connects ([`db::connect_or_create`]), takes the lock ([`db::take_lock`]), compares folders
+//! and ledger ([`db::compare`]), plans each pending file ([`sql::Plan`]) → [`migrate::apply`]
+//! runs one with its `_prisma_migrations` row ([`db::run_file`], [`db::ledger`]).
+//!
+//! The command line (`xtask/`) uses only the names re-exported here.
 
-pub mod backend;
-pub mod backup;
-pub mod baseline;
-pub mod bench;
-pub mod cleanup;
-pub mod command;
-pub mod config;
-pub mod connection;
-pub mod database_url;
-pub mod docker;
+pub mod text;
+
+pub mod remedy;
+
 pub mod error;
-pub mod junit;
-pub mod ledger;
+
+pub mod cleanup;
+
+pub mod process;
+
+pub mod parallel;
+
+pub mod workspace;
+
+pub mod sql;
+
+pub mod db;
+
+pub mod pg_tools;
+
 pub mod lint;
-pub mod local_cluster;
-pub mod lock;
-pub mod migration;
-pub mod migrator;
-pub mod naming;
-pub mod new;
-pub mod report;
-pub mod reset;
-pub mod resolve;
-pub mod revert;
-pub mod script;
-pub mod source;
-pub mod status;
-#[cfg(feature = "testing")]
-pub mod testing;
+
+pub mod config;
+
+pub mod migrate;
+
+pub mod seed;
+
+pub mod commands;
+
 pub mod verify;
 
+pub mod bench;
+
+pub mod render;
+
+#[cfg(feature = "testing")]
+pub mod testing;
+
+// --- the facade: what the command line needs ----------------------------------------------
+
+pub use bench::generate::Shape;
+pub use bench::measure::report_own_peak;
+pub use bench::{BenchOptions, BenchResults, run_bench};
+pub use cleanup::{install_signal_handler, interrupted};
+pub use commands::{
+    Reset, Resolution, ServiceStatus, baseline, baseline_preview, check_reset_allowed, lint,
+    new_migration, new_revert, reset, resolve, status_service,
+};
+pub use config::default_image;
+pub use db::{DEFAULT_LOCK_TIMEOUT, DatabaseUrl, UrlSources};
 pub use error::{Error, ExitCode};
+pub use lint::render::{github as lint_github, human as lint_human, summary as lint_summary};
+pub use lint::{LintOptions, LintReport, RULES, Rule, RuleLevel};
+pub use migrate::{MigrateOptions, MigrateReport, MigrateTarget, migrate_all};
+pub use parallel::Progress;
+pub use render::{
+    bench_figures, dry_run_summary, junit, migrate_summary, status_summary, verify_summary,
+};
+pub use text::{duration_text, parse_duration, plural};
+pub use verify::{BackendKind, VerifyOptions, VerifyReport, choose_backend, verify_all};
+pub use workspace::{Service, Workspace};

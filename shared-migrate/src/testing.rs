@@ -5,9 +5,9 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 
-use crate::database_url::DatabaseUrl;
-use crate::local_cluster::{LocalCluster, Template};
-use crate::source::{Service, Workspace};
+use crate::db::DatabaseUrl;
+use crate::pg_tools::{LocalCluster, Template};
+use crate::workspace::{Service, Workspace};
 
 struct Shared {
     cluster: LocalCluster,

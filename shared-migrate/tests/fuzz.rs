@@ -10,10 +10,11 @@
 use std::path::Path;
 
 use proptest::prelude::*;
-use shared_migrate::database_url::DatabaseUrl;
+use shared_migrate::db::DatabaseUrl;
 use shared_migrate::lint::{self, render};
-use shared_migrate::script::{self, Plan};
-use shared_migrate::source::Workspace;
+use shared_migrate::sql::{self, Plan};
+use shared_migrate::text;
+use shared_migrate::workspace::Workspace;
 
 const INIT: &str = r#"-- CreateEnum
 CREATE TYPE "Role" AS ENUM ('STUDENT', 'TEACHER');
@@ -144,16 +145,16 @@ impl Repo {
                     let _ = plan.transactional_text(&m.sql);
                     let _ = plan.statement_by_statement();
                 }
-                let _ = script::one_line(&m.sql, 80);
+                let _ = text::one_line(&m.sql, 80);
             }
         }
-        if let Ok(report) = lint::lint(&ws, &services, &lint::Options::now(None)) {
+        if let Ok(report) = shared_migrate::lint(&ws, &services, &lint::LintOptions::now(None)) {
             let _ = render::human(&report, false);
             let _ = render::human(&report, true);
             let _ = render::github(&report);
             let _ = serde_json::to_string(&report).unwrap();
         }
-        let _ = shared_migrate::revert::reverse(&services[0], FUZZED);
+        let _ = shared_migrate::commands::reverse(&services[0], FUZZED);
     }
 }
 
@@ -202,9 +203,9 @@ proptest! {
     fn server_error_positions_land_in_the_file(sql in sql_soup(), from in 0usize..2000, position in 0usize..4000) {
         let from = from.min(sql.len());
         let from = (0..=from).rev().find(|&i| sql.is_char_boundary(i)).unwrap();
-        let at = script::error_location(Path::new("m.sql"), &sql, from, position);
+        let at = sql::error_location(Path::new("m.sql"), &sql, from, position);
         prop_assert!(at.line >= 1 && at.line <= sql.lines().count().max(1) + 1);
-        let _ = script::snippet(&sql, &at);
+        let _ = sql::snippet(&sql, &at);
     }
 
     #[test]

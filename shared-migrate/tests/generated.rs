@@ -2,12 +2,13 @@
 //! in order on an empty database and lints without a finding. (A broken generator would
 //! otherwise only show up as a failed `cargo xtask bench`.)
 
+use shared_migrate::MigrateOptions;
 use shared_migrate::bench::generate::{self, Shape};
-use shared_migrate::config::RuleLevel;
 use shared_migrate::lint;
-use shared_migrate::migrator::{self, Options};
-use shared_migrate::source::Workspace;
+use shared_migrate::lint::RuleLevel;
+use shared_migrate::migrate;
 use shared_migrate::testing::fresh_database;
+use shared_migrate::workspace::Workspace;
 
 #[test]
 fn generated_histories_apply_and_lint_clean_for_several_seeds() {
@@ -24,7 +25,7 @@ fn generated_histories_apply_and_lint_clean_for_several_seeds() {
         let services = ws.services().unwrap();
         assert_eq!(services.len(), 2);
 
-        let report = lint::lint(&ws, &services, &lint::Options::now(None)).unwrap();
+        let report = shared_migrate::lint(&ws, &services, &lint::LintOptions::now(None)).unwrap();
         assert_eq!(report.migrations, 120);
         assert!(
             report.findings.is_empty(),
@@ -35,7 +36,8 @@ fn generated_histories_apply_and_lint_clean_for_several_seeds() {
 
         for service in &services {
             let url = fresh_database("generated");
-            let r = migrator::migrate_service(service, Ok(url), &Options::default(), &|_, _| {});
+            let r =
+                migrate::migrate_service(service, Ok(url), &MigrateOptions::default(), &|_, _| {});
             assert!(
                 r.result.is_ok(),
                 "seed {seed}, {}: {:?}",

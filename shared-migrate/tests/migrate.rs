@@ -2,20 +2,23 @@
 //! statement path, history warnings, and taking over a database the Prisma CLI wrote.
 
 use postgres::Client;
-use shared_migrate::database_url::DatabaseUrl;
-use shared_migrate::migrator::{self, Options, Report, Target};
-use shared_migrate::source::Service;
+use shared_migrate::ExitCode;
+use shared_migrate::commands::{Resolution, State, resolve, status_service};
+use shared_migrate::db;
+use shared_migrate::db::DatabaseUrl;
+use shared_migrate::migrate::migrate_service;
 use shared_migrate::testing::{TempRepo, fresh_database};
-use shared_migrate::{ExitCode, connection, resolve, status};
+use shared_migrate::workspace::Service;
+use shared_migrate::{MigrateOptions, MigrateReport, MigrateTarget, migrate_all};
 
 fn quiet(_: &str, _: &str) {}
 
-fn migrate(service: &Service, url: &DatabaseUrl) -> Report {
-    migrator::migrate_service(service, Ok(url.clone()), &Options::default(), &quiet)
+fn migrate(service: &Service, url: &DatabaseUrl) -> MigrateReport {
+    migrate_service(service, Ok(url.clone()), &MigrateOptions::default(), &quiet)
 }
 
 fn client(url: &DatabaseUrl) -> Client {
-    let mut c = connection::connect(url).unwrap();
+    let mut c = db::connect(url).unwrap();
     c.batch_execute(&format!("SET search_path TO \"{}\"", url.schema))
         .unwrap();
     c
@@ -89,7 +92,7 @@ fn success_rows_are_written_as_prisma_writes_them() {
     assert!(is_uuid_v4(&row.id), "{}", row.id);
     assert_eq!(
         row.checksum,
-        shared_migrate::migration::checksum(sql.as_bytes())
+        shared_migrate::workspace::checksum(sql.as_bytes())
     );
     assert_eq!(row.name, "20250101000000_create_a");
     assert!(row.finished && !row.rolled_back);
@@ -189,11 +192,11 @@ fn a_failed_migration_persists_nothing_is_recorded_and_blocks_until_resolved() {
     // Fix the file, resolve, deploy: the migration is applied as a new row.
     std::fs::write(&bad, "CREATE TABLE \"b\" (\"id\" INTEGER);\n").unwrap();
     let timeout = std::time::Duration::from_secs(5);
-    resolve::resolve(
+    resolve(
         &service,
         &url,
         "20250102000000_add_b",
-        resolve::Resolution::RolledBack,
+        Resolution::RolledBack,
         timeout,
     )
     .unwrap();
@@ -228,10 +231,10 @@ fn resolve_applied_records_without_running_and_refuses_prismas_cases() {
     let url = fresh_database("resolve");
     let service = repo.service("svc");
     let t = std::time::Duration::from_secs(5);
-    use resolve::Resolution::*;
+    use Resolution::*;
 
     // Baselining a database without a ledger: the table is created, the SQL not run.
-    resolve::resolve(&service, &url, "20250101000000_create_a", Applied, t).unwrap();
+    resolve(&service, &url, "20250101000000_create_a", Applied, t).unwrap();
     assert!(!table_exists(&url, "a"));
     let rows = ledger(&url);
     assert_eq!(rows.len(), 1);
@@ -239,19 +242,19 @@ fn resolve_applied_records_without_running_and_refuses_prismas_cases() {
     assert_eq!(rows[0].steps, 0);
     assert!(rows[0].finished && rows[0].started_eq_finished);
 
-    let e = resolve::resolve(&service, &url, "20250101000000_create_a", Applied, t)
+    let e = resolve(&service, &url, "20250101000000_create_a", Applied, t)
         .unwrap_err()
         .to_string();
     assert!(e.contains("P3008"), "{e}");
-    let e = resolve::resolve(&service, &url, "20250109000000_nope", Applied, t)
+    let e = resolve(&service, &url, "20250109000000_nope", Applied, t)
         .unwrap_err()
         .to_string();
     assert!(e.contains("P3017"), "{e}");
-    let e = resolve::resolve(&service, &url, "20250102000000_create_b", RolledBack, t)
+    let e = resolve(&service, &url, "20250102000000_create_b", RolledBack, t)
         .unwrap_err()
         .to_string();
     assert!(e.contains("P3011"), "{e}");
-    let e = resolve::resolve(&service, &url, "20250101000000_create_a", RolledBack, t)
+    let e = resolve(&service, &url, "20250101000000_create_a", RolledBack, t)
         .unwrap_err()
         .to_string();
     assert!(e.contains("P3012"), "{e}");
@@ -280,11 +283,11 @@ fn resolve_applied_on_a_failed_migration_rolls_back_its_rows_first() {
     let url = fresh_database("resolve_failed");
     let service = repo.service("svc");
     assert!(migrate(&service, &url).result.is_err());
-    resolve::resolve(
+    resolve(
         &service,
         &url,
         "20250101000000_create_a",
-        resolve::Resolution::Applied,
+        Resolution::Applied,
         std::time::Duration::from_secs(5),
     )
     .unwrap();
@@ -339,7 +342,7 @@ fn schema_parameter_and_missing_database_are_created() {
     r.result.unwrap();
     assert!(r.database_created);
     assert!(table_exists(&url, "a") && table_exists(&url, "_prisma_migrations"));
-    let mut c = connection::connect(&url).unwrap();
+    let mut c = db::connect(&url).unwrap();
     let public: bool = c
         .query_one("SELECT EXISTS (SELECT 1 FROM pg_tables WHERE schemaname = 'public' AND tablename = 'a')", &[])
         .unwrap()
@@ -466,11 +469,11 @@ fn edited_missing_and_late_migrations_warn_and_strict_refuses() {
         "CREATE TABLE \"c\" (\"id\" INTEGER);\n",
     );
 
-    let strict = Options {
+    let strict = MigrateOptions {
         strict: true,
-        ..Options::default()
+        ..MigrateOptions::default()
     };
-    let e = migrator::migrate_service(&service, Ok(url.clone()), &strict, &quiet)
+    let e = migrate_service(&service, Ok(url.clone()), &strict, &quiet)
         .result
         .unwrap_err()
         .to_string();
@@ -493,8 +496,8 @@ fn edited_missing_and_late_migrations_warn_and_strict_refuses() {
     assert_eq!(r.warnings.len(), 3, "{:?}", r.warnings);
     assert!(table_exists(&url, "c"));
 
-    let s = status::status_service(&service, Ok(url.clone()));
-    assert_eq!(s.state, status::State::Problem);
+    let s = status_service(&service, Ok(url.clone()));
+    assert_eq!(s.state, State::Problem);
     assert_eq!(s.edited, ["20250101000000_create_a"]);
     assert_eq!(s.missing_locally, ["20250102000000_create_b"]);
     assert_eq!(s.exit_code, ExitCode::Failure);
@@ -511,31 +514,28 @@ fn status_distinguishes_up_to_date_pending_and_problems() {
     let url = fresh_database("status");
     let service = repo.service("svc");
     // A fresh database: pending, and status creates nothing.
-    let s = status::status_service(&service, Ok(url.clone()));
+    let s = status_service(&service, Ok(url.clone()));
     assert_eq!(
         (s.state, s.exit_code, s.pending.len()),
-        (status::State::Pending, ExitCode::Pending, 1)
+        (State::Pending, ExitCode::Pending, 1)
     );
     assert!(!table_exists(&url, "_prisma_migrations"));
     migrate(&service, &url).result.unwrap();
-    let s = status::status_service(&service, Ok(url.clone()));
-    assert_eq!(
-        (s.state, s.exit_code),
-        (status::State::UpToDate, ExitCode::Success)
-    );
+    let s = status_service(&service, Ok(url.clone()));
+    assert_eq!((s.state, s.exit_code), (State::UpToDate, ExitCode::Success));
     repo.migration("svc", "20250102000000_fail", "SELECT 1/0;");
     let _ = migrate(&service, &url);
-    let s = status::status_service(&service, Ok(url.clone()));
-    assert_eq!(s.state, status::State::Problem);
+    let s = status_service(&service, Ok(url.clone()));
+    assert_eq!(s.state, State::Problem);
     assert_eq!(s.failed.len(), 1);
     assert!(s.failed[0].logs.as_deref().unwrap().contains("22012"));
     // Unreachable: a problem with the connection exit code.
     let dead =
         DatabaseUrl::parse("postgresql://u:secret@127.0.0.1:1/db?connect_timeout=2").unwrap();
-    let s = status::status_service(&service, Ok(dead));
+    let s = status_service(&service, Ok(dead));
     assert_eq!(
         (s.state, s.exit_code),
-        (status::State::Problem, ExitCode::Connection)
+        (State::Problem, ExitCode::Connection)
     );
     assert!(!s.error.unwrap().contains("secret"));
 }
@@ -568,7 +568,7 @@ fn takes_over_a_database_partly_migrated_by_prisma() {
     c.execute(
         "INSERT INTO _prisma_migrations (id, checksum, finished_at, migration_name, logs, started_at, applied_steps_count) \
          VALUES ('7d2a3f4e-4b1c-4c8e-9f00-1234567890ab', $1, now(), '20250101000000_create_a', NULL, now(), 1)",
-        &[&shared_migrate::migration::checksum(a_sql.as_bytes())],
+        &[&shared_migrate::workspace::checksum(a_sql.as_bytes())],
     )
     .unwrap();
     let r = migrate(&repo.service("svc"), &url);
@@ -596,13 +596,13 @@ fn services_run_in_parallel_and_one_failure_does_not_stop_the_others() {
         if i == 1 {
             repo.migration(&name, "20250102000000_broken", "SELEC 1;");
         }
-        targets.push(Target {
+        targets.push(MigrateTarget {
             service: repo.service(&name),
             url: Ok(fresh_database("par")),
         });
     }
     // One service without a URL at all.
-    targets.push(Target {
+    targets.push(MigrateTarget {
         service: repo.service("svc_nourl"),
         url: Err(shared_migrate::Error::NoDatabaseUrl {
             service: "svc_nourl".into(),
@@ -610,11 +610,11 @@ fn services_run_in_parallel_and_one_failure_does_not_stop_the_others() {
         }),
     });
     let start = std::time::Instant::now();
-    let reports = migrator::migrate_all(
+    let reports = migrate_all(
         targets,
-        &Options {
+        &MigrateOptions {
             jobs: 4,
-            ..Options::default()
+            ..MigrateOptions::default()
         },
         &quiet,
     );
@@ -642,15 +642,15 @@ fn lock_held_by_another_session_times_out_naming_the_holder() {
         "CREATE TABLE \"a\" (\"id\" INTEGER);\n",
     );
     let url = fresh_database("lock");
-    let mut holder = connection::connect(&url).unwrap();
+    let mut holder = db::connect(&url).unwrap();
     holder
         .execute("SELECT pg_advisory_lock(72707369)", &[])
         .unwrap();
-    let options = Options {
+    let options = MigrateOptions {
         lock_timeout: std::time::Duration::from_millis(300),
-        ..Options::default()
+        ..MigrateOptions::default()
     };
-    let e = migrator::migrate_service(&repo.service("svc"), Ok(url.clone()), &options, &quiet)
+    let e = migrate_service(&repo.service("svc"), Ok(url.clone()), &options, &quiet)
         .result
         .unwrap_err();
     assert_eq!(e.exit_code(), ExitCode::LockTimeout);
@@ -662,7 +662,7 @@ fn lock_held_by_another_session_times_out_naming_the_holder() {
     holder
         .execute("SELECT pg_advisory_unlock(72707369)", &[])
         .unwrap();
-    migrator::migrate_service(&repo.service("svc"), Ok(url.clone()), &options, &quiet)
+    migrate_service(&repo.service("svc"), Ok(url.clone()), &options, &quiet)
         .result
         .unwrap();
 }

@@ -4,14 +4,18 @@
 //! refuses a remote database.
 
 use postgres::Client;
-use shared_migrate::database_url::DatabaseUrl;
-use shared_migrate::migrator::{self, Options};
-use shared_migrate::source::Service;
+use shared_migrate::MigrateOptions;
+use shared_migrate::commands::{
+    baseline, baseline_preview, check_reset_allowed, create_revert, reset,
+};
+use shared_migrate::db;
+use shared_migrate::db::DatabaseUrl;
+use shared_migrate::migrate::{backup, migrate_service};
 use shared_migrate::testing::{TempRepo, fresh_database};
-use shared_migrate::{backup, baseline, connection, reset, revert};
+use shared_migrate::workspace::Service;
 
 fn client(url: &DatabaseUrl) -> Client {
-    connection::connect(url).unwrap()
+    db::connect(url).unwrap()
 }
 
 /// Columns, indexes and constraints of the schema (the ledger aside), sorted.
@@ -64,7 +68,12 @@ fn schema_of(url: &DatabaseUrl) -> Vec<String> {
 }
 
 fn migrate(service: &Service, url: &DatabaseUrl) {
-    let r = migrator::migrate_service(service, Ok(url.clone()), &Options::default(), &|_, _| {});
+    let r = migrate_service(
+        service,
+        Ok(url.clone()),
+        &MigrateOptions::default(),
+        &|_, _| {},
+    );
     assert!(r.result.is_ok(), "{}: {:?}", service.name, r.result);
 }
 
@@ -114,7 +123,7 @@ fn the_revert_of_each_guide_change_brings_the_schema_back() {
             schema_of(&expected_url),
             "{change} changes nothing?"
         );
-        let (path, r) = revert::create(&service, change, &[]).unwrap();
+        let (path, r) = create_revert(&service, change, &[]).unwrap();
         assert_eq!(r.todos, 0, "{change}:\n{}", r.sql);
         assert!(path.ends_with("migration.sql"));
         assert!(
@@ -143,7 +152,7 @@ fn a_backup_restores_to_an_identical_schema_and_data() {
     let url = fresh_database("backup");
     migrate(&service, &url);
     let seed = service.prisma_dir().join("seed.sql");
-    shared_migrate::verify::run_sql_file(&url, &seed).unwrap();
+    shared_migrate::db::run_sql_file(&url, &seed).unwrap();
     let data = |url: &DatabaseUrl| -> Vec<String> {
         let mut c = client(url);
         let mut rows: Vec<String> = c
@@ -192,26 +201,30 @@ fn baseline_records_without_running_and_migrate_applies_only_the_rest() {
     let init = service
         .migrations_dir()
         .join("20250110090000_init/migration.sql");
-    shared_migrate::verify::run_sql_file(&url, &init).unwrap();
+    shared_migrate::db::run_sql_file(&url, &init).unwrap();
 
     let up_to = Some("20250110090000_init");
     assert_eq!(
-        baseline::preview(&service, &url, up_to).unwrap(),
+        baseline_preview(&service, &url, up_to).unwrap(),
         ["20250110090000_init"]
     );
-    let unknown = baseline::preview(&service, &url, Some("init")).unwrap_err();
+    let unknown = baseline_preview(&service, &url, Some("init")).unwrap_err();
     assert!(
         unknown
             .to_string()
             .contains("did you mean `20250110090000_init`"),
         "{unknown}"
     );
-    let done =
-        baseline::baseline(&service, &url, up_to, std::time::Duration::from_secs(5)).unwrap();
+    let done = baseline(&service, &url, up_to, std::time::Duration::from_secs(5)).unwrap();
     assert_eq!(done, ["20250110090000_init"]);
-    assert!(baseline::preview(&service, &url, up_to).unwrap().is_empty());
+    assert!(baseline_preview(&service, &url, up_to).unwrap().is_empty());
 
-    let r = migrator::migrate_service(&service, Ok(url.clone()), &Options::default(), &|_, _| {});
+    let r = migrate_service(
+        &service,
+        Ok(url.clone()),
+        &MigrateOptions::default(),
+        &|_, _| {},
+    );
     assert!(r.result.is_ok(), "{:?}", r.result);
     assert_eq!(r.applied.len(), service.migration_dirs().unwrap().len() - 1);
     let steps: Vec<i32> = client(&url)
@@ -233,7 +246,7 @@ fn reset_refuses_a_database_not_on_this_machine_unless_forced() {
     let service = repo.copy_example("azora-education");
     for host in ["db.example.com", "10.0.0.7", "[2001:db8::1]"] {
         let url = DatabaseUrl::parse(&format!("postgresql://app:s3cret@{host}:5432/edu")).unwrap();
-        let e = reset::check_local(&service, &url, false)
+        let e = check_reset_allowed(&service, &url, false)
             .unwrap_err()
             .to_string();
         assert!(
@@ -241,11 +254,11 @@ fn reset_refuses_a_database_not_on_this_machine_unless_forced() {
             "{e}"
         );
         assert!(!e.contains("s3cret"), "{e}");
-        assert!(reset::check_local(&service, &url, true).is_ok());
+        assert!(check_reset_allowed(&service, &url, true).is_ok());
     }
     for host in ["localhost", "127.0.0.1", "[::1]"] {
         let url = DatabaseUrl::parse(&format!("postgresql://app@{host}:5432/edu")).unwrap();
-        assert!(reset::check_local(&service, &url, false).is_ok(), "{host}");
+        assert!(check_reset_allowed(&service, &url, false).is_ok(), "{host}");
     }
 }
 
@@ -260,7 +273,7 @@ fn reset_drops_everything_then_applies_every_migration_and_the_seed() {
             "CREATE TABLE scratch (id INT); DELETE FROM certificates; DELETE FROM students",
         )
         .unwrap();
-    let done = reset::reset(
+    let done = reset(
         &repo.workspace(),
         &service,
         &url,

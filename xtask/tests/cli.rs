@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use shared_migrate::database_url::DatabaseUrl;
+use shared_migrate::db::DatabaseUrl;
 use shared_migrate::testing::{TempRepo, fresh_database};
 
 mod common;
@@ -266,8 +266,7 @@ fn failure_exit_codes_and_resolve() {
     assert!(out.stdout.contains("u:***@127.0.0.1:1"), "{}", out.stdout);
 
     // Lock held elsewhere: exit 5.
-    let mut holder =
-        shared_migrate::connection::connect(&DatabaseUrl::parse(&url).unwrap()).unwrap();
+    let mut holder = shared_migrate::db::connect(&DatabaseUrl::parse(&url).unwrap()).unwrap();
     holder
         .execute("SELECT pg_advisory_lock(72707369)", &[])
         .unwrap();
@@ -294,8 +293,11 @@ fn new_creates_a_well_named_migration_and_refuses_vague_names() {
         .collect();
     assert_eq!(names.len(), 1);
     assert!(
-        shared_migrate::naming::check(&names[0], &shared_migrate::naming::default_vague_words())
-            .is_ok()
+        shared_migrate::workspace::naming::check(
+            &names[0],
+            &shared_migrate::workspace::naming::default_vague_words()
+        )
+        .is_ok()
     );
     assert!(dir.join(&names[0]).join("migration.sql").is_file());
     assert!(
@@ -368,7 +370,7 @@ fn eight_concurrent_deployers_apply_each_migration_once() {
             String::from_utf8_lossy(&out.stderr)
         );
     }
-    let mut c = shared_migrate::connection::connect(&url).unwrap();
+    let mut c = shared_migrate::db::connect(&url).unwrap();
     let rows: Vec<(String, i64)> = c
         .query(
             "SELECT migration_name::text, count(*) FROM _prisma_migrations GROUP BY 1 ORDER BY 1",

@@ -9,7 +9,7 @@ use std::path::Path;
 
 use chrono::{Duration, NaiveDate};
 
-use crate::connection::quote_ident as q;
+use crate::db::quote_ident as q;
 use crate::error::Error;
 
 /// What to generate.

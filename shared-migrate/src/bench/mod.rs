@@ -13,16 +13,16 @@ pub mod measure;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use crate::database_url::DatabaseUrl;
+use crate::db::{self, DatabaseUrl};
 use crate::error::Error;
-use crate::local_cluster::{self, LocalCluster, Template};
-use crate::source::{Service, Workspace};
+use crate::pg_tools::{self, LocalCluster, Template};
+use crate::workspace::{Service, Workspace};
 use generate::{Generated, Shape};
 use measure::{Sample, Stats};
 
 /// What to measure, and with what.
 #[derive(Debug, Clone)]
-pub struct Options {
+pub struct BenchOptions {
     /// The xtask binary under test.
     pub exe: PathBuf,
     /// "debug" or "release": how `exe` was built.
@@ -59,7 +59,7 @@ enum Contender {
 }
 
 impl Contender {
-    fn name(&self, options: &Options) -> String {
+    fn name(&self, options: &BenchOptions) -> String {
         match self {
             Contender::PsqlPerMigration => "(a) psql -f, once per migration".into(),
             Contender::PsqlPerService => "(b) psql, one session per service".into(),
@@ -134,7 +134,7 @@ pub struct Ready {
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
-pub struct Results {
+pub struct BenchResults {
     pub machine: Machine,
     pub build: String,
     pub runs: usize,
@@ -189,7 +189,7 @@ impl Scratch {
 }
 
 /// Generates the monorepos, runs every contender `runs` times, and returns the figures.
-pub fn run(options: &Options, progress: &dyn Fn(&str)) -> Result<Results, Error> {
+pub fn run_bench(options: &BenchOptions, progress: &dyn Fn(&str)) -> Result<BenchResults, Error> {
     if options.runs == 0 {
         return Err(Error::Config("--runs must be at least 1".into()));
     }
@@ -218,7 +218,7 @@ pub fn run(options: &Options, progress: &dyn Fn(&str)) -> Result<Results, Error>
             ..shape
         },
     )?;
-    let psql = local_cluster::find_binary("psql").ok_or_else(|| {
+    let psql = pg_tools::find_binary("psql").ok_or_else(|| {
         Error::Bench("`psql` was not found: the baselines need it (Debian: `apt-get install postgresql-client`)".into())
     })?;
 
@@ -235,9 +235,9 @@ pub fn run(options: &Options, progress: &dyn Fn(&str)) -> Result<Results, Error>
     }));
     let mut skipped = Vec::new();
     if options.docker {
-        if !crate::docker::engine_available() {
+        if !pg_tools::engine_available() {
             skipped.push("verify --backend docker: no Docker engine is reachable".to_string());
-        } else if !crate::docker::image_present(&options.image) {
+        } else if !pg_tools::image_present(&options.image) {
             skipped.push(format!(
                 "verify --backend docker: the image `{}` is not present (pass --image)",
                 options.image
@@ -334,7 +334,7 @@ pub fn run(options: &Options, progress: &dyn Fn(&str)) -> Result<Results, Error>
             }
         })
         .collect();
-    Ok(Results {
+    Ok(BenchResults {
         machine: machine(),
         build: options.build.clone(),
         runs: options.runs,
@@ -359,7 +359,7 @@ fn regenerate(dir: &Path, shape: Shape) -> Result<Generated, Error> {
 
 /// What every measurement needs.
 struct Cx<'a> {
-    options: &'a Options,
+    options: &'a BenchOptions,
     server: &'a LocalCluster,
     psql: &'a Path,
     scratch: &'a Scratch,
@@ -497,7 +497,7 @@ impl Cx<'_> {
             for f in files {
                 cmd.arg("-f").arg(f);
             }
-            cmd.envs(local_cluster::client_env(url));
+            cmd.envs(pg_tools::client_env(url));
             let (_, code) = measure::run(&mut cmd)?;
             if code != 0 {
                 return Ok((
@@ -559,11 +559,11 @@ impl Cx<'_> {
     }
 
     fn drop_database(&self, url: &DatabaseUrl) -> Result<(), Error> {
-        let mut client = crate::connection::connect(&self.server.url("postgres"))?;
+        let mut client = db::connect(&self.server.url("postgres"))?;
         client
             .batch_execute(&format!(
                 "DROP DATABASE IF EXISTS {}",
-                crate::connection::quote_ident(&url.dbname)
+                db::quote_ident(&url.dbname)
             ))
             .map_err(|e| Error::database(format!("dropping `{}`", url.dbname), &e))
     }
@@ -596,7 +596,7 @@ fn machine() -> Machine {
         .trim()
         .parse()
         .unwrap_or(0.0);
-    let postgres = local_cluster::find_binary("postgres")
+    let postgres = pg_tools::find_binary("postgres")
         .and_then(|p| Command::new(p).arg("--version").output().ok())
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
         .unwrap_or_default();
@@ -607,71 +607,4 @@ fn machine() -> Machine {
         os: field(&read("/etc/os-release"), "PRETTY_NAME"),
         postgres,
     }
-}
-
-/// The figures as a table, with the machine and the command's shape.
-pub fn render(r: &Results) -> String {
-    use std::fmt::Write as _;
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "{} services x {} migrations ({} migrations, {} statements, {:.1} MB of SQL), {} rows per new table, seed {}; lint also on one history of {} migrations",
-        r.services,
-        r.migrations_per_service,
-        r.monorepo.migrations,
-        r.monorepo.statements,
-        r.monorepo.bytes as f64 / 1e6,
-        r.rows,
-        r.seed,
-        r.long_history.migrations
-    );
-    let _ = writeln!(
-        out,
-        "machine: {} cores ({}), {} GiB, {}, {}; xtask {} build; {} runs, interleaved",
-        r.machine.cores,
-        r.machine.cpu,
-        r.machine.memory_gib,
-        r.machine.os,
-        r.machine.postgres,
-        r.build,
-        r.runs
-    );
-    let width = r.figures.iter().map(|f| f.name.len()).max().unwrap_or(0);
-    let _ = writeln!(
-        out,
-        "\n{:<width$}  {:>9}  {:>17}  {:>7}  {:>9}",
-        "", "median", "min - max", "vs (b)", "peak RSS"
-    );
-    for f in &r.figures {
-        let range = format!("{:.0} - {:.0} ms", f.stats.min_ms, f.stats.max_ms);
-        let ratio = f
-            .ratio_to_b
-            .map_or_else(|| "-".to_string(), |x| format!("{x:.2}x"));
-        let peak = f.stats.peak_rss_kib.map_or_else(
-            || "-".to_string(),
-            |k| format!("{:.1} MB", k as f64 / 1024.0),
-        );
-        let _ = writeln!(
-            out,
-            "{:<width$}  {:>6.0} ms  {:>17}  {:>7}  {:>9}",
-            f.name, f.stats.median_ms, range, ratio, peak
-        );
-    }
-    if !r.ready.is_empty() {
-        let ready: Vec<String> = r
-            .ready
-            .iter()
-            .map(|x| {
-                format!(
-                    "{} {:.0} ms (min {:.0}, max {:.0}, {} databases)",
-                    x.backend, x.median_ms, x.min_ms, x.max_ms, x.samples
-                )
-            })
-            .collect();
-        let _ = writeln!(out, "\nstart to database ready: {}", ready.join("; "));
-    }
-    for s in &r.skipped {
-        let _ = writeln!(out, "skipped: {s}");
-    }
-    out
 }

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 
 use crate::error::Error;
-use crate::source::Service;
+use crate::workspace::Service;
 
 /// One service's migrations on the revision: folder name -> `migration.sql` bytes.
 #[derive(Debug, Default)]

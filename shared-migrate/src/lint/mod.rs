@@ -1,19 +1,27 @@
 //! `cargo xtask lint`: naming, history, size and SQL-safety conventions, checked without a
 //! database.
 //!
-//! Every migration file is read and parsed once, in parallel ([`sql::analyse`]). Then each
-//! service's history is replayed in order into a [`catalog::Catalog`], and the [`rules`] look at
+//! Every migration file is read and parsed once, in parallel ([`crate::sql::analyse`]). Then
+//! each service's history is replayed in order into a [`Catalog`], and the [`rules`] look at
 //! each migration and each action with the schema as it stood before it. Findings in files that
 //! are out of scope (unchanged since `--since`) are dropped; the others go through the inline
 //! [`suppression`]s and come out as [`Finding`]s, which [`render`] prints.
+//!
+//! The linter takes its settings ([`LintConfig`]) from the caller: reading `xtask.toml` is the
+//! job of [`crate::config`], a layer above.
 
-pub mod catalog;
-pub mod config;
-pub mod history;
+mod config;
+mod history;
 pub mod render;
 pub mod rules;
-pub mod sql;
-pub mod suppression;
+mod suppression;
+
+pub use config::{
+    DEFAULT_MAX_BYTES, DEFAULT_MAX_CLOCK_SKEW, DEFAULT_MAX_STATEMENTS, DEFAULT_MAX_TABLES,
+    DEFAULT_POSTGRES_VERSION, LintConfig, RuleLevel,
+};
+pub use history::{Baseline, same_text};
+pub use rules::{REVERT_TODO, RULES, Rule};
 
 use std::ops::Range;
 use std::path::Path;
@@ -22,15 +30,11 @@ use chrono::NaiveDateTime;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::config::RuleLevel;
 use crate::error::{Error, Location};
-use crate::migration::Migration;
-use crate::source::{Service, Workspace};
+use crate::sql::{Analysis, Catalog};
+use crate::workspace::{Migration, Service, Workspace};
 
-use catalog::Catalog;
-use config::LintConfig;
-use rules::{ActionCx, MigrationCx, Place, RULES, RawFinding, Rule, ServiceCx, Sink};
-use sql::Analysis;
+use rules::{ActionCx, MigrationCx, Place, RawFinding, ServiceCx, Sink};
 use suppression::Suppression;
 
 /// One migration file as the rules see it.
@@ -49,7 +53,7 @@ pub struct MigrationFile {
 
 impl MigrationFile {
     pub fn new(name: String, shown: String, sql: String) -> MigrationFile {
-        let analysis = sql::analyse(&sql);
+        let analysis = crate::sql::analyse(&sql);
         let suppressions = suppression::parse(&sql, &analysis);
         MigrationFile {
             name,
@@ -69,7 +73,7 @@ impl MigrationFile {
     }
 }
 
-pub struct Options {
+pub struct LintOptions {
     /// Only report on migrations added or changed since this git revision, and check history
     /// rules against it.
     pub since: Option<String>,
@@ -77,10 +81,10 @@ pub struct Options {
     pub now: NaiveDateTime,
 }
 
-impl Options {
+impl LintOptions {
     /// Options at the current time.
-    pub fn now(since: Option<String>) -> Options {
-        Options {
+    pub fn now(since: Option<String>) -> LintOptions {
+        LintOptions {
             since,
             now: chrono::Utc::now().naive_utc(),
         }
@@ -109,25 +113,31 @@ pub struct Finding {
 }
 
 #[derive(Debug, Default, Serialize)]
-pub struct Report {
+pub struct LintReport {
     pub services: usize,
     /// Migrations checked (in scope).
     pub migrations: usize,
     pub findings: Vec<Finding>,
 }
 
-impl Report {
+impl LintReport {
     pub fn count(&self, level: RuleLevel) -> usize {
         self.findings.iter().filter(|f| f.level == level).count()
     }
 }
 
-/// Lints `services` of the workspace.
-pub fn lint(ws: &Workspace, services: &[Service], options: &Options) -> Result<Report, Error> {
-    let configs = services
-        .iter()
-        .map(|s| LintConfig::load(&ws.root, s))
-        .collect::<Result<Vec<_>, _>>()?;
+/// Lints `services` of the workspace, each with its settings (`configs[i]` for `services[i]`).
+pub fn lint(
+    ws: &Workspace,
+    services: &[Service],
+    configs: &[LintConfig],
+    options: &LintOptions,
+) -> Result<LintReport, Error> {
+    assert_eq!(
+        services.len(),
+        configs.len(),
+        "one configuration per service"
+    );
     let baselines = match &options.since {
         Some(rev) => Some(history::load(&ws.root, rev, services)?),
         None => None,
@@ -173,7 +183,7 @@ pub fn lint(ws: &Workspace, services: &[Service], options: &Options) -> Result<R
         .collect();
     let mut findings: Vec<Finding> = findings.into_iter().flatten().collect();
     findings.sort_by(|a, b| (&a.path, a.line, a.column).cmp(&(&b.path, b.line, b.column)));
-    Ok(Report {
+    Ok(LintReport {
         services: services.len(),
         migrations: per_service.iter().flatten().filter(|m| m.in_scope).count(),
         findings,

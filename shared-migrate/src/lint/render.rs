@@ -3,12 +3,12 @@
 
 use annotate_snippets::{Level, Renderer, Snippet};
 
-use crate::config::RuleLevel;
+use crate::lint::RuleLevel;
 
-use super::{Finding, Report};
+use super::{Finding, LintReport};
 
 /// rustc-style diagnostics, then a summary line.
-pub fn human(report: &Report, color: bool) -> String {
+pub fn human(report: &LintReport, color: bool) -> String {
     let renderer = if color {
         Renderer::styled()
     } else {
@@ -50,8 +50,8 @@ pub fn diagnostic(f: &Finding, renderer: &Renderer) -> String {
 }
 
 /// `lint: 3 services, 14 migrations: 2 errors, 1 warning`.
-pub fn summary(report: &Report) -> String {
-    use crate::report::plural;
+pub fn summary(report: &LintReport) -> String {
+    use crate::text::plural;
     format!(
         "lint: {}, {}: {}, {}",
         plural(report.services, "service"),
@@ -62,7 +62,7 @@ pub fn summary(report: &Report) -> String {
 }
 
 /// GitHub Actions workflow commands (`::error file=...::message`), one per finding.
-pub fn github(report: &Report) -> String {
+pub fn github(report: &LintReport) -> String {
     let mut out = String::new();
     for f in &report.findings {
         let command = match f.level {

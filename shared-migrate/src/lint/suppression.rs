@@ -6,7 +6,7 @@
 
 use std::ops::Range;
 
-use super::sql::Analysis;
+use crate::sql::Analysis;
 
 #[derive(Debug, Clone)]
 pub struct Suppression {
@@ -78,7 +78,7 @@ fn target(sql: &str, analysis: &Analysis, range: &Range<usize>) -> Option<usize>
 mod tests {
 
     use super::*;
-    use crate::lint::sql::analyse;
+    use crate::sql::analyse;
 
     fn targets(sql: &str) -> Vec<(Vec<String>, String, Option<usize>, bool)> {
         let analysis = analyse(sql);

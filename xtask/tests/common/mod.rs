@@ -71,7 +71,7 @@ pub fn run_hiding(what: &str, cmd: &mut Command, secret: &str) -> Out {
 
 /// A test cluster's URL (user `postgres`) with `password` in it. The clusters trust any
 /// password, so it still connects, and whatever prints or stores it can be caught.
-pub fn with_password(url: &shared_migrate::database_url::DatabaseUrl, password: &str) -> String {
+pub fn with_password(url: &shared_migrate::db::DatabaseUrl, password: &str) -> String {
     url.expose().replacen(
         "postgresql://postgres@",
         &format!("postgresql://postgres:{password}@"),

@@ -2,7 +2,7 @@
 //! has rows.
 
 use super::{ActionCx, Rule, Sink};
-use crate::lint::sql::ActionKind;
+use crate::sql::ActionKind;
 
 pub struct AddRequiredColumn;
 

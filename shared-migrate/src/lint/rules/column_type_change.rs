@@ -3,7 +3,7 @@
 //! without a rewrite (widening varchar or numeric precision, varchar to text) are quiet.
 
 use super::{ActionCx, Rule, Sink};
-use crate::lint::sql::ActionKind;
+use crate::sql::ActionKind;
 
 pub struct ColumnTypeChange;
 

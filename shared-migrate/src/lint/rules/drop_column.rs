@@ -2,7 +2,7 @@
 //! code that still reads it.
 
 use super::{ActionCx, Rule, Sink};
-use crate::lint::sql::ActionKind;
+use crate::sql::ActionKind;
 
 pub struct DropColumn;
 

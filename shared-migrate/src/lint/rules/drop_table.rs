@@ -1,7 +1,7 @@
 //! `drop-table`: dropping a table that earlier migrations created deletes its rows.
 
 use super::{ActionCx, Rule, Sink};
-use crate::lint::sql::ActionKind;
+use crate::sql::ActionKind;
 
 pub struct DropTable;
 

@@ -2,7 +2,7 @@
 //! then depends on the rest of the name, which is usually two branches colliding.
 
 use super::{Place, Rule, ServiceCx, Sink};
-use crate::lint::catalog::Catalog;
+use crate::sql::Catalog;
 
 pub struct DuplicateTimestamp;
 

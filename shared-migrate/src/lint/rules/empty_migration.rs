@@ -3,7 +3,7 @@
 //! nothing, and the folder can no longer be edited once applied anywhere.
 
 use super::{MigrationCx, Place, Rule, Sink};
-use crate::config::RuleLevel;
+use crate::lint::RuleLevel;
 
 pub struct EmptyMigration;
 

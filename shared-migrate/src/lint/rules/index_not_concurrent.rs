@@ -2,7 +2,7 @@
 //! every write to the table until the build ends. Prisma never writes CONCURRENTLY.
 
 use super::{ActionCx, Rule, Sink};
-use crate::lint::sql::ActionKind;
+use crate::sql::ActionKind;
 
 pub struct IndexNotConcurrent;
 

@@ -3,7 +3,7 @@
 //! two-phase commit, and a new enum value used in the same transaction.
 
 use super::{MigrationCx, Place, Rule, Sink};
-use crate::lint::sql::ActionKind;
+use crate::sql::ActionKind;
 
 pub struct MigrateIncompatible;
 

@@ -2,7 +2,7 @@
 //! characters (Prisma's limit).
 
 use super::{MigrationCx, Place, Rule, Sink};
-use crate::naming::{self, NameProblem};
+use crate::workspace::naming::{self, NameProblem};
 
 pub struct MigrationName;
 

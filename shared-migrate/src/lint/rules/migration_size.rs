@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 
 use super::{MigrationCx, Place, Rule, Sink};
-use crate::config::RuleLevel;
+use crate::lint::RuleLevel;
 
 pub struct MigrationSize;
 

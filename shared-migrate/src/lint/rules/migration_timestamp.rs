@@ -2,7 +2,7 @@
 //! local-time timestamp east of UTC looks like one, and later sorts wrongly).
 
 use super::{MigrationCx, Place, Rule, Sink};
-use crate::naming::{self, NameProblem};
+use crate::workspace::naming::{self, NameProblem};
 
 pub struct MigrationTimestamp;
 

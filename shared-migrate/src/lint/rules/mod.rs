@@ -5,13 +5,13 @@ use std::ops::Range;
 
 use chrono::NaiveDateTime;
 
-use crate::config::RuleLevel;
+use crate::lint::RuleLevel;
 
 use super::MigrationFile;
-use super::catalog::Catalog;
 use super::config::LintConfig;
 use super::history::Baseline;
-use super::sql::{Action, ActionKind};
+use crate::sql::Catalog;
+use crate::sql::{Action, ActionKind};
 
 mod add_required_column;
 mod column_type_change;
@@ -42,6 +42,7 @@ mod volatile_default;
 #[cfg(test)]
 pub(crate) mod test_support;
 
+pub use revert_todo::TODO as REVERT_TODO;
 pub use unused_suppression::{NAME as UNUSED_SUPPRESSION, report_unused};
 
 /// Every rule, in the order `--list-rules` shows them.

@@ -3,8 +3,8 @@
 //! applied a second time.
 
 use super::{Place, Rule, ServiceCx, Sink};
-use crate::lint::catalog::Catalog;
 use crate::lint::history::same_text;
+use crate::sql::Catalog;
 
 pub struct RemovedMigration;
 

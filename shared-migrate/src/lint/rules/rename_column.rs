@@ -2,7 +2,7 @@
 //! name, for as long as old and new code run side by side.
 
 use super::{ActionCx, Rule, Sink};
-use crate::lint::sql::ActionKind;
+use crate::sql::ActionKind;
 
 pub struct RenameColumn;
 

@@ -1,7 +1,7 @@
 //! `rename-table`: renaming a table breaks every running instance that still uses the old name.
 
 use super::{ActionCx, Rule, Sink};
-use crate::lint::sql::ActionKind;
+use crate::sql::ActionKind;
 
 pub struct RenameTable;
 

@@ -3,8 +3,8 @@
 //! guide's zero-downtime recipe, steps 3 and 4).
 
 use super::{ActionCx, Rule, Sink};
-use crate::config::RuleLevel;
-use crate::lint::sql::ActionKind;
+use crate::lint::RuleLevel;
+use crate::sql::ActionKind;
 
 pub struct SetNotNull;
 

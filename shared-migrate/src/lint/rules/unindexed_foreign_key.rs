@@ -4,7 +4,7 @@
 //! index added by a later migration counts.
 
 use super::{Place, Rule, ServiceCx, Sink};
-use crate::lint::catalog::Catalog;
+use crate::sql::Catalog;
 
 pub struct UnindexedForeignKey;
 

@@ -2,7 +2,7 @@
 //! statement changed. Decided after every other rule ran, by the runner.
 
 use super::{Place, RawFinding, Rule, ServiceCx, find};
-use crate::config::RuleLevel;
+use crate::lint::RuleLevel;
 
 pub const NAME: &str = "unused-suppression";
 

@@ -2,7 +2,7 @@
 //! the guide's bad examples, configurable with `vague_words` / `extra_vague_words`).
 
 use super::{MigrationCx, Place, Rule, Sink};
-use crate::naming::{self, NameProblem};
+use crate::workspace::naming::{self, NameProblem};
 
 pub struct VagueName;
 

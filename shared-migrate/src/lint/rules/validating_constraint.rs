@@ -3,8 +3,8 @@
 //! tables). `NOT VALID` then `VALIDATE CONSTRAINT` splits this into two short steps.
 
 use super::{ActionCx, Rule, Sink};
-use crate::config::RuleLevel;
-use crate::lint::sql::ActionKind;
+use crate::lint::RuleLevel;
+use crate::sql::ActionKind;
 
 pub struct ValidatingConstraint;
 

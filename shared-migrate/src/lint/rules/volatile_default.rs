@@ -3,8 +3,8 @@
 //! does any default before PostgreSQL 11.
 
 use super::{ActionCx, Rule, Sink};
-use crate::config::RuleLevel;
-use crate::lint::sql::{ActionKind, DefaultValue};
+use crate::lint::RuleLevel;
+use crate::sql::{ActionKind, DefaultValue};
 
 pub struct VolatileDefault;
 

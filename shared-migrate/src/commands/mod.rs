@@ -1,0 +1,19 @@
+//! The commands besides `migrate` and `verify`: `status` and `resolve` read and repair the
+//! ledger, `baseline` adopts an existing database, `reset` rebuilds a development schema, `new`
+//! (and `new --revert`) write migration folders, `lint` checks them with their configuration.
+
+mod baseline;
+mod lint;
+mod new;
+mod reset;
+mod resolve;
+mod revert;
+mod status;
+
+pub use baseline::{baseline, baseline_preview};
+pub use lint::lint;
+pub use new::{new_migration, new_revert};
+pub use reset::{Reset, check_reset_allowed, reset};
+pub use resolve::{Resolution, resolve};
+pub use revert::{Reversal, create_revert, reverse};
+pub use status::{FailedMigration, ServiceStatus, State, status_service};

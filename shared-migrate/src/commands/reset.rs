@@ -1,0 +1,94 @@
+//! `reset` (development only): drops and recreates the service's schema, applies every
+//! migration, runs the seed, as `prisma migrate reset`. Refuses a database that is not on this
+//! machine unless forced; the confirmation prompt is the command line's job.
+
+use std::time::Duration;
+
+use crate::config;
+use crate::db::{self, DatabaseUrl, quote_ident};
+use crate::error::Error;
+use crate::migrate::{self, MigrateOptions};
+use crate::parallel::Progress;
+use crate::seed;
+use crate::workspace::{Service, Workspace};
+
+#[derive(Debug, serde::Serialize)]
+pub struct Reset {
+    pub service: String,
+    /// Redacted.
+    pub url: String,
+    pub applied: usize,
+    /// The seed's output tail, or why there is none.
+    pub seed: String,
+}
+
+/// Refuses unless the database is on this machine (loopback or a socket) or `force`.
+pub fn check_reset_allowed(service: &Service, url: &DatabaseUrl, force: bool) -> Result<(), Error> {
+    if url.is_local() || force {
+        return Ok(());
+    }
+    Err(Error::Config(format!(
+        "refusing to reset service `{}`: its database {url} is not on this machine, and reset deletes every table and row of schema `{}`. Reset is for development databases; pass --force if this is one",
+        service.name, url.schema
+    )))
+}
+
+pub fn reset(
+    ws: &Workspace,
+    service: &Service,
+    url: &DatabaseUrl,
+    lock_timeout: Duration,
+    progress: Progress,
+) -> Result<Reset, Error> {
+    let name = service.name.as_str();
+    // Read and check everything before deleting anything.
+    service.migrations()?;
+    let config = config::verify_config(&ws.root, service)?;
+    let (client, _) = db::connect_or_create(url)?;
+    let mut locked = db::take_lock(client, url, lock_timeout, &mut |holder| {
+        progress(
+            name,
+            &format!("waiting for the migration lock, held by {holder}"),
+        )
+    })?;
+    let schema = quote_ident(&url.schema);
+    let dropped = locked
+        .batch_execute(&format!(
+            "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
+        ))
+        .map_err(|e| Error::database(format!("recreating schema `{}`", url.schema), &e));
+    // Released before migrating: the migration takes the lock itself.
+    drop(locked);
+    dropped?;
+    progress(
+        name,
+        &format!("dropped and recreated schema `{}`", url.schema),
+    );
+
+    let options = MigrateOptions {
+        lock_timeout,
+        ..MigrateOptions::default()
+    };
+    let report = migrate::migrate_service(service, Ok(url.clone()), &options, progress);
+    report.result?;
+    let seed = match seed::seed(service, &config, url) {
+        None => seed::no_seed(service),
+        Some(work) => {
+            progress(name, "seeding");
+            match work() {
+                Ok(((), out)) => out.unwrap_or_else(|| "seed ran".into()),
+                Err(message) => {
+                    return Err(Error::MigrationFailed(format!(
+                        "the migrations of `{name}` were applied, but its seed failed:\n{message}"
+                    )));
+                }
+            }
+        }
+    };
+    Ok(Reset {
+        service: name.to_string(),
+        url: url.to_string(),
+        applied: report.applied.len(),
+        seed,
+    })
+}

@@ -1,0 +1,125 @@
+//! `status`: compares the migration folders with the ledger. Read-only: takes no lock and
+//! creates nothing.
+
+use serde::Serialize;
+
+use crate::db::{self, DatabaseUrl, ledger};
+use crate::error::{Error, ExitCode};
+use crate::workspace::Service;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum State {
+    UpToDate,
+    Pending,
+    Problem,
+}
+
+impl State {
+    pub fn exit_code(self) -> ExitCode {
+        match self {
+            State::UpToDate => ExitCode::Success,
+            State::Pending => ExitCode::Pending,
+            State::Problem => ExitCode::Failure,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FailedMigration {
+    pub name: String,
+    pub started_at: String,
+    pub logs: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ServiceStatus {
+    pub service: String,
+    /// Redacted.
+    pub url: Option<String>,
+    pub state: State,
+    pub applied: Vec<String>,
+    pub pending: Vec<String>,
+    pub failed: Vec<FailedMigration>,
+    pub edited: Vec<String>,
+    pub missing_locally: Vec<String>,
+    pub late: Vec<String>,
+    pub rolled_back: Vec<String>,
+    /// Why the state is a problem when the lists above do not say it.
+    pub error: Option<String>,
+    #[serde(skip)]
+    pub exit_code: ExitCode,
+}
+
+pub fn status_service(service: &Service, url: Result<DatabaseUrl, Error>) -> ServiceStatus {
+    let mut s = ServiceStatus {
+        service: service.name.clone(),
+        url: url.as_ref().ok().map(ToString::to_string),
+        state: State::Problem,
+        applied: vec![],
+        pending: vec![],
+        failed: vec![],
+        edited: vec![],
+        missing_locally: vec![],
+        late: vec![],
+        rolled_back: vec![],
+        error: None,
+        exit_code: ExitCode::Failure,
+    };
+    if let Err(e) = url.and_then(|url| fill(service, &url, &mut s)) {
+        s.state = State::Problem;
+        s.exit_code = e.exit_code().max(ExitCode::Failure);
+        s.error = Some(e.to_string());
+    }
+    s
+}
+
+fn fill(service: &Service, url: &DatabaseUrl, s: &mut ServiceStatus) -> Result<(), Error> {
+    let local = service.migrations()?;
+    let mut client = db::connect(url)?;
+    let rows = if db::use_schema(&mut client, &url.schema, false)?
+        && ledger::exists(&mut client, &url.schema)?
+    {
+        ledger::rows(&mut client)?
+    } else {
+        let tables = if db::use_schema(&mut client, &url.schema, false)? {
+            ledger::other_tables(&mut client, &url.schema)?
+        } else {
+            vec![]
+        };
+        if !tables.is_empty() {
+            s.pending = local.iter().map(|m| m.name.clone()).collect();
+            return Err(Error::NotEmpty {
+                service: service.name.clone(),
+                schema: url.schema.clone(),
+                tables: format!("{} tables", tables.len()),
+            });
+        }
+        vec![]
+    };
+    let h = db::compare(&local, &rows);
+    s.applied = h.applied.iter().map(|&i| local[i].name.clone()).collect();
+    s.pending = h.pending.iter().map(|&i| local[i].name.clone()).collect();
+    s.failed = h
+        .failed
+        .iter()
+        .map(|r| FailedMigration {
+            name: r.migration_name.clone(),
+            started_at: r.started_at.clone(),
+            logs: r.logs.clone(),
+        })
+        .collect();
+    s.edited = h.edited;
+    s.missing_locally = h.missing_locally;
+    s.late = h.late;
+    s.rolled_back = h.rolled_back;
+    s.state = if !s.failed.is_empty() || !s.edited.is_empty() || !s.missing_locally.is_empty() {
+        State::Problem
+    } else if !s.pending.is_empty() {
+        State::Pending
+    } else {
+        State::UpToDate
+    };
+    s.exit_code = s.state.exit_code();
+    Ok(())
+}

@@ -1,0 +1,367 @@
+//! A database URL in Prisma's format: what it means, and how it is shown (always with the
+//! password redacted). Where a service's URL comes from is [`super::url_sources`].
+
+use std::fmt;
+use std::time::Duration;
+
+/// A parsed PostgreSQL URL in Prisma's format. `Display` and `Debug` redact the password.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DatabaseUrl {
+    pub user: String,
+    password: Option<String>,
+    /// A host name or address, or a socket directory (starts with `/`).
+    pub host: String,
+    pub port: u16,
+    pub dbname: String,
+    /// Prisma's `?schema=`: where the ledger and the migrations' objects go.
+    pub schema: String,
+    pub sslmode: SslMode,
+    pub connect_timeout: Duration,
+    /// libpq's `options` (e.g. `-c statement_timeout=0`).
+    pub options: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SslMode {
+    Disable,
+    Prefer,
+}
+
+/// URL parameters the Prisma CLI knows; accepted and ignored unless used above.
+const PRISMA_PARAMS: &[&str] = &[
+    "connection_limit",
+    "pool_timeout",
+    "socket_timeout",
+    "pgbouncer",
+    "statement_cache_size",
+    "sslcert",
+    "sslidentity",
+    "sslpassword",
+    "sslaccept",
+    "sslrootcert",
+    "application_name",
+    "channel_binding",
+    "single_use_connections",
+    "max_connection_lifetime",
+    "max_idle_connection_lifetime",
+    "target_session_attrs",
+];
+
+impl DatabaseUrl {
+    pub fn parse(text: &str) -> Result<DatabaseUrl, String> {
+        let text = text.trim();
+        let url = url::Url::parse(text).map_err(|e| {
+            if text.contains("://") {
+                format!("not a URL ({e})")
+            } else {
+                // A libpq keyword/value string (host=... user=...), or a bare host name.
+                format!(
+                    "not a URL ({e}): write it as postgresql://USER:PASSWORD@HOST:PORT/DATABASE"
+                )
+            }
+        })?;
+        match url.scheme() {
+            "postgresql" | "postgres" => {}
+            "prisma" | "prisma+postgres" => {
+                return Err("Prisma Accelerate / Data Proxy URLs cannot run migrations: use the direct postgresql:// URL of the database".into());
+            }
+            other => {
+                return Err(format!(
+                    "scheme `{other}` is not PostgreSQL: the URL must start with postgresql://"
+                ));
+            }
+        }
+        let decode = |s: &str| -> Result<String, String> {
+            percent_decode(s).ok_or_else(|| "invalid percent-encoding".to_string())
+        };
+        let mut out = DatabaseUrl {
+            user: decode(url.username())?,
+            password: url.password().map(decode).transpose()?,
+            host: url
+                .host_str()
+                .unwrap_or("")
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .to_string(),
+            port: url.port().unwrap_or(5432),
+            dbname: decode(url.path().trim_start_matches('/'))?,
+            schema: "public".into(),
+            sslmode: SslMode::Prefer,
+            connect_timeout: Duration::from_secs(5),
+            options: None,
+        };
+        for (key, value) in url.query_pairs() {
+            match key.as_ref() {
+                "schema" => out.schema = value.into_owned(),
+                "host" => out.host = value.into_owned(),
+                "user" => out.user = value.into_owned(),
+                "password" => out.password = Some(value.into_owned()),
+                "port" => {
+                    out.port = value
+                        .parse()
+                        .map_err(|_| format!("port `{value}` is not a number"))?
+                }
+                "connect_timeout" => {
+                    let secs: u64 = value.parse().map_err(|_| {
+                        format!("connect_timeout `{value}` is not a number of seconds")
+                    })?;
+                    // 0 means "no timeout" for libpq and Prisma.
+                    out.connect_timeout = if secs == 0 {
+                        Duration::from_secs(3600)
+                    } else {
+                        Duration::from_secs(secs)
+                    };
+                }
+                "options" => out.options = Some(value.into_owned()),
+                "sslmode" => {
+                    out.sslmode = match value.as_ref() {
+                        "disable" => SslMode::Disable,
+                        "prefer" | "allow" => SslMode::Prefer,
+                        other => {
+                            return Err(format!(
+                                "sslmode={other}: TLS connections are not supported yet; use sslmode=prefer or disable, or connect through a TLS-terminating proxy"
+                            ));
+                        }
+                    }
+                }
+                k if PRISMA_PARAMS.contains(&k) => {}
+                _ => {} // Prisma ignores parameters it does not know; so do we.
+            }
+        }
+        if out.host.is_empty() {
+            out.host = "localhost".into();
+        }
+        if out.user.is_empty() {
+            return Err("no user name: write postgresql://USER:PASSWORD@HOST:PORT/DATABASE".into());
+        }
+        if out.dbname.is_empty() {
+            out.dbname = "postgres".into();
+        }
+        if out.schema.is_empty() {
+            return Err("`schema=` is empty: name a schema or leave the parameter out".into());
+        }
+        Ok(out)
+    }
+
+    /// The password in clear, for a child process's environment. Never print it.
+    pub fn expose_password(&self) -> Option<&str> {
+        self.password.as_deref()
+    }
+
+    /// `text` (a child's output) with this URL's password, in clear or percent-encoded,
+    /// replaced by `***`: a test that prints its DATABASE_URL must not leak it through us.
+    pub fn redact_in(&self, text: &str) -> String {
+        match self.password.as_deref() {
+            Some(p) if !p.is_empty() => {
+                let encoded = percent_encode(p);
+                text.replace(p, "***").replace(encoded.as_str(), "***")
+            }
+            _ => text.to_string(),
+        }
+    }
+
+    /// The same server and credentials, another database.
+    pub fn with_dbname(&self, dbname: &str) -> DatabaseUrl {
+        DatabaseUrl {
+            dbname: dbname.to_string(),
+            ..self.clone()
+        }
+    }
+
+    /// The URL with its password in clear, for handing to a child process (tests, seeds).
+    /// Never print it.
+    pub fn expose(&self) -> String {
+        self.render(self.password.as_deref().map(percent_encode))
+    }
+
+    /// Whether the server is on this machine (loopback address or a socket directory).
+    pub fn is_local(&self) -> bool {
+        self.host.starts_with('/')
+            || matches!(self.host.as_str(), "localhost" | "::1")
+            || self.host.starts_with("127.")
+    }
+
+    pub fn config(&self) -> postgres::Config {
+        let mut c = postgres::Config::new();
+        c.user(&self.user)
+            .dbname(&self.dbname)
+            .port(self.port)
+            .connect_timeout(self.connect_timeout)
+            .application_name("cargo-xtask-migrate")
+            .ssl_mode(match self.sslmode {
+                SslMode::Disable => postgres::config::SslMode::Disable,
+                SslMode::Prefer => postgres::config::SslMode::Prefer,
+            });
+        if let Some(p) = &self.password {
+            c.password(p);
+        }
+        if let Some(o) = &self.options {
+            c.options(o);
+        }
+        if self.host.starts_with('/') {
+            c.host_path(&self.host);
+        } else {
+            c.host(&self.host);
+        }
+        c
+    }
+
+    fn render(&self, password: Option<String>) -> String {
+        let mut s = format!("postgresql://{}", percent_encode(&self.user));
+        if let Some(p) = password {
+            s.push(':');
+            s.push_str(&p);
+        }
+        s.push('@');
+        let socket = self.host.starts_with('/');
+        if socket {
+            s.push_str("localhost");
+        } else if self.host.contains(':') {
+            s.push_str(&format!("[{}]", self.host));
+        } else {
+            s.push_str(&self.host);
+        }
+        s.push_str(&format!(":{}/{}", self.port, percent_encode(&self.dbname)));
+        let mut params = vec![format!("schema={}", percent_encode(&self.schema))];
+        if socket {
+            params.push(format!("host={}", percent_encode(&self.host)));
+        }
+        if self.sslmode == SslMode::Disable {
+            params.push("sslmode=disable".into());
+        }
+        s.push('?');
+        s.push_str(&params.join("&"));
+        s
+    }
+}
+
+impl fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let password = self.password.as_ref().map(|_| "***".to_string());
+        f.write_str(&self.render(password))
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "DatabaseUrl({self})")
+    }
+}
+
+/// Redacts the password of a URL that may not even parse: `user:secret@` becomes `user:***@`,
+/// and `password=` / `sslpassword=` parameters lose their values.
+pub fn redact(text: &str) -> String {
+    let mut out = text.to_string();
+    if let Some(scheme_end) = out.find("://") {
+        let rest_start = scheme_end + 3;
+        let authority_end = out[rest_start..]
+            .find(['/', '?'])
+            .map_or(out.len(), |i| rest_start + i);
+        if let Some(at) = out[rest_start..authority_end].rfind('@') {
+            let userinfo = &out[rest_start..rest_start + at];
+            if let Some(colon) = userinfo.find(':') {
+                out.replace_range(rest_start + colon + 1..rest_start + at, "***");
+            }
+        }
+    }
+    for key in ["password=", "sslpassword="] {
+        let mut from = 0;
+        while let Some(i) = out[from..].find(key) {
+            let start = from + i + key.len();
+            let end = out[start..].find('&').map_or(out.len(), |j| start + j);
+            out.replace_range(start..end, "***");
+            from = start + 3;
+        }
+    }
+    out
+}
+
+fn percent_decode(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = s.get(i + 1..i + 3)?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+fn percent_encode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes())
+        .collect::<String>()
+        .replace('+', "%20")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_prisma_urls() {
+        let u = DatabaseUrl::parse(
+            "postgresql://app:s%40cret@db.example.com:6543/edu?schema=education&connection_limit=5&pgbouncer=true",
+        )
+        .unwrap();
+        assert_eq!(
+            (u.user.as_str(), u.host.as_str(), u.port),
+            ("app", "db.example.com", 6543)
+        );
+        assert_eq!((u.dbname.as_str(), u.schema.as_str()), ("edu", "education"));
+        assert_eq!(u.password.as_deref(), Some("s@cret"));
+        assert_eq!(
+            u.to_string(),
+            "postgresql://app:***@db.example.com:6543/edu?schema=education"
+        );
+        assert!(!format!("{u:?}").contains("cret"));
+        assert!(u.expose().contains("s%40cret"));
+        assert_eq!(DatabaseUrl::parse(&u.expose()).unwrap(), u);
+    }
+
+    #[test]
+    fn socket_and_defaults() {
+        let u = DatabaseUrl::parse("postgres://me@localhost/db?host=/run/pg").unwrap();
+        assert_eq!(u.host, "/run/pg");
+        assert_eq!(u.schema, "public");
+        assert!(u.is_local());
+        assert_eq!(DatabaseUrl::parse(&u.expose()).unwrap(), u);
+        let v6 = DatabaseUrl::parse("postgresql://me@[::1]:5433/db").unwrap();
+        assert_eq!(v6.host, "::1");
+        assert_eq!(DatabaseUrl::parse(&v6.expose()).unwrap(), v6);
+    }
+
+    #[test]
+    fn refuses_what_it_cannot_do() {
+        assert!(
+            DatabaseUrl::parse("mysql://a@b/c")
+                .unwrap_err()
+                .contains("not PostgreSQL")
+        );
+        assert!(DatabaseUrl::parse("prisma://accelerate.prisma-data.net/?api_key=x").is_err());
+        assert!(
+            DatabaseUrl::parse("postgresql://a@b/c?sslmode=require")
+                .unwrap_err()
+                .contains("TLS")
+        );
+        assert!(DatabaseUrl::parse("postgresql://a@b:notaport/c").is_err());
+    }
+
+    #[test]
+    fn redacts_unparseable_urls() {
+        assert_eq!(
+            redact("postgresql://u:p@ss:w@h/db"),
+            "postgresql://u:***@h/db"
+        );
+        assert_eq!(
+            redact("postgres://u@h/db?password=x&a=b"),
+            "postgres://u@h/db?password=***&a=b"
+        );
+        assert_eq!(redact("not a url"), "not a url");
+    }
+}

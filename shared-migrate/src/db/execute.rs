@@ -1,0 +1,221 @@
+//! Running a planned SQL file on a session, for migrations and seeds alike: in one transaction
+//! together with the caller's bookkeeping (a migration's ledger row), or, when the file holds a
+//! statement PostgreSQL refuses inside a transaction block, statement by statement. And telling
+//! a server error at its place in the file.
+
+use std::path::Path;
+
+use postgres::{Client, GenericClient};
+
+use super::connection;
+use super::database_url::DatabaseUrl;
+use crate::error::{Error, Location, describe_pg_error};
+use crate::sql::{Plan, Statement, error_location, snippet};
+
+/// What a run records around the file's statements: a migration's ledger row; nothing for a
+/// seed ([`Nothing`]).
+pub trait Bookkeeping {
+    /// Before the first statement: inside the file's transaction, or committed on its own when
+    /// the file runs statement by statement.
+    fn started(&mut self, _client: &mut impl GenericClient) -> Result<(), Error> {
+        Ok(())
+    }
+    /// After the last statement: inside the file's transaction, or in a transaction of its own.
+    fn finished(&mut self, _client: &mut impl GenericClient) -> Result<(), Error> {
+        Ok(())
+    }
+}
+
+/// No bookkeeping (seeds).
+pub struct Nothing;
+
+impl Bookkeeping for Nothing {}
+
+/// Before the file's statements, or after them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    Start,
+    Finish,
+}
+
+/// Why a run failed.
+pub enum Failure {
+    /// Our own BEGIN or COMMIT failed.
+    Transaction {
+        stage: Stage,
+        error: postgres::Error,
+    },
+    /// The bookkeeping failed.
+    Bookkeeping { stage: Stage, error: Error },
+    /// A statement of the file failed on the server: `index` among the statements sent, and
+    /// the byte of the file where the text sent started (None: the whole file at once).
+    Statement {
+        index: usize,
+        error: postgres::Error,
+        from: Option<usize>,
+    },
+}
+
+/// Runs `sql` (planned as `plan`) on `client` with `book`'s records around it. Transactional:
+/// the statements and both records commit together or not at all. Statement by statement: the
+/// start record commits first, then each statement commits on its own (explicit BEGIN ... COMMIT
+/// blocks in the file still group theirs), then the finish record in a transaction of its own;
+/// a failure part way leaves the earlier statements applied.
+pub fn run_file(
+    client: &mut Client,
+    plan: &Plan,
+    sql: &str,
+    book: &mut impl Bookkeeping,
+) -> Result<(), Failure> {
+    if plan.transactional() {
+        let mut tx = client.transaction().map_err(|error| Failure::Transaction {
+            stage: Stage::Start,
+            error,
+        })?;
+        book.started(&mut tx)
+            .map_err(|error| Failure::Bookkeeping {
+                stage: Stage::Start,
+                error,
+            })?;
+        in_transaction(&mut tx, plan, sql)?;
+        book.finished(&mut tx)
+            .map_err(|error| Failure::Bookkeeping {
+                stage: Stage::Finish,
+                error,
+            })?;
+        tx.commit().map_err(|error| Failure::Transaction {
+            stage: Stage::Finish,
+            error,
+        })
+    } else {
+        book.started(client).map_err(|error| Failure::Bookkeeping {
+            stage: Stage::Start,
+            error,
+        })?;
+        if let Err(failure) = one_by_one(client, &plan.statement_by_statement(), sql) {
+            // A failure inside an explicit BEGIN block leaves the session in an aborted
+            // transaction: end it before anything else is written.
+            let _ = client.batch_execute("ROLLBACK");
+            return Err(failure);
+        }
+        // One transaction: the finish is recorded whole or not at all.
+        let finish = |error| Failure::Transaction {
+            stage: Stage::Finish,
+            error,
+        };
+        let mut tx = client.transaction().map_err(finish)?;
+        book.finished(&mut tx)
+            .map_err(|error| Failure::Bookkeeping {
+                stage: Stage::Finish,
+                error,
+            })?;
+        tx.commit().map_err(finish)
+    }
+}
+
+/// The statements of a transactional plan, inside the caller's transaction. One statement at a
+/// time when the file parsed cleanly, so that a failure names its statement even when the server
+/// gives no position (a round trip each, as with psql -f); otherwise the whole file at once, and
+/// the server is the judge.
+fn in_transaction(client: &mut impl GenericClient, plan: &Plan, sql: &str) -> Result<(), Failure> {
+    if plan.parsed_cleanly {
+        for (index, s) in plan.executable().enumerate() {
+            client
+                .batch_execute(&sql[s.range.clone()])
+                .map_err(|error| Failure::Statement {
+                    index,
+                    error,
+                    from: Some(s.range.start),
+                })?;
+        }
+        Ok(())
+    } else {
+        client
+            .batch_execute(&plan.transactional_text(sql))
+            .map_err(|error| Failure::Statement {
+                index: 0,
+                error,
+                from: None,
+            })
+    }
+}
+
+/// `statements` one by one, outside any transaction of ours.
+fn one_by_one(client: &mut Client, statements: &[&Statement], sql: &str) -> Result<(), Failure> {
+    for (index, s) in statements.iter().enumerate() {
+        client
+            .batch_execute(&sql[s.range.clone()])
+            .map_err(|error| Failure::Statement {
+                index,
+                error,
+                from: Some(s.range.start),
+            })?;
+    }
+    Ok(())
+}
+
+/// Runs a SQL file (a seed) as migrations run: in one transaction, statement by statement,
+/// failures located in the file.
+pub fn run_sql_file(url: &DatabaseUrl, path: &Path) -> Result<(), String> {
+    let sql = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let plan = Plan::new(path, &sql).map_err(|e| e.to_string())?;
+    let mut client = connection::connect(url).map_err(|e| e.to_string())?;
+    connection::use_schema(&mut client, &url.schema, true).map_err(|e| e.to_string())?;
+    run_file(&mut client, &plan, &sql, &mut Nothing).map_err(|failure| match failure {
+        Failure::Statement { error, from, .. } => format!(
+            "{} failed:\n{}",
+            path.display(),
+            describe_error(path, &sql, &error, from)
+        ),
+        Failure::Transaction { stage, error } => {
+            let what = match stage {
+                Stage::Start => "BEGIN",
+                Stage::Finish => "COMMIT",
+            };
+            Error::database(what, &error).to_string()
+        }
+        Failure::Bookkeeping { error, .. } => error.to_string(),
+    })
+}
+
+/// A server error in a file, for people: `--> file:line:col`, a snippet, the SQLSTATE and the
+/// server's message, detail, hint and context.
+pub fn describe_error(path: &Path, sql: &str, e: &postgres::Error, from: Option<usize>) -> String {
+    let Some(db) = e.as_db_error() else {
+        return format!(
+            "  --> {}\nDatabase error: {}",
+            path.display(),
+            describe_pg_error(e)
+        );
+    };
+    let position = match db.position() {
+        Some(postgres::error::ErrorPosition::Original(p)) => Some(*p as usize),
+        _ => None,
+    };
+    let loc = match (position, from) {
+        (Some(p), _) => Some(error_location(path, sql, from.unwrap_or(0), p)),
+        // No position (errors found after parsing): the failing statement's start.
+        (None, Some(from)) => Some(Location::of_offset(path, sql.as_bytes(), from)),
+        (None, None) => None,
+    };
+    let mut out = match loc {
+        Some(loc) => format!("  --> {loc}\n{}", snippet(sql, &loc)),
+        None => format!("  --> {}", path.display()),
+    };
+    out.push_str(&format!(
+        "\nDatabase error code: {}\nDatabase error: {}: {}",
+        db.code().code(),
+        db.severity(),
+        db.message()
+    ));
+    for (label, v) in [
+        ("DETAIL", db.detail()),
+        ("HINT", db.hint()),
+        ("CONTEXT", db.where_()),
+    ] {
+        if let Some(v) = v {
+            out.push_str(&format!("\n{label}: {v}"));
+        }
+    }
+    out
+}

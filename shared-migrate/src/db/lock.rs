@@ -1,0 +1,124 @@
+//! The migration lock: PostgreSQL advisory lock 72707369, the key the Prisma CLI uses, so that
+//! our tool and Prisma exclude each other.
+//!
+//! We poll `pg_try_advisory_lock` instead of blocking in `pg_advisory_lock`: a waiter blocked
+//! inside `pg_advisory_lock` holds a transaction open, and a `CREATE INDEX CONCURRENTLY` run by
+//! the lock holder then waits for that transaction forever (a deadlock Prisma users hit).
+
+use std::ops::{Deref, DerefMut};
+use std::time::{Duration, Instant};
+
+use postgres::Client;
+
+use super::database_url::DatabaseUrl;
+use crate::error::Error;
+
+pub const LOCK_KEY: i64 = 72707369;
+
+/// How long a command waits for another deployer's lock unless told otherwise.
+pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A session holding the migration lock. Dropping it releases the lock (ending the session
+/// releases it too), so no path forgets to.
+pub struct Locked {
+    client: Client,
+}
+
+impl Deref for Locked {
+    type Target = Client;
+    fn deref(&self) -> &Client {
+        &self.client
+    }
+}
+
+impl DerefMut for Locked {
+    fn deref_mut(&mut self) -> &mut Client {
+        &mut self.client
+    }
+}
+
+impl Drop for Locked {
+    fn drop(&mut self) {
+        let _ = self
+            .client
+            .execute("SELECT pg_advisory_unlock($1)", &[&LOCK_KEY]);
+    }
+}
+
+/// Takes the lock on `client`'s session, polling until `timeout`. `on_wait` is called once,
+/// with a description of the holder, when the lock is not free at once.
+pub fn take_lock(
+    mut client: Client,
+    url: &DatabaseUrl,
+    timeout: Duration,
+    on_wait: &mut dyn FnMut(&str),
+) -> Result<Locked, Error> {
+    poll(&mut client, url, timeout, on_wait)?;
+    Ok(Locked { client })
+}
+
+fn poll(
+    client: &mut Client,
+    url: &DatabaseUrl,
+    timeout: Duration,
+    on_wait: &mut dyn FnMut(&str),
+) -> Result<(), Error> {
+    let start = Instant::now();
+    let mut pause = Duration::from_millis(10);
+    let mut told = false;
+    loop {
+        let got: bool = client
+            .query_one("SELECT pg_try_advisory_lock($1)", &[&LOCK_KEY])
+            .map_err(|e| Error::database("taking the migration lock", &e))?
+            .get(0);
+        if got {
+            return Ok(());
+        }
+        if !told {
+            told = true;
+            on_wait(&holder(client).unwrap_or_else(|| "another session".into()));
+        }
+        if start.elapsed() >= timeout {
+            let holder = holder(client)
+                .map(|h| format!(", held by {h}"))
+                .unwrap_or_default();
+            return Err(Error::LockTimeout {
+                url: url.to_string(),
+                waited: timeout,
+                holder,
+            });
+        }
+        std::thread::sleep(pause.min(timeout.saturating_sub(start.elapsed())));
+        pause = (pause * 2).min(Duration::from_millis(200));
+    }
+}
+
+/// Who holds the lock, where `pg_stat_activity` shows it: pid, user, application, client,
+/// and since when.
+fn holder(client: &mut Client) -> Option<String> {
+    let row = client
+        .query_opt(
+            "SELECT a.pid, coalesce(a.usename::text, '?'), coalesce(a.application_name, ''), \
+                    coalesce(host(a.client_addr), 'local socket'), \
+                    coalesce(to_char(a.backend_start AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), '?') \
+             FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid \
+             WHERE l.locktype = 'advisory' AND l.granted AND l.classid = 0 \
+               AND l.objid = $1 AND l.objsubid = 1 \
+               AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+            &[&((LOCK_KEY & 0xffff_ffff) as u32)],
+        )
+        .ok()??;
+    let app: String = row.get(2);
+    let app = if app.is_empty() {
+        String::new()
+    } else {
+        format!(" ({app})")
+    };
+    Some(format!(
+        "pid {} of user {}{app} from {}, connected since {} UTC",
+        row.get::<_, i32>(0),
+        row.get::<_, String>(1),
+        row.get::<_, String>(3),
+        row.get::<_, String>(4),
+    ))
+}

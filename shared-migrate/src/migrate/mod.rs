@@ -1,0 +1,327 @@
+//! `migrate`: applies a service's pending migrations, as `prisma migrate deploy` does, but
+//! atomically: a migration and its ledger rows commit in one transaction.
+//!
+//! The path of one migration, start to end, all in this file but the last step:
+//! [`migrate_all`] groups services by database and runs the groups in parallel →
+//! [`migrate_service`] reads every file, connects, takes the lock, checks the ledger and plans
+//! every pending migration (`run`, `run_locked`, `plan_pending`) → [`apply`] runs one with its
+//! ledger row, in a transaction or, when it holds `CREATE INDEX CONCURRENTLY` and the like,
+//! statement by statement ([`apply`](apply::apply) → [`crate::db::run_file`]). What a failure
+//! says is in [`messages`]; `--backup` is [`backup`].
+
+mod apply;
+pub mod backup;
+mod messages;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use postgres::Client;
+use serde::Serialize;
+
+pub use apply::apply;
+pub use backup::Backup;
+
+use crate::db::{self, DatabaseUrl, ledger};
+use crate::error::Error;
+use crate::parallel::{self, Progress};
+use crate::sql::Plan;
+use crate::workspace::{Migration, Service};
+
+#[derive(Debug, Clone)]
+pub struct MigrateOptions {
+    /// How long to wait for another deployer's lock.
+    pub lock_timeout: Duration,
+    /// Edited migrations, rows missing locally and late migrations are errors, not warnings.
+    pub strict: bool,
+    /// Parallel workers (services on one database always run one after another).
+    pub jobs: usize,
+    /// Show what would be applied, change nothing (no database, schema, ledger or lock).
+    pub dry_run: bool,
+    /// Back up each service's schema here (pg_dump, custom format) before applying anything.
+    pub backup: Option<PathBuf>,
+}
+
+impl Default for MigrateOptions {
+    fn default() -> MigrateOptions {
+        MigrateOptions {
+            lock_timeout: db::DEFAULT_LOCK_TIMEOUT,
+            strict: false,
+            jobs: 1,
+            dry_run: false,
+            backup: None,
+        }
+    }
+}
+
+/// What to migrate: a service and its database, or why its database is unknown.
+pub struct MigrateTarget {
+    pub service: Service,
+    pub url: Result<DatabaseUrl, Error>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Applied {
+    pub name: String,
+    pub millis: u128,
+    /// Ran in one transaction with its ledger rows (else statement by statement).
+    pub transactional: bool,
+}
+
+/// A migration `--dry-run` would apply.
+#[derive(Debug, Clone, Serialize)]
+pub struct Planned {
+    pub name: String,
+    /// In one transaction with its ledger rows (else statement by statement).
+    pub transactional: bool,
+    /// Each statement, shortened to what it does.
+    pub statements: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct MigrateReport {
+    pub service: String,
+    /// Redacted.
+    pub url: Option<String>,
+    pub database_created: bool,
+    pub applied: Vec<Applied>,
+    pub pending_before: usize,
+    /// `--dry-run`: what would be applied, in order.
+    pub planned: Vec<Planned>,
+    /// `--backup`: the dump taken before applying.
+    pub backup: Option<Backup>,
+    pub warnings: Vec<String>,
+    pub millis: u128,
+    #[serde(serialize_with = "serialize_error")]
+    pub result: Result<(), Error>,
+}
+
+fn serialize_error<S: serde::Serializer>(r: &Result<(), Error>, s: S) -> Result<S::Ok, S::Error> {
+    match r {
+        Ok(()) => s.serialize_none(),
+        Err(e) => s.serialize_some(&e.to_string()),
+    }
+}
+
+/// Migrates every target; services that share a database run one after another (they would
+/// only queue on the lock), distinct databases run in parallel on `options.jobs` threads.
+/// Reports come back in the order of `targets`.
+pub fn migrate_all(
+    targets: Vec<MigrateTarget>,
+    options: &MigrateOptions,
+    progress: Progress,
+) -> Vec<MigrateReport> {
+    let mut groups: BTreeMap<String, Vec<(usize, MigrateTarget)>> = BTreeMap::new();
+    for (i, t) in targets.into_iter().enumerate() {
+        let key = match &t.url {
+            Ok(u) => format!("{}:{}/{}", u.host, u.port, u.dbname),
+            Err(_) => format!("#{i}"),
+        };
+        groups.entry(key).or_default().push((i, t));
+    }
+    let groups: Vec<Vec<(usize, MigrateTarget)>> = groups.into_values().collect();
+    let mut reports: Vec<(usize, MigrateReport)> = parallel::map(options.jobs, groups, |group| {
+        group
+            .into_iter()
+            .map(|(i, t)| (i, migrate_service(&t.service, t.url, options, progress)))
+            .collect::<Vec<_>>()
+    })
+    .into_iter()
+    .flatten()
+    .collect();
+    reports.sort_by_key(|(i, _)| *i);
+    reports.into_iter().map(|(_, r)| r).collect()
+}
+
+/// Migrates one service. Never panics on bad input; every problem lands in `result`.
+pub fn migrate_service(
+    service: &Service,
+    url: Result<DatabaseUrl, Error>,
+    options: &MigrateOptions,
+    progress: Progress,
+) -> MigrateReport {
+    let start = Instant::now();
+    let mut report = MigrateReport {
+        service: service.name.clone(),
+        url: url.as_ref().ok().map(|u| u.to_string()),
+        database_created: false,
+        applied: Vec::new(),
+        pending_before: 0,
+        planned: Vec::new(),
+        backup: None,
+        warnings: Vec::new(),
+        millis: 0,
+        result: Ok(()),
+    };
+    report.result = url.and_then(|url| run(service, &url, options, progress, &mut report));
+    report.millis = start.elapsed().as_millis();
+    report
+}
+
+fn run(
+    service: &Service,
+    url: &DatabaseUrl,
+    options: &MigrateOptions,
+    progress: Progress,
+    report: &mut MigrateReport,
+) -> Result<(), Error> {
+    let name = service.name.as_str();
+    // Read and check every file before touching the database.
+    let local = service.migrations()?;
+    if options.dry_run {
+        return dry_run(service, url, &local, options, progress, report);
+    }
+    let (client, created) = db::connect_or_create(url)?;
+    if created {
+        report.database_created = true;
+        progress(name, &format!("created database `{}`", url.dbname));
+    }
+    let mut locked = db::take_lock(client, url, options.lock_timeout, &mut |holder| {
+        progress(
+            name,
+            &format!("waiting for the migration lock, held by {holder}"),
+        )
+    })?;
+    run_locked(service, url, &local, &mut locked, options, progress, report)
+}
+
+fn run_locked(
+    service: &Service,
+    url: &DatabaseUrl,
+    local: &[Migration],
+    client: &mut Client,
+    options: &MigrateOptions,
+    progress: Progress,
+    report: &mut MigrateReport,
+) -> Result<(), Error> {
+    let name = service.name.as_str();
+    db::use_schema(client, &url.schema, true)?;
+    let rows = ledger_rows(client, url, name, true)?;
+    let pending = plan_pending(name, local, &rows, options, progress, report)?;
+    if let (Some(dir), false) = (&options.backup, pending.is_empty()) {
+        progress(name, &format!("backing up schema `{}`", url.schema));
+        let b = backup::dump(name, url, dir)?;
+        progress(
+            name,
+            &format!(
+                "backed up to {} ({} KB, {} ms); to restore: {}",
+                b.path.display(),
+                b.bytes / 1024,
+                b.millis,
+                b.restore_command
+            ),
+        );
+        report.backup = Some(b);
+    }
+    for (m, plan) in pending {
+        progress(name, &format!("applying {}", m.name));
+        let started = Instant::now();
+        apply(service, client, m, &plan)
+            .map_err(|e| messages::point_at_backup(e, &report.backup))?;
+        let millis = started.elapsed().as_millis();
+        progress(name, &format!("applied {} ({millis} ms)", m.name));
+        report.applied.push(Applied {
+            name: m.name.clone(),
+            millis,
+            transactional: plan.transactional(),
+        });
+    }
+    Ok(())
+}
+
+/// The ledger's rows; without a ledger, an empty schema gets one (`create`) and a schema with
+/// tables is refused (it needs a baseline).
+fn ledger_rows(
+    client: &mut Client,
+    url: &DatabaseUrl,
+    service: &str,
+    create: bool,
+) -> Result<Vec<ledger::Row>, Error> {
+    if ledger::exists(client, &url.schema)? {
+        return ledger::rows(client);
+    }
+    let tables = ledger::other_tables(client, &url.schema)?;
+    if !tables.is_empty() {
+        return Err(Error::NotEmpty {
+            service: service.to_string(),
+            schema: url.schema.clone(),
+            tables: messages::summarize_names("tables", &tables),
+        });
+    }
+    if create {
+        ledger::create(client)?;
+    }
+    Ok(Vec::new())
+}
+
+/// Compares the folders with the ledger and plans every pending migration: failed rows,
+/// `--strict` problems and files that cannot be run are refused before anything is applied.
+fn plan_pending<'m>(
+    name: &str,
+    local: &'m [Migration],
+    rows: &[ledger::Row],
+    options: &MigrateOptions,
+    progress: Progress,
+    report: &mut MigrateReport,
+) -> Result<Vec<(&'m Migration, Plan)>, Error> {
+    let failed: Vec<&ledger::Row> = rows.iter().filter(|r| r.is_failed()).collect();
+    if !failed.is_empty() {
+        return Err(Error::FailedMigrations(messages::failed_rows(
+            name, &failed,
+        )));
+    }
+    let history = db::compare(local, rows);
+    for problem in history.warnings() {
+        report.warnings.push(problem.clone());
+        progress(name, &format!("warning: {problem}"));
+    }
+    if options.strict && !report.warnings.is_empty() {
+        return Err(Error::Strict(format!(
+            "refusing to migrate under --strict: {}",
+            report.warnings.join("; ")
+        )));
+    }
+    report.pending_before = history.pending.len();
+    history
+        .pending
+        .iter()
+        .map(|&i| Plan::new(&local[i].path, &local[i].sql).map(|p| (&local[i], p)))
+        .collect()
+}
+
+/// `--dry-run`: the same checks and plans as a deploy, on a read-only look at the database
+/// (a missing database or schema counts as empty: deploy would create it).
+fn dry_run(
+    service: &Service,
+    url: &DatabaseUrl,
+    local: &[Migration],
+    options: &MigrateOptions,
+    progress: Progress,
+    report: &mut MigrateReport,
+) -> Result<(), Error> {
+    let name = service.name.as_str();
+    let rows = match db::connect_existing(url)? {
+        None => {
+            report.database_created = true;
+            Vec::new()
+        }
+        Some(mut client) => {
+            if db::use_schema(&mut client, &url.schema, false)? {
+                ledger_rows(&mut client, url, name, false)?
+            } else {
+                Vec::new()
+            }
+        }
+    };
+    let pending = plan_pending(name, local, &rows, options, progress, report)?;
+    report.planned = pending
+        .iter()
+        .map(|(m, plan)| Planned {
+            name: m.name.clone(),
+            transactional: plan.transactional(),
+            statements: plan.summaries(&m.sql),
+        })
+        .collect();
+    Ok(())
+}

@@ -1,0 +1,189 @@
+//! PostgreSQL in a Docker container (testcontainers): ready when a connection succeeds (not when
+//! a log line appears), removed when dropped, on Ctrl-C, or by the next run if its owner was
+//! killed (containers carry their owner's pid as a label).
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use testcontainers::core::{IntoContainerPort, WaitFor};
+use testcontainers::runners::SyncRunner;
+use testcontainers::{Container, GenericImage, ImageExt};
+
+use crate::cleanup;
+use crate::db::{self, DatabaseUrl};
+use crate::error::Error;
+
+const OWNER_LABEL: &str = "xtask.verify.owner";
+const PASSWORD: &str = "postgres";
+
+/// Whether a Docker engine answers.
+pub fn engine_available() -> bool {
+    Command::new("docker")
+        .args(["version", "--format", "{{.Server.Version}}"])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// Whether `image` is present locally (no pull needed).
+pub fn image_present(image: &str) -> bool {
+    Command::new("docker")
+        .args(["image", "inspect", "--format", "{{.Id}}", image])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// Removes a container and waits until it is gone: a removal already under way (the handle's
+/// own drop, racing an interrupt) makes `docker rm` return before the container has gone.
+fn remove_container(id: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let _ = Command::new("docker").args(["rm", "-f", "-v", id]).output();
+        let exists = Command::new("docker")
+            .args(["container", "inspect", "--format", "{{.Id}}", id])
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if !exists || Instant::now() > deadline {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Removes containers of earlier runs whose owner process is gone.
+pub fn sweep() {
+    let Ok(out) = Command::new("docker")
+        .args([
+            "ps",
+            "-a",
+            "--filter",
+            &format!("label={OWNER_LABEL}"),
+            "--format",
+            &format!("{{{{.ID}}}} {{{{.Label \"{OWNER_LABEL}\"}}}}"),
+        ])
+        .output()
+    else {
+        return;
+    };
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let mut parts = line.split_whitespace();
+        let (Some(id), Some(pid)) = (
+            parts.next(),
+            parts.next().and_then(|p| p.parse::<i32>().ok()),
+        ) else {
+            continue;
+        };
+        // SAFETY: signal 0 only checks that the process exists.
+        let alive = unsafe { libc::kill(pid, 0) } == 0
+            || std::io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH);
+        if !alive {
+            remove_container(id);
+        }
+    }
+}
+
+fn split_image(image: &str) -> (&str, &str) {
+    // The tag follows the last ':' after the last '/' (a registry may have a port).
+    let name_start = image.rfind('/').map_or(0, |i| i + 1);
+    match image[name_start..].rfind(':') {
+        Some(i) => (&image[..name_start + i], &image[name_start + i + 1..]),
+        None => (image, "latest"),
+    }
+}
+
+/// A running PostgreSQL container; dropping it removes the container.
+pub struct PostgresContainer {
+    container: Option<Container<GenericImage>>,
+    url: DatabaseUrl,
+    ready: Duration,
+    _guard: cleanup::Guard,
+}
+
+impl PostgresContainer {
+    /// Starts a container from `image` for `service` and waits until it accepts connections.
+    pub fn start(image: &str, service: &str) -> Result<PostgresContainer, Error> {
+        let start = Instant::now();
+        let (name, tag) = split_image(image);
+        let fail = |e: &dyn std::fmt::Display| {
+            Error::Cluster(format!(
+                "container from image `{image}` for `{service}` did not start: {e}"
+            ))
+        };
+        let container = GenericImage::new(name, tag)
+            .with_exposed_port(5432.tcp())
+            .with_wait_for(WaitFor::Nothing)
+            // The official image refuses to start without one; ours trusts every connection.
+            .with_env_var("POSTGRES_PASSWORD", PASSWORD)
+            .with_label(OWNER_LABEL, std::process::id().to_string())
+            .with_label("xtask.verify.service", service)
+            .with_startup_timeout(Duration::from_secs(120))
+            .start()
+            .map_err(|e| fail(&e))?;
+        let id = container.id().to_string();
+        let guard = {
+            let id = id.clone();
+            cleanup::register(move || remove_container(&id))
+        };
+        let port = container
+            .get_host_port_ipv4(5432.tcp())
+            .map_err(|e| fail(&e))?;
+        let url = DatabaseUrl::parse(&format!(
+            "postgresql://postgres:{PASSWORD}@127.0.0.1:{port}/postgres"
+        ))
+        .expect("valid url");
+        // Ready means a successful connection: log lines differ between images.
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            match db::connect(&url) {
+                Ok(_) => break,
+                Err(e) if Instant::now() > deadline => {
+                    let logs = Command::new("docker")
+                        .args(["logs", "--tail", "20", &id])
+                        .output();
+                    let logs = logs
+                        .map(|o| String::from_utf8_lossy(&o.stderr).into_owned())
+                        .unwrap_or_default();
+                    return Err(fail(&format!("{e}; container log:\n{logs}")));
+                }
+                Err(_) => std::thread::sleep(Duration::from_millis(20)),
+            }
+        }
+        Ok(PostgresContainer {
+            container: Some(container),
+            url,
+            ready: start.elapsed(),
+            _guard: guard,
+        })
+    }
+
+    pub fn url(&self) -> &DatabaseUrl {
+        &self.url
+    }
+
+    /// From asking for the container to the first successful connection.
+    pub fn ready_time(&self) -> Duration {
+        self.ready
+    }
+
+    /// Leaves the container running after this process ends; returns how to reach and remove
+    /// it.
+    pub fn keep(mut self) -> String {
+        let container = self.container.take().expect("container");
+        let id = container.id().to_string();
+        // Forgetting the handle keeps the container: its drop would remove it.
+        std::mem::forget(container);
+        format!("{} (remove it with: docker rm -f {id})", self.url)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn image_names_split_at_the_tag() {
+        assert_eq!(super::split_image("postgres:15"), ("postgres", "15"));
+        assert_eq!(super::split_image("postgres"), ("postgres", "latest"));
+        assert_eq!(
+            super::split_image("registry:5000/team/pg:15-alpine"),
+            ("registry:5000/team/pg", "15-alpine")
+        );
+    }
+}

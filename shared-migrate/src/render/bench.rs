@@ -1,0 +1,71 @@
+//! `cargo xtask bench`'s figures: medians, ranges, ratios to baseline (b), peak memory.
+
+use std::fmt::Write as _;
+
+use crate::bench::BenchResults;
+
+/// The figures as a table, with the machine and the command's shape.
+pub fn bench_figures(r: &BenchResults) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{} services x {} migrations ({} migrations, {} statements, {:.1} MB of SQL), {} rows per new table, seed {}; lint also on one history of {} migrations",
+        r.services,
+        r.migrations_per_service,
+        r.monorepo.migrations,
+        r.monorepo.statements,
+        r.monorepo.bytes as f64 / 1e6,
+        r.rows,
+        r.seed,
+        r.long_history.migrations
+    );
+    let _ = writeln!(
+        out,
+        "machine: {} cores ({}), {} GiB, {}, {}; xtask {} build; {} runs, interleaved",
+        r.machine.cores,
+        r.machine.cpu,
+        r.machine.memory_gib,
+        r.machine.os,
+        r.machine.postgres,
+        r.build,
+        r.runs
+    );
+    let width = r.figures.iter().map(|f| f.name.len()).max().unwrap_or(0);
+    let _ = writeln!(
+        out,
+        "\n{:<width$}  {:>9}  {:>17}  {:>7}  {:>9}",
+        "", "median", "min - max", "vs (b)", "peak RSS"
+    );
+    for f in &r.figures {
+        let range = format!("{:.0} - {:.0} ms", f.stats.min_ms, f.stats.max_ms);
+        let ratio = f
+            .ratio_to_b
+            .map_or_else(|| "-".to_string(), |x| format!("{x:.2}x"));
+        let peak = f.stats.peak_rss_kib.map_or_else(
+            || "-".to_string(),
+            |k| format!("{:.1} MB", k as f64 / 1024.0),
+        );
+        let _ = writeln!(
+            out,
+            "{:<width$}  {:>6.0} ms  {:>17}  {:>7}  {:>9}",
+            f.name, f.stats.median_ms, range, ratio, peak
+        );
+    }
+    if !r.ready.is_empty() {
+        let ready: Vec<String> = r
+            .ready
+            .iter()
+            .map(|x| {
+                format!(
+                    "{} {:.0} ms (min {:.0}, max {:.0}, {} databases)",
+                    x.backend, x.median_ms, x.min_ms, x.max_ms, x.samples
+                )
+            })
+            .collect();
+        let _ = writeln!(out, "\nstart to database ready: {}", ready.join("; "));
+    }
+    for s in &r.skipped {
+        let _ = writeln!(out, "skipped: {s}");
+    }
+    out
+}

@@ -1,0 +1,78 @@
+//! `status`'s table and the details of each problem.
+
+use std::fmt::Write;
+
+use super::name_width;
+use crate::commands::{ServiceStatus, State};
+use crate::remedy;
+use crate::text::shell_word;
+
+/// A table per service for `status`, then details of problems.
+pub fn status_summary(statuses: &[ServiceStatus]) -> String {
+    let width = name_width(statuses.iter().map(|s| s.service.as_str()));
+    let mut out = format!(
+        "{:<width$}  {:>7}  {:>7}  {:>6}  state\n",
+        "service", "applied", "pending", "failed"
+    );
+    for s in statuses {
+        let state = match s.state {
+            State::UpToDate => "up to date",
+            State::Pending => "pending",
+            State::Problem => "PROBLEM",
+        };
+        let _ = writeln!(
+            out,
+            "{:<width$}  {:>7}  {:>7}  {:>6}  {state}",
+            s.service,
+            s.applied.len(),
+            s.pending.len(),
+            s.failed.len()
+        );
+    }
+    for s in statuses {
+        let mut details = String::new();
+        for name in &s.pending {
+            let mut note = String::new();
+            if s.late.contains(name) {
+                note.push_str(" (older than the newest applied migration)");
+            }
+            if s.rolled_back.contains(name) {
+                note.push_str(" (rolled back earlier; will be applied again)");
+            }
+            let _ = writeln!(details, "  pending: {name}{note}");
+        }
+        for f in &s.failed {
+            let _ = writeln!(details, "  failed: {} (started {})", f.name, f.started_at);
+            for line in f.logs.as_deref().unwrap_or("(no logs)").lines() {
+                let _ = writeln!(details, "      {line}");
+            }
+            let _ = writeln!(
+                details,
+                "    resolve with: {}   or   --applied {}",
+                remedy::resolve_rolled_back(&s.service, &f.name),
+                shell_word(&f.name)
+            );
+        }
+        for name in &s.edited {
+            let _ = writeln!(details, "  edited after it was applied: {name}");
+        }
+        for name in &s.missing_locally {
+            let _ = writeln!(
+                details,
+                "  applied in the database, missing locally: {name}"
+            );
+        }
+        if let Some(e) = &s.error {
+            let _ = writeln!(details, "  error: {e}");
+        }
+        if !details.is_empty() {
+            let url = s
+                .url
+                .as_deref()
+                .map(|u| format!(" ({u})"))
+                .unwrap_or_default();
+            let _ = write!(out, "\n{}{url}:\n{details}", s.service);
+        }
+    }
+    out
+}

@@ -1,0 +1,117 @@
+//! Small text helpers every layer uses: counts with their noun, shell quoting for the commands we
+//! suggest, SQL on one line, "did you mean", and durations as people write them.
+
+use std::borrow::Cow;
+use std::time::Duration;
+
+/// `1 migration`, `2 migrations`.
+pub fn plural(n: usize, word: &str) -> String {
+    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
+}
+
+/// `word` as one argument of a POSIX shell command line, for the commands we suggest: as is
+/// when safe, else in single quotes. Folder names may hold spaces, quotes or `;`. A whitelist
+/// (not shell-words' list of special characters, which leaves `{`, `}` and `!` bare: brace and
+/// history expansion in bash).
+pub fn shell_word(word: &str) -> Cow<'_, str> {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "_-./:=@%+,".contains(c);
+    if !word.is_empty() && word.chars().all(safe) {
+        word.into()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''")).into()
+    }
+}
+
+/// SQL on one line, without `--` comments, cut to `max` characters (ending in `...`), for
+/// messages and summaries.
+pub fn one_line(sql: &str, max: usize) -> String {
+    let words: Vec<&str> = sql
+        .lines()
+        .map(|l| l.split("--").next().unwrap_or_default())
+        .flat_map(str::split_whitespace)
+        .collect();
+    let line = words.join(" ");
+    if line.chars().count() > max {
+        let cut: String = line.chars().take(max.saturating_sub(3)).collect();
+        format!("{}...", cut.trim_end())
+    } else {
+        line
+    }
+}
+
+/// `; did you mean `x`?` when a candidate contains `name` (or the reverse), else the last three
+/// candidates; empty without candidates. Appended to "no such migration" messages.
+pub fn suggest<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> String {
+    let list: Vec<&str> = candidates.collect();
+    if let Some(c) = list.iter().find(|c| c.contains(name) || name.contains(**c)) {
+        return format!("; did you mean `{c}`?");
+    }
+    if list.is_empty() {
+        String::new()
+    } else {
+        let tail: Vec<&str> = list.iter().rev().take(3).rev().copied().collect();
+        format!("; candidates: {}", tail.join(", "))
+    }
+}
+
+/// Parses a duration such as `10s`, `2m`, `500ms`, `1.5s` or `30` (seconds). Kept by hand:
+/// humantime refuses fractions and bare seconds, which configurations already use.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let split = s.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(s.len());
+    let (number, unit) = s.split_at(split);
+    let n: f64 = number
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{s}` is not a duration: write e.g. 10s, 2m or 500ms"))?;
+    let secs = match unit {
+        "" | "s" => n,
+        "ms" => n / 1000.0,
+        "m" | "min" => n * 60.0,
+        "h" => n * 3600.0,
+        _ => return Err(format!("unknown unit `{unit}` in `{s}`: use ms, s, m or h")),
+    };
+    if !(0.0..=7.0 * 86_400.0).contains(&secs) {
+        return Err(format!("`{s}` is out of range"));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+/// A duration the way [`parse_duration`] reads it back: `10s`, `500ms`, `2m`.
+pub fn duration_text(d: Duration) -> String {
+    let ms = d.as_millis();
+    if ms.is_multiple_of(60_000) && ms > 0 {
+        format!("{}m", ms / 60_000)
+    } else if ms.is_multiple_of(1000) {
+        format!("{}s", ms / 1000)
+    } else {
+        format!("{ms}ms")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggested_commands_quote_what_a_shell_would_split_or_run() {
+        assert_eq!(shell_word("20250101000000_add_a"), "20250101000000_add_a");
+        assert_eq!(shell_word("with space"), "'with space'");
+        assert_eq!(shell_word("it's"), r"'it'\''s'");
+        assert_eq!(shell_word("x; rm -rf ~"), "'x; rm -rf ~'");
+        assert_eq!(shell_word("$(id)"), "'$(id)'");
+        assert_eq!(shell_word(""), "''");
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("10s"), Ok(Duration::from_secs(10)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("30"), Ok(Duration::from_secs(30)));
+        assert!(parse_duration("ten").is_err() && parse_duration("5y").is_err());
+        for text in ["10s", "500ms", "2m", "10m"] {
+            assert_eq!(duration_text(parse_duration(text).unwrap()), text);
+        }
+    }
+}

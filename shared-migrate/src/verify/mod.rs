@@ -1,0 +1,318 @@
+//! `verify`: per service, in parallel, a throwaway database ([`backend`]) → every migration
+//! applied from scratch through the same code as `migrate` → a second deploy that must find
+//! nothing pending → the seed → the tests. Each step is timed and has a time limit.
+
+mod backend;
+
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+pub use backend::{Backend, BackendKind, Database, choose_backend};
+
+use crate::commands;
+use crate::config::{self, VerifyConfig};
+use crate::db::{self, DatabaseUrl};
+use crate::error::ExitCode;
+use crate::lint::RuleLevel;
+use crate::migrate::{self, MigrateOptions};
+use crate::parallel::{self, Progress};
+use crate::seed;
+use crate::workspace::{Service, Workspace};
+
+#[derive(Debug, Clone)]
+pub struct VerifyOptions {
+    pub jobs: usize,
+    /// Leave a failed service's database running.
+    pub keep: bool,
+    pub lock_timeout: Duration,
+    /// Run `lint` on the service first.
+    pub lint: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepStatus {
+    Passed,
+    Failed,
+    Skipped,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Step {
+    pub name: &'static str,
+    pub status: StepStatus,
+    pub millis: u128,
+    /// Why it failed or was skipped; a passing test step's output.
+    pub detail: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct VerifyReport {
+    pub service: String,
+    pub backend: &'static str,
+    /// Redacted.
+    pub url: Option<String>,
+    pub migrations: usize,
+    pub ready_millis: Option<u128>,
+    pub steps: Vec<Step>,
+    pub millis: u128,
+    /// Where the kept database is and how to remove it (`--keep`, failed services).
+    pub kept: Option<String>,
+}
+
+impl VerifyReport {
+    pub fn passed(&self) -> bool {
+        self.steps.iter().all(|s| s.status != StepStatus::Failed)
+    }
+
+    /// 2 when the service's configuration or migration files are bad (nothing ran), 1 when a
+    /// later step failed, as the other commands count them.
+    pub fn exit_code(&self) -> ExitCode {
+        match self.failure() {
+            None => ExitCode::Success,
+            Some(step) if step.name == "config" => ExitCode::Usage,
+            Some(_) => ExitCode::Failure,
+        }
+    }
+
+    pub fn step(&self, name: &str) -> Option<&Step> {
+        self.steps.iter().find(|s| s.name == name)
+    }
+
+    pub fn failure(&self) -> Option<&Step> {
+        self.steps.iter().find(|s| s.status == StepStatus::Failed)
+    }
+}
+
+pub const STEPS: [&str; 7] = [
+    "config", "lint", "database", "migrate", "redeploy", "seed", "test",
+];
+
+/// Verifies every service, `options.jobs` at a time. Reports come back in service order.
+pub fn verify_all(
+    ws: &Workspace,
+    services: &[Service],
+    backend: &dyn Backend,
+    options: &VerifyOptions,
+    progress: Progress,
+) -> Vec<VerifyReport> {
+    parallel::map(options.jobs, services.iter().collect(), |s| {
+        verify_service(ws, s, backend, options, progress)
+    })
+}
+
+struct Run<'a> {
+    report: VerifyReport,
+    progress: Progress<'a>,
+    failed: bool,
+}
+
+impl Run<'_> {
+    /// Runs a step unless an earlier one failed; `work` returns Ok(detail) or Err(message).
+    fn step<T>(
+        &mut self,
+        name: &'static str,
+        work: impl FnOnce() -> Result<(T, Option<String>), String>,
+    ) -> Option<T> {
+        if self.failed {
+            self.report.steps.push(Step {
+                name,
+                status: StepStatus::Skipped,
+                millis: 0,
+                detail: Some("an earlier step failed".into()),
+            });
+            return None;
+        }
+        (self.progress)(&self.report.service, name);
+        let start = Instant::now();
+        let result = work();
+        let millis = start.elapsed().as_millis();
+        match result {
+            Ok((value, detail)) => {
+                self.report.steps.push(Step {
+                    name,
+                    status: StepStatus::Passed,
+                    millis,
+                    detail,
+                });
+                Some(value)
+            }
+            Err(message) => {
+                self.failed = true;
+                self.report.steps.push(Step {
+                    name,
+                    status: StepStatus::Failed,
+                    millis,
+                    detail: Some(message),
+                });
+                None
+            }
+        }
+    }
+
+    /// Records a step that does not apply (no seed, no tests configured).
+    fn skip(&mut self, name: &'static str, why: String) {
+        let detail = if self.failed {
+            "an earlier step failed".to_string()
+        } else {
+            why
+        };
+        self.report.steps.push(Step {
+            name,
+            status: StepStatus::Skipped,
+            millis: 0,
+            detail: Some(detail),
+        });
+    }
+}
+
+fn verify_service(
+    ws: &Workspace,
+    service: &Service,
+    backend: &dyn Backend,
+    options: &VerifyOptions,
+    progress: Progress,
+) -> VerifyReport {
+    let start = Instant::now();
+    let mut run = Run {
+        report: VerifyReport {
+            service: service.name.clone(),
+            backend: backend.name(),
+            url: None,
+            migrations: 0,
+            ready_millis: None,
+            steps: Vec::new(),
+            millis: 0,
+            kept: None,
+        },
+        progress,
+        failed: false,
+    };
+    let config = run.step("config", || {
+        let config = config::verify_config(&ws.root, service).map_err(|e| e.to_string())?;
+        let n = service.migrations().map_err(|e| e.to_string())?.len();
+        Ok(((config, n), None))
+    });
+    if let Some((_, n)) = &config {
+        run.report.migrations = *n;
+    }
+    if options.lint {
+        // Lint errors fail the service, but the database steps still run: both answers help.
+        let failed_before = run.failed;
+        run.step("lint", || lint_step(ws, service));
+        run.failed = failed_before;
+    } else {
+        run.skip("lint", "--no-lint".into());
+    }
+    // Not called when the config step failed: a failed step skips the rest.
+    let db: Option<Box<dyn Database>> = run.step("database", || {
+        let (config, _) = config.as_ref().ok_or("no configuration")?;
+        let db = backend
+            .provision(&service.name, config)
+            .map_err(|e| e.to_string())?;
+        Ok((db, None))
+    });
+    if let Some(db) = &db {
+        run.report.url = Some(db.url().to_string());
+        run.report.ready_millis = Some(db.ready_time().as_millis());
+    }
+    if let (Some((config, _)), Some(db)) = (&config, &db) {
+        steps_on_database(&mut run, service, config, db.url(), options);
+    } else {
+        for name in ["migrate", "redeploy", "seed", "test"] {
+            run.skip(name, String::new());
+        }
+    }
+    // Unless kept, the database is dropped here: server, container or scratch database removed.
+    if let Some(db) = db
+        && run.failed
+        && options.keep
+    {
+        run.report.kept = Some(
+            db.keep()
+                .unwrap_or_else(|e| format!("could not keep the database: {e}")),
+        );
+    }
+    run.report.millis = start.elapsed().as_millis();
+    run.report
+}
+
+/// Lints the service; errors fail the step, warnings are its detail.
+fn lint_step(ws: &Workspace, service: &Service) -> seed::Outcome {
+    let options = crate::lint::LintOptions::now(None);
+    let report =
+        commands::lint(ws, std::slice::from_ref(service), &options).map_err(|e| e.to_string())?;
+    let text = crate::lint::render::human(&report, false);
+    if report.count(RuleLevel::Error) > 0 {
+        Err(text)
+    } else if report.findings.is_empty() {
+        Ok(((), None))
+    } else {
+        Ok(((), Some(text)))
+    }
+}
+
+fn steps_on_database(
+    run: &mut Run,
+    service: &Service,
+    config: &VerifyConfig,
+    url: &DatabaseUrl,
+    options: &VerifyOptions,
+) {
+    let timeout = config.timeout;
+    let mopts = MigrateOptions {
+        lock_timeout: options.lock_timeout,
+        strict: true,
+        jobs: 1,
+        ..MigrateOptions::default()
+    };
+    let progress = run.progress;
+    let forward = move |svc: &str, msg: &str| {
+        if msg.starts_with("applying") {
+            progress(svc, msg);
+        }
+    };
+    run.step("migrate", || {
+        let (r, timed_out) = db::with_deadline(url, timeout, || {
+            migrate::migrate_service(service, Ok(url.clone()), &mopts, &forward)
+        });
+        match r.result {
+            Ok(()) => Ok(((), Some(format!("{} migrations applied", r.applied.len())))),
+            Err(_) if timed_out => Err(format!(
+                "timed out after {timeout:?} (after {} migrations)",
+                r.applied.len()
+            )),
+            Err(e) => Err(e.to_string()),
+        }
+    });
+    run.step("redeploy", || {
+        let (r, _) = db::with_deadline(url, timeout, || migrate::migrate_service(service, Ok(url.clone()), &mopts, &|_, _| {}));
+        match r.result {
+            Err(e) => Err(e.to_string()),
+            Ok(()) if !r.applied.is_empty() => Err(format!(
+                "a second deploy applied {} more migrations; the first should have applied everything",
+                r.applied.len()
+            )),
+            Ok(()) => Ok(((), Some("nothing pending".into()))),
+        }
+    });
+    match seed::seed(service, config, url) {
+        Some(work) => {
+            run.step("seed", work);
+        }
+        None => run.skip("seed", seed::no_seed(service)),
+    }
+    match &config.test {
+        Some(argv) => {
+            run.step("test", || seed::run_command(service, argv, url, timeout));
+        }
+        None => run.skip(
+            "test",
+            format!(
+                "no tests: set [verify] test in {}",
+                service.dir.join(config::FILE_NAME).display()
+            ),
+        ),
+    }
+}

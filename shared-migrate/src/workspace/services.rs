@@ -1,0 +1,215 @@
+//! Where migrations come from: the services of the monorepo (`services/<svc>/prisma/migrations`)
+//! and, per service, its migration folders in byte order of name.
+
+use std::path::{Path, PathBuf};
+
+use walkdir::WalkDir;
+
+use super::Migration;
+use crate::error::{Error, Location, utf8_text};
+
+/// The monorepo: a directory holding `services/`.
+#[derive(Debug, Clone)]
+pub struct Workspace {
+    pub root: PathBuf,
+}
+
+/// A service: a directory `services/<name>` that holds a `prisma/` folder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Service {
+    pub name: String,
+    pub dir: PathBuf,
+}
+
+impl Workspace {
+    pub fn new(root: impl Into<PathBuf>) -> Workspace {
+        Workspace { root: root.into() }
+    }
+
+    /// The nearest ancestor of `start` (itself included) that holds a `services/` directory.
+    pub fn find(start: &Path) -> Option<Workspace> {
+        start
+            .ancestors()
+            .find(|dir| dir.join("services").is_dir())
+            .map(Workspace::new)
+    }
+
+    pub fn services_dir(&self) -> PathBuf {
+        self.root.join("services")
+    }
+
+    /// Every service, sorted by name. Directories under `services/` without a `prisma/` folder
+    /// are not Prisma services and are passed over (a monorepo holds other things too).
+    pub fn services(&self) -> Result<Vec<Service>, Error> {
+        let dir = self.services_dir();
+        if !dir.is_dir() {
+            return Err(Error::NoServicesDir {
+                path: self.root.clone(),
+            });
+        }
+        Ok(subdirectories(&dir, |path| path.join("prisma").is_dir())?
+            .into_iter()
+            .map(|(name, dir)| Service { name, dir })
+            .collect())
+    }
+
+    /// The services named in `names` (all of them when `names` is empty), in name order.
+    pub fn select(&self, names: &[String]) -> Result<Vec<Service>, Error> {
+        let all = self.services()?;
+        if names.is_empty() {
+            return Ok(all);
+        }
+        for name in names {
+            if !all.iter().any(|s| &s.name == name) {
+                let known = if all.is_empty() {
+                    format!(
+                        "none (no directory under {} has a prisma/ folder)",
+                        self.services_dir().display()
+                    )
+                } else {
+                    all.iter()
+                        .map(|s| s.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                };
+                return Err(Error::UnknownService {
+                    name: name.clone(),
+                    known,
+                });
+            }
+        }
+        Ok(all
+            .into_iter()
+            .filter(|s| names.contains(&s.name))
+            .collect())
+    }
+}
+
+impl Service {
+    pub fn prisma_dir(&self) -> PathBuf {
+        self.dir.join("prisma")
+    }
+
+    pub fn migrations_dir(&self) -> PathBuf {
+        self.prisma_dir().join("migrations")
+    }
+
+    /// The environment variable that holds this service's database URL: `<SERVICE>_DATABASE_URL`.
+    pub fn url_env_var(&self) -> String {
+        let mut var: String = self
+            .name
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_ascii_uppercase()
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        var.push_str("_DATABASE_URL");
+        var
+    }
+
+    /// The migration folder names, in byte order, without reading any file.
+    pub fn migration_dirs(&self) -> Result<Vec<(String, PathBuf)>, Error> {
+        let dir = self.migrations_dir();
+        if !dir.is_dir() {
+            return Err(Error::NoMigrationsDir {
+                service: self.name.clone(),
+                path: dir,
+            });
+        }
+        // The folder list first: an unreadable directory is named as such.
+        let dirs = subdirectories(&dir, |_| true)?;
+        self.check_lockfile()?;
+        Ok(dirs)
+    }
+
+    /// Every migration of the service, read and checksummed, in order.
+    pub fn migrations(&self) -> Result<Vec<Migration>, Error> {
+        self.migration_dirs()?
+            .into_iter()
+            .map(|(name, dir)| Migration::load(name, &dir))
+            .collect()
+    }
+
+    /// `migration_lock.toml` is optional; when present its provider must be `postgresql`.
+    /// Read the way Prisma reads it: the first line starting with `provider`.
+    fn check_lockfile(&self) -> Result<(), Error> {
+        let path = self.migrations_dir().join("migration_lock.toml");
+        let text = match std::fs::read(&path) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(Error::io(&path, e)),
+        };
+        let text = utf8_text(&path, text)?;
+        for (i, line) in text.lines().enumerate() {
+            if line.trim_start().starts_with("provider") {
+                let found = line
+                    .trim()
+                    .trim_start_matches("provider")
+                    .trim_start()
+                    .trim_start_matches('=')
+                    .trim()
+                    .trim_matches('"');
+                if found != "postgresql" {
+                    return Err(Error::LockfileProvider {
+                        at: Location {
+                            path,
+                            line: i + 1,
+                            column: 1,
+                        },
+                        found: found.to_string(),
+                    });
+                }
+                return Ok(());
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The subdirectories of `dir` that `wanted` accepts (links followed, loops detected) with their
+/// names, in byte order of name (on Unix, OsStr compares bytes). A wanted directory whose name
+/// is not UTF-8 is an error.
+fn subdirectories(
+    dir: &Path,
+    wanted: impl Fn(&Path) -> bool,
+) -> Result<Vec<(String, PathBuf)>, Error> {
+    let mut found = Vec::new();
+    for entry in WalkDir::new(dir)
+        .min_depth(1)
+        .max_depth(1)
+        .follow_links(true)
+        .sort_by_file_name()
+    {
+        let entry = entry.map_err(|e| walk_error(dir, e))?;
+        if !entry.file_type().is_dir() || !wanted(entry.path()) {
+            continue;
+        }
+        let name = entry
+            .file_name()
+            .to_str()
+            .ok_or_else(|| Error::NonUtf8Name {
+                path: entry.path().to_path_buf(),
+            })?
+            .to_string();
+        found.push((name, entry.path().to_path_buf()));
+    }
+    Ok(found)
+}
+
+fn walk_error(dir: &Path, e: walkdir::Error) -> Error {
+    let path = e.path().unwrap_or(dir).to_path_buf();
+    if e.loop_ancestor().is_some() {
+        return Error::io(
+            &path,
+            std::io::Error::other("symbolic link loop: remove or fix the link"),
+        );
+    }
+    match e.into_io_error() {
+        Some(io) => Error::io(&path, io),
+        None => Error::io(&path, std::io::Error::other("cannot read directory")),
+    }
+}

@@ -1,0 +1,50 @@
+//! `cargo xtask bench`.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use shared_migrate::{
+    BenchOptions, ExitCode, Shape, Workspace, bench_figures, default_image, install_signal_handler,
+    run_bench,
+};
+
+use crate::flags::Bench;
+
+impl Bench {
+    pub fn run(self, ws: &Workspace) -> anyhow::Result<ExitCode> {
+        install_signal_handler();
+        let dir = self.dir.unwrap_or_else(|| {
+            std::env::var_os("CARGO_TARGET_DIR")
+                .map_or_else(|| ws.root.join("target"), PathBuf::from)
+                .join("bench")
+        });
+        let options = BenchOptions {
+            exe: std::env::current_exe().context("finding the xtask binary")?,
+            build: if cfg!(debug_assertions) {
+                "debug"
+            } else {
+                "release"
+            }
+            .into(),
+            dir,
+            shape: Shape {
+                services: self.services,
+                migrations: self.migrations,
+                rows: self.rows,
+                seed: self.seed,
+            },
+            lint_migrations: self.lint_migrations,
+            runs: self.runs,
+            jobs: self.jobs,
+            image: default_image(&ws.root, self.image)?,
+            docker: !self.no_docker,
+        };
+        let results = run_bench(&options, &|line| eprintln!("{line}"))?;
+        print!("{}", bench_figures(&results));
+        if let Some(path) = &self.json {
+            std::fs::write(path, serde_json::to_string_pretty(&results)?)
+                .with_context(|| format!("writing {}", path.display()))?;
+        }
+        Ok(ExitCode::Success)
+    }
+}

@@ -1,0 +1,297 @@
+//! Every command's flags (clap). Nothing here runs anything; each command's `run` is in its own
+//! module.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use shared_migrate::{DEFAULT_LOCK_TIMEOUT, duration_text, parse_duration};
+
+#[derive(Parser)]
+#[command(
+    name = "cargo xtask",
+    bin_name = "cargo xtask",
+    about = "Prisma-compatible migrations for every service of the monorepo",
+    after_help = "Exit codes: 0 success (status: up to date), 1 failure (status: problem), 2 usage or input error, 3 status: pending, 4 database unreachable, 5 lock timeout."
+)]
+pub struct Xtask {
+    /// The monorepo root (the directory holding services/). Default: the nearest ancestor of
+    /// the current directory that holds services/.
+    #[arg(long, global = true, env = "XTASK_ROOT", value_name = "DIR")]
+    pub root: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Apply pending migrations of every selected service (services in parallel).
+    Migrate(Migrate),
+    /// Show applied, pending, failed, edited and missing migrations per service.
+    Status(Status),
+    /// Mark a failed migration as rolled back, or a migration as applied without running it.
+    Resolve(Resolve),
+    /// Create a new, empty migration for a service (or, with --revert, one that undoes another).
+    New(New),
+    /// Development only: drop the service's schema, apply every migration, run the seed.
+    Reset(Reset),
+    /// Adopt an existing database: record migrations as applied without running them.
+    Baseline(Baseline),
+    /// Apply every migration from scratch on a throwaway PostgreSQL per service, then run the
+    /// service's seed and tests against it.
+    Verify(Verify),
+    /// Check migration names, history, size and SQL safety, without a database.
+    Lint(Lint),
+    /// Measure lint, migrate and verify against plain psql on a generated monorepo, and print
+    /// the figures (medians, ranges, ratios to one psql session per service).
+    Bench(Bench),
+}
+
+/// A duration flag (`10s`, `2m`, `500ms`), shown in `--help` as it is written.
+#[derive(Clone, Copy)]
+pub struct Wait(pub Duration);
+
+impl std::str::FromStr for Wait {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Wait, String> {
+        parse_duration(s).map(Wait)
+    }
+}
+
+impl std::fmt::Display for Wait {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&duration_text(self.0))
+    }
+}
+
+/// `--lock-timeout`, the same on every command that takes the migration lock.
+#[derive(Args)]
+pub struct LockTimeout {
+    /// How long to wait for another deployer's migration lock, e.g. 10s, 2m, 500ms.
+    #[arg(long = "lock-timeout", value_name = "DURATION", default_value_t = Wait(DEFAULT_LOCK_TIMEOUT))]
+    pub wait: Wait,
+}
+
+#[derive(Args)]
+pub struct Bench {
+    /// Services of the generated monorepo.
+    #[arg(long, value_name = "N", default_value_t = 8)]
+    pub services: usize,
+    /// Migrations per service.
+    #[arg(long, value_name = "N", default_value_t = 60)]
+    pub migrations: usize,
+    /// Rows inserted into each new table, for later changes to work on.
+    #[arg(long, value_name = "N", default_value_t = 1000)]
+    pub rows: usize,
+    /// Seed of the generator: the same seed writes the same monorepo.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub seed: u64,
+    /// Length of the one-service history lint is also measured on.
+    #[arg(long, value_name = "N", default_value_t = 10_000)]
+    pub lint_migrations: usize,
+    /// Repetitions of every contender (medians and ranges are over these).
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    pub runs: usize,
+    /// --jobs of the parallel runs (default: the machine's cores).
+    #[arg(long, short = 'j', value_name = "N", default_value_t = default_jobs())]
+    pub jobs: usize,
+    /// The docker backend's image (default: as verify chooses it).
+    #[arg(long, value_name = "IMAGE")]
+    pub image: Option<String>,
+    /// Leave out verify on the docker backend.
+    #[arg(long)]
+    pub no_docker: bool,
+    /// Where to generate the monorepos (default: target/bench).
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// Also write the figures as JSON, to compare runs.
+    #[arg(long, value_name = "PATH")]
+    pub json: Option<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct Lint {
+    /// A service to lint (repeatable). Default: every service.
+    #[arg(long = "service", short = 's', value_name = "NAME")]
+    pub services: Vec<String>,
+    /// Only report on migrations added or changed since this git revision (e.g. origin/main),
+    /// and check that those on it were not edited, renamed or deleted, and that new ones sort
+    /// after them.
+    #[arg(long, value_name = "REV")]
+    pub since: Option<String>,
+    /// Output format. Default: github when GITHUB_ACTIONS=true, else human.
+    #[arg(long, value_enum)]
+    pub format: Option<LintFormat>,
+    /// List the rules, their default levels and what they catch, and exit.
+    #[arg(long)]
+    pub list_rules: bool,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum LintFormat {
+    Human,
+    Json,
+    /// GitHub Actions workflow annotations.
+    Github,
+}
+
+#[derive(Args)]
+pub struct Verify {
+    /// A service to verify (repeatable). Default: every service.
+    #[arg(long = "service", short = 's', value_name = "NAME")]
+    pub services: Vec<String>,
+    /// Where throwaway databases come from: auto (docker if an engine and the image are there,
+    /// else local), docker, local (initdb/postgres on PATH), url (scratch databases on
+    /// --database-url).
+    #[arg(long, value_enum, default_value_t = Backend::Auto)]
+    pub backend: Backend,
+    /// With --backend url: a server where scratch databases may be created and dropped.
+    #[arg(long, value_name = "URL")]
+    pub database_url: Option<String>,
+    /// Services verified at once.
+    #[arg(long, short = 'j', value_name = "N", default_value_t = default_jobs())]
+    pub jobs: usize,
+    /// The docker backend's image for every service (default: each service's configured image,
+    /// `postgres:<postgres_version>`).
+    #[arg(long, value_name = "IMAGE")]
+    pub image: Option<String>,
+    /// Leave a failed service's database running, and print where it is and how to remove it.
+    #[arg(long)]
+    pub keep: bool,
+    /// Skip the lint step (`cargo xtask lint` on each service before its database steps).
+    #[arg(long)]
+    pub no_lint: bool,
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// Also write a JUnit XML report (one test case per service).
+    #[arg(long, value_name = "PATH")]
+    pub junit: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum Backend {
+    Auto,
+    Docker,
+    Local,
+    Url,
+}
+
+#[derive(Args)]
+pub struct Selection {
+    /// A service to work on (repeatable). Default: every service.
+    #[arg(long = "service", short = 's', value_name = "NAME")]
+    pub services: Vec<String>,
+    /// The database URL, when exactly one service is selected. Otherwise each service's URL
+    /// comes from <SERVICE>_DATABASE_URL, or DATABASE_URL in services/<svc>/.env or
+    /// services/<svc>/prisma/.env.
+    #[arg(long, value_name = "URL")]
+    pub database_url: Option<String>,
+}
+
+#[derive(Args)]
+pub struct Migrate {
+    #[command(flatten)]
+    pub selection: Selection,
+    /// Services migrated at once (services sharing a database run one after another).
+    #[arg(long, short = 'j', value_name = "N", default_value_t = default_jobs())]
+    pub jobs: usize,
+    #[command(flatten)]
+    pub lock_timeout: LockTimeout,
+    /// Refuse to migrate when an applied migration was edited, is missing locally, or when a
+    /// pending one is older than the newest applied one.
+    #[arg(long)]
+    pub strict: bool,
+    /// Show, per service, the migrations that would be applied and their statements; change
+    /// nothing (no database, schema, ledger row or lock is created).
+    #[arg(long, conflicts_with = "backup")]
+    pub dry_run: bool,
+    /// Before applying anything to a service, pg_dump its schema to
+    /// DIR/<service>-<UTC timestamp>.dump and check it is readable; if that fails, nothing is
+    /// applied.
+    #[arg(long, value_name = "DIR")]
+    pub backup: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+}
+
+#[derive(Args)]
+pub struct Reset {
+    /// The service whose schema to drop and rebuild.
+    #[arg(long, short = 's', value_name = "NAME")]
+    pub service: String,
+    #[arg(long, value_name = "URL")]
+    pub database_url: Option<String>,
+    /// Reset even though the database is not on this machine.
+    #[arg(long)]
+    pub force: bool,
+    /// Do not ask for confirmation.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    #[command(flatten)]
+    pub lock_timeout: LockTimeout,
+}
+
+#[derive(Args)]
+pub struct Baseline {
+    /// The service whose existing database to adopt.
+    #[arg(long, short = 's', value_name = "NAME")]
+    pub service: String,
+    /// The last migration the database already contains (default: every local migration).
+    #[arg(long, value_name = "NAME")]
+    pub up_to: Option<String>,
+    #[arg(long, value_name = "URL")]
+    pub database_url: Option<String>,
+    #[command(flatten)]
+    pub lock_timeout: LockTimeout,
+}
+
+#[derive(Args)]
+pub struct Status {
+    #[command(flatten)]
+    pub selection: Selection,
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+}
+
+#[derive(Args)]
+#[command(group(clap::ArgGroup::new("how").required(true).args(["applied", "rolled_back"])))]
+pub struct Resolve {
+    /// The service whose database to change.
+    #[arg(long, short = 's', value_name = "NAME")]
+    pub service: String,
+    /// Record NAME as applied without running it (it was applied by hand, or baselining).
+    #[arg(long, value_name = "NAME")]
+    pub applied: Option<String>,
+    /// Mark the failed migration NAME as rolled back: the next migrate applies it again.
+    #[arg(long, value_name = "NAME")]
+    pub rolled_back: Option<String>,
+    #[arg(long, value_name = "URL")]
+    pub database_url: Option<String>,
+    #[command(flatten)]
+    pub lock_timeout: LockTimeout,
+}
+
+#[derive(Args)]
+pub struct New {
+    /// The service to add the migration to.
+    #[arg(long, short = 's', value_name = "NAME")]
+    pub service: String,
+    /// What the migration does, in lower snake case (e.g. add_student_grade).
+    #[arg(required_unless_present = "revert", conflicts_with = "revert")]
+    pub name: Option<String>,
+    /// Write a migration that reverses the migration NAME (the guide's rollback strategy 1):
+    /// mechanical reversals last statement first, and a TODO(revert) marker, which lint
+    /// reports, for each statement that cannot be reversed without losing data.
+    #[arg(long, value_name = "NAME")]
+    pub revert: Option<String>,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum Format {
+    Human,
+    Json,
+}
+
+fn default_jobs() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
+}

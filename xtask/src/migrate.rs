@@ -1,0 +1,33 @@
+//! `cargo xtask migrate`.
+
+use shared_migrate::{
+    ExitCode, MigrateOptions, Workspace, dry_run_summary, migrate_all, migrate_summary,
+};
+
+use crate::cx;
+use crate::flags::{Format, Migrate};
+
+impl Migrate {
+    pub fn run(self, ws: &Workspace) -> anyhow::Result<ExitCode> {
+        let services = ws.select(&self.selection.services)?;
+        let targets = cx::targets(services, self.selection.database_url.as_deref());
+        let options = MigrateOptions {
+            lock_timeout: self.lock_timeout.wait.0,
+            strict: self.strict,
+            jobs: self.jobs,
+            dry_run: self.dry_run,
+            backup: self.backup,
+        };
+        let reports = migrate_all(targets, &options, &cx::progress);
+        match self.format {
+            Format::Human if self.dry_run => print!("{}", dry_run_summary(&reports)),
+            Format::Human => print!("{}", migrate_summary(&reports)),
+            Format::Json => println!("{}", serde_json::to_string_pretty(&reports)?),
+        }
+        Ok(ExitCode::combine(reports.iter().map(|r| {
+            r.result
+                .as_ref()
+                .map_or_else(|e| e.exit_code(), |()| ExitCode::Success)
+        })))
+    }
+}

@@ -1,0 +1,28 @@
+//! `cargo xtask reset` (development only).
+
+use shared_migrate::{ExitCode, Workspace, check_reset_allowed, reset};
+
+use crate::cx;
+use crate::flags::Reset;
+
+impl Reset {
+    pub fn run(self, ws: &Workspace) -> anyhow::Result<ExitCode> {
+        let (service, url) = cx::one_service(ws, &self.service, self.database_url.as_deref())?;
+        check_reset_allowed(&service, &url, self.force)?;
+        if !self.yes
+            && !cx::confirm(&format!(
+                "Reset service `{}`? This deletes every table and row of schema `{}` in {url}, then applies every migration and the seed.",
+                service.name, url.schema
+            ))?
+        {
+            eprintln!("reset cancelled: nothing was changed");
+            return Ok(ExitCode::Failure);
+        }
+        let done = reset(ws, &service, &url, self.lock_timeout.wait.0, &cx::progress)?;
+        println!(
+            "{}: reset {}: {} migrations applied; seed: {}",
+            done.service, done.url, done.applied, done.seed
+        );
+        Ok(ExitCode::Success)
+    }
+}

@@ -1,0 +1,20 @@
+//! `cargo xtask resolve`.
+
+use shared_migrate::{ExitCode, Resolution, Workspace, resolve};
+
+use crate::cx;
+use crate::flags::Resolve;
+
+impl Resolve {
+    pub fn run(self, ws: &Workspace) -> anyhow::Result<ExitCode> {
+        let (service, url) = cx::one_service(ws, &self.service, self.database_url.as_deref())?;
+        let (name, how) = match (self.applied, self.rolled_back) {
+            (Some(n), _) => (n, Resolution::Applied),
+            (_, Some(n)) => (n, Resolution::RolledBack),
+            _ => unreachable!("clap requires one"),
+        };
+        let done = resolve(&service, &url, &name, how, self.lock_timeout.wait.0)?;
+        println!("{}: {done}", service.name);
+        Ok(ExitCode::Success)
+    }
+}

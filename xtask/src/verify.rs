@@ -1,0 +1,45 @@
+//! `cargo xtask verify`.
+
+use anyhow::Context;
+use shared_migrate::{
+    BackendKind, DEFAULT_LOCK_TIMEOUT, ExitCode, VerifyOptions, Workspace, choose_backend,
+    default_image, install_signal_handler, junit, verify_all, verify_summary,
+};
+
+use crate::flags::{Backend, Format, Verify};
+use crate::live;
+
+impl Verify {
+    pub fn run(self, ws: &Workspace) -> anyhow::Result<ExitCode> {
+        install_signal_handler();
+        let services = ws.select(&self.services)?;
+        let kind = match self.backend {
+            Backend::Auto => BackendKind::Auto,
+            Backend::Docker => BackendKind::Docker,
+            Backend::Local => BackendKind::Local,
+            Backend::Url => BackendKind::Url,
+        };
+        let image = default_image(&ws.root, self.image.clone())?;
+        let backend = choose_backend(kind, self.database_url.as_deref(), &image, self.image)?;
+        let options = VerifyOptions {
+            jobs: self.jobs,
+            keep: self.keep,
+            lock_timeout: DEFAULT_LOCK_TIMEOUT,
+            lint: !self.no_lint,
+        };
+        let view = live::View::new(&services);
+        let reports = verify_all(ws, &services, backend.as_ref(), &options, &|svc, step| {
+            view.update(svc, step)
+        });
+        view.finish(&reports);
+        if let Some(path) = &self.junit {
+            std::fs::write(path, junit(&reports))
+                .with_context(|| format!("writing {}", path.display()))?;
+        }
+        match self.format {
+            Format::Human => print!("{}", verify_summary(&reports)),
+            Format::Json => println!("{}", serde_json::to_string_pretty(&reports)?),
+        }
+        Ok(ExitCode::combine(reports.iter().map(|r| r.exit_code())))
+    }
+}
