@@ -78,8 +78,8 @@ pub use bench::measure::report_own_peak;
 pub use bench::{BenchOptions, BenchResults, run_bench};
 pub use cleanup::{install_signal_handler, interrupted};
 pub use commands::{
-    Reset, Resolution, ServiceStatus, baseline, baseline_preview, check_reset_allowed, lint,
-    new_migration, new_revert, reset, resolve, status_service,
+    Reset, Resolution, ServiceStatus, baseline, baseline_preview, check_reset_allowed,
+    lint_services, new_migration, new_revert, reset, resolve, status_service,
 };
 pub use config::default_image;
 pub use db::{DEFAULT_LOCK_TIMEOUT, DatabaseUrl, UrlSources};

@@ -14,7 +14,7 @@ pub struct Finished {
     pub millis: u128,
 }
 
-pub enum Failure {
+pub enum CommandFailure {
     /// Could not start: the program is missing, or the directory.
     Spawn(String),
     Exit {
@@ -26,19 +26,19 @@ pub enum Failure {
     },
 }
 
-impl Failure {
+impl CommandFailure {
     pub fn describe(&self, argv: &[String], timeout: Duration) -> String {
         let cmd = argv.join(" ");
         match self {
-            Failure::Spawn(e) => format!("`{cmd}` could not be started: {e}"),
-            Failure::Exit { code, output } => format!(
+            CommandFailure::Spawn(e) => format!("`{cmd}` could not be started: {e}"),
+            CommandFailure::Exit { code, output } => format!(
                 "`{cmd}` failed ({}); its output:\n{}",
                 code.map_or("killed by a signal".to_string(), |c| format!(
                     "exit code {c}"
                 )),
                 tail(output, 80)
             ),
-            Failure::TimedOut { output } => format!(
+            CommandFailure::TimedOut { output } => format!(
                 "`{cmd}` did not finish within {timeout:?} and was killed; its output:\n{}",
                 tail(output, 80)
             ),
@@ -53,28 +53,32 @@ pub fn run(
     argv: &[String],
     env: &[(String, OsString)],
     timeout: Duration,
-) -> Result<Finished, Failure> {
+) -> Result<Finished, CommandFailure> {
     let start = Instant::now();
     let (program, args) = argv
         .split_first()
-        .ok_or_else(|| Failure::Spawn("empty command".into()))?;
-    let sh = xshell::Shell::new().map_err(|e| Failure::Spawn(e.to_string()))?;
+        .ok_or_else(|| CommandFailure::Spawn("empty command".into()))?;
+    let sh = xshell::Shell::new().map_err(|e| CommandFailure::Spawn(e.to_string()))?;
     sh.change_dir(dir);
     let mut cmd = sh.cmd(program).args(args);
     for (k, v) in env {
         cmd = cmd.env(k, v);
     }
     let mut cmd: std::process::Command = cmd.into();
-    let log = tempfile::tempfile().map_err(|e| Failure::Spawn(e.to_string()))?;
-    let log_err = log.try_clone().map_err(|e| Failure::Spawn(e.to_string()))?;
-    let log_read = log.try_clone().map_err(|e| Failure::Spawn(e.to_string()))?;
+    let log = tempfile::tempfile().map_err(|e| CommandFailure::Spawn(e.to_string()))?;
+    let log_err = log
+        .try_clone()
+        .map_err(|e| CommandFailure::Spawn(e.to_string()))?;
+    let log_read = log
+        .try_clone()
+        .map_err(|e| CommandFailure::Spawn(e.to_string()))?;
     cmd.stdin(std::process::Stdio::null())
         .stdout(log)
         .stderr(log_err)
         .process_group(0);
     let mut child = cmd
         .spawn()
-        .map_err(|e| Failure::Spawn(format!("{e} (in {})", dir.display())))?;
+        .map_err(|e| CommandFailure::Spawn(format!("{e} (in {})", dir.display())))?;
     let pgid = child.id() as i32;
     // SAFETY: signalling a process group we created.
     let kill = move || unsafe {
@@ -90,19 +94,19 @@ pub fn run(
                 break None;
             }
             Ok(None) => std::thread::sleep(Duration::from_millis(5)),
-            Err(e) => return Err(Failure::Spawn(e.to_string())),
+            Err(e) => return Err(CommandFailure::Spawn(e.to_string())),
         }
     };
     // Children of the command that outlive it would hold the group: end them too.
     kill();
     let output = read_all(log_read);
     match status {
-        None => Err(Failure::TimedOut { output }),
+        None => Err(CommandFailure::TimedOut { output }),
         Some(s) if s.success() => Ok(Finished {
             output,
             millis: start.elapsed().as_millis(),
         }),
-        Some(s) => Err(Failure::Exit {
+        Some(s) => Err(CommandFailure::Exit {
             code: s.code(),
             output,
         }),

@@ -12,7 +12,7 @@ use crate::workspace::Service;
 
 /// What a step's work gives back: Ok(its output, shown as the step's detail) or Err(why it
 /// failed). Passwords are already redacted.
-pub type Outcome = Result<((), Option<String>), String>;
+pub type StepOutcome = Result<((), Option<String>), String>;
 
 /// The service's seed, if it has one: the configured `[verify] seed` command, else
 /// `prisma/seed.sql`. Returns the work to run.
@@ -20,7 +20,7 @@ pub fn seed<'a>(
     service: &'a Service,
     config: &'a VerifyConfig,
     url: &'a DatabaseUrl,
-) -> Option<impl FnOnce() -> Outcome + 'a> {
+) -> Option<impl FnOnce() -> StepOutcome + 'a> {
     let timeout = config.timeout;
     let seed_sql = service.prisma_dir().join("seed.sql");
     if config.seed.is_none() && !seed_sql.is_file() {
@@ -56,7 +56,7 @@ pub fn run_command(
     argv: &[String],
     url: &DatabaseUrl,
     timeout: Duration,
-) -> Outcome {
+) -> StepOutcome {
     match process::run(&service.dir, argv, &client_env(url), timeout) {
         Ok(done) => Ok(((), Some(url.redact_in(&process::tail(&done.output, 40))))),
         Err(f) => Err(url.redact_in(&f.describe(argv, timeout))),

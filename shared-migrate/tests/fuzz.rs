@@ -148,7 +148,9 @@ impl Repo {
                 let _ = text::one_line(&m.sql, 80);
             }
         }
-        if let Ok(report) = shared_migrate::lint(&ws, &services, &lint::LintOptions::now(None)) {
+        if let Ok(report) =
+            shared_migrate::lint_services(&ws, &services, &lint::LintOptions::now(None))
+        {
             let _ = render::human(&report, false);
             let _ = render::human(&report, true);
             let _ = render::github(&report);

@@ -25,7 +25,8 @@ fn generated_histories_apply_and_lint_clean_for_several_seeds() {
         let services = ws.services().unwrap();
         assert_eq!(services.len(), 2);
 
-        let report = shared_migrate::lint(&ws, &services, &lint::LintOptions::now(None)).unwrap();
+        let report =
+            shared_migrate::lint_services(&ws, &services, &lint::LintOptions::now(None)).unwrap();
         assert_eq!(report.migrations, 120);
         assert!(
             report.findings.is_empty(),

@@ -1,7 +1,8 @@
 //! `cargo xtask lint`.
 
 use shared_migrate::{
-    ExitCode, LintOptions, RULES, RuleLevel, Workspace, lint, lint_github, lint_human, lint_summary,
+    ExitCode, LintOptions, RULES, RuleLevel, Workspace, lint_github, lint_human, lint_services,
+    lint_summary,
 };
 
 use crate::flags::{Lint, LintFormat};
@@ -13,7 +14,7 @@ impl Lint {
             return Ok(ExitCode::Success);
         }
         let services = ws.select(&self.services)?;
-        let report = lint(ws, &services, &LintOptions::now(self.since))?;
+        let report = lint_services(ws, &services, &LintOptions::now(self.since))?;
         let format = self.format.unwrap_or(
             if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
                 LintFormat::Github

@@ -6,7 +6,7 @@ use crate::lint::{self, LintOptions, LintReport};
 use crate::workspace::{Service, Workspace};
 
 /// Lints `services` of the workspace with their configured settings.
-pub fn lint(
+pub fn lint_services(
     ws: &Workspace,
     services: &[Service],
     options: &LintOptions,

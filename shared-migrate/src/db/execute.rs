@@ -39,7 +39,7 @@ pub enum Stage {
 }
 
 /// Why a run failed.
-pub enum Failure {
+pub enum RunFailure {
     /// Our own BEGIN or COMMIT failed.
     Transaction {
         stage: Stage,
@@ -66,32 +66,35 @@ pub fn run_file(
     plan: &Plan,
     sql: &str,
     book: &mut impl Bookkeeping,
-) -> Result<(), Failure> {
+) -> Result<(), RunFailure> {
     if plan.transactional() {
-        let mut tx = client.transaction().map_err(|error| Failure::Transaction {
-            stage: Stage::Start,
-            error,
-        })?;
+        let mut tx = client
+            .transaction()
+            .map_err(|error| RunFailure::Transaction {
+                stage: Stage::Start,
+                error,
+            })?;
         book.started(&mut tx)
-            .map_err(|error| Failure::Bookkeeping {
+            .map_err(|error| RunFailure::Bookkeeping {
                 stage: Stage::Start,
                 error,
             })?;
         in_transaction(&mut tx, plan, sql)?;
         book.finished(&mut tx)
-            .map_err(|error| Failure::Bookkeeping {
+            .map_err(|error| RunFailure::Bookkeeping {
                 stage: Stage::Finish,
                 error,
             })?;
-        tx.commit().map_err(|error| Failure::Transaction {
+        tx.commit().map_err(|error| RunFailure::Transaction {
             stage: Stage::Finish,
             error,
         })
     } else {
-        book.started(client).map_err(|error| Failure::Bookkeeping {
-            stage: Stage::Start,
-            error,
-        })?;
+        book.started(client)
+            .map_err(|error| RunFailure::Bookkeeping {
+                stage: Stage::Start,
+                error,
+            })?;
         if let Err(failure) = one_by_one(client, &plan.statement_by_statement(), sql) {
             // A failure inside an explicit BEGIN block leaves the session in an aborted
             // transaction: end it before anything else is written.
@@ -99,13 +102,13 @@ pub fn run_file(
             return Err(failure);
         }
         // One transaction: the finish is recorded whole or not at all.
-        let finish = |error| Failure::Transaction {
+        let finish = |error| RunFailure::Transaction {
             stage: Stage::Finish,
             error,
         };
         let mut tx = client.transaction().map_err(finish)?;
         book.finished(&mut tx)
-            .map_err(|error| Failure::Bookkeeping {
+            .map_err(|error| RunFailure::Bookkeeping {
                 stage: Stage::Finish,
                 error,
             })?;
@@ -117,12 +120,16 @@ pub fn run_file(
 /// time when the file parsed cleanly, so that a failure names its statement even when the server
 /// gives no position (a round trip each, as with psql -f); otherwise the whole file at once, and
 /// the server is the judge.
-fn in_transaction(client: &mut impl GenericClient, plan: &Plan, sql: &str) -> Result<(), Failure> {
+fn in_transaction(
+    client: &mut impl GenericClient,
+    plan: &Plan,
+    sql: &str,
+) -> Result<(), RunFailure> {
     if plan.parsed_cleanly {
         for (index, s) in plan.executable().enumerate() {
             client
                 .batch_execute(&sql[s.range.clone()])
-                .map_err(|error| Failure::Statement {
+                .map_err(|error| RunFailure::Statement {
                     index,
                     error,
                     from: Some(s.range.start),
@@ -132,7 +139,7 @@ fn in_transaction(client: &mut impl GenericClient, plan: &Plan, sql: &str) -> Re
     } else {
         client
             .batch_execute(&plan.transactional_text(sql))
-            .map_err(|error| Failure::Statement {
+            .map_err(|error| RunFailure::Statement {
                 index: 0,
                 error,
                 from: None,
@@ -141,11 +148,11 @@ fn in_transaction(client: &mut impl GenericClient, plan: &Plan, sql: &str) -> Re
 }
 
 /// `statements` one by one, outside any transaction of ours.
-fn one_by_one(client: &mut Client, statements: &[&Statement], sql: &str) -> Result<(), Failure> {
+fn one_by_one(client: &mut Client, statements: &[&Statement], sql: &str) -> Result<(), RunFailure> {
     for (index, s) in statements.iter().enumerate() {
         client
             .batch_execute(&sql[s.range.clone()])
-            .map_err(|error| Failure::Statement {
+            .map_err(|error| RunFailure::Statement {
                 index,
                 error,
                 from: Some(s.range.start),
@@ -162,19 +169,19 @@ pub fn run_sql_file(url: &DatabaseUrl, path: &Path) -> Result<(), String> {
     let mut client = connection::connect(url).map_err(|e| e.to_string())?;
     connection::use_schema(&mut client, &url.schema, true).map_err(|e| e.to_string())?;
     run_file(&mut client, &plan, &sql, &mut Nothing).map_err(|failure| match failure {
-        Failure::Statement { error, from, .. } => format!(
+        RunFailure::Statement { error, from, .. } => format!(
             "{} failed:\n{}",
             path.display(),
             describe_error(path, &sql, &error, from)
         ),
-        Failure::Transaction { stage, error } => {
+        RunFailure::Transaction { stage, error } => {
             let what = match stage {
                 Stage::Start => "BEGIN",
                 Stage::Finish => "COMMIT",
             };
             Error::database(what, &error).to_string()
         }
-        Failure::Bookkeeping { error, .. } => error.to_string(),
+        RunFailure::Bookkeeping { error, .. } => error.to_string(),
     })
 }
 

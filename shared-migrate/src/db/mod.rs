@@ -16,7 +16,9 @@ pub use connection::{
     with_deadline,
 };
 pub use database_url::{DatabaseUrl, SslMode, redact};
-pub use execute::{Bookkeeping, Failure, Nothing, Stage, describe_error, run_file, run_sql_file};
+pub use execute::{
+    Bookkeeping, Nothing, RunFailure, Stage, describe_error, run_file, run_sql_file,
+};
 pub use history::{History, compare};
 pub use lock::{DEFAULT_LOCK_TIMEOUT, LOCK_KEY, Locked, take_lock};
 pub use url_sources::{UrlOrigin, UrlSources};

@@ -8,8 +8,8 @@ use std::time::SystemTime;
 
 use postgres::{Client, GenericClient};
 
-use super::messages::{self, Outcome};
-use crate::db::{self, Bookkeeping, Failure, Stage, ledger};
+use super::messages::{self, Ending};
+use crate::db::{self, Bookkeeping, RunFailure, Stage, ledger};
 use crate::error::{Error, connection_lost};
 use crate::sql::{Plan, StatementKind};
 use crate::workspace::{Migration, Service};
@@ -60,29 +60,29 @@ fn failed_in_transaction(
     client: &mut Client,
     m: &Migration,
     started_at: SystemTime,
-    failure: Failure,
+    failure: RunFailure,
 ) -> Result<(), Error> {
     let text = messages::failure_text(service, m, &failure);
-    if let Failure::Transaction { error, .. } = &failure
+    if let RunFailure::Transaction { error, .. } = &failure
         && connection_lost(error)
     {
         return Err(messages::transactional(
             service,
             m,
             &text,
-            Outcome::LostCommitting,
+            Ending::LostCommitting,
         ));
     }
     if client.is_closed() {
-        return Err(messages::transactional(service, m, &text, Outcome::Lost));
+        return Err(messages::transactional(service, m, &text, Ending::Lost));
     }
     let logs = messages::transactional_logs(&text);
     let id = ledger::new_id();
     let recorded = ledger::insert_started(client, &id, &m.checksum, &m.name, started_at)
         .and_then(|()| ledger::mark_failed(client, &id, &logs));
     Err(match recorded {
-        Ok(()) => messages::transactional(service, m, &text, Outcome::Recorded),
-        Err(e) => messages::transactional(service, m, &text, Outcome::NotRecorded(e)),
+        Ok(()) => messages::transactional(service, m, &text, Ending::Recorded),
+        Err(e) => messages::transactional(service, m, &text, Ending::NotRecorded(e)),
     })
 }
 
@@ -94,15 +94,15 @@ fn failed_statement_by_statement(
     m: &Migration,
     plan: &Plan,
     id: &str,
-    failure: Failure,
+    failure: RunFailure,
 ) -> Result<(), Error> {
     let index = match failure {
         // Nothing ran: the error is the ledger's own.
-        Failure::Bookkeeping {
+        RunFailure::Bookkeeping {
             stage: Stage::Start,
             error,
         } => return Err(error),
-        Failure::Transaction {
+        RunFailure::Transaction {
             stage: Stage::Start,
             error,
         } => {
@@ -111,18 +111,18 @@ fn failed_statement_by_statement(
                 &error,
             ));
         }
-        Failure::Transaction {
+        RunFailure::Transaction {
             stage: Stage::Finish,
             error,
         } => {
             let e = Error::database("recording a finished migration", &error);
             return Err(messages::finish_not_recorded(service, m, &e));
         }
-        Failure::Bookkeeping {
+        RunFailure::Bookkeeping {
             stage: Stage::Finish,
             error,
         } => return Err(messages::finish_not_recorded(service, m, &error)),
-        Failure::Statement { index, .. } => index,
+        RunFailure::Statement { index, .. } => index,
     };
     let statements = plan.statement_by_statement();
     // Statements 1..=done ran (the last real statement before the failing one; BEGIN and COMMIT

@@ -4,7 +4,7 @@
 //! hold the first part of the same text, as Prisma's do.
 
 use super::backup::Backup;
-use crate::db::{self, Failure, ledger};
+use crate::db::{self, RunFailure, ledger};
 use crate::error::{Error, describe_pg_error};
 use crate::remedy;
 use crate::text::shell_word;
@@ -12,18 +12,18 @@ use crate::workspace::{Migration, Service};
 
 /// The error text of a failed migration: the file, line and column of the server's error
 /// position, a snippet, and the server's error with its SQLSTATE.
-pub fn failure_text(service: &Service, m: &Migration, failure: &Failure) -> String {
+pub fn failure_text(service: &Service, m: &Migration, failure: &RunFailure) -> String {
     let mut out = format!(
         "Migration `{}` of service `{}` failed to apply.",
         m.name, service.name
     );
     match failure {
-        Failure::Statement { error, from, .. } => {
+        RunFailure::Statement { error, from, .. } => {
             out.push('\n');
             out.push_str(&db::describe_error(&m.path, &m.sql, error, *from));
         }
-        Failure::Bookkeeping { error, .. } => out.push_str(&format!("\n{error}")),
-        Failure::Transaction { error, .. } => {
+        RunFailure::Bookkeeping { error, .. } => out.push_str(&format!("\n{error}")),
+        RunFailure::Transaction { error, .. } => {
             out.push_str(&format!("\nDatabase error: {}", describe_pg_error(error)))
         }
     }
@@ -31,7 +31,7 @@ pub fn failure_text(service: &Service, m: &Migration, failure: &Failure) -> Stri
 }
 
 /// How a failed transactional migration ended.
-pub enum Outcome {
+pub enum Ending {
     /// The failed row is recorded, as Prisma records it.
     Recorded,
     /// Recording the failed row failed.
@@ -51,23 +51,23 @@ pub fn transactional_logs(text: &str) -> String {
 }
 
 /// The error of a failed transactional migration.
-pub fn transactional(service: &Service, m: &Migration, text: &str, outcome: Outcome) -> Error {
+pub fn transactional(service: &Service, m: &Migration, text: &str, outcome: Ending) -> Error {
     let again = format!(
         "once the server is reachable, run `{}` again",
         remedy::migrate(&service.name)
     );
     match outcome {
-        Outcome::LostCommitting => Error::ConnectionLost(format!(
+        Ending::LostCommitting => Error::ConnectionLost(format!(
             "{text}\n\nThe connection was lost while committing: the migration and its ledger row either both committed or neither did (`cargo xtask status` tells which); {again}."
         )),
-        Outcome::Lost => Error::ConnectionLost(format!(
+        Ending::Lost => Error::ConnectionLost(format!(
             "{text}\n\n{PERSISTED}\nThe connection to the database was lost, so no failure was recorded either: {again}; it applies this migration from the start."
         )),
-        Outcome::NotRecorded(e) => failed_because(
+        Ending::NotRecorded(e) => failed_because(
             &e,
             format!("{text}\n\n{PERSISTED}\nRecording the failure failed too ({e}): {again}."),
         ),
-        Outcome::Recorded => Error::MigrationFailed(format!(
+        Ending::Recorded => Error::MigrationFailed(format!(
             "{text}\n\n{PERSISTED}\nThe failure is recorded in _prisma_migrations, as Prisma records it, so later deploys stop until it is resolved:\n  1. fix {path} (nothing of it was applied, so editing it is safe)\n  2. {rolled_back}\n  3. {migrate}",
             path = m.path.display(),
             rolled_back = remedy::resolve_rolled_back(&service.name, &m.name),

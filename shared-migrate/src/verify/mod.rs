@@ -239,10 +239,10 @@ fn verify_service(
 }
 
 /// Lints the service; errors fail the step, warnings are its detail.
-fn lint_step(ws: &Workspace, service: &Service) -> seed::Outcome {
+fn lint_step(ws: &Workspace, service: &Service) -> seed::StepOutcome {
     let options = crate::lint::LintOptions::now(None);
-    let report =
-        commands::lint(ws, std::slice::from_ref(service), &options).map_err(|e| e.to_string())?;
+    let report = commands::lint_services(ws, std::slice::from_ref(service), &options)
+        .map_err(|e| e.to_string())?;
     let text = crate::lint::render::human(&report, false);
     if report.count(RuleLevel::Error) > 0 {
         Err(text)
