@@ -332,6 +332,63 @@ fn new_creates_a_well_named_migration_and_refuses_vague_names() {
     }
 }
 
+/// `new` refuses exactly the names lint's `vague-name` refuses: both read `[lint] vague_words`
+/// and `extra_vague_words` of the repository's and the service's xtask.toml.
+#[test]
+fn new_and_lint_agree_on_configured_vague_words() {
+    let repo = TempRepo::new();
+    repo.service("svc");
+    let svc = repo.root().join("services/svc");
+    std::fs::write(
+        repo.root().join("xtask.toml"),
+        "[lint]\nextra_vague_words = [\"Refactor\"]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        svc.join("xtask.toml"),
+        "[lint]\nextra_vague_words = [\"tidy\"]\n",
+    )
+    .unwrap();
+    // Configured words, the repository's (lower-cased) and the service's, are refused by new...
+    for name in ["refactor", "tidy_refactor_2"] {
+        let out = run(xtask(repo.root()).args(["new", "-s", "svc", name]));
+        assert_eq!(out.code, 2, "{name}: {}{}", out.stdout, out.stderr);
+        assert!(
+            out.stderr.contains("does not say what changes"),
+            "{name}: {}",
+            out.stderr
+        );
+    }
+    assert!(!svc.join("prisma/migrations").read_dir().unwrap().any(|e| {
+        e.unwrap()
+            .file_name()
+            .to_string_lossy()
+            .contains("refactor")
+    }));
+    // ... as lint refuses them in a folder made by hand.
+    repo.migration("svc", "20250101000000_refactor", "SELECT 1;\n");
+    let out = run(xtask(repo.root()).args(["lint", "-s", "svc"]));
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("vague-name"), "{}", out.stdout);
+    std::fs::remove_dir_all(svc.join("prisma/migrations/20250101000000_refactor")).unwrap();
+
+    // A replaced list: `update` is no longer vague for either, `sync` is.
+    std::fs::write(svc.join("xtask.toml"), "[lint]\nvague_words = [\"sync\"]\n").unwrap();
+    std::fs::remove_file(repo.root().join("xtask.toml")).unwrap();
+    let out = run(xtask(repo.root()).args(["new", "-s", "svc", "update"]));
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let out = run(xtask(repo.root()).args(["new", "-s", "svc", "sync"]));
+    assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
+    let out = run(xtask(repo.root()).args(["lint", "-s", "svc"]));
+    assert!(!out.stdout.contains("vague-name"), "{}", out.stdout);
+
+    // A broken configuration stops new as it stops lint, naming the file.
+    std::fs::write(svc.join("xtask.toml"), "[lint]\nvague_wordz = []\n").unwrap();
+    let out = run(xtask(repo.root()).args(["new", "-s", "svc", "add_grade"]));
+    assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
+    assert!(out.stderr.contains("xtask.toml:2:1"), "{}", out.stderr);
+}
+
 #[test]
 fn eight_concurrent_deployers_apply_each_migration_once() {
     let repo = TempRepo::new();
