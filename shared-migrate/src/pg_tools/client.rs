@@ -9,16 +9,19 @@ use std::process::{Command, Stdio};
 use crate::db::DatabaseUrl;
 use crate::error::Error;
 
-/// Finds a PostgreSQL server binary: on PATH, else in Debian's /usr/lib/postgresql/<major>/bin
-/// (highest version first).
+/// Finds a PostgreSQL program: the first executable on PATH (the `which` crate, which skips
+/// files that are not executable), else in Debian's /usr/lib/postgresql/<major>/bin (highest
+/// version first), where the server binaries are when no wrapper put them on PATH.
 pub fn find_binary(name: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    if let Some(found) = std::env::split_paths(&path)
-        .map(|d| d.join(name))
-        .find(|p| p.is_file())
-    {
-        return Some(found);
-    }
+    on_path(name, std::env::var_os("PATH")).or_else(|| in_debian_dirs(name))
+}
+
+fn on_path(name: &str, path: Option<std::ffi::OsString>) -> Option<PathBuf> {
+    let cwd = std::env::current_dir().ok()?;
+    which::which_in(name, path, cwd).ok()
+}
+
+fn in_debian_dirs(name: &str) -> Option<PathBuf> {
     let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
         .ok()?
         .filter_map(|e| e.ok())
@@ -71,4 +74,24 @@ pub fn client_command(program: &Path, url: &DatabaseUrl) -> Command {
             url.connect_timeout.as_secs().max(1).to_string(),
         );
     cmd
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn programs_on_path_must_be_executable() {
+        let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
+        for (dir, mode) in dirs.iter().zip([0o644, 0o755]) {
+            let file = dir.path().join("pg_probe");
+            std::fs::write(&file, "#!/bin/sh\n").unwrap();
+            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(mode)).unwrap();
+        }
+        let path = std::env::join_paths(dirs.iter().map(|d| d.path())).unwrap();
+        assert_eq!(
+            super::on_path("pg_probe", Some(path)),
+            Some(dirs[1].path().join("pg_probe"))
+        );
+    }
 }
