@@ -187,34 +187,28 @@ fn use_paths(tree: &syn::UseTree, prefix: &mut Vec<String>, out: &mut Vec<(Vec<S
 
 impl<'ast> Visit<'ast> for Collector {
     fn visit_item_mod(&mut self, m: &'ast syn::ItemMod) {
-        let test = is_cfg_test(&m.attrs);
-        self.test_depth += usize::from(test);
-        if m.content.is_some() {
-            self.module.push(m.ident.to_string());
-            visit::visit_item_mod(self, m);
-            self.module.pop();
-        } else {
-            visit::visit_item_mod(self, m);
-        }
-        self.test_depth -= usize::from(test);
+        self.within(&m.attrs, |c| match &m.content {
+            Some(_) => {
+                c.module.push(m.ident.to_string());
+                visit::visit_item_mod(c, m);
+                c.module.pop();
+            }
+            None => visit::visit_item_mod(c, m),
+        });
     }
 
     fn visit_item_fn(&mut self, f: &'ast syn::ItemFn) {
-        let test = is_cfg_test(&f.attrs);
-        self.test_depth += usize::from(test);
-        visit::visit_item_fn(self, f);
-        self.test_depth -= usize::from(test);
+        self.within(&f.attrs, |c| visit::visit_item_fn(c, f));
     }
 
     fn visit_item_use(&mut self, u: &'ast syn::ItemUse) {
-        let test = is_cfg_test(&u.attrs);
-        self.test_depth += usize::from(test);
-        let mut paths = Vec::new();
-        use_paths(&u.tree, &mut Vec::new(), &mut paths);
-        for (segments, line) in paths {
-            self.record(segments, line);
-        }
-        self.test_depth -= usize::from(test);
+        self.within(&u.attrs, |c| {
+            let mut paths = Vec::new();
+            use_paths(&u.tree, &mut Vec::new(), &mut paths);
+            for (segments, line) in paths {
+                c.record(segments, line);
+            }
+        });
     }
 
     fn visit_path(&mut self, p: &'ast syn::Path) {
@@ -260,6 +254,14 @@ impl<'ast> Visit<'ast> for Collector {
 }
 
 impl Collector {
+    /// Runs `visit` inside an item with `attrs`, counting `#[cfg(test)]` items.
+    fn within(&mut self, attrs: &[syn::Attribute], visit: impl FnOnce(&mut Collector)) {
+        let test = usize::from(is_cfg_test(attrs));
+        self.test_depth += test;
+        visit(self);
+        self.test_depth -= test;
+    }
+
     fn public(&mut self, vis: &syn::Visibility, ident: &syn::Ident) {
         if matches!(vis, syn::Visibility::Public(_)) && self.test_depth == 0 {
             self.public_types

@@ -95,7 +95,8 @@ pub fn run_file(
                 stage: Stage::Start,
                 error,
             })?;
-        if let Err(failure) = one_by_one(client, &plan.statement_by_statement(), sql) {
+        // Outside any transaction of ours: each statement commits on its own.
+        if let Err(failure) = each(client, plan.statement_by_statement(), sql) {
             // A failure inside an explicit BEGIN block leaves the session in an aborted
             // transaction: end it before anything else is written.
             let _ = client.batch_execute("ROLLBACK");
@@ -126,16 +127,7 @@ fn in_transaction(
     sql: &str,
 ) -> Result<(), RunFailure> {
     if plan.parsed_cleanly {
-        for (index, s) in plan.executable().enumerate() {
-            client
-                .batch_execute(&sql[s.range.clone()])
-                .map_err(|error| RunFailure::Statement {
-                    index,
-                    error,
-                    from: Some(s.range.start),
-                })?;
-        }
-        Ok(())
+        each(client, plan.executable(), sql)
     } else {
         client
             .batch_execute(&plan.transactional_text(sql))
@@ -147,9 +139,13 @@ fn in_transaction(
     }
 }
 
-/// `statements` one by one, outside any transaction of ours.
-fn one_by_one(client: &mut Client, statements: &[&Statement], sql: &str) -> Result<(), RunFailure> {
-    for (index, s) in statements.iter().enumerate() {
+/// `statements` one by one, each in its own round trip; the failing one's index among them.
+fn each<'p>(
+    client: &mut impl GenericClient,
+    statements: impl IntoIterator<Item = &'p Statement>,
+    sql: &str,
+) -> Result<(), RunFailure> {
+    for (index, s) in statements.into_iter().enumerate() {
         client
             .batch_execute(&sql[s.range.clone()])
             .map_err(|error| RunFailure::Statement {
