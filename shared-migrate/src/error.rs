@@ -73,6 +73,19 @@ impl Location {
     }
 }
 
+/// The line of `text` at `loc`, with a caret under the column: the snippet under an error.
+pub fn snippet(text: &str, loc: &Location) -> String {
+    let line = text.lines().nth(loc.line.saturating_sub(1)).unwrap_or("");
+    let gutter = loc.line.to_string();
+    let pad = " ".repeat(gutter.len());
+    let caret_pad: String = line
+        .chars()
+        .take(loc.column.saturating_sub(1))
+        .map(|c| if c == '\t' { '\t' } else { ' ' })
+        .collect();
+    format!("{pad} |\n{gutter} | {line}\n{pad} | {caret_pad}^")
+}
+
 impl fmt::Display for Location {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}:{}:{}", self.path.display(), self.line, self.column)
@@ -125,6 +138,13 @@ pub enum Error {
     NoMigrationsDir { service: String, path: PathBuf },
     #[error("{at}: {message}")]
     Script { at: Location, message: String },
+    /// A Prisma schema or configuration file that cannot be read as written.
+    #[error("{at}: {message}\n{snippet}")]
+    Schema {
+        at: Location,
+        message: String,
+        snippet: String,
+    },
     #[error("{0}")]
     Config(String),
 

@@ -9,7 +9,8 @@
 //! | layer | what |
 //! |---|---|
 //! | leaves | [`text`] (plural, shell quoting, durations), [`remedy`] (the commands we suggest), [`error`], [`cleanup`] (undo on Ctrl-C), [`process`] (configured commands), [`parallel`] (the thread pool, progress) |
-//! | [`workspace`] | services, migration folders and their files, the naming convention |
+//! | [`psl`] | the Prisma schema language: schema files into a syntax tree, the datasource block |
+//! | [`workspace`] | services, where their Prisma files are (`prisma.config.ts`), migration folders, the naming convention |
 //! | [`sql`] | a file's statements and how it runs ([`sql::Plan`]), what each does, the replayed schema; no database |
 //! | [`db`] | URL and its sources, sessions, the migration lock, the ledger, running a file |
 //! | [`pg_tools`] | local throwaway clusters, containers, PostgreSQL's client programs |
@@ -43,6 +44,8 @@ pub mod cleanup;
 pub mod process;
 
 pub mod parallel;
+
+pub mod psl;
 
 pub mod workspace;
 
@@ -82,7 +85,7 @@ pub use commands::{
     lint_services, new_migration, new_revert, reset, resolve, status_service,
 };
 pub use config::default_image;
-pub use db::{DEFAULT_LOCK_TIMEOUT, DatabaseUrl, UrlSources};
+pub use db::{DEFAULT_LOCK_TIMEOUT, DatabaseUrl, UrlOrigin, UrlSources};
 pub use error::{Error, ExitCode};
 pub use lint::render::{github as lint_github, human as lint_human, summary as lint_summary};
 pub use lint::{LintOptions, LintReport, RULES, Rule, RuleLevel};

@@ -57,7 +57,11 @@ pub fn run_command(
     url: &DatabaseUrl,
     timeout: Duration,
 ) -> StepOutcome {
-    match process::run(&service.dir, argv, &client_env(url), timeout) {
+    let env = match client_env(url) {
+        Ok(env) => env,
+        Err(e) => return Err(e.to_string()),
+    };
+    match process::run(&service.dir, argv, &env.vars, timeout) {
         Ok(done) => Ok(((), Some(url.redact_in(&process::tail(&done.output, 40))))),
         Err(f) => Err(url.redact_in(&f.describe(argv, timeout))),
     }

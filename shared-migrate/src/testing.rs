@@ -95,10 +95,7 @@ impl TempRepo {
     pub fn service(&self, name: &str) -> Service {
         let dir = self.root().join("services").join(name);
         std::fs::create_dir_all(dir.join("prisma/migrations")).expect("service dir");
-        Service {
-            name: name.to_string(),
-            dir,
-        }
+        Service::new(name, dir).expect("service layout")
     }
 
     /// Copies an example service of this repository into the temp repo.
@@ -114,9 +111,6 @@ impl TempRepo {
             .status()
             .expect("cp");
         assert!(status.success());
-        Service {
-            name: name.to_string(),
-            dir: to,
-        }
+        Service::new(name, to).expect("service layout")
     }
 }

@@ -207,7 +207,7 @@ proptest! {
         let from = (0..=from).rev().find(|&i| sql.is_char_boundary(i)).unwrap();
         let at = sql::error_location(Path::new("m.sql"), &sql, from, position);
         prop_assert!(at.line >= 1 && at.line <= sql.lines().count().max(1) + 1);
-        let _ = sql::snippet(&sql, &at);
+        let _ = shared_migrate::error::snippet(&sql, &at);
     }
 
     #[test]

@@ -398,10 +398,7 @@ fn concurrently_runs_statement_by_statement_and_failure_part_way_is_reported() {
 fn explicit_begin_commit_in_a_file_runs_atomically() {
     let repo = TempRepo::new();
     repo.copy_example("azora-wallet");
-    let service = Service {
-        name: "azora-wallet".into(),
-        dir: repo.root().join("services/azora-wallet"),
-    };
+    let service = Service::new("azora-wallet", repo.root().join("services/azora-wallet")).unwrap();
     let url = fresh_database("wallet");
     let r = migrate(&service, &url);
     r.result.unwrap();
@@ -599,6 +596,7 @@ fn services_run_in_parallel_and_one_failure_does_not_stop_the_others() {
         targets.push(MigrateTarget {
             service: repo.service(&name),
             url: Ok(fresh_database("par")),
+            origin: None,
         });
     }
     // One service without a URL at all.
@@ -608,6 +606,7 @@ fn services_run_in_parallel_and_one_failure_does_not_stop_the_others() {
             service: "svc_nourl".into(),
             places: "X".into(),
         }),
+        origin: None,
     });
     let start = std::time::Instant::now();
     let reports = migrate_all(

@@ -99,10 +99,11 @@ const GUIDE_CHANGES: [&str; 5] = [
 
 #[test]
 fn the_revert_of_each_guide_change_brings_the_schema_back() {
-    let all = Service {
-        name: "azora-education".into(),
-        dir: std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../services/azora-education"),
-    };
+    let all = Service::new(
+        "azora-education",
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../services/azora-education"),
+    )
+    .unwrap();
     let names: Vec<String> = all
         .migration_dirs()
         .unwrap()

@@ -31,8 +31,15 @@ pub fn targets(services: Vec<Service>, flag: Option<&str>) -> Vec<MigrateTarget>
     services
         .into_iter()
         .map(|service| {
-            let url = sources.resolve(&service).map(|(url, _)| url);
-            MigrateTarget { service, url }
+            let (url, origin) = match sources.resolve(&service) {
+                Ok((url, origin)) => (Ok(url), Some(origin)),
+                Err(e) => (Err(e), None),
+            };
+            MigrateTarget {
+                service,
+                url,
+                origin,
+            }
         })
         .collect()
 }

@@ -10,7 +10,7 @@ impl Status {
         let services = ws.select(&self.selection.services)?;
         let statuses: Vec<_> = cx::targets(services, self.selection.database_url.as_deref())
             .into_iter()
-            .map(|t| status_service(&t.service, t.url))
+            .map(|t| status_service(&t.service, t.url).with_origin(t.origin.as_ref()))
             .collect();
         match self.format {
             Format::Human => print!("{}", status_summary(&statuses)),

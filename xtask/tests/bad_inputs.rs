@@ -609,10 +609,22 @@ fn url_not_a_url() {
 }
 
 #[test]
-fn url_with_unsupported_sslmode() {
-    check("url_with_unsupported_sslmode", 2, &["migrate"], |fx| {
-        fx.url = Some("postgresql://app:s3cr3t@127.0.0.1/db?sslmode=verify-full".into());
+fn url_with_unknown_sslmode() {
+    check("url_with_unknown_sslmode", 2, &["migrate"], |fx| {
+        fx.url = Some("postgresql://app:s3cr3t@127.0.0.1/db?sslmode=verify_full".into());
     });
+}
+
+#[test]
+fn url_verifying_without_a_root_certificate() {
+    check(
+        "url_verifying_without_a_root_certificate",
+        2,
+        &["migrate"],
+        |fx| {
+            fx.url = Some("postgresql://app:s3cr3t@127.0.0.1/db?sslmode=verify-full".into());
+        },
+    );
 }
 
 #[test]

@@ -17,6 +17,7 @@ const LAYERS: &[(&str, &[&str])] = &[
         "leaves",
         &["text", "remedy", "error", "cleanup", "process", "parallel"],
     ),
+    ("psl", &["psl"]),
     ("workspace", &["workspace"]),
     ("sql", &["sql"]),
     ("db", &["db"]),

@@ -497,7 +497,8 @@ impl Cx<'_> {
             for f in files {
                 cmd.arg("-f").arg(f);
             }
-            cmd.envs(pg_tools::client_env(url));
+            let env = pg_tools::client_env(url)?;
+            cmd.envs(env.vars.iter().cloned());
             let (_, code) = measure::run(&mut cmd)?;
             if code != 0 {
                 return Ok((

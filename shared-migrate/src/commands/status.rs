@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::db::{self, DatabaseUrl, ledger};
+use crate::db::{self, DatabaseUrl, UrlOrigin, ledger};
 use crate::error::{Error, ExitCode};
 use crate::workspace::Service;
 
@@ -37,6 +37,10 @@ pub struct ServiceStatus {
     pub service: String,
     /// Redacted.
     pub url: Option<String>,
+    /// Where the URL came from: `environment variable EDU_DIRECT (named by directUrl at ...)`.
+    pub url_source: Option<String>,
+    /// The environment variable that held it, if one did.
+    pub url_variable: Option<String>,
     pub state: State,
     pub applied: Vec<String>,
     pub pending: Vec<String>,
@@ -51,10 +55,21 @@ pub struct ServiceStatus {
     pub exit_code: ExitCode,
 }
 
+impl ServiceStatus {
+    /// Says where the URL came from.
+    pub fn with_origin(mut self, origin: Option<&UrlOrigin>) -> ServiceStatus {
+        self.url_source = origin.map(ToString::to_string);
+        self.url_variable = origin.and_then(|o| o.variable().map(str::to_string));
+        self
+    }
+}
+
 pub fn status_service(service: &Service, url: Result<DatabaseUrl, Error>) -> ServiceStatus {
     let mut s = ServiceStatus {
         service: service.name.clone(),
         url: url.as_ref().ok().map(ToString::to_string),
+        url_source: None,
+        url_variable: None,
         state: State::Problem,
         applied: vec![],
         pending: vec![],

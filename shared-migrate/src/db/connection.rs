@@ -6,16 +6,91 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, mpsc};
 use std::time::Duration;
 
+use postgres::config::SslMode as WireMode;
 use postgres::error::SqlState;
 use postgres::{Client, NoTls};
 
 use super::database_url::DatabaseUrl;
+use super::tls::{self, SslMode};
 use crate::error::{Error, describe_pg_error};
+
+/// Why a session could not be opened: the server's or the driver's error, and what TLS
+/// says about it (a certificate refused, no TLS on the server, a bad key file).
+struct OpenError {
+    error: Option<postgres::Error>,
+    tls: Option<String>,
+}
+
+impl OpenError {
+    fn code(&self) -> Option<&SqlState> {
+        self.error.as_ref().and_then(|e| e.code())
+    }
+}
+
+/// Opens a session with libpq's `sslmode` semantics: `allow` tries without TLS first,
+/// `prefer` with TLS first, each falling back when the server's pg_hba.conf refuses that
+/// kind of connection; `require` and the verify modes insist. Unix sockets never use TLS.
+fn open(url: &DatabaseUrl) -> Result<Client, OpenError> {
+    let plan = url.tls.plan().map_err(|reason| OpenError {
+        error: None,
+        tls: Some(reason),
+    })?;
+    let plain = || {
+        let mut c = url.config();
+        c.ssl_mode(WireMode::Disable);
+        c.connect(NoTls).map_err(|e| OpenError {
+            error: Some(e),
+            tls: None,
+        })
+    };
+    let secure = |mode: WireMode| {
+        let connector = tls::connector(&url.tls, &plan).map_err(|reason| OpenError {
+            error: None,
+            tls: Some(reason),
+        })?;
+        let mut c = url.config();
+        c.ssl_mode(mode);
+        c.connect(connector.make).map_err(|e| {
+            let problem = connector.problem.lock().ok().and_then(|mut p| p.take());
+            // Server errors (authentication, pg_hba.conf) are not TLS failures.
+            let tls = (e.as_db_error().is_none()
+                && (problem.is_some() || e.to_string().contains("TLS")))
+            .then(|| tls::describe_failure(&e, problem, &plan, &url.host));
+            OpenError {
+                error: Some(e),
+                tls,
+            }
+        })
+    };
+    if url.is_socket() {
+        return plain();
+    }
+    match plan.mode {
+        SslMode::Disable => plain(),
+        SslMode::Allow => match plain() {
+            Err(e) if hba_refuses(&e, "no encryption") => secure(WireMode::Require),
+            other => other,
+        },
+        SslMode::Prefer => match secure(WireMode::Prefer) {
+            Err(e) if hba_refuses(&e, "SSL encryption") => plain(),
+            other => other,
+        },
+        SslMode::Require | SslMode::VerifyCa | SslMode::VerifyFull => secure(WireMode::Require),
+    }
+}
+
+/// Whether pg_hba.conf refused this kind of connection (`no pg_hba.conf entry ..., SSL
+/// encryption`), so that the other kind may be accepted.
+fn hba_refuses(e: &OpenError, kind: &str) -> bool {
+    e.error
+        .as_ref()
+        .and_then(|e| e.as_db_error())
+        .is_some_and(|d| d.message().contains("no pg_hba.conf entry") && d.message().contains(kind))
+}
 
 /// Connects, with an error that names the (redacted) URL and says what to check.
 pub fn connect(url: &DatabaseUrl) -> Result<Client, Error> {
-    url.config()
-        .connect(NoTls)
+    open(url)
         .map(watch_client)
         .map_err(|e| connect_error(url, &e))
 }
@@ -31,7 +106,7 @@ fn watch_client(mut client: Client) -> Client {
 
 /// Connects; `None` when the database does not exist (read-only commands create nothing).
 pub fn connect_existing(url: &DatabaseUrl) -> Result<Option<Client>, Error> {
-    match url.config().connect(NoTls) {
+    match open(url) {
         Ok(client) => Ok(Some(watch_client(client))),
         Err(e) if e.code() == Some(&SqlState::INVALID_CATALOG_NAME) => Ok(None),
         Err(e) => Err(connect_error(url, &e)),
@@ -41,7 +116,7 @@ pub fn connect_existing(url: &DatabaseUrl) -> Result<Option<Client>, Error> {
 /// Connects, creating the database first when it does not exist (as `prisma migrate deploy`).
 /// Returns whether it was created.
 pub fn connect_or_create(url: &DatabaseUrl) -> Result<(Client, bool), Error> {
-    match url.config().connect(NoTls) {
+    match open(url) {
         Ok(client) => Ok((watch_client(client), false)),
         Err(e) if e.code() == Some(&SqlState::INVALID_CATALOG_NAME) => {
             let mut admin = connect(&url.with_dbname("postgres"))
@@ -138,14 +213,42 @@ pub fn quote_ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
-fn connect_error(url: &DatabaseUrl, e: &postgres::Error) -> Error {
+fn connect_error(url: &DatabaseUrl, open: &OpenError) -> Error {
+    let reason = match (&open.tls, &open.error) {
+        (Some(tls), _) => tls.clone(),
+        (None, Some(e)) => server_refusal(url, e),
+        (None, None) => "cannot connect".to_string(),
+    };
+    Error::Connect {
+        url: url.to_string(),
+        reason,
+    }
+}
+
+fn server_refusal(url: &DatabaseUrl, e: &postgres::Error) -> String {
     let code = e.code();
-    let reason = if code == Some(&SqlState::INVALID_PASSWORD)
+    let message = e.as_db_error().map(|d| d.message()).unwrap_or_default();
+    if message.contains("client certificate")
+        || message.contains("certificate authentication")
+        || message.contains("clientcert")
+    {
+        format!(
+            "{}: the server wants a client certificate whose common name (CN) is the user `{}`: give sslcert and sslkey (or sslidentity)",
+            describe_pg_error(e),
+            url.user
+        )
+    } else if code == Some(&SqlState::INVALID_PASSWORD)
         || code == Some(&SqlState::INVALID_AUTHORIZATION_SPECIFICATION)
+            && !message.contains("no pg_hba.conf entry")
     {
         format!(
             "authentication failed for user `{}`: check the user name and password of the URL",
             url.user
+        )
+    } else if message.contains("no pg_hba.conf entry") && message.contains("no encryption") {
+        format!(
+            "{}: the server accepts only TLS connections from here: use sslmode=require (or verify-full with sslrootcert)",
+            describe_pg_error(e)
         )
     } else if code == Some(&SqlState::INVALID_CATALOG_NAME) {
         format!(
@@ -162,9 +265,5 @@ fn connect_error(url: &DatabaseUrl, e: &postgres::Error) -> Error {
             url.port,
             url.connect_timeout.as_secs()
         )
-    };
-    Error::Connect {
-        url: url.to_string(),
-        reason,
     }
 }

@@ -2,7 +2,10 @@
 //! password redacted). Where a service's URL comes from is [`super::url_sources`].
 
 use std::fmt;
+use std::path::Path;
 use std::time::Duration;
+
+use super::tls::{self, Tls};
 
 /// A parsed PostgreSQL URL in Prisma's format. `Display` and `Debug` redact the password.
 #[derive(Clone, PartialEq, Eq)]
@@ -15,16 +18,11 @@ pub struct DatabaseUrl {
     pub dbname: String,
     /// Prisma's `?schema=`: where the ledger and the migrations' objects go.
     pub schema: String,
-    pub sslmode: SslMode,
+    /// `sslmode` and the certificates (libpq's and Prisma's parameters).
+    pub tls: Tls,
     pub connect_timeout: Duration,
     /// libpq's `options` (e.g. `-c statement_timeout=0`).
     pub options: Option<String>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SslMode {
-    Disable,
-    Prefer,
 }
 
 /// URL parameters the Prisma CLI knows; accepted and ignored unless used above.
@@ -34,11 +32,6 @@ const PRISMA_PARAMS: &[&str] = &[
     "socket_timeout",
     "pgbouncer",
     "statement_cache_size",
-    "sslcert",
-    "sslidentity",
-    "sslpassword",
-    "sslaccept",
-    "sslrootcert",
     "application_name",
     "channel_binding",
     "single_use_connections",
@@ -86,10 +79,15 @@ impl DatabaseUrl {
             port: url.port().unwrap_or(5432),
             dbname: decode(url.path().trim_start_matches('/'))?,
             schema: "public".into(),
-            sslmode: SslMode::Prefer,
+            tls: Tls::default(),
             connect_timeout: Duration::from_secs(5),
             options: None,
         };
+        let params: Vec<(String, String)> = url
+            .query_pairs()
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        out.tls = Tls::from_params(&params)?;
         for (key, value) in url.query_pairs() {
             match key.as_ref() {
                 "schema" => out.schema = value.into_owned(),
@@ -113,18 +111,7 @@ impl DatabaseUrl {
                     };
                 }
                 "options" => out.options = Some(value.into_owned()),
-                "sslmode" => {
-                    out.sslmode = match value.as_ref() {
-                        "disable" => SslMode::Disable,
-                        "prefer" | "allow" => SslMode::Prefer,
-                        other => {
-                            return Err(format!(
-                                "sslmode={other}: TLS connections are not supported yet; use sslmode=prefer or disable, or connect through a TLS-terminating proxy"
-                            ));
-                        }
-                    }
-                }
-                k if PRISMA_PARAMS.contains(&k) => {}
+                k if PRISMA_PARAMS.contains(&k) || tls::PARAMS.contains(&k) => {}
                 _ => {} // Prisma ignores parameters it does not know; so do we.
             }
         }
@@ -151,13 +138,16 @@ impl DatabaseUrl {
     /// `text` (a child's output) with this URL's password, in clear or percent-encoded,
     /// replaced by `***`: a test that prints its DATABASE_URL must not leak it through us.
     pub fn redact_in(&self, text: &str) -> String {
-        match self.password.as_deref() {
-            Some(p) if !p.is_empty() => {
-                let encoded = percent_encode(p);
-                text.replace(p, "***").replace(encoded.as_str(), "***")
-            }
-            _ => text.to_string(),
+        let mut out = text.to_string();
+        for secret in [self.password.as_deref(), self.tls.expose_password()]
+            .into_iter()
+            .flatten()
+            .filter(|p| !p.is_empty())
+        {
+            let encoded = percent_encode(secret);
+            out = out.replace(secret, "***").replace(encoded.as_str(), "***");
         }
+        out
     }
 
     /// The same server and credentials, another database.
@@ -171,7 +161,26 @@ impl DatabaseUrl {
     /// The URL with its password in clear, for handing to a child process (tests, seeds).
     /// Never print it.
     pub fn expose(&self) -> String {
-        self.render(self.password.as_deref().map(percent_encode))
+        self.render(true)
+    }
+
+    /// Reads what the URL leaves out from libpq's `PG*` environment variables, makes relative
+    /// certificate paths relative to `base` (the schema's directory, as Prisma resolves them),
+    /// and checks the TLS settings as a whole.
+    pub fn complete(
+        &mut self,
+        env: &dyn Fn(&str) -> Option<String>,
+        base: &Path,
+    ) -> Result<(), String> {
+        self.tls.resolve_paths(base);
+        self.tls.apply_env(env)?;
+        self.tls.plan()?;
+        Ok(())
+    }
+
+    /// Whether the server is reached through a Unix socket (never TLS, as with libpq).
+    pub fn is_socket(&self) -> bool {
+        self.host.starts_with('/')
     }
 
     /// Whether the server is on this machine (loopback address or a socket directory).
@@ -181,17 +190,14 @@ impl DatabaseUrl {
             || self.host.starts_with("127.")
     }
 
+    /// The client configuration, TLS left to the caller ([`super::connection`]).
     pub fn config(&self) -> postgres::Config {
         let mut c = postgres::Config::new();
         c.user(&self.user)
             .dbname(&self.dbname)
             .port(self.port)
             .connect_timeout(self.connect_timeout)
-            .application_name("cargo-xtask-migrate")
-            .ssl_mode(match self.sslmode {
-                SslMode::Disable => postgres::config::SslMode::Disable,
-                SslMode::Prefer => postgres::config::SslMode::Prefer,
-            });
+            .application_name("cargo-xtask-migrate");
         if let Some(p) = &self.password {
             c.password(p);
         }
@@ -206,7 +212,15 @@ impl DatabaseUrl {
         c
     }
 
-    fn render(&self, password: Option<String>) -> String {
+    /// The URL; `secrets`: passwords in clear (for a child process), else `***`.
+    fn render(&self, secrets: bool) -> String {
+        let password = self.password.as_ref().map(|p| {
+            if secrets {
+                percent_encode(p)
+            } else {
+                "***".to_string()
+            }
+        });
         let mut s = format!("postgresql://{}", percent_encode(&self.user));
         if let Some(p) = password {
             s.push(':');
@@ -226,8 +240,9 @@ impl DatabaseUrl {
         if socket {
             params.push(format!("host={}", percent_encode(&self.host)));
         }
-        if self.sslmode == SslMode::Disable {
-            params.push("sslmode=disable".into());
+        for (k, v) in self.tls.params(secrets) {
+            // Paths stay readable: `/` needs no escape in a query.
+            params.push(format!("{k}={}", percent_encode(&v).replace("%2F", "/")));
         }
         s.push('?');
         s.push_str(&params.join("&"));
@@ -237,8 +252,7 @@ impl DatabaseUrl {
 
 impl fmt::Display for DatabaseUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let password = self.password.as_ref().map(|_| "***".to_string());
-        f.write_str(&self.render(password))
+        f.write_str(&self.render(false))
     }
 }
 
@@ -345,9 +359,9 @@ mod tests {
         );
         assert!(DatabaseUrl::parse("prisma://accelerate.prisma-data.net/?api_key=x").is_err());
         assert!(
-            DatabaseUrl::parse("postgresql://a@b/c?sslmode=require")
+            DatabaseUrl::parse("postgresql://a@b/c?sslmode=required")
                 .unwrap_err()
-                .contains("TLS")
+                .contains("not an sslmode")
         );
         assert!(DatabaseUrl::parse("postgresql://a@b:notaport/c").is_err());
     }

@@ -9,8 +9,8 @@ use postgres::{Client, GenericClient};
 
 use super::connection;
 use super::database_url::DatabaseUrl;
-use crate::error::{Error, Location, describe_pg_error};
-use crate::sql::{Plan, Statement, error_location, snippet};
+use crate::error::{Error, Location, describe_pg_error, snippet};
+use crate::sql::{Plan, Statement, error_location};
 
 /// What a run records around the file's statements: a migration's ledger row; nothing for a
 /// seed ([`Nothing`]).

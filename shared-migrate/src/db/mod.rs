@@ -9,16 +9,18 @@ mod execute;
 mod history;
 pub mod ledger;
 mod lock;
+pub mod tls;
 mod url_sources;
 
 pub use connection::{
     connect, connect_existing, connect_or_create, quote_ident, terminate_sessions, use_schema,
     with_deadline,
 };
-pub use database_url::{DatabaseUrl, SslMode, redact};
+pub use database_url::{DatabaseUrl, redact};
 pub use execute::{
     Bookkeeping, Nothing, RunFailure, Stage, describe_error, run_file, run_sql_file,
 };
 pub use history::{History, compare};
 pub use lock::{DEFAULT_LOCK_TIMEOUT, LOCK_KEY, Locked, take_lock};
+pub use tls::{RootCert, SslMode, Tls};
 pub use url_sources::{UrlOrigin, UrlSources};

@@ -1,30 +1,87 @@
 //! Where a service's database URL comes from. Order of the places, first found wins:
-//! 1. `--database-url` (only when exactly one service is selected),
-//! 2. the environment variable `<SERVICE>_DATABASE_URL`,
-//! 3. `DATABASE_URL` in the environment (only when exactly one service is selected),
-//! 4. `DATABASE_URL` in `services/<svc>/.env`, then in `services/<svc>/prisma/.env`.
+//! 1. `--database-url` (only when exactly one service is selected);
+//! 2. the environment variable `<SERVICE>_DATABASE_URL` (the explicit override);
+//! 3. the service's datasource, as Prisma reads it: `directUrl`, else `url`, of
+//!    `prisma.config.ts` (Prisma 7) or of the schema's `datasource` block. An `env("NAME")`
+//!    is looked up in the environment, then in `services/<svc>/.env` and the schema folder's
+//!    `.env` (as Prisma loads them); a literal is used as written;
+//! 4. without a datasource: `DATABASE_URL` in the environment (only when exactly one service
+//!    is selected), then in `services/<svc>/.env` and `services/<svc>/prisma/.env`.
+//!
+//! `DATABASE_URL` from the environment is never used for several services at once, even when
+//! their datasources name it: they would all migrate one database.
+//!
+//! Certificate paths in the URL are relative to the schema's directory (as Prisma resolves
+//! them); libpq's `PGSSLMODE`, `PGSSLROOTCERT`, `PGSSLCERT` and `PGSSLKEY` fill in what the
+//! URL leaves out.
 
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::database_url::{DatabaseUrl, redact};
-use crate::error::Error;
-use crate::workspace::Service;
+use crate::error::{Error, Location};
+use crate::workspace::{Declared, DeclaredValue, Service};
 
-/// Where a URL came from, for messages.
+/// Where a URL came from, for messages and `--format json`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum UrlOrigin {
     Flag,
-    Env(String),
-    DotEnv(PathBuf),
+    /// An environment variable; `declared`: the datasource setting that names it.
+    Env {
+        var: String,
+        declared: Option<Declaration>,
+    },
+    /// A variable in a `.env` file.
+    DotEnv {
+        var: String,
+        path: PathBuf,
+        declared: Option<Declaration>,
+    },
+    /// Written in the datasource itself, or its `?? "default"` in `prisma.config.ts`.
+    Literal(Declaration),
+}
+
+/// A datasource setting: `directUrl` at `schema.prisma:4:15`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Declaration {
+    pub key: String,
+    pub at: Location,
+}
+
+impl fmt::Display for Declaration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} at {}", self.key, self.at)
+    }
+}
+
+impl UrlOrigin {
+    /// The environment variable the URL came from, if any.
+    pub fn variable(&self) -> Option<&str> {
+        match self {
+            UrlOrigin::Env { var, .. } | UrlOrigin::DotEnv { var, .. } => Some(var),
+            _ => None,
+        }
+    }
 }
 
 impl fmt::Display for UrlOrigin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let by = |d: &Option<Declaration>| {
+            d.as_ref()
+                .map(|d| format!(" (named by {d})"))
+                .unwrap_or_default()
+        };
         match self {
             UrlOrigin::Flag => f.write_str("--database-url"),
-            UrlOrigin::Env(var) => write!(f, "environment variable {var}"),
-            UrlOrigin::DotEnv(path) => write!(f, "DATABASE_URL in {}", path.display()),
+            UrlOrigin::Env { var, declared } => {
+                write!(f, "environment variable {var}{}", by(declared))
+            }
+            UrlOrigin::DotEnv {
+                var,
+                path,
+                declared,
+            } => write!(f, "{var} in {}{}", path.display(), by(declared)),
+            UrlOrigin::Literal(d) => write!(f, "{d}"),
         }
     }
 }
@@ -42,16 +99,31 @@ pub struct UrlSources<'a> {
 
 impl UrlSources<'_> {
     pub fn resolve(&self, service: &Service) -> Result<(DatabaseUrl, UrlOrigin), Error> {
-        let (text, origin) = self.find(service)?;
-        let url = DatabaseUrl::parse(&text).map_err(|reason| Error::InvalidUrl {
+        let datasource = service.datasource()?;
+        let base = datasource
+            .as_ref()
+            .map_or_else(|| service.prisma_dir(), |d| d.schema_dir.clone());
+        let (text, origin) = self.find(
+            service,
+            datasource.as_ref().and_then(|d| d.migration_url()),
+            &base,
+        )?;
+        let invalid = |reason| Error::InvalidUrl {
             url: redact(&text),
             origin: origin.to_string(),
             reason,
-        })?;
+        };
+        let mut url = DatabaseUrl::parse(&text).map_err(invalid)?;
+        url.complete(self.env, &base).map_err(invalid)?;
         Ok((url, origin))
     }
 
-    fn find(&self, service: &Service) -> Result<(String, UrlOrigin), Error> {
+    fn find(
+        &self,
+        service: &Service,
+        declared: Option<&Declared>,
+        schema_dir: &Path,
+    ) -> Result<(String, UrlOrigin), Error> {
         let single = self.selected == 1;
         if let Some(flag) = self.flag {
             if !single {
@@ -61,24 +133,127 @@ impl UrlSources<'_> {
             }
             return Ok((flag.to_string(), UrlOrigin::Flag));
         }
-        let var = service.url_env_var();
-        if let Some(v) = (self.env)(&var).filter(|v| !v.trim().is_empty()) {
-            return Ok((v, UrlOrigin::Env(var)));
+        let own = service.url_env_var();
+        if let Some(v) = (self.env)(&own).filter(|v| !v.trim().is_empty()) {
+            return Ok((
+                v,
+                UrlOrigin::Env {
+                    var: own,
+                    declared: None,
+                },
+            ));
         }
-        let plain = (self.env)("DATABASE_URL").filter(|v| !v.trim().is_empty());
-        if single && let Some(v) = plain.clone() {
-            return Ok((v, UrlOrigin::Env("DATABASE_URL".into())));
+        let mut files = vec![service.dir.join(".env"), service.prisma_dir().join(".env")];
+        let schema_env = schema_dir.join(".env");
+        if !files.contains(&schema_env) {
+            files.push(schema_env);
         }
-        let files = [service.dir.join(".env"), service.prisma_dir().join(".env")];
-        for path in &files {
-            if let Some(v) = read_dotenv(path, "DATABASE_URL")? {
-                return Ok((v, UrlOrigin::DotEnv(path.clone())));
+        let Some(declared) = declared else {
+            return self.plain_database_url(service, &files, None);
+        };
+        let declaration = Declaration {
+            key: declared.key.clone(),
+            at: declared.at.clone(),
+        };
+        match &declared.value {
+            DeclaredValue::Literal(url) => Ok((url.clone(), UrlOrigin::Literal(declaration))),
+            DeclaredValue::Env { var, .. } if var == "DATABASE_URL" => {
+                self.plain_database_url(service, &files, Some(declared))
+            }
+            DeclaredValue::Env { var, default } => {
+                if let Some(v) = (self.env)(var).filter(|v| !v.trim().is_empty()) {
+                    return Ok((
+                        v,
+                        UrlOrigin::Env {
+                            var: var.clone(),
+                            declared: Some(declaration),
+                        },
+                    ));
+                }
+                for path in &files {
+                    if let Some(v) = read_dotenv(path, var)? {
+                        return Ok((
+                            v,
+                            UrlOrigin::DotEnv {
+                                var: var.clone(),
+                                path: path.clone(),
+                                declared: Some(declaration),
+                            },
+                        ));
+                    }
+                }
+                if let Some(d) = default {
+                    return Ok((d.clone(), UrlOrigin::Literal(declaration)));
+                }
+                Err(Error::NoDatabaseUrl {
+                    service: service.name.clone(),
+                    places: format!(
+                        "{var} (the datasource's {} at {} reads it), in the environment or in {}; or set {own} to override",
+                        declared.key,
+                        declared.at,
+                        list(&files)
+                    ),
+                })
+            }
+            DeclaredValue::Dynamic(text) => Err(Error::Schema {
+                at: declared.at.clone(),
+                message: format!(
+                    "`{}` is computed when the file runs (`{}`), which this tool cannot do: set {own} to the service's database URL",
+                    declared.key,
+                    text.trim()
+                ),
+                snippet: declared.snippet.clone(),
+            }),
+        }
+    }
+
+    /// `DATABASE_URL`: from the environment for a single service, else from the `.env` files.
+    fn plain_database_url(
+        &self,
+        service: &Service,
+        files: &[PathBuf],
+        declared: Option<&Declared>,
+    ) -> Result<(String, UrlOrigin), Error> {
+        let declaration = declared.map(|d| Declaration {
+            key: d.key.clone(),
+            at: d.at.clone(),
+        });
+        let var = "DATABASE_URL";
+        let plain = (self.env)(var).filter(|v| !v.trim().is_empty());
+        if self.selected == 1
+            && let Some(v) = plain.clone()
+        {
+            return Ok((
+                v,
+                UrlOrigin::Env {
+                    var: var.into(),
+                    declared: declaration,
+                },
+            ));
+        }
+        for path in files {
+            if let Some(v) = read_dotenv(path, var)? {
+                return Ok((
+                    v,
+                    UrlOrigin::DotEnv {
+                        var: var.into(),
+                        path: path.clone(),
+                        declared: declaration,
+                    },
+                ));
             }
         }
+        if let Some(DeclaredValue::Env {
+            default: Some(d), ..
+        }) = declared.map(|d| &d.value)
+            && let Some(declaration) = declaration
+        {
+            return Ok((d.clone(), UrlOrigin::Literal(declaration)));
+        }
         let mut places = format!(
-            "the environment variable {var}, or DATABASE_URL in {} or {}",
-            files[0].display(),
-            files[1].display()
+            "the environment variable {}, or DATABASE_URL in {}",
+            service.url_env_var(),
+            list(&files[..2])
         );
         if plain.is_some() {
             places.push_str(
@@ -92,8 +267,16 @@ impl UrlSources<'_> {
     }
 }
 
+fn list(files: &[PathBuf]) -> String {
+    let names: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
+    match names.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
+        _ => names.join(""),
+    }
+}
+
 /// The value of `key` in a `.env` file, or None when the file or the key is absent.
-fn read_dotenv(path: &std::path::Path, key: &str) -> Result<Option<String>, Error> {
+fn read_dotenv(path: &Path, key: &str) -> Result<Option<String>, Error> {
     if !path.is_file() {
         return Ok(None);
     }

@@ -39,7 +39,8 @@ pub fn dump(service: &str, url: &DatabaseUrl, dir: &Path) -> Result<Backup, Erro
     std::fs::create_dir_all(dir).map_err(|e| fail(format!("{}: {e}", dir.display())))?;
     let path = free_path(dir, service);
 
-    let out = client_command(&pg_dump, url)
+    let (mut cmd, env) = client_command(&pg_dump, url)?;
+    let out = cmd
         .args(["--format=custom", "--no-password"])
         // An exact pattern: the schema name quoted, as pg_dump's -n reads patterns.
         .arg(format!("--schema=\"{}\"", url.schema.replace('"', "\"\"")))
@@ -75,7 +76,7 @@ pub fn dump(service: &str, url: &DatabaseUrl, dir: &Path) -> Result<Backup, Erro
         .count();
     let bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
     Ok(Backup {
-        restore_command: restore_command(url, &path),
+        restore_command: restore_command(url, &path, &env.tls_prefix()),
         path,
         bytes,
         objects,
@@ -95,9 +96,9 @@ fn free_path(dir: &Path, service: &str) -> PathBuf {
     path
 }
 
-fn restore_command(url: &DatabaseUrl, path: &Path) -> String {
+fn restore_command(url: &DatabaseUrl, path: &Path, tls: &str) -> String {
     format!(
-        "pg_restore --clean --if-exists --no-owner --single-transaction --host {} --port {} --username {} --dbname {} {}",
+        "{tls}pg_restore --clean --if-exists --no-owner --single-transaction --host {} --port {} --username {} --dbname {} {}",
         shell_word(&url.host),
         url.port,
         shell_word(&url.user),
@@ -118,7 +119,8 @@ pub fn restore(url: &DatabaseUrl, path: &Path) -> Result<(), Error> {
             db::quote_ident(&url.schema)
         ))
         .map_err(|e| Error::database("dropping the schema before a restore", &e))?;
-    let out = client_command(&pg_restore, url)
+    let (mut cmd, _env) = client_command(&pg_restore, url)?;
+    let out = cmd
         .args([
             "--no-owner",
             "--single-transaction",
@@ -148,7 +150,11 @@ mod tests {
         let url =
             DatabaseUrl::parse("postgresql://app:s3cret@db.internal:5433/my%20db?schema=education")
                 .unwrap();
-        let cmd = restore_command(&url, Path::new("backups/education-20261124T101500Z.dump"));
+        let cmd = restore_command(
+            &url,
+            Path::new("backups/education-20261124T101500Z.dump"),
+            "",
+        );
         assert_eq!(
             cmd,
             "pg_restore --clean --if-exists --no-owner --single-transaction --host db.internal --port 5433 --username app --dbname 'my db' backups/education-20261124T101500Z.dump"

@@ -23,7 +23,7 @@ use serde::Serialize;
 pub use apply::apply;
 pub use backup::Backup;
 
-use crate::db::{self, DatabaseUrl, ledger};
+use crate::db::{self, DatabaseUrl, UrlOrigin, ledger};
 use crate::error::Error;
 use crate::parallel::{self, Progress};
 use crate::sql::Plan;
@@ -59,6 +59,8 @@ impl Default for MigrateOptions {
 pub struct MigrateTarget {
     pub service: Service,
     pub url: Result<DatabaseUrl, Error>,
+    /// Where the URL came from (for the report).
+    pub origin: Option<UrlOrigin>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -84,6 +86,10 @@ pub struct MigrateReport {
     pub service: String,
     /// Redacted.
     pub url: Option<String>,
+    /// Where the URL came from: `environment variable EDU_DIRECT (named by directUrl at ...)`.
+    pub url_source: Option<String>,
+    /// The environment variable that held it, if one did.
+    pub url_variable: Option<String>,
     pub database_created: bool,
     pub applied: Vec<Applied>,
     pub pending_before: usize,
@@ -124,7 +130,15 @@ pub fn migrate_all(
     let mut reports: Vec<(usize, MigrateReport)> = parallel::map(options.jobs, groups, |group| {
         group
             .into_iter()
-            .map(|(i, t)| (i, migrate_service(&t.service, t.url, options, progress)))
+            .map(|(i, t)| {
+                let mut report = migrate_service(&t.service, t.url, options, progress);
+                report.url_source = t.origin.as_ref().map(ToString::to_string);
+                report.url_variable = t
+                    .origin
+                    .as_ref()
+                    .and_then(|o| o.variable().map(str::to_string));
+                (i, report)
+            })
             .collect::<Vec<_>>()
     })
     .into_iter()
@@ -145,6 +159,8 @@ pub fn migrate_service(
     let mut report = MigrateReport {
         service: service.name.clone(),
         url: url.as_ref().ok().map(|u| u.to_string()),
+        url_source: None,
+        url_variable: None,
         database_created: false,
         applied: Vec::new(),
         pending_before: 0,

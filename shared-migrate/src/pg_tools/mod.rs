@@ -5,6 +5,6 @@ mod client;
 mod docker;
 mod local_cluster;
 
-pub use client::{client_command, client_env, find_binary};
+pub use client::{ClientEnv, client_command, client_env, find_binary};
 pub use docker::{PostgresContainer, engine_available, image_present, sweep as sweep_containers};
 pub use local_cluster::{LocalCluster, Template};

@@ -29,6 +29,20 @@ pub fn status_summary(statuses: &[ServiceStatus]) -> String {
             s.failed.len()
         );
     }
+    // Which database each service was read from, and why that one.
+    let sources: Vec<String> = statuses
+        .iter()
+        .filter_map(|s| {
+            let (url, source) = (s.url.as_deref()?, s.url_source.as_deref()?);
+            Some(format!(
+                "{:<width$}  {url}\n{:<width$}  from {source}\n",
+                s.service, ""
+            ))
+        })
+        .collect();
+    if !sources.is_empty() {
+        let _ = write!(out, "\n{}", sources.concat());
+    }
     for s in statuses {
         let mut details = String::new();
         for name in &s.pending {

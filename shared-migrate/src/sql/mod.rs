@@ -13,4 +13,4 @@ pub use analysis::{
 };
 pub use catalog::{Catalog, Index, RecordedForeignKey, Table};
 pub use plan::{Plan, Refusal, Statement, StatementKind};
-pub use position::{error_location, snippet};
+pub use position::error_location;

@@ -1,5 +1,6 @@
 //! Positions in a migration file: where a server error points (PostgreSQL counts characters
-//! of the text sent, which may start part way into the file), and the snippet shown under it.
+//! of the text sent, which may start part way into the file). The snippet under it is
+//! [`crate::error::snippet`].
 
 use std::path::Path;
 
@@ -13,19 +14,6 @@ pub fn error_location(path: &Path, sql: &str, sent_from: usize, char_position: u
         .nth(char_position.saturating_sub(1))
         .map_or(sql.len(), |(i, _)| sent_from + i);
     Location::of_offset(path, sql.as_bytes(), offset)
-}
-
-/// The line of `sql` at `loc`, with a caret under the column: a snippet for error messages.
-pub fn snippet(sql: &str, loc: &Location) -> String {
-    let line = sql.lines().nth(loc.line.saturating_sub(1)).unwrap_or("");
-    let gutter = loc.line.to_string();
-    let pad = " ".repeat(gutter.len());
-    let caret_pad: String = line
-        .chars()
-        .take(loc.column.saturating_sub(1))
-        .map(|c| if c == '\t' { '\t' } else { ' ' })
-        .collect();
-    format!("{pad} |\n{gutter} | {line}\n{pad} | {caret_pad}^")
 }
 
 #[cfg(test)]

@@ -252,11 +252,17 @@ pub fn choose_backend(
             let text = url.ok_or_else(|| {
                 Error::Config("--backend url needs --database-url URL (a server where scratch databases may be created)".into())
             })?;
-            let server = DatabaseUrl::parse(text).map_err(|reason| Error::InvalidUrl {
+            let invalid = |reason| Error::InvalidUrl {
                 url: db::redact(text),
                 origin: "--database-url".into(),
                 reason,
-            })?;
+            };
+            let mut server = DatabaseUrl::parse(text).map_err(invalid)?;
+            // A flag's certificate paths are relative to where the command runs.
+            let cwd = std::env::current_dir().unwrap_or_default();
+            server
+                .complete(&|k| std::env::var(k).ok(), &cwd)
+                .map_err(invalid)?;
             Ok(Box::new(UrlBackend::new(server)?))
         }
         BackendKind::Auto => {

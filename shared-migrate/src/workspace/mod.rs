@@ -1,11 +1,16 @@
-//! The monorepo on disk: its services, their migration folders in order, one folder's file and
-//! checksum, the naming convention of folders, and creating a new folder. No database.
+//! The monorepo on disk: its services, where each keeps its Prisma files (schema, migrations,
+//! `prisma.config.ts`) and what its datasource says, their migration folders in order, one
+//! folder's file and checksum, the naming convention of folders, and creating a new folder.
+//! No database.
 
 mod create;
+mod layout;
 mod migration;
 pub mod naming;
+pub mod prisma_config;
 mod services;
 
 pub use create::create_migration;
+pub use layout::{Datasource, Declared, DeclaredValue, Layout, SchemaPath};
 pub use migration::{Migration, checksum};
 pub use services::{Service, Workspace};

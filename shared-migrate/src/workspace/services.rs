@@ -1,11 +1,13 @@
-//! Where migrations come from: the services of the monorepo (`services/<svc>/prisma/migrations`)
-//! and, per service, its migration folders in byte order of name.
+//! Where migrations come from: the services of the monorepo (`services/<svc>/`, each with its
+//! [`Layout`]) and, per service, its migration folders in byte order of name.
 
 use std::path::{Path, PathBuf};
 
 use walkdir::WalkDir;
 
 use super::Migration;
+use super::layout::{Datasource, Layout};
+use super::prisma_config::PrismaConfig;
 use crate::error::{Error, Location, utf8_text};
 
 /// The monorepo: a directory holding `services/`.
@@ -14,11 +16,14 @@ pub struct Workspace {
     pub root: PathBuf,
 }
 
-/// A service: a directory `services/<name>` that holds a `prisma/` folder.
+/// A service: a directory `services/<name>` that holds a `prisma/` folder or a Prisma
+/// configuration file (`prisma.config.ts`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Service {
     pub name: String,
     pub dir: PathBuf,
+    /// Where its schema and migrations are.
+    pub layout: Layout,
 }
 
 impl Workspace {
@@ -38,8 +43,9 @@ impl Workspace {
         self.root.join("services")
     }
 
-    /// Every service, sorted by name. Directories under `services/` without a `prisma/` folder
-    /// are not Prisma services and are passed over (a monorepo holds other things too).
+    /// Every service, sorted by name. Directories under `services/` with neither a `prisma/`
+    /// folder nor a Prisma configuration file are not Prisma services and are passed over (a
+    /// monorepo holds other things too).
     pub fn services(&self) -> Result<Vec<Service>, Error> {
         let dir = self.services_dir();
         if !dir.is_dir() {
@@ -47,10 +53,12 @@ impl Workspace {
                 path: self.root.clone(),
             });
         }
-        Ok(subdirectories(&dir, |path| path.join("prisma").is_dir())?
-            .into_iter()
-            .map(|(name, dir)| Service { name, dir })
-            .collect())
+        subdirectories(&dir, |path| {
+            path.join("prisma").is_dir() || PrismaConfig::find(path).is_some()
+        })?
+        .into_iter()
+        .map(|(name, dir)| Service::new(name, dir))
+        .collect()
     }
 
     /// The services named in `names` (all of them when `names` is empty), in name order.
@@ -86,12 +94,28 @@ impl Workspace {
 }
 
 impl Service {
+    /// The service in `dir`, with its layout read from its files.
+    pub fn new(name: impl Into<String>, dir: impl Into<PathBuf>) -> Result<Service, Error> {
+        let dir = dir.into();
+        Ok(Service {
+            name: name.into(),
+            layout: Layout::find(&dir)?,
+            dir,
+        })
+    }
+
+    /// `prisma/`: the seed and `.env` files Prisma reads are here.
     pub fn prisma_dir(&self) -> PathBuf {
         self.dir.join("prisma")
     }
 
     pub fn migrations_dir(&self) -> PathBuf {
-        self.prisma_dir().join("migrations")
+        self.layout.migrations_dir.clone()
+    }
+
+    /// What the service's schema and configuration say of its database.
+    pub fn datasource(&self) -> Result<Option<Datasource>, Error> {
+        self.layout.datasource()
     }
 
     /// The environment variable that holds this service's database URL: `<SERVICE>_DATABASE_URL`.

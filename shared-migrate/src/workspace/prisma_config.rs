@@ -1,0 +1,754 @@
+//! Prisma 7's `prisma.config.ts`, read statically (no Node): the object given to
+//! `export default defineConfig({...})` (or `export default {...}`, or a `const` exported by
+//! name), and in it `schema`, `migrations.path`, `datasource.url` and `datasource.directUrl`.
+//!
+//! Values it understands: string and plain template literals, `env("NAME")` (from
+//! `prisma/config`), `process.env.NAME` / `process.env["NAME"]` (with `!`, or with
+//! `?? "default"`), `path.join`/`path.resolve`/`join`/`resolve` of those, `__dirname`,
+//! `import.meta.dirname`, `process.cwd()`, and `const` names declared at the top of the file.
+//! Anything else is kept as [`ConfigValue::Dynamic`]: an error only if it is needed, naming the
+//! line and what to set instead.
+
+use std::collections::HashMap;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Location, snippet, utf8_text};
+
+/// The file names Prisma looks for in a project directory, in its order.
+pub const FILE_NAMES: &[&str] = &[
+    "prisma.config.ts",
+    "prisma.config.mts",
+    "prisma.config.cts",
+    "prisma.config.js",
+    "prisma.config.mjs",
+    "prisma.config.cjs",
+    ".config/prisma.ts",
+    ".config/prisma.mts",
+    ".config/prisma.cts",
+    ".config/prisma.js",
+    ".config/prisma.mjs",
+    ".config/prisma.cjs",
+];
+
+/// A value of the configuration as far as it can be known without running it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConfigValue {
+    Str(String),
+    /// An environment variable, with the default `?? "..."` gives it.
+    Env {
+        var: String,
+        default: Option<String>,
+    },
+    /// Written in a form only running the file would tell: its source text.
+    Dynamic(String),
+}
+
+/// A value and where it is written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Located {
+    pub value: ConfigValue,
+    pub at: Location,
+    /// The line, for error messages.
+    pub snippet: String,
+}
+
+impl Located {
+    /// The value as a path relative to `base`, or an error saying to write a literal.
+    pub fn path(&self, key: &str, base: &Path) -> Result<PathBuf, Error> {
+        match &self.value {
+            ConfigValue::Str(s) => Ok(base.join(s)),
+            other => Err(self.not_static(
+                key,
+                match other {
+                    ConfigValue::Env { var, .. } => {
+                        format!("it depends on the environment variable {var}")
+                    }
+                    _ => "it is computed when the file runs".to_string(),
+                },
+                "write it as a string literal (relative to the config file's directory)",
+            )),
+        }
+    }
+
+    /// An error: `key` cannot be read statically, and what to do instead.
+    pub fn not_static(&self, key: &str, why: String, instead: &str) -> Error {
+        Error::Schema {
+            at: self.at.clone(),
+            message: format!("`{key}` cannot be read without running the file ({why}): {instead}"),
+            snippet: self.snippet.clone(),
+        }
+    }
+}
+
+/// What `prisma.config.ts` says that matters here.
+#[derive(Debug, Clone, Default)]
+pub struct PrismaConfig {
+    pub path: PathBuf,
+    pub schema: Option<Located>,
+    pub migrations_path: Option<Located>,
+    pub url: Option<Located>,
+    pub direct_url: Option<Located>,
+}
+
+impl PrismaConfig {
+    /// The config file of the project in `dir`, if it has one.
+    pub fn find(dir: &Path) -> Option<PathBuf> {
+        FILE_NAMES.iter().map(|n| dir.join(n)).find(|p| p.is_file())
+    }
+
+    pub fn read(path: &Path) -> Result<PrismaConfig, Error> {
+        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        let text = utf8_text(path, bytes)?;
+        parse(path, &text)
+    }
+}
+
+pub fn parse(path: &Path, text: &str) -> Result<PrismaConfig, Error> {
+    let tokens = lex(text);
+    let dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
+    let mut reader = Reader {
+        tokens: &tokens,
+        pos: 0,
+        text,
+        path,
+        dir,
+        consts: HashMap::new(),
+    };
+    let value = reader.exported()?;
+    let mut config = PrismaConfig {
+        path: path.to_path_buf(),
+        ..PrismaConfig::default()
+    };
+    let Some(value) = value else {
+        return Err(Error::Schema {
+            at: Location::of_offset(path, text.as_bytes(), 0),
+            message: "no `export default defineConfig({...})` (or `module.exports = ...`) found: Prisma reads its configuration from the default export".into(),
+            snippet: snippet(text, &Location::of_offset(path, text.as_bytes(), 0)),
+        });
+    };
+    let located = |v: &Node| reader.located(v);
+    if let Value::Object(fields) = &value.kind {
+        for (key, v) in fields {
+            match (key.as_str(), &v.kind) {
+                ("schema", _) => config.schema = Some(located(v)),
+                ("migrations", Value::Object(m)) => {
+                    if let Some((_, p)) = m.iter().find(|(k, _)| k == "path") {
+                        config.migrations_path = Some(located(p));
+                    }
+                }
+                ("datasource", Value::Object(d)) => {
+                    for (k, v) in d {
+                        match k.as_str() {
+                            "url" => config.url = Some(located(v)),
+                            "directUrl" => config.direct_url = Some(located(v)),
+                            _ => {}
+                        }
+                    }
+                }
+                ("migrations" | "datasource", _) => {
+                    let l = located(v);
+                    return Err(l.not_static(
+                        key,
+                        "it is not an object literal".into(),
+                        "write it as `{ ... }` in the file",
+                    ));
+                }
+                _ => {}
+            }
+        }
+    } else {
+        let l = located(&value);
+        return Err(l.not_static(
+            "export default",
+            "it is not an object literal".into(),
+            "export `defineConfig({ ... })` with the settings written out",
+        ));
+    }
+    Ok(config)
+}
+
+// --- tokens ---------------------------------------------------------------------------------
+
+#[derive(Debug, Clone, PartialEq)]
+enum Tok {
+    Ident(String),
+    Str(String),
+    /// A template literal; `None` when it has `${...}` substitutions.
+    Template(Option<String>),
+    Number,
+    Punct(&'static str),
+    Other(char),
+}
+
+#[derive(Debug, Clone)]
+struct Token {
+    tok: Tok,
+    span: Range<usize>,
+}
+
+const PUNCTS: &[&str] = &[
+    "...", "??", "||", "&&", "=>", "?.", "===", "!==", "==", "!=", "{", "}", "(", ")", "[", "]",
+    ",", ":", ";", ".", "=", "<", ">", "?", "!", "+", "*", "/", "-", "|", "&",
+];
+
+fn lex(text: &str) -> Vec<Token> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        let c = bytes[i];
+        let start = i;
+        if c.is_ascii_whitespace() {
+            i += 1;
+            continue;
+        }
+        if text[i..].starts_with("//") {
+            i = text[i..].find('\n').map_or(text.len(), |n| i + n);
+            continue;
+        }
+        if text[i..].starts_with("/*") {
+            i = text[i + 2..]
+                .find("*/")
+                .map_or(text.len(), |n| i + 2 + n + 2);
+            continue;
+        }
+        let tok = if c == b'"' || c == b'\'' {
+            let (value, end) = quoted(text, i, c as char);
+            i = end;
+            Tok::Str(value)
+        } else if c == b'`' {
+            let (value, end) = quoted(text, i, '`');
+            i = end;
+            let raw = &text[start..end];
+            Tok::Template((!raw.contains("${")).then_some(value))
+        } else if c.is_ascii_alphabetic() || c == b'_' || c == b'$' {
+            while i < bytes.len()
+                && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_' || bytes[i] == b'$')
+            {
+                i += 1;
+            }
+            Tok::Ident(text[start..i].to_string())
+        } else if c.is_ascii_digit() {
+            while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'.') {
+                i += 1;
+            }
+            Tok::Number
+        } else if let Some(p) = PUNCTS.iter().find(|p| text[i..].starts_with(**p)) {
+            i += p.len();
+            Tok::Punct(p)
+        } else {
+            let ch = text[i..].chars().next().unwrap_or(' ');
+            i += ch.len_utf8();
+            Tok::Other(ch)
+        };
+        out.push(Token {
+            tok,
+            span: start..i,
+        });
+    }
+    out
+}
+
+/// A quoted literal starting at `start` (the quote): its value and the byte after it.
+fn quoted(text: &str, start: usize, quote: char) -> (String, usize) {
+    let mut value = String::new();
+    let mut chars = text[start + 1..].char_indices();
+    while let Some((i, c)) = chars.next() {
+        if c == quote {
+            return (value, start + 1 + i + 1);
+        }
+        if c == '\\' {
+            match chars.next() {
+                Some((_, 'n')) => value.push('\n'),
+                Some((_, 't')) => value.push('\t'),
+                Some((_, other)) => value.push(other),
+                None => break,
+            }
+        } else {
+            value.push(c);
+        }
+    }
+    (value, text.len())
+}
+
+// --- values ---------------------------------------------------------------------------------
+
+#[derive(Debug, Clone)]
+enum Value {
+    Str(String),
+    Env {
+        var: String,
+        default: Option<String>,
+    },
+    Object(Vec<(String, Node)>),
+    /// A directory: `__dirname`, `import.meta.dirname`, `process.cwd()`.
+    Dir,
+    Dynamic,
+}
+
+#[derive(Debug, Clone)]
+struct Node {
+    kind: Value,
+    span: Range<usize>,
+}
+
+struct Reader<'a> {
+    tokens: &'a [Token],
+    pos: usize,
+    text: &'a str,
+    path: &'a Path,
+    dir: PathBuf,
+    /// Top-level `const NAME = ...`.
+    consts: HashMap<String, Node>,
+}
+
+impl Reader<'_> {
+    fn peek(&self) -> Option<&Tok> {
+        self.tokens.get(self.pos).map(|t| &t.tok)
+    }
+
+    fn peek_at(&self, n: usize) -> Option<&Tok> {
+        self.tokens.get(self.pos + n).map(|t| &t.tok)
+    }
+
+    fn is(&self, p: &str) -> bool {
+        matches!(self.peek(), Some(Tok::Punct(q)) if *q == p)
+    }
+
+    fn is_ident(&self, name: &str) -> bool {
+        matches!(self.peek(), Some(Tok::Ident(n)) if n == name)
+    }
+
+    fn start(&self) -> usize {
+        self.tokens
+            .get(self.pos)
+            .map_or(self.text.len(), |t| t.span.start)
+    }
+
+    fn last_end(&self) -> usize {
+        self.pos
+            .checked_sub(1)
+            .and_then(|i| self.tokens.get(i))
+            .map_or(0, |t| t.span.end)
+    }
+
+    fn located(&self, node: &Node) -> Located {
+        let at = Location::of_offset(self.path, self.text.as_bytes(), node.span.start);
+        let value = match &node.kind {
+            Value::Str(s) => ConfigValue::Str(s.clone()),
+            Value::Env { var, default } => ConfigValue::Env {
+                var: var.clone(),
+                default: default.clone(),
+            },
+            _ => ConfigValue::Dynamic(self.text[node.span.clone()].to_string()),
+        };
+        Located {
+            value,
+            snippet: snippet(self.text, &at),
+            at,
+        }
+    }
+
+    /// Walks the top level: records `const`s, returns the default export's value.
+    fn exported(&mut self) -> Result<Option<Node>, Error> {
+        let mut depth = 0usize;
+        while let Some(tok) = self.peek().cloned() {
+            match tok {
+                Tok::Punct("{" | "(" | "[") => {
+                    depth += 1;
+                    self.pos += 1;
+                }
+                Tok::Punct("}" | ")" | "]") => {
+                    depth = depth.saturating_sub(1);
+                    self.pos += 1;
+                }
+                Tok::Ident(word) if depth == 0 => match word.as_str() {
+                    "const" | "let" | "var" => {
+                        self.pos += 1;
+                        if let Some(Tok::Ident(name)) = self.peek().cloned() {
+                            self.pos += 1;
+                            if self.is(":") {
+                                self.pos += 1;
+                                self.skip_type();
+                            }
+                            if self.is("=") {
+                                self.pos += 1;
+                                let value = self.expr();
+                                self.consts.insert(name, value);
+                            }
+                        }
+                    }
+                    "export" if matches!(self.peek_at(1), Some(Tok::Ident(d)) if d == "default") => {
+                        self.pos += 2;
+                        return Ok(Some(self.expr()));
+                    }
+                    "module"
+                        if self.peek_at(1) == Some(&Tok::Punct("."))
+                            && matches!(self.peek_at(2), Some(Tok::Ident(e)) if e == "exports")
+                            && self.peek_at(3) == Some(&Tok::Punct("=")) =>
+                    {
+                        self.pos += 4;
+                        return Ok(Some(self.expr()));
+                    }
+                    _ => self.pos += 1,
+                },
+                _ => self.pos += 1,
+            }
+        }
+        Ok(None)
+    }
+
+    /// Skips a type annotation: up to `=`, `,`, `)`, `;` or `}` outside brackets.
+    fn skip_type(&mut self) {
+        let mut depth = 0usize;
+        while let Some(tok) = self.peek() {
+            match tok {
+                Tok::Punct("<" | "(" | "[" | "{") => depth += 1,
+                Tok::Punct(">" | ")" | "]" | "}") if depth > 0 => depth -= 1,
+                Tok::Punct("=" | "," | ")" | ";" | "}") if depth == 0 => return,
+                _ => {}
+            }
+            self.pos += 1;
+        }
+    }
+
+    /// An expression, with `as T`, `satisfies T`, `!` and `?? default` after it.
+    fn expr(&mut self) -> Node {
+        let start = self.start();
+        let mut node = self.primary();
+        loop {
+            if self.is("!") {
+                self.pos += 1;
+            } else if self.is_ident("as") || self.is_ident("satisfies") {
+                self.pos += 1;
+                self.skip_type();
+            } else if self.is("??") || self.is("||") {
+                self.pos += 1;
+                let fallback = self.primary();
+                node.kind = match (node.kind, fallback.kind) {
+                    (Value::Env { var, default: None }, Value::Str(d)) => Value::Env {
+                        var,
+                        default: Some(d),
+                    },
+                    _ => Value::Dynamic,
+                };
+            } else if matches!(
+                self.peek(),
+                Some(Tok::Punct("," | "}" | ")" | "]" | ";")) | None
+            ) {
+                break;
+            } else {
+                // An operator we do not evaluate: the rest of the expression is dynamic.
+                self.skip_rest();
+                node.kind = Value::Dynamic;
+                break;
+            }
+        }
+        node.span = start..self.last_end().max(start);
+        node
+    }
+
+    fn skip_rest(&mut self) {
+        let mut depth = 0usize;
+        while let Some(tok) = self.peek() {
+            match tok {
+                Tok::Punct("(" | "[" | "{") => depth += 1,
+                Tok::Punct(")" | "]" | "}") if depth == 0 => return,
+                Tok::Punct(")" | "]" | "}") => depth -= 1,
+                Tok::Punct("," | ";") if depth == 0 => return,
+                _ => {}
+            }
+            self.pos += 1;
+        }
+    }
+
+    fn primary(&mut self) -> Node {
+        let start = self.start();
+        let kind = match self.peek().cloned() {
+            Some(Tok::Str(s)) | Some(Tok::Template(Some(s))) => {
+                self.pos += 1;
+                Value::Str(s)
+            }
+            Some(Tok::Punct("{")) => self.object(),
+            Some(Tok::Punct("(")) => {
+                // A parenthesised expression, or an arrow function's parameters.
+                self.pos += 1;
+                let inner = self.expr();
+                if self.is(")") {
+                    self.pos += 1;
+                }
+                if self.is("=>") {
+                    self.skip_rest();
+                    Value::Dynamic
+                } else {
+                    inner.kind
+                }
+            }
+            Some(Tok::Ident(_)) => self.reference(),
+            _ => {
+                self.skip_rest();
+                Value::Dynamic
+            }
+        };
+        Node {
+            kind,
+            span: start..self.last_end().max(start),
+        }
+    }
+
+    /// A name, a member chain, or a call.
+    fn reference(&mut self) -> Value {
+        let mut path = Vec::new();
+        while let Some(Tok::Ident(name)) = self.peek().cloned() {
+            self.pos += 1;
+            path.push(name);
+            if self.is(".") || self.is("?.") {
+                self.pos += 1;
+            } else if self.is("[") {
+                // process.env["NAME"]
+                if let (Some(Tok::Str(key)), Some(Tok::Punct("]"))) =
+                    (self.peek_at(1).cloned(), self.peek_at(2))
+                {
+                    self.pos += 3;
+                    path.push(key);
+                }
+                break;
+            } else {
+                break;
+            }
+        }
+        if self.is("<") {
+            // Type arguments: env<Env>("X"), defineConfig<...>(...)
+            self.pos += 1;
+            let mut depth = 1;
+            while depth > 0 && self.peek().is_some() {
+                match self.peek() {
+                    Some(Tok::Punct("<")) => depth += 1,
+                    Some(Tok::Punct(">")) => depth -= 1,
+                    _ => {}
+                }
+                self.pos += 1;
+            }
+        }
+        let dotted = path.join(".");
+        if self.is("(") {
+            self.pos += 1;
+            let mut args = Vec::new();
+            while !self.is(")") && self.peek().is_some() {
+                args.push(self.expr());
+                if self.is(",") {
+                    self.pos += 1;
+                }
+            }
+            self.pos += 1;
+            return self.call(&dotted, args);
+        }
+        match path.as_slice() {
+            [p, e, var] if p == "process" && e == "env" => Value::Env {
+                var: var.clone(),
+                default: None,
+            },
+            [d] if d == "__dirname" => Value::Dir,
+            [i, m, d] if i == "import" && m == "meta" && d == "dirname" => Value::Dir,
+            [name] => self
+                .consts
+                .get(name)
+                .map_or(Value::Dynamic, |n| n.kind.clone()),
+            _ => Value::Dynamic,
+        }
+    }
+
+    fn call(&self, name: &str, args: Vec<Node>) -> Value {
+        match name {
+            "env" => match args.as_slice() {
+                [
+                    Node {
+                        kind: Value::Str(var),
+                        ..
+                    },
+                ] => Value::Env {
+                    var: var.clone(),
+                    default: None,
+                },
+                _ => Value::Dynamic,
+            },
+            "defineConfig" => args.into_iter().next().map_or(Value::Dynamic, |a| a.kind),
+            "process.cwd" => Value::Dir,
+            "path.join" | "join" | "path.resolve" | "resolve" | "path.posix.join" => {
+                let mut out = PathBuf::new();
+                for a in args {
+                    match a.kind {
+                        Value::Str(s) => out.push(s),
+                        Value::Dir => out.push(&self.dir),
+                        _ => return Value::Dynamic,
+                    }
+                }
+                // Relative to the config file's directory either way.
+                match out.strip_prefix(&self.dir) {
+                    Ok(rel) => Value::Str(rel.to_string_lossy().into_owned()),
+                    Err(_) => Value::Str(out.to_string_lossy().into_owned()),
+                }
+            }
+            _ => Value::Dynamic,
+        }
+    }
+
+    fn object(&mut self) -> Value {
+        self.pos += 1; // {
+        let mut fields = Vec::new();
+        loop {
+            match self.peek().cloned() {
+                None => break,
+                Some(Tok::Punct("}")) => {
+                    self.pos += 1;
+                    break;
+                }
+                Some(Tok::Punct(",")) => self.pos += 1,
+                Some(Tok::Punct("...")) => {
+                    // A spread: its keys stay unknown (a key written out still counts).
+                    self.pos += 1;
+                    self.expr();
+                }
+                Some(Tok::Ident(key)) | Some(Tok::Str(key)) => {
+                    let key_start = self.start();
+                    self.pos += 1;
+                    if self.is(":") {
+                        self.pos += 1;
+                        let value = self.expr();
+                        fields.push((key, value));
+                    } else if self.is("(") {
+                        // A method: its body is code.
+                        self.skip_rest();
+                    } else {
+                        // Shorthand `{ schema }`: the const of that name.
+                        let kind = self
+                            .consts
+                            .get(&key)
+                            .map_or(Value::Dynamic, |n| n.kind.clone());
+                        fields.push((
+                            key,
+                            Node {
+                                kind,
+                                span: key_start..self.last_end(),
+                            },
+                        ));
+                    }
+                }
+                _ => {
+                    self.skip_rest();
+                    if !self.is("}") && self.peek().is_some() && !self.is(",") {
+                        self.pos += 1;
+                    }
+                }
+            }
+        }
+        Value::Object(fields)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(text: &str) -> PrismaConfig {
+        parse(Path::new("/svc/prisma.config.ts"), text).unwrap()
+    }
+
+    #[test]
+    fn reads_the_documented_form() {
+        let c = config(
+            r#"import "dotenv/config";
+import { defineConfig, env } from "prisma/config";
+
+export default defineConfig({
+  schema: "prisma/schema.prisma",
+  migrations: {
+    path: "prisma/migrations",
+    seed: "tsx prisma/seed.ts",
+  },
+  datasource: {
+    url: env("DATABASE_URL"),
+    directUrl: process.env.DIRECT_URL ?? "postgresql://localhost/x",
+  },
+});
+"#,
+        );
+        assert_eq!(
+            c.schema.unwrap().value,
+            ConfigValue::Str("prisma/schema.prisma".into())
+        );
+        assert_eq!(
+            c.migrations_path.unwrap().value,
+            ConfigValue::Str("prisma/migrations".into())
+        );
+        let url = c.url.unwrap();
+        assert_eq!(
+            url.value,
+            ConfigValue::Env {
+                var: "DATABASE_URL".into(),
+                default: None
+            }
+        );
+        assert_eq!(url.at.line, 11);
+        assert_eq!(
+            c.direct_url.unwrap().value,
+            ConfigValue::Env {
+                var: "DIRECT_URL".into(),
+                default: Some("postgresql://localhost/x".into())
+            }
+        );
+    }
+
+    #[test]
+    fn consts_paths_and_satisfies() {
+        let c = config(
+            r#"import path from "node:path";
+import type { PrismaConfig } from "prisma";
+const schema = path.join(__dirname, "db", "schema");
+export default {
+  schema,
+  migrations: { path: path.join("db", "migrations") },
+  datasource: { url: process.env["APP_DB"]! },
+} satisfies PrismaConfig;
+"#,
+        );
+        assert_eq!(
+            c.schema.unwrap().value,
+            ConfigValue::Str("db/schema".into())
+        );
+        assert_eq!(
+            c.migrations_path.unwrap().value,
+            ConfigValue::Str("db/migrations".into())
+        );
+        assert_eq!(
+            c.url.unwrap().value,
+            ConfigValue::Env {
+                var: "APP_DB".into(),
+                default: None
+            }
+        );
+    }
+
+    #[test]
+    fn dynamic_values_are_kept_with_their_line() {
+        let c = config(
+            "export default defineConfig({\n  datasource: {\n    url: `postgresql://${user}@db/app`,\n  },\n});\n",
+        );
+        let url = c.url.unwrap();
+        assert!(matches!(url.value, ConfigValue::Dynamic(ref s) if s.starts_with("`postgresql")));
+        assert_eq!((url.at.line, url.at.column), (3, 10));
+        let e = url
+            .not_static("datasource.url", "a template".into(), "set X")
+            .to_string();
+        assert!(
+            e.starts_with("/svc/prisma.config.ts:3:10: `datasource.url` cannot be read"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn no_default_export_is_an_error() {
+        assert!(parse(Path::new("p.ts"), "const a = 1;\n").is_err());
+    }
+}
