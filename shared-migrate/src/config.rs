@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::db::Waits;
 use crate::error::{Error, Location, utf8_text};
 use crate::lint::{self, LintConfig, RuleLevel};
 use crate::text::parse_duration;
@@ -28,6 +29,21 @@ pub struct File {
     pub verify: VerifySection,
     #[serde(default)]
     pub lint: LintSection,
+    #[serde(default)]
+    pub migrate: MigrateSection,
+}
+
+/// `[migrate]`: how `cargo xtask migrate` waits on a live database. A service's file overrides
+/// the repository's key by key; the command's flags override both.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MigrateSection {
+    /// PostgreSQL's `lock_timeout` for the migrations' statements, e.g. "5s". Default: none.
+    pub ddl_lock_timeout: Option<String>,
+    /// PostgreSQL's `statement_timeout` for the migrations' statements. Default: none.
+    pub statement_timeout: Option<String>,
+    /// Further attempts of a migration that timed out on a lock or deadlocked. Default 0.
+    pub retries: Option<u32>,
 }
 
 /// `[lint]`: conventions `cargo xtask lint` enforces. A service's file overrides the
@@ -183,6 +199,49 @@ pub fn verify_config(root: &Path, service: &Service) -> Result<VerifyConfig, Err
         test: own.test.or(repo.test),
         timeout,
         image: image(&merged),
+    })
+}
+
+/// How `service`'s migrations wait: `flags` (each given one), else the service's `[migrate]`,
+/// else the repository's.
+pub fn migrate_waits(root: &Path, service: &Service, flags: &Waits) -> Result<Waits, Error> {
+    let Files {
+        repo: (repo, repo_path),
+        own: (own, own_path),
+    } = Files::read(root, service)?;
+    let duration = |key: &str, own_v: &Option<String>, repo_v: &Option<String>| {
+        let (v, path) = match (own_v, repo_v) {
+            (Some(v), _) => (v, &own_path),
+            (None, Some(v)) => (v, &repo_path),
+            (None, None) => return Ok(None),
+        };
+        parse_duration(v)
+            .map(Some)
+            .map_err(|e| Error::Config(format!("{}: [migrate] {key}: {e}", path.display())))
+    };
+    let (own, repo) = (own.migrate, repo.migrate);
+    Ok(Waits {
+        ddl_lock_timeout: match flags.ddl_lock_timeout {
+            Some(d) => Some(d),
+            None => duration(
+                "ddl_lock_timeout",
+                &own.ddl_lock_timeout,
+                &repo.ddl_lock_timeout,
+            )?,
+        },
+        statement_timeout: match flags.statement_timeout {
+            Some(d) => Some(d),
+            None => duration(
+                "statement_timeout",
+                &own.statement_timeout,
+                &repo.statement_timeout,
+            )?,
+        },
+        retries: if flags.retries > 0 {
+            flags.retries
+        } else {
+            own.retries.or(repo.retries).unwrap_or(0)
+        },
     })
 }
 

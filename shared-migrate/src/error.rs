@@ -171,6 +171,10 @@ pub enum Error {
         /// ", held by ..." or empty.
         holder: String,
     },
+    #[error(
+        "{url} goes through a connection pooler that shares server sessions between clients: {why}. The migration lock (a session advisory lock) would protect nothing there, and nothing was applied: migrate through the database's direct URL, by setting `directUrl` in the datasource (Prisma migrates through it too) or the service's <SERVICE>_DATABASE_URL; a pooler in session mode is fine"
+    )]
+    Pooler { url: String, why: String },
     #[error("{context}: {message}")]
     Database { context: String, message: String },
     /// The server went away mid-command (restart, crash, network): exit 4, like a failed
@@ -190,6 +194,10 @@ pub enum Error {
     FailedMigrations(String),
     #[error("{0}")]
     MigrationFailed(String),
+    /// A migration gave up waiting for a table lock (`--ddl-lock-timeout`): exit 5, like the
+    /// migration lock, because waiting (or running again) is the remedy.
+    #[error("{0}")]
+    LockedOut(String),
     #[error("{0}")]
     Strict(String),
     #[error("{0}")]
@@ -225,7 +233,7 @@ impl Error {
     pub fn exit_code(&self) -> ExitCode {
         match self {
             Error::Connect { .. } | Error::ConnectionLost(_) => ExitCode::Connection,
-            Error::LockTimeout { .. } => ExitCode::LockTimeout,
+            Error::LockTimeout { .. } | Error::LockedOut(_) => ExitCode::LockTimeout,
             Error::Database { .. }
             | Error::FailedMigrations(_)
             | Error::MigrationFailed(_)

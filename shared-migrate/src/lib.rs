@@ -84,8 +84,8 @@ pub use commands::{
     Reset, Resolution, ServiceStatus, baseline, baseline_preview, check_reset_allowed,
     lint_services, new_migration, new_revert, reset, resolve, status_service,
 };
-pub use config::default_image;
-pub use db::{DEFAULT_LOCK_TIMEOUT, DatabaseUrl, UrlOrigin, UrlSources};
+pub use config::{default_image, migrate_waits};
+pub use db::{DEFAULT_LOCK_TIMEOUT, DatabaseUrl, UrlOrigin, UrlSources, Waits};
 pub use error::{Error, ExitCode};
 pub use lint::render::{github as lint_github, human as lint_human, summary as lint_summary};
 pub use lint::{LintOptions, LintReport, RULES, Rule, RuleLevel};

@@ -597,6 +597,7 @@ fn services_run_in_parallel_and_one_failure_does_not_stop_the_others() {
             service: repo.service(&name),
             url: Ok(fresh_database("par")),
             origin: None,
+            waits: Default::default(),
         });
     }
     // One service without a URL at all.
@@ -607,6 +608,7 @@ fn services_run_in_parallel_and_one_failure_does_not_stop_the_others() {
             places: "X".into(),
         }),
         origin: None,
+        waits: Default::default(),
     });
     let start = std::time::Instant::now();
     let reports = migrate_all(

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use shared_migrate::{DatabaseUrl, MigrateTarget, Service, UrlSources, Workspace};
+use shared_migrate::{DatabaseUrl, MigrateTarget, Service, UrlSources, Waits, Workspace};
 
 /// `--root`, else the nearest ancestor of the current directory that holds `services/`, else
 /// this repository.
@@ -39,6 +39,7 @@ pub fn targets(services: Vec<Service>, flag: Option<&str>) -> Vec<MigrateTarget>
                 service,
                 url,
                 origin,
+                waits: Waits::default(),
             }
         })
         .collect()

@@ -210,6 +210,24 @@ pub struct Migrate {
     /// applied.
     #[arg(long, value_name = "DIR")]
     pub backup: Option<PathBuf>,
+    /// Apply pending migrations up to and including NAME, nothing after it (with several
+    /// services, each must have a migration of that name).
+    #[arg(long, value_name = "NAME")]
+    pub to: Option<String>,
+    /// How long a migration's statement may wait for a table lock (PostgreSQL's lock_timeout),
+    /// e.g. 5s: a blocked ALTER TABLE then gives up instead of queueing every query behind it.
+    /// Default: [migrate] ddl_lock_timeout in xtask.toml, else no limit (as Prisma).
+    #[arg(long, value_name = "DURATION")]
+    pub ddl_lock_timeout: Option<Wait>,
+    /// How long a migration's statement may run (PostgreSQL's statement_timeout). Default:
+    /// [migrate] statement_timeout in xtask.toml, else no limit.
+    #[arg(long, value_name = "DURATION")]
+    pub statement_timeout: Option<Wait>,
+    /// Try a migration again this many times when it timed out on a lock or deadlocked
+    /// before anything of it committed (it is rolled back whole first, with a growing pause).
+    /// Default: [migrate] retries in xtask.toml, else 0.
+    #[arg(long, value_name = "N")]
+    pub retries: Option<u32>,
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
 }

@@ -1,7 +1,8 @@
 //! `cargo xtask migrate`.
 
 use shared_migrate::{
-    ExitCode, MigrateOptions, Workspace, dry_run_summary, migrate_all, migrate_summary,
+    ExitCode, MigrateOptions, Waits, Workspace, dry_run_summary, migrate_all, migrate_summary,
+    migrate_waits,
 };
 
 use crate::cx;
@@ -10,13 +11,23 @@ use crate::flags::{Format, Migrate};
 impl Migrate {
     pub fn run(self, ws: &Workspace) -> anyhow::Result<ExitCode> {
         let services = ws.select(&self.selection.services)?;
-        let targets = cx::targets(services, self.selection.database_url.as_deref());
+        let mut targets = cx::targets(services, self.selection.database_url.as_deref());
+        let flags = Waits {
+            ddl_lock_timeout: self.ddl_lock_timeout.map(|w| w.0),
+            statement_timeout: self.statement_timeout.map(|w| w.0),
+            retries: self.retries.unwrap_or(0),
+        };
+        for t in &mut targets {
+            t.waits = migrate_waits(&ws.root, &t.service, &flags)?;
+        }
         let options = MigrateOptions {
             lock_timeout: self.lock_timeout.wait.0,
             strict: self.strict,
             jobs: self.jobs,
             dry_run: self.dry_run,
             backup: self.backup,
+            to: self.to,
+            waits: flags,
         };
         let reports = migrate_all(targets, &options, &cx::progress);
         match self.format {

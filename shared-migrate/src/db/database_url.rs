@@ -23,6 +23,8 @@ pub struct DatabaseUrl {
     pub connect_timeout: Duration,
     /// libpq's `options` (e.g. `-c statement_timeout=0`).
     pub options: Option<String>,
+    /// Prisma's `pgbouncer=true`: the URL goes through PgBouncer in transaction mode.
+    pub pgbouncer: bool,
 }
 
 /// URL parameters the Prisma CLI knows; accepted and ignored unless used above.
@@ -82,6 +84,7 @@ impl DatabaseUrl {
             tls: Tls::default(),
             connect_timeout: Duration::from_secs(5),
             options: None,
+            pgbouncer: false,
         };
         let params: Vec<(String, String)> = url
             .query_pairs()
@@ -111,6 +114,7 @@ impl DatabaseUrl {
                     };
                 }
                 "options" => out.options = Some(value.into_owned()),
+                "pgbouncer" => out.pgbouncer = value == "true",
                 k if PRISMA_PARAMS.contains(&k) || tls::PARAMS.contains(&k) => {}
                 _ => {} // Prisma ignores parameters it does not know; so do we.
             }
@@ -240,6 +244,9 @@ impl DatabaseUrl {
         if socket {
             params.push(format!("host={}", percent_encode(&self.host)));
         }
+        if self.pgbouncer {
+            params.push("pgbouncer=true".into());
+        }
         for (k, v) in self.tls.params(secrets) {
             // Paths stay readable: `/` needs no escape in a query.
             params.push(format!("{k}={}", percent_encode(&v).replace("%2F", "/")));
@@ -331,7 +338,7 @@ mod tests {
         assert_eq!(u.password.as_deref(), Some("s@cret"));
         assert_eq!(
             u.to_string(),
-            "postgresql://app:***@db.example.com:6543/edu?schema=education"
+            "postgresql://app:***@db.example.com:6543/edu?schema=education&pgbouncer=true"
         );
         assert!(!format!("{u:?}").contains("cret"));
         assert!(u.expose().contains("s%40cret"));

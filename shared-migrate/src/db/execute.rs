@@ -4,6 +4,7 @@
 //! a server error at its place in the file.
 
 use std::path::Path;
+use std::time::Duration;
 
 use postgres::{Client, GenericClient};
 
@@ -30,6 +31,75 @@ pub trait Bookkeeping {
 pub struct Nothing;
 
 impl Bookkeeping for Nothing {}
+
+/// PostgreSQL's limits for the file's statements (`lock_timeout`, `statement_timeout`);
+/// none by default, as with Prisma.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Limits {
+    pub lock_timeout: Option<Duration>,
+    pub statement_timeout: Option<Duration>,
+}
+
+impl Limits {
+    /// `SET [LOCAL] ...` for the limits given; empty without any.
+    fn set(&self, local: bool) -> String {
+        let scope = if local { "LOCAL " } else { "" };
+        [
+            ("lock_timeout", self.lock_timeout),
+            ("statement_timeout", self.statement_timeout),
+        ]
+        .into_iter()
+        .filter_map(|(name, d)| {
+            d.map(|d| format!("SET {scope}{name} = '{}ms';", d.as_millis().max(1)))
+        })
+        .collect()
+    }
+
+    fn reset(&self) -> String {
+        let mut out = String::new();
+        if self.lock_timeout.is_some() {
+            out.push_str("RESET lock_timeout;");
+        }
+        if self.statement_timeout.is_some() {
+            out.push_str("RESET statement_timeout;");
+        }
+        out
+    }
+}
+
+/// DDL that waits safely on a live database. An `ALTER TABLE` waiting for a table lock queues
+/// every later query on that table behind it; `lock_timeout` bounds the wait, and a migration
+/// that gives up is rolled back whole and tried again after a pause (`retries`). Nothing is on
+/// unless configured: Prisma sets no timeouts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Waits {
+    /// PostgreSQL's `lock_timeout` for the migration's statements.
+    pub ddl_lock_timeout: Option<Duration>,
+    /// PostgreSQL's `statement_timeout` for the migration's statements.
+    pub statement_timeout: Option<Duration>,
+    /// Further attempts after a lock timeout or a deadlock.
+    pub retries: u32,
+}
+
+impl Waits {
+    pub fn limits(&self) -> Limits {
+        Limits {
+            lock_timeout: self.ddl_lock_timeout,
+            statement_timeout: self.statement_timeout,
+        }
+    }
+
+    /// Whether anyone should watch for blockers.
+    pub fn watched(&self) -> bool {
+        self.ddl_lock_timeout.is_some() || self.retries > 0
+    }
+
+    /// The pause before attempt `next` (2, 3, ...): 0.5 s, 1 s, 2 s, ... at most 30 s.
+    pub fn backoff(next: u32) -> Duration {
+        let doubling = 2u32.saturating_pow(next.saturating_sub(2)).min(60);
+        Duration::from_millis(500 * u64::from(doubling)).min(Duration::from_secs(30))
+    }
+}
 
 /// Before the file's statements, or after them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,14 +136,18 @@ pub fn run_file(
     plan: &Plan,
     sql: &str,
     book: &mut impl Bookkeeping,
+    limits: &Limits,
 ) -> Result<(), RunFailure> {
+    let start_failed = |error| RunFailure::Transaction {
+        stage: Stage::Start,
+        error,
+    };
     if plan.transactional() {
-        let mut tx = client
-            .transaction()
-            .map_err(|error| RunFailure::Transaction {
-                stage: Stage::Start,
-                error,
-            })?;
+        let mut tx = client.transaction().map_err(start_failed)?;
+        let set = limits.set(true);
+        if !set.is_empty() {
+            tx.batch_execute(&set).map_err(start_failed)?;
+        }
         book.started(&mut tx)
             .map_err(|error| RunFailure::Bookkeeping {
                 stage: Stage::Start,
@@ -95,12 +169,20 @@ pub fn run_file(
                 stage: Stage::Start,
                 error,
             })?;
+        let (set, reset) = (limits.set(false), limits.reset());
+        if !set.is_empty() {
+            client.batch_execute(&set).map_err(start_failed)?;
+        }
         // Outside any transaction of ours: each statement commits on its own.
-        if let Err(failure) = each(client, plan.statement_by_statement(), sql) {
+        let ran = each(client, plan.statement_by_statement(), sql);
+        if let Err(failure) = ran {
             // A failure inside an explicit BEGIN block leaves the session in an aborted
             // transaction: end it before anything else is written.
-            let _ = client.batch_execute("ROLLBACK");
+            let _ = client.batch_execute(&format!("ROLLBACK;{reset}"));
             return Err(failure);
+        }
+        if !reset.is_empty() {
+            let _ = client.batch_execute(&reset);
         }
         // One transaction: the finish is recorded whole or not at all.
         let finish = |error| RunFailure::Transaction {
@@ -164,20 +246,22 @@ pub fn run_sql_file(url: &DatabaseUrl, path: &Path) -> Result<(), String> {
     let plan = Plan::new(path, &sql).map_err(|e| e.to_string())?;
     let mut client = connection::connect(url).map_err(|e| e.to_string())?;
     connection::use_schema(&mut client, &url.schema, true).map_err(|e| e.to_string())?;
-    run_file(&mut client, &plan, &sql, &mut Nothing).map_err(|failure| match failure {
-        RunFailure::Statement { error, from, .. } => format!(
-            "{} failed:\n{}",
-            path.display(),
-            describe_error(path, &sql, &error, from)
-        ),
-        RunFailure::Transaction { stage, error } => {
-            let what = match stage {
-                Stage::Start => "BEGIN",
-                Stage::Finish => "COMMIT",
-            };
-            Error::database(what, &error).to_string()
+    run_file(&mut client, &plan, &sql, &mut Nothing, &Limits::default()).map_err(|failure| {
+        match failure {
+            RunFailure::Statement { error, from, .. } => format!(
+                "{} failed:\n{}",
+                path.display(),
+                describe_error(path, &sql, &error, from)
+            ),
+            RunFailure::Transaction { stage, error } => {
+                let what = match stage {
+                    Stage::Start => "BEGIN",
+                    Stage::Finish => "COMMIT",
+                };
+                Error::database(what, &error).to_string()
+            }
+            RunFailure::Bookkeeping { error, .. } => error.to_string(),
         }
-        RunFailure::Bookkeeping { error, .. } => error.to_string(),
     })
 }
 
@@ -221,4 +305,20 @@ pub fn describe_error(path: &Path, sql: &str, e: &postgres::Error, from: Option<
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_thirty_seconds() {
+        let b: Vec<u64> = (2..=10)
+            .map(|n| Waits::backoff(n).as_millis() as u64)
+            .collect();
+        assert_eq!(
+            b,
+            vec![500, 1000, 2000, 4000, 8000, 16000, 30000, 30000, 30000]
+        );
+    }
 }

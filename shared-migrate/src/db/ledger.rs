@@ -154,6 +154,18 @@ pub fn mark_failed(client: &mut impl GenericClient, id: &str, logs: &str) -> Res
         .map_err(|e| Error::database("recording a failed migration", &e))
 }
 
+/// Removes a row this run started and nothing of whose migration ran (a statement-by-statement
+/// migration whose first statement could not take its locks): the migration stays pending.
+pub fn delete_unstarted(client: &mut impl GenericClient, id: &str) -> Result<(), Error> {
+    client
+        .execute(
+            "DELETE FROM _prisma_migrations WHERE id = $1 AND finished_at IS NULL",
+            &[&id],
+        )
+        .map(drop)
+        .map_err(|e| Error::database("removing the row of a migration that did not run", &e))
+}
+
 /// `resolve --applied`: rolls back the failed rows of `name`, then records it as applied without
 /// running it (empty logs, zero steps, started = finished = now).
 pub fn record_applied_without_running(

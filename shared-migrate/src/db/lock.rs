@@ -46,13 +46,15 @@ impl Drop for Locked {
 }
 
 /// Takes the lock on `client`'s session, polling until `timeout`. `on_wait` is called once,
-/// with a description of the holder, when the lock is not free at once.
+/// with a description of the holder, when the lock is not free at once. A session behind a
+/// pooler in transaction mode is refused first: the lock would protect nothing there.
 pub fn take_lock(
     mut client: Client,
     url: &DatabaseUrl,
     timeout: Duration,
     on_wait: &mut dyn FnMut(&str),
 ) -> Result<Locked, Error> {
+    super::pooler::refuse_transaction_pooling(&mut client, url)?;
     poll(&mut client, url, timeout, on_wait)?;
     Ok(Locked { client })
 }
@@ -121,4 +123,58 @@ fn holder(client: &mut Client) -> Option<String> {
         row.get::<_, String>(3),
         row.get::<_, String>(4),
     ))
+}
+
+/// A session that blocks another: what `pg_blocking_pids` names, described from
+/// `pg_stat_activity`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Blocker {
+    pub pid: i32,
+    pub application: String,
+    pub state: String,
+    pub query: String,
+    /// When its transaction (else its query) started, UTC.
+    pub since: String,
+}
+
+impl std::fmt::Display for Blocker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let app = if self.application.is_empty() {
+            String::new()
+        } else {
+            format!("{}, ", self.application)
+        };
+        write!(
+            f,
+            "pid {} ({app}{}, `{}`, since {} UTC)",
+            self.pid,
+            self.state,
+            crate::text::one_line(&self.query, 80),
+            self.since
+        )
+    }
+}
+
+/// The sessions `pid` waits for, now.
+pub fn blockers(client: &mut Client, pid: i32) -> Result<Vec<Blocker>, Error> {
+    let rows = client
+        .query(
+            "SELECT a.pid, coalesce(a.application_name, ''), coalesce(a.state, '?'), \
+                    coalesce(a.query, ''), \
+                    coalesce(to_char(coalesce(a.xact_start, a.query_start) AT TIME ZONE 'UTC', \
+                                     'YYYY-MM-DD HH24:MI:SS'), '?') \
+             FROM pg_stat_activity a WHERE a.pid = ANY (pg_blocking_pids($1)) ORDER BY a.pid",
+            &[&pid],
+        )
+        .map_err(|e| Error::database("asking who blocks the migration", &e))?;
+    Ok(rows
+        .iter()
+        .map(|r| Blocker {
+            pid: r.get(0),
+            application: r.get(1),
+            state: r.get(2),
+            query: r.get(3),
+            since: r.get(4),
+        })
+        .collect())
 }

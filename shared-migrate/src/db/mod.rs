@@ -9,6 +9,7 @@ mod execute;
 mod history;
 pub mod ledger;
 mod lock;
+mod pooler;
 pub mod tls;
 mod url_sources;
 
@@ -18,9 +19,10 @@ pub use connection::{
 };
 pub use database_url::{DatabaseUrl, redact};
 pub use execute::{
-    Bookkeeping, Nothing, RunFailure, Stage, describe_error, run_file, run_sql_file,
+    Bookkeeping, Limits, Nothing, RunFailure, Stage, Waits, describe_error, run_file, run_sql_file,
 };
 pub use history::{History, compare};
-pub use lock::{DEFAULT_LOCK_TIMEOUT, LOCK_KEY, Locked, take_lock};
+pub use lock::{Blocker, DEFAULT_LOCK_TIMEOUT, LOCK_KEY, Locked, blockers, take_lock};
+pub use pooler::refuse_transaction_pooling;
 pub use tls::{RootCert, SslMode, Tls};
 pub use url_sources::{UrlOrigin, UrlSources};

@@ -103,6 +103,8 @@ pub struct Tls {
     password: Option<String>,
     /// Prisma's `sslaccept`: `Some(true)` for accept_invalid_certs, `Some(false)` for strict.
     pub accept_invalid_certs: Option<bool>,
+    /// The root certificate was given as Prisma's `sslcert` (shown again that way).
+    prisma_root: bool,
 }
 
 impl fmt::Debug for Tls {
@@ -168,6 +170,7 @@ impl Tls {
                 tls.client_cert = Some(PathBuf::from(cert));
             } else {
                 tls.root_cert = Some(RootCert::File(PathBuf::from(cert)));
+                tls.prisma_root = true;
             }
         }
         tls.accept_invalid_certs = match get("sslaccept").as_deref() {
@@ -311,12 +314,10 @@ impl Tls {
         if let Some(m) = self.mode {
             out.push(("sslmode".into(), m.as_str().into()));
         }
-        let client = self.client_cert.is_some();
         match &self.root_cert {
             Some(RootCert::System) => out.push(("sslrootcert".into(), "system".into())),
-            // Written as libpq's `sslrootcert` when a client certificate takes `sslcert`.
-            Some(RootCert::File(p)) if client => out.push(("sslrootcert".into(), path(p))),
-            Some(RootCert::File(p)) => out.push(("sslcert".into(), path(p))),
+            Some(RootCert::File(p)) if self.prisma_root => out.push(("sslcert".into(), path(p))),
+            Some(RootCert::File(p)) => out.push(("sslrootcert".into(), path(p))),
             None => {}
         }
         if let Some(c) = &self.client_cert {
@@ -367,10 +368,14 @@ fn default_client() -> Option<(PathBuf, PathBuf)> {
 pub struct CertProblem {
     pub code: i32,
     pub reason: String,
+    /// The server's own certificate: subject, issuer, and the names it is for
+    /// (subjectAltName, else CN).
     pub subject: String,
     pub issuer: String,
-    /// The names the certificate is for (subjectAltName, else CN).
     pub names: Vec<String>,
+    /// The certificate the check stopped at (the top of the chain the server sent, when no
+    /// trusted root signed it).
+    pub stopped_at: String,
 }
 
 /// A connector for one connection attempt, and where it leaves a refused certificate.
@@ -416,13 +421,13 @@ pub fn connector(tls: &Tls, plan: &TlsPlan) -> Result<Connector, String> {
     }
     if let Some(id) = identity(tls)? {
         b.set_certificate(&id.cert)
-            .and_then(|()| b.set_private_key(&id.key))
             .map_err(|e| format!("cannot use the client certificate: {e}"))?;
         for c in id.chain {
             b.add_extra_chain_cert(c)
                 .map_err(|e| format!("cannot use the client certificate chain: {e}"))?;
         }
-        b.check_private_key().map_err(|_| {
+        // OpenSSL refuses a key that is not the certificate's when it is set.
+        b.set_private_key(&id.key).and_then(|()| b.check_private_key()).map_err(|_| {
             match (&tls.client_key, &tls.client_cert, &tls.identity) {
                 (Some(k), Some(c), _) => format!(
                     "sslkey {} is not the key of sslcert {}: give the key that belongs to the certificate",
@@ -632,7 +637,11 @@ fn pkcs12(path: &Path, password: Option<&str>) -> Result<Identity, String> {
 
 fn problem_of(ctx: &X509StoreContextRef) -> CertProblem {
     let error: X509VerifyResult = ctx.error();
-    let (subject, issuer, names) = match ctx.current_cert() {
+    let leaf = ctx
+        .chain()
+        .and_then(|c| c.iter().next().map(|c| c.to_owned()));
+    let current = ctx.current_cert().map(|c| c.to_owned());
+    let (subject, issuer, names) = match leaf.as_ref().or(current.as_ref()) {
         Some(c) => (
             name_text(c, false),
             name_text(c, true),
@@ -646,6 +655,7 @@ fn problem_of(ctx: &X509StoreContextRef) -> CertProblem {
         subject,
         issuer,
         names,
+        stopped_at: current.map_or_else(|| "?".into(), |c| name_text(&c, false)),
     }
 }
 
@@ -737,8 +747,8 @@ pub fn describe_failure(
                 }
             ),
             c if UNTRUSTED.contains(&c) => format!(
-                "{cert} is not trusted: no certificate in {roots} signed it ({}); give the CA that signed it with sslrootcert=PATH",
-                p.reason
+                "{cert} is not trusted: its chain ends at `{}`, which is not in {roots} ({}); give the CA that signed it with sslrootcert=PATH",
+                p.stopped_at, p.reason
             ),
             EXPIRED => format!("{cert} has expired: the server needs a new certificate"),
             NOT_YET_VALID => format!("{cert} is not valid yet: check the clocks"),

@@ -6,12 +6,16 @@
 
 use std::time::SystemTime;
 
+use postgres::error::SqlState;
 use postgres::{Client, GenericClient};
 
 use super::messages::{self, Ending};
-use crate::db::{self, Bookkeeping, RunFailure, Stage, ledger};
+use super::waits::{Watcher, blocked_by};
+use crate::db::{self, Bookkeeping, RunFailure, Stage, Waits, ledger};
 use crate::error::{Error, connection_lost};
+use crate::parallel::Progress;
 use crate::sql::{Plan, StatementKind};
+use crate::text::duration_text;
 use crate::workspace::{Migration, Service};
 
 /// The ledger row of one run of a migration.
@@ -19,32 +23,97 @@ struct Row<'m> {
     id: String,
     migration: &'m Migration,
     started_at: SystemTime,
+    /// Committed already (statement by statement, by an earlier attempt).
+    inserted: bool,
 }
 
 impl Bookkeeping for Row<'_> {
     fn started(&mut self, client: &mut impl GenericClient) -> Result<(), Error> {
+        if self.inserted {
+            return Ok(());
+        }
         let m = self.migration;
-        ledger::insert_started(client, &self.id, &m.checksum, &m.name, self.started_at)
+        ledger::insert_started(client, &self.id, &m.checksum, &m.name, self.started_at)?;
+        // In a transaction this counts only once it commits; a rollback means "not inserted"
+        // again, which `apply` restores before a retry.
+        self.inserted = true;
+        Ok(())
     }
     fn finished(&mut self, client: &mut impl GenericClient) -> Result<(), Error> {
         ledger::mark_finished(client, &self.id)
     }
 }
 
-/// Applies one migration and records it in the ledger.
+/// How a migration is run: the lock and statement limits, the retries, and who watches for
+/// blockers.
+pub struct Attempts<'a> {
+    pub waits: Waits,
+    pub watcher: Option<&'a Watcher>,
+    pub progress: Progress<'a>,
+}
+
+/// Applies one migration and records it in the ledger. A migration that cannot take its locks
+/// (lock_timeout, deadlock) before anything of it committed is rolled back whole and tried
+/// again, `waits.retries` times; then it stays pending, unrecorded.
 pub fn apply(
     service: &Service,
     client: &mut Client,
     m: &Migration,
     plan: &Plan,
+    how: &Attempts,
 ) -> Result<(), Error> {
     let mut row = Row {
         id: ledger::new_id(),
         migration: m,
         started_at: SystemTime::now(),
+        inserted: false,
     };
-    let Err(failure) = db::run_file(client, plan, &m.sql, &mut row) else {
-        return Ok(());
+    let limits = how.waits.limits();
+    let mut attempt = 1;
+    let failure = loop {
+        if let Some(w) = how.watcher {
+            w.take();
+        }
+        let Err(failure) = db::run_file(client, plan, &m.sql, &mut row, &limits) else {
+            return Ok(());
+        };
+        if plan.transactional() {
+            row.inserted = false;
+        }
+        let locked_out = lock_failure(&failure).is_some()
+            && (plan.transactional() || committed_before(plan, &failure) == 0);
+        if !locked_out {
+            break failure;
+        }
+        let blockers = how.watcher.map(|w| w.take()).unwrap_or_default();
+        let why = lock_failure(&failure).unwrap_or_default();
+        if attempt > how.waits.retries {
+            if row.inserted {
+                ledger::delete_unstarted(client, &row.id)?;
+            }
+            let text = messages::failure_text(service, m, &failure);
+            return Err(messages::locked_out(
+                service,
+                &text,
+                attempt,
+                &how.waits,
+                &blocked_by(&blockers),
+            ));
+        }
+        let pause = Waits::backoff(attempt + 1);
+        (how.progress)(
+            &service.name,
+            &format!(
+                "{}: {why}{}; rolled back, nothing of it applied; attempt {} of {} in {}",
+                m.name,
+                blocked_by(&blockers),
+                attempt + 1,
+                how.waits.retries + 1,
+                duration_text(pause)
+            ),
+        );
+        std::thread::sleep(pause);
+        attempt += 1;
     };
     if plan.transactional() {
         failed_in_transaction(service, client, m, row.started_at, failure)
@@ -125,17 +194,7 @@ fn failed_statement_by_statement(
         RunFailure::Statement { index, .. } => index,
     };
     let statements = plan.statement_by_statement();
-    // Statements 1..=done ran (the last real statement before the failing one; BEGIN and COMMIT
-    // count in the numbering but are not work done).
-    let done = statements[..index]
-        .iter()
-        .rposition(|s| {
-            matches!(
-                s.kind,
-                StatementKind::Other | StatementKind::NoTransaction(_)
-            )
-        })
-        .map_or(0, |j| j + 1);
+    let done = done_before(plan, index);
     let what = match plan.statements[plan.first_no_transaction.unwrap_or(0)].kind {
         StatementKind::NoTransaction(w) => w,
         _ => "a statement",
@@ -150,4 +209,39 @@ fn failed_statement_by_statement(
     let logs = messages::partial_logs(&text, &part);
     let recorded = ledger::mark_failed(client, id, &logs).is_ok();
     Err(messages::partial(service, m, &text, &part, recorded))
+}
+
+/// Statements 1..=n of a statement-by-statement run committed before statement `index`
+/// failed (the last real statement before it; BEGIN and COMMIT count in the numbering but are
+/// not work done).
+fn done_before(plan: &Plan, index: usize) -> usize {
+    plan.statement_by_statement()[..index]
+        .iter()
+        .rposition(|s| {
+            matches!(
+                s.kind,
+                StatementKind::Other | StatementKind::NoTransaction(_)
+            )
+        })
+        .map_or(0, |j| j + 1)
+}
+
+/// For a statement-by-statement failure: how many statements committed before it.
+fn committed_before(plan: &Plan, failure: &RunFailure) -> usize {
+    match failure {
+        RunFailure::Statement { index, .. } => done_before(plan, *index),
+        _ => usize::MAX,
+    }
+}
+
+/// `lock timeout` / `deadlock` when the failure is the server giving up on a lock.
+fn lock_failure(failure: &RunFailure) -> Option<&'static str> {
+    let RunFailure::Statement { error, .. } = failure else {
+        return None;
+    };
+    match error.code() {
+        Some(c) if *c == SqlState::LOCK_NOT_AVAILABLE => Some("lock timeout"),
+        Some(c) if *c == SqlState::T_R_DEADLOCK_DETECTED => Some("deadlock"),
+        _ => None,
+    }
 }

@@ -76,6 +76,30 @@ pub fn transactional(service: &Service, m: &Migration, text: &str, outcome: Endi
     }
 }
 
+/// A migration that could not take its locks on any attempt: nothing of it persisted and
+/// nothing is recorded, so it stays pending.
+pub fn locked_out(
+    service: &Service,
+    text: &str,
+    attempts: u32,
+    waits: &db::Waits,
+    blocked_by: &str,
+) -> Error {
+    let limit = waits
+        .ddl_lock_timeout
+        .map(|d| format!(" (--ddl-lock-timeout {})", crate::text::duration_text(d)))
+        .unwrap_or_default();
+    let tries = if attempts == 1 {
+        "and was not retried (--retries)".to_string()
+    } else {
+        format!("on each of {attempts} attempts")
+    };
+    Error::LockedOut(format!(
+        "{text}\n\nIt gave up waiting for its locks {tries}{limit}{blocked_by}.\nNothing of this migration persisted and no failure is recorded: it stays pending. Run `{}` again once the blocking session is gone, or give it longer (--ddl-lock-timeout, --retries).",
+        remedy::migrate(&service.name),
+    ))
+}
+
 /// How far a statement-by-statement migration got.
 pub struct Partial {
     /// The statement that made it run statement by statement (`CREATE INDEX CONCURRENTLY`).

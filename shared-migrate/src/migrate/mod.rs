@@ -12,6 +12,7 @@
 mod apply;
 pub mod backup;
 mod messages;
+mod waits;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -20,10 +21,11 @@ use std::time::{Duration, Instant};
 use postgres::Client;
 use serde::Serialize;
 
-pub use apply::apply;
+pub use apply::{Attempts, apply};
 pub use backup::Backup;
+pub use waits::Watcher;
 
-use crate::db::{self, DatabaseUrl, UrlOrigin, ledger};
+use crate::db::{self, DatabaseUrl, UrlOrigin, Waits, ledger};
 use crate::error::Error;
 use crate::parallel::{self, Progress};
 use crate::sql::Plan;
@@ -41,6 +43,10 @@ pub struct MigrateOptions {
     pub dry_run: bool,
     /// Back up each service's schema here (pg_dump, custom format) before applying anything.
     pub backup: Option<PathBuf>,
+    /// Apply pending migrations up to and including this one, nothing after it.
+    pub to: Option<String>,
+    /// Lock and statement limits and retries; [`migrate_all`] takes each target's own.
+    pub waits: Waits,
 }
 
 impl Default for MigrateOptions {
@@ -51,6 +57,8 @@ impl Default for MigrateOptions {
             jobs: 1,
             dry_run: false,
             backup: None,
+            to: None,
+            waits: Waits::default(),
         }
     }
 }
@@ -61,6 +69,8 @@ pub struct MigrateTarget {
     pub url: Result<DatabaseUrl, Error>,
     /// Where the URL came from (for the report).
     pub origin: Option<UrlOrigin>,
+    /// Lock and statement limits and retries (`--ddl-lock-timeout`, `[migrate]`).
+    pub waits: Waits,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -131,7 +141,11 @@ pub fn migrate_all(
         group
             .into_iter()
             .map(|(i, t)| {
-                let mut report = migrate_service(&t.service, t.url, options, progress);
+                let options = MigrateOptions {
+                    waits: t.waits,
+                    ..options.clone()
+                };
+                let mut report = migrate_service(&t.service, t.url, &options, progress);
                 report.url_source = t.origin.as_ref().map(ToString::to_string);
                 report.url_variable = t
                     .origin
@@ -230,10 +244,26 @@ fn run_locked(
         );
         report.backup = Some(b);
     }
+    let waits = &options.waits;
+    let watcher = match (waits.watched(), pending.is_empty()) {
+        (true, false) => {
+            let pid: i32 = client
+                .query_one("SELECT pg_backend_pid()", &[])
+                .map_err(|e| Error::database("reading the session's pid", &e))?
+                .get(0);
+            Watcher::start(url, pid)
+        }
+        _ => None,
+    };
+    let how = Attempts {
+        waits: *waits,
+        watcher: watcher.as_ref(),
+        progress,
+    };
     for (m, plan) in pending {
         progress(name, &format!("applying {}", m.name));
         let started = Instant::now();
-        apply(service, client, m, &plan)
+        apply(service, client, m, &plan, &how)
             .map_err(|e| messages::point_at_backup(e, &report.backup))?;
         let millis = started.elapsed().as_millis();
         progress(name, &format!("applied {} ({millis} ms)", m.name));
@@ -299,8 +329,23 @@ fn plan_pending<'m>(
         )));
     }
     report.pending_before = history.pending.len();
-    history
-        .pending
+    let mut pending = history.pending.clone();
+    if let Some(to) = &options.to {
+        let Some(target) = local.iter().position(|m| &m.name == to) else {
+            return Err(Error::Config(format!(
+                "--to {to}: service `{name}` has no migration of that name{}",
+                crate::text::suggest(to, local.iter().map(|m| m.name.as_str()))
+            )));
+        };
+        pending.retain(|&i| i <= target);
+        if pending.is_empty() {
+            progress(
+                name,
+                &format!("`{to}` is applied already: nothing to do up to it"),
+            );
+        }
+    }
+    pending
         .iter()
         .map(|&i| Plan::new(&local[i].path, &local[i].sql).map(|p| (&local[i], p)))
         .collect()

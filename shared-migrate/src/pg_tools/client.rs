@@ -82,10 +82,7 @@ pub fn client_env(url: &DatabaseUrl) -> Result<ClientEnv, Error> {
     if let Some(p) = url.expose_password() {
         vars.push(("PGPASSWORD".to_string(), OsString::from(p)));
     }
-    let mut env = ClientEnv {
-        vars,
-        files: None,
-    };
+    let mut env = ClientEnv { vars, files: None };
     add_tls(&mut env, url)?;
     Ok(env)
 }

@@ -355,6 +355,69 @@ impl LocalCluster {
         .expect("valid url")
     }
 
+    /// The URL of `dbname` through the server's Unix socket (pg_hba.conf's `local` lines).
+    pub fn socket_url(&self, dbname: &str) -> DatabaseUrl {
+        DatabaseUrl::parse(&format!(
+            "postgresql://postgres@localhost:{}/{dbname}?host={}",
+            self.port,
+            self.dir().display()
+        ))
+        .expect("valid url")
+    }
+
+    /// Turns TLS on with `pki`'s server certificate (client certificates are checked against
+    /// its CA) and replaces pg_hba.conf with `hba`; both take effect for new connections.
+    pub fn enable_tls(&self, pki: &super::Pki, hba: &str) -> Result<(), Error> {
+        let fail = |e: String| Error::Cluster(format!("enabling TLS: {e}"));
+        let owned = |name: &str, from: &Path, mode: u32| -> Result<PathBuf, Error> {
+            use std::os::unix::fs::PermissionsExt;
+            let to = self.dir().join(name);
+            std::fs::copy(from, &to).map_err(|e| fail(format!("{}: {e}", to.display())))?;
+            std::fs::set_permissions(&to, std::fs::Permissions::from_mode(mode))
+                .map_err(|e| fail(e.to_string()))?;
+            if let Some(r) = self.run_as {
+                std::os::unix::fs::chown(&to, Some(r.uid), Some(r.gid))
+                    .map_err(|e| fail(e.to_string()))?;
+            }
+            Ok(to)
+        };
+        let cert = owned("server.crt", &pki.server_cert, 0o644)?;
+        let key = owned("server.key", &pki.server_key, 0o600)?;
+        let ca = owned("root.crt", &pki.ca, 0o644)?;
+        std::fs::write(self.dir().join("data/pg_hba.conf"), hba)
+            .map_err(|e| fail(format!("pg_hba.conf: {e}")))?;
+        let mut admin = db::connect(&self.socket_url("postgres"))?;
+        let literal = |p: &Path| p.display().to_string().replace('\'', "''");
+        for setting in [
+            "ssl = on".to_string(),
+            format!("ssl_cert_file = '{}'", literal(&cert)),
+            format!("ssl_key_file = '{}'", literal(&key)),
+            format!("ssl_ca_file = '{}'", literal(&ca)),
+        ] {
+            admin
+                .batch_execute(&format!("ALTER SYSTEM SET {setting}"))
+                .map_err(|e| Error::database("enabling TLS", &e))?;
+        }
+        admin
+            .batch_execute("SELECT pg_reload_conf()")
+            .map_err(|e| Error::database("reloading the configuration", &e))?;
+        // The postmaster rereads its files asynchronously: wait until a new session sees it.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let on = db::connect(&self.socket_url("postgres"))
+                .ok()
+                .and_then(|mut c| c.query_one("SHOW ssl", &[]).ok())
+                .is_some_and(|row| row.get::<_, String>(0) == "on");
+            if on {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                return Err(fail(format!("ssl is still off: {}", self.log().trim())));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// Creates a database (from template0) and returns its URL.
     pub fn create_database(&self, dbname: &str) -> Result<DatabaseUrl, Error> {
         let mut client = db::connect(&self.url("postgres"))?;

@@ -1,10 +1,13 @@
-//! PostgreSQL beyond a session: throwaway clusters from this machine's `initdb`/`postgres`,
-//! PostgreSQL containers on a Docker engine, and the client programs (`psql`, `pg_dump`).
+//! PostgreSQL beyond a session: throwaway clusters from this machine's `initdb`/`postgres`
+//! (with TLS and throwaway certificates when asked), PostgreSQL containers on a Docker engine,
+//! and the client programs (`psql`, `pg_dump`).
 
+mod certs;
 mod client;
 mod docker;
 mod local_cluster;
 
+pub use certs::Pki;
 pub use client::{ClientEnv, client_command, client_env, find_binary};
 pub use docker::{PostgresContainer, engine_available, image_present, sweep as sweep_containers};
 pub use local_cluster::{LocalCluster, Template};
