@@ -114,3 +114,77 @@ impl TempRepo {
         Service::new(name, to).expect("service layout")
     }
 }
+
+/// A real PgBouncer (Debian's `pgbouncer`) in front of the test cluster, in `pool_mode`
+/// (`session`, `transaction` or `statement`). Stopped on drop.
+pub struct PgBouncer {
+    child: std::process::Child,
+    pub port: u16,
+    _dir: tempfile::TempDir,
+}
+
+impl PgBouncer {
+    pub fn start(upstream_port: u16, pool_mode: &str) -> PgBouncer {
+        use std::os::unix::process::CommandExt;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port")
+            .port();
+        let d = dir.path().display();
+        let ini = format!(
+            "[databases]\n* = host=127.0.0.1 port={upstream_port}\n\n[pgbouncer]\nlisten_addr = 127.0.0.1\nlisten_port = {port}\nunix_socket_dir =\nauth_type = trust\nauth_file = {d}/users.txt\npool_mode = {pool_mode}\ndefault_pool_size = 4\nignore_startup_parameters = extra_float_digits,options\nlogfile = {d}/pgbouncer.log\npidfile = {d}/pgbouncer.pid\nadmin_users = postgres\n"
+        );
+        std::fs::write(dir.path().join("pgbouncer.ini"), ini).expect("ini");
+        std::fs::write(dir.path().join("users.txt"), "\"postgres\" \"\"\n").expect("users");
+        let program = crate::pg_tools::find_binary("pgbouncer")
+            .or_else(|| Some(PathBuf::from("/usr/sbin/pgbouncer")).filter(|p| p.is_file()))
+            .expect("pgbouncer is not installed (Debian: apt-get install pgbouncer)");
+        let mut cmd = std::process::Command::new(program);
+        cmd.arg(dir.path().join("pgbouncer.ini"))
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        // PgBouncer refuses to run as root: run it as the server's user.
+        if let Some((uid, gid)) = server_user() {
+            for f in ["", "pgbouncer.ini", "users.txt"] {
+                let _ = std::os::unix::fs::chown(dir.path().join(f), Some(uid), Some(gid));
+            }
+            cmd.uid(uid).gid(gid);
+        }
+        let child = cmd.spawn().expect("spawn pgbouncer");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "pgbouncer did not start: {}",
+                std::fs::read_to_string(dir.path().join("pgbouncer.log")).unwrap_or_default()
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        PgBouncer {
+            child,
+            port,
+            _dir: dir,
+        }
+    }
+}
+
+impl Drop for PgBouncer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The `postgres` OS user's ids when we are root (servers refuse to run as root).
+fn server_user() -> Option<(u32, u32)> {
+    // SAFETY: geteuid has no preconditions; getpwnam returns static storage or null.
+    unsafe {
+        if libc::geteuid() != 0 {
+            return None;
+        }
+        let pw = libc::getpwnam(c"postgres".as_ptr());
+        (!pw.is_null()).then(|| ((*pw).pw_uid, (*pw).pw_gid))
+    }
+}

@@ -81,7 +81,7 @@ pub fn apply(
             row.inserted = false;
         }
         let locked_out = lock_failure(&failure).is_some()
-            && (plan.transactional() || committed_before(plan, &failure) == 0);
+            && (plan.transactional() || nothing_left(plan, &failure));
         if !locked_out {
             break failure;
         }
@@ -204,6 +204,10 @@ fn failed_statement_by_statement(
         done,
         failed: index + 1,
         total: statements.len(),
+        failed_leaves: match statements[index].kind {
+            StatementKind::NoTransaction(kind) => messages::leftover_of(kind),
+            _ => None,
+        },
     };
     let text = messages::failure_text(service, m, &failure);
     let logs = messages::partial_logs(&text, &part);
@@ -226,11 +230,19 @@ fn done_before(plan: &Plan, index: usize) -> usize {
         .map_or(0, |j| j + 1)
 }
 
-/// For a statement-by-statement failure: how many statements committed before it.
-fn committed_before(plan: &Plan, failure: &RunFailure) -> usize {
+/// Whether a statement-by-statement run may start again after `failure`: no statement
+/// committed before it, and the failed one left nothing behind (a failed CONCURRENTLY build
+/// leaves an invalid index).
+fn nothing_left(plan: &Plan, failure: &RunFailure) -> bool {
     match failure {
-        RunFailure::Statement { index, .. } => done_before(plan, *index),
-        _ => usize::MAX,
+        RunFailure::Statement { index, .. } => {
+            done_before(plan, *index) == 0
+                && !matches!(
+                    plan.statement_by_statement()[*index].kind,
+                    StatementKind::NoTransaction(kind) if messages::leftover_of(kind).is_some()
+                )
+        }
+        _ => false,
     }
 }
 

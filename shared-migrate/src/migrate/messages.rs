@@ -109,14 +109,38 @@ pub struct Partial {
     /// The statement that failed (1-based).
     pub failed: usize,
     pub total: usize,
+    /// What the failed statement leaves behind (see [`leftover_of`]).
+    pub failed_leaves: Option<&'static str>,
 }
 
 impl Partial {
     fn left(&self) -> String {
-        format!(
-            "This migration ran statement by statement (it holds {}, which PostgreSQL refuses inside a transaction). Statements 1 to {} of {} were committed and remain in the database; statement {} failed; the rest did not run.",
-            self.what, self.done, self.total, self.failed,
-        )
+        let committed = if self.done == 0 {
+            "No statement was committed".to_string()
+        } else {
+            format!(
+                "Statements 1 to {} of {} were committed and remain in the database",
+                self.done, self.total
+            )
+        };
+        let mut out = format!(
+            "This migration ran statement by statement (it holds {}, which PostgreSQL refuses inside a transaction). {committed}; statement {} failed; the rest did not run.",
+            self.what, self.failed,
+        );
+        if let Some(leftover) = self.failed_leaves {
+            out.push_str(&format!(" {leftover}"));
+        }
+        out
+    }
+}
+
+/// What a failed statement leaves behind although it did not complete.
+pub fn leftover_of(kind: &str) -> Option<&'static str> {
+    match kind {
+        "CREATE INDEX CONCURRENTLY" | "REINDEX CONCURRENTLY" => Some(
+            "A CONCURRENTLY index build that fails leaves an INVALID index behind: drop it (DROP INDEX CONCURRENTLY name) before running the statement again.",
+        ),
+        _ => None,
     }
 }
 
