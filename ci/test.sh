@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite, with what it needs:
+# - OpenSSL's headers (libssl-dev, pkg-config) to build, PgBouncer for the pooler tests;
 # - PostgreSQL server binaries (the tests start their own throwaway servers) and, as root, the
 #   `postgres` OS user to run them as;
 # - a Docker engine for the docker backend's tests: Debian's docker.io, started here if none
@@ -16,6 +17,14 @@ packages=()
 command -v git >/dev/null 2>&1 || packages+=(git)
 if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   packages+=(postgresql)
+fi
+# TLS: the postgres client links OpenSSL (headers and pkg-config to build).
+if ! pkg-config --exists openssl 2>/dev/null; then
+  packages+=(libssl-dev pkg-config)
+fi
+# Pooler tests run a real PgBouncer.
+if ! command -v pgbouncer >/dev/null 2>&1 && [ ! -x /usr/sbin/pgbouncer ]; then
+  packages+=(pgbouncer)
 fi
 docker_wanted=${XTASK_SKIP_DOCKER_TESTS:-}
 if [ -z "$docker_wanted" ] && ! command -v dockerd >/dev/null 2>&1 && ! docker version >/dev/null 2>&1; then

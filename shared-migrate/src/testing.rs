@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 
 use crate::db::DatabaseUrl;
-use crate::pg_tools::{LocalCluster, Template};
+use crate::pg_tools::{LocalCluster, Pki, Template};
 use crate::workspace::{Service, Workspace};
 
 struct Shared {
@@ -186,5 +186,53 @@ fn server_user() -> Option<(u32, u32)> {
         }
         let pw = libc::getpwnam(c"postgres".as_ptr());
         (!pw.is_null()).then(|| ((*pw).pw_uid, (*pw).pw_gid))
+    }
+}
+
+/// pg_hba.conf of [`TlsServer`]: TLS only over TCP; role `certuser` must also present a client
+/// certificate whose CN is its name.
+pub const TLS_ONLY_HBA: &str = "\
+local all all trust
+hostssl all certuser 127.0.0.1/32 trust clientcert=verify-full
+hostssl all certuser ::1/128 trust clientcert=verify-full
+hostssl all all 127.0.0.1/32 trust
+hostssl all all ::1/128 trust
+";
+
+/// A private server with `ssl = on`, certificates from a throwaway CA ([`Pki`]; the server's
+/// is for `localhost` only, so `127.0.0.1` is a name mismatch) and [`TLS_ONLY_HBA`], with a
+/// login role `certuser` (CREATEDB) that owns a database `app`.
+pub struct TlsServer {
+    pub cluster: LocalCluster,
+    _template: Template,
+    pub pki: Pki,
+    _dir: tempfile::TempDir,
+}
+
+impl TlsServer {
+    pub fn start() -> TlsServer {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let pki = Pki::generate(&dir.path().join("pki"), &["localhost"], "certuser")
+            .unwrap_or_else(|e| panic!("{e}"));
+        let (cluster, template) = LocalCluster::start().unwrap_or_else(|e| panic!("{e}"));
+        cluster
+            .enable_tls(&pki, TLS_ONLY_HBA)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let mut admin =
+            crate::db::connect(&cluster.socket_url("postgres")).unwrap_or_else(|e| panic!("{e}"));
+        for sql in [
+            "CREATE ROLE certuser LOGIN CREATEDB",
+            "CREATE DATABASE app OWNER certuser",
+        ] {
+            admin
+                .batch_execute(sql)
+                .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        }
+        TlsServer {
+            cluster,
+            _template: template,
+            pki,
+            _dir: dir,
+        }
     }
 }

@@ -52,7 +52,10 @@ fn pgbouncer_in_transaction_mode_is_refused_before_anything_is_applied() {
         assert_eq!(e.exit_code(), ExitCode::Usage);
         // Nothing applied: no ledger, no table.
         assert_eq!(
-            count(&direct, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"),
+            count(
+                &direct,
+                "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"
+            ),
             0
         );
     }
@@ -81,7 +84,10 @@ fn pgbouncer_in_session_mode_migrates() {
     r.result.unwrap();
     assert_eq!(r.applied.len(), 2);
     assert_eq!(
-        count(&direct, "SELECT count(*) FROM _prisma_migrations WHERE finished_at IS NOT NULL"),
+        count(
+            &direct,
+            "SELECT count(*) FROM _prisma_migrations WHERE finished_at IS NOT NULL"
+        ),
         2
     );
 }
@@ -93,8 +99,10 @@ fn blocker(url: &DatabaseUrl) -> (i32, mpsc::Sender<()>, std::thread::JoinHandle
     let url = url.clone();
     let thread = std::thread::spawn(move || {
         let mut c = client(&url);
-        c.batch_execute("SET application_name = 'reporting-job'; BEGIN; LOCK TABLE a IN ACCESS EXCLUSIVE MODE")
-            .unwrap();
+        c.batch_execute(
+            "SET application_name = 'reporting-job'; BEGIN; LOCK TABLE a IN ACCESS EXCLUSIVE MODE",
+        )
+        .unwrap();
         let pid: i32 = c.query_one("SELECT pg_backend_pid()", &[]).unwrap().get(0);
         pid_tx.send(pid).unwrap();
         let _ = release_rx.recv();
@@ -142,8 +150,16 @@ fn a_locked_table_fails_after_every_attempt_naming_the_blocker_with_nothing_appl
     let e = r.result.unwrap_err();
     assert_eq!(e.exit_code(), ExitCode::LockTimeout);
     let text = e.to_string();
-    assert!(text.contains("on each of 3 attempts (--ddl-lock-timeout 1s)"), "{text}");
-    assert!(text.contains(&format!("blocked by pid {pid} (reporting-job, idle in transaction")), "{text}");
+    assert!(
+        text.contains("on each of 3 attempts (--ddl-lock-timeout 1s)"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "blocked by pid {pid} (reporting-job, idle in transaction"
+        )),
+        "{text}"
+    );
     assert!(text.contains("migration.sql:1:1"), "{text}");
     assert!(text.contains("stays pending"), "{text}");
     let retries: Vec<String> = messages
@@ -153,16 +169,31 @@ fn a_locked_table_fails_after_every_attempt_naming_the_blocker_with_nothing_appl
         .filter(|m| m.contains("rolled back"))
         .collect();
     assert_eq!(retries.len(), 2, "{retries:?}");
-    assert!(retries[0].contains("attempt 2 of 3 in 500ms"), "{retries:?}");
-    assert!(retries[0].contains(&format!("blocked by pid {pid}")), "{retries:?}");
+    assert!(
+        retries[0].contains("attempt 2 of 3 in 500ms"),
+        "{retries:?}"
+    );
+    assert!(
+        retries[0].contains(&format!("blocked by pid {pid}")),
+        "{retries:?}"
+    );
     // Nothing of it: no column, no table b, no row (failed or otherwise).
     assert_eq!(
-        count(&url, "SELECT count(*) FROM information_schema.columns WHERE table_name = 'a' AND column_name = 'note'"),
+        count(
+            &url,
+            "SELECT count(*) FROM information_schema.columns WHERE table_name = 'a' AND column_name = 'note'"
+        ),
         0
     );
-    assert_eq!(count(&url, "SELECT count(*) FROM pg_tables WHERE tablename = 'b'"), 0);
     assert_eq!(
-        count(&url, "SELECT count(*) FROM _prisma_migrations WHERE migration_name = '20250102000000_add_note'"),
+        count(&url, "SELECT count(*) FROM pg_tables WHERE tablename = 'b'"),
+        0
+    );
+    assert_eq!(
+        count(
+            &url,
+            "SELECT count(*) FROM _prisma_migrations WHERE migration_name = '20250102000000_add_note'"
+        ),
         0
     );
     // Once the blocker is gone, the next deploy applies it.
@@ -187,7 +218,10 @@ fn a_retry_succeeds_once_the_blocker_lets_go() {
     r.result.unwrap();
     assert_eq!(r.applied.len(), 1);
     assert_eq!(
-        count(&url, "SELECT count(*) FROM _prisma_migrations WHERE migration_name = '20250102000000_add_note' AND finished_at IS NOT NULL"),
+        count(
+            &url,
+            "SELECT count(*) FROM _prisma_migrations WHERE migration_name = '20250102000000_add_note' AND finished_at IS NOT NULL"
+        ),
         1
     );
 }
@@ -233,7 +267,10 @@ fn a_statement_by_statement_migration_is_retried_while_nothing_of_it_committed()
     r.result.unwrap();
     // One row, finished: the first attempt's row was reused.
     assert_eq!(
-        count(&url, "SELECT count(*) FROM _prisma_migrations WHERE migration_name = '20250102000000_second'"),
+        count(
+            &url,
+            "SELECT count(*) FROM _prisma_migrations WHERE migration_name = '20250102000000_second'"
+        ),
         1
     );
     assert_eq!(unfinished_rows(&url), 0);
@@ -255,7 +292,10 @@ fn a_statement_by_statement_migration_is_not_retried_once_a_statement_committed(
     thread.join().unwrap();
     let text = r.result.unwrap_err().to_string();
     assert_eq!(*messages.lock().unwrap(), 0, "retried");
-    assert!(text.contains("Statements 1 to 1 of 3 were committed"), "{text}");
+    assert!(
+        text.contains("Statements 1 to 1 of 3 were committed"),
+        "{text}"
+    );
     assert!(text.contains("55P03"), "{text}");
     assert_eq!(unfinished_rows(&url), 1);
 }
@@ -263,14 +303,16 @@ fn a_statement_by_statement_migration_is_not_retried_once_a_statement_committed(
 #[test]
 fn a_concurrent_index_that_timed_out_is_not_retried_and_its_invalid_index_is_named() {
     // CREATE INDEX CONCURRENTLY waits for every older transaction, the blocker's included.
-    let (repo, url) =
-        statement_by_statement_repo("CREATE INDEX CONCURRENTLY c_id_idx ON c (id);");
+    let (repo, url) = statement_by_statement_repo("CREATE INDEX CONCURRENTLY c_id_idx ON c (id);");
     let (_pid, release, thread) = blocker(&url);
     let r = migrate(&repo.service("svc"), &url, &waits(3));
     release.send(()).unwrap();
     thread.join().unwrap();
     let text = r.result.unwrap_err().to_string();
-    assert!(text.contains("No statement was committed; statement 1 failed"), "{text}");
+    assert!(
+        text.contains("No statement was committed; statement 1 failed"),
+        "{text}"
+    );
     assert!(text.contains("leaves an INVALID index behind"), "{text}");
     assert_eq!(
         count(&url, "SELECT count(*) FROM pg_index WHERE NOT indisvalid"),
@@ -296,8 +338,14 @@ fn to_applies_up_to_a_migration_and_refuses_an_unknown_one() {
     let r = migrate(&repo.service("svc"), &url, &to("20250102000000_create_b"));
     r.result.unwrap();
     let names: Vec<&str> = r.applied.iter().map(|a| a.name.as_str()).collect();
-    assert_eq!(names, ["20250101000000_create_a", "20250102000000_create_b"]);
-    assert_eq!(count(&url, "SELECT count(*) FROM pg_tables WHERE tablename = 'c'"), 0);
+    assert_eq!(
+        names,
+        ["20250101000000_create_a", "20250102000000_create_b"]
+    );
+    assert_eq!(
+        count(&url, "SELECT count(*) FROM pg_tables WHERE tablename = 'c'"),
+        0
+    );
     // Already applied: nothing to do.
     let r = migrate(&repo.service("svc"), &url, &to("20250101000000_create_a"));
     r.result.unwrap();
@@ -307,7 +355,8 @@ fn to_applies_up_to_a_migration_and_refuses_an_unknown_one() {
         .unwrap_err();
     assert_eq!(e.exit_code(), ExitCode::Usage);
     assert!(
-        e.to_string().contains("did you mean `20250103000000_create_c`"),
+        e.to_string()
+            .contains("did you mean `20250103000000_create_c`"),
         "{e}"
     );
     let r = migrate(&repo.service("svc"), &url, &to("20250103000000_create_c"));

@@ -8,41 +8,12 @@ use std::path::Path;
 use std::sync::OnceLock;
 
 use shared_migrate::db::{self, DatabaseUrl};
-use shared_migrate::pg_tools::{LocalCluster, Pki, Template};
-use shared_migrate::testing::with_cluster;
-
-struct TlsServer {
-    cluster: LocalCluster,
-    _template: Template,
-    pki: Pki,
-    _dir: tempfile::TempDir,
-}
-
-const HBA: &str = "\
-local all all trust
-hostssl all certuser 127.0.0.1/32 trust clientcert=verify-full
-hostssl all certuser ::1/128 trust clientcert=verify-full
-hostssl all all 127.0.0.1/32 trust
-hostssl all all ::1/128 trust
-";
+use shared_migrate::pg_tools::Pki;
+use shared_migrate::testing::{TlsServer, with_cluster};
 
 fn server() -> &'static TlsServer {
     static SERVER: OnceLock<TlsServer> = OnceLock::new();
-    SERVER.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap();
-        // The server's certificate names `localhost` only: 127.0.0.1 is a name mismatch.
-        let pki = Pki::generate(&dir.path().join("pki"), &["localhost"], "certuser").unwrap();
-        let (cluster, template) = LocalCluster::start().unwrap();
-        cluster.enable_tls(&pki, HBA).unwrap();
-        let mut admin = db::connect(&cluster.socket_url("postgres")).unwrap();
-        admin.batch_execute("CREATE ROLE certuser LOGIN").unwrap();
-        TlsServer {
-            cluster,
-            _template: template,
-            pki,
-            _dir: dir,
-        }
-    })
+    SERVER.get_or_init(TlsServer::start)
 }
 
 /// `ok, TLS` / `ok, no TLS`, or the error, for a URL made from `query`.

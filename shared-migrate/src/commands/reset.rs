@@ -51,18 +51,34 @@ pub fn reset(
             &format!("waiting for the migration lock, held by {holder}"),
         )
     })?;
-    let schema = quote_ident(&url.schema);
+    // The URL's schema, and those a multi-schema datasource lists (as `prisma migrate reset`).
+    let mut schemas = vec![url.schema.clone()];
+    for s in service.datasource()?.map(|d| d.schemas).unwrap_or_default() {
+        if !schemas.contains(&s) {
+            schemas.push(s);
+        }
+    }
+    let drop_all: String = schemas
+        .iter()
+        .map(|s| format!("DROP SCHEMA IF EXISTS {} CASCADE;", quote_ident(s)))
+        .collect();
     let dropped = locked
         .batch_execute(&format!(
-            "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
+            "{drop_all} CREATE SCHEMA {}",
+            quote_ident(&url.schema)
         ))
         .map_err(|e| Error::database(format!("recreating schema `{}`", url.schema), &e));
     // Released before migrating: the migration takes the lock itself.
     drop(locked);
     dropped?;
+    let others = if schemas.len() > 1 {
+        format!(" (and dropped {})", schemas[1..].join(", "))
+    } else {
+        String::new()
+    };
     progress(
         name,
-        &format!("dropped and recreated schema `{}`", url.schema),
+        &format!("dropped and recreated schema `{}`{others}", url.schema),
     );
 
     let options = MigrateOptions {

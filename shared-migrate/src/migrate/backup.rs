@@ -26,6 +26,16 @@ pub struct Backup {
 
 /// Dumps `url`'s schema to `DIR/<service>-<UTC timestamp>.dump`.
 pub fn dump(service: &str, url: &DatabaseUrl, dir: &Path) -> Result<Backup, Error> {
+    dump_schemas(service, url, &[], dir)
+}
+
+/// Dumps `url`'s schema and `more` (the schemas a multi-schema datasource lists).
+pub fn dump_schemas(
+    service: &str,
+    url: &DatabaseUrl,
+    more: &[String],
+    dir: &Path,
+) -> Result<Backup, Error> {
     let start = Instant::now();
     let fail = |what: String| {
         Error::Backup(format!(
@@ -40,10 +50,14 @@ pub fn dump(service: &str, url: &DatabaseUrl, dir: &Path) -> Result<Backup, Erro
     let path = free_path(dir, service);
 
     let (mut cmd, env) = client_command(&pg_dump, url)?;
-    let out = cmd
-        .args(["--format=custom", "--no-password"])
+    cmd.args(["--format=custom", "--no-password"]);
+    let mut schemas = vec![&url.schema];
+    schemas.extend(more.iter().filter(|s| **s != url.schema));
+    for schema in schemas {
         // An exact pattern: the schema name quoted, as pg_dump's -n reads patterns.
-        .arg(format!("--schema=\"{}\"", url.schema.replace('"', "\"\"")))
+        cmd.arg(format!("--schema=\"{}\"", schema.replace('"', "\"\"")));
+    }
+    let out = cmd
         .arg("--file")
         .arg(&path)
         .output()

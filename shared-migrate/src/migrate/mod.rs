@@ -230,8 +230,9 @@ fn run_locked(
     let rows = ledger_rows(client, url, name, true)?;
     let pending = plan_pending(name, local, &rows, options, progress, report)?;
     if let (Some(dir), false) = (&options.backup, pending.is_empty()) {
+        let more = service.datasource()?.map(|d| d.schemas).unwrap_or_default();
         progress(name, &format!("backing up schema `{}`", url.schema));
-        let b = backup::dump(name, url, dir)?;
+        let b = backup::dump_schemas(name, url, &more, dir)?;
         progress(
             name,
             &format!(
