@@ -313,7 +313,10 @@ fn a_concurrent_index_that_timed_out_is_not_retried_and_its_invalid_index_is_nam
         text.contains("No statement was committed; statement 1 failed"),
         "{text}"
     );
-    assert!(text.contains("leaves an INVALID index behind"), "{text}");
+    assert!(
+        text.contains("left the INVALID index `c_id_idx` behind: drop it (DROP INDEX CONCURRENTLY \"c_id_idx\")"),
+        "{text}"
+    );
     assert_eq!(
         count(&url, "SELECT count(*) FROM pg_index WHERE NOT indisvalid"),
         1

@@ -205,7 +205,12 @@ fn failed_statement_by_statement(
         failed: index + 1,
         total: statements.len(),
         failed_leaves: match statements[index].kind {
-            StatementKind::NoTransaction(kind) => messages::leftover_of(kind),
+            StatementKind::NoTransaction(kind) if messages::may_leave_something(kind) => {
+                messages::invalid_indexes(&invalid_indexes_named(
+                    client,
+                    &m.sql[statements[index].range.clone()],
+                ))
+            }
             _ => None,
         },
     };
@@ -239,7 +244,7 @@ fn nothing_left(plan: &Plan, failure: &RunFailure) -> bool {
             done_before(plan, *index) == 0
                 && !matches!(
                     plan.statement_by_statement()[*index].kind,
-                    StatementKind::NoTransaction(kind) if messages::leftover_of(kind).is_some()
+                    StatementKind::NoTransaction(kind) if messages::may_leave_something(kind)
                 )
         }
         _ => false,
@@ -256,4 +261,20 @@ fn lock_failure(failure: &RunFailure) -> Option<&'static str> {
         Some(c) if *c == SqlState::T_R_DEADLOCK_DETECTED => Some("deadlock"),
         _ => None,
     }
+}
+
+/// The INVALID indexes of the current schema that `statement` names (what a failed
+/// CONCURRENTLY build leaves).
+fn invalid_indexes_named(client: &mut Client, statement: &str) -> Vec<String> {
+    let rows = client
+        .query(
+            "SELECT c.relname::text FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid \
+             WHERE NOT i.indisvalid AND c.relnamespace = current_schema()::regnamespace",
+            &[],
+        )
+        .unwrap_or_default();
+    rows.iter()
+        .map(|r| r.get::<_, String>(0))
+        .filter(|name| statement.contains(name.as_str()))
+        .collect()
 }

@@ -109,8 +109,8 @@ pub struct Partial {
     /// The statement that failed (1-based).
     pub failed: usize,
     pub total: usize,
-    /// What the failed statement leaves behind (see [`leftover_of`]).
-    pub failed_leaves: Option<&'static str>,
+    /// What the failed statement left behind ([`invalid_indexes`]).
+    pub failed_leaves: Option<String>,
 }
 
 impl Partial {
@@ -127,21 +127,34 @@ impl Partial {
             "This migration ran statement by statement (it holds {}, which PostgreSQL refuses inside a transaction). {committed}; statement {} failed; the rest did not run.",
             self.what, self.failed,
         );
-        if let Some(leftover) = self.failed_leaves {
+        if let Some(leftover) = &self.failed_leaves {
             out.push_str(&format!(" {leftover}"));
         }
         out
     }
 }
 
-/// What a failed statement leaves behind although it did not complete.
-pub fn leftover_of(kind: &str) -> Option<&'static str> {
-    match kind {
-        "CREATE INDEX CONCURRENTLY" | "REINDEX CONCURRENTLY" => Some(
-            "A CONCURRENTLY index build that fails leaves an INVALID index behind: drop it (DROP INDEX CONCURRENTLY name) before running the statement again.",
-        ),
-        _ => None,
+/// Whether a statement of this kind can leave something behind when it fails part way (a
+/// CONCURRENTLY index build leaves an INVALID index).
+pub fn may_leave_something(kind: &str) -> bool {
+    matches!(kind, "CREATE INDEX CONCURRENTLY" | "REINDEX CONCURRENTLY")
+}
+
+/// What to say of the INVALID indexes a failed build left.
+pub fn invalid_indexes(names: &[String]) -> Option<String> {
+    if names.is_empty() {
+        return None;
     }
+    let list: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+    Some(format!(
+        "The failed build left the INVALID index {} behind: drop it (DROP INDEX CONCURRENTLY {}) before running the statement again.",
+        list.join(", "),
+        names
+            .iter()
+            .map(|n| db::quote_ident(n))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ))
 }
 
 /// The `logs` recorded on the failed row of a statement-by-statement migration.
