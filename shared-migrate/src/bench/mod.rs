@@ -146,6 +146,8 @@ pub struct BenchResults {
     pub long_history: Generated,
     pub figures: Vec<Figure>,
     pub ready: Vec<Ready>,
+    /// Opening a session and one round trip, without TLS and with TLS (verify-full).
+    pub connect: Vec<Ready>,
     /// Contenders left out, and why.
     pub skipped: Vec<String>,
 }
@@ -295,6 +297,8 @@ pub fn run_bench(options: &BenchOptions, progress: &dyn Fn(&str)) -> Result<Benc
             samples[i].push(sample);
         }
     }
+    progress("measuring connections, plain and TLS");
+    let connect = connect_times(&server, CONNECTS)?;
     drop(server);
     drop(template);
 
@@ -346,8 +350,63 @@ pub fn run_bench(options: &BenchOptions, progress: &dyn Fn(&str)) -> Result<Benc
         long_history,
         figures,
         ready,
+        connect,
         skipped,
     })
+}
+
+/// Connections per kind in [`connect_times`].
+const CONNECTS: usize = 20;
+
+/// Median, min and max of `n` connections (session opened, `SELECT 1`, closed) without TLS and
+/// with TLS (`verify-full` against a throwaway CA), alternating, on `server` with TLS turned on.
+fn connect_times(server: &LocalCluster, n: usize) -> Result<Vec<Ready>, Error> {
+    let dir = tempfile::tempdir().map_err(|e| Error::Bench(format!("tempdir: {e}")))?;
+    let pki = pg_tools::Pki::generate(dir.path(), &["localhost"], "postgres")?;
+    let hba = "local all all trust\nhost all all 127.0.0.1/32 trust\nhost all all ::1/128 trust\n";
+    server.enable_tls(&pki, hba)?;
+    let url = |query: &str| {
+        DatabaseUrl::parse(&format!(
+            "postgresql://postgres@localhost:{}/postgres?{query}",
+            server.port()
+        ))
+        .map_err(Error::Bench)
+    };
+    let kinds = [
+        ("plain", url("sslmode=disable")?),
+        (
+            "TLS verify-full",
+            url(&format!(
+                "sslmode=verify-full&sslrootcert={}",
+                pki.ca.display()
+            ))?,
+        ),
+    ];
+    let mut samples = vec![Vec::new(); kinds.len()];
+    for _ in 0..n {
+        for (i, (_, u)) in kinds.iter().enumerate() {
+            let start = std::time::Instant::now();
+            let mut c = db::connect(u)?;
+            c.batch_execute("SELECT 1")
+                .map_err(|e| Error::database("measuring a connection", &e))?;
+            drop(c);
+            samples[i].push(start.elapsed().as_secs_f64() * 1000.0);
+        }
+    }
+    Ok(kinds
+        .iter()
+        .zip(samples)
+        .map(|((name, _), mut v)| {
+            v.sort_by(f64::total_cmp);
+            Ready {
+                backend: name.to_string(),
+                median_ms: measure::median(&v).unwrap_or(0.0),
+                min_ms: v.first().copied().unwrap_or(0.0),
+                max_ms: v.last().copied().unwrap_or(0.0),
+                samples: v.len(),
+            }
+        })
+        .collect())
 }
 
 fn regenerate(dir: &Path, shape: Shape) -> Result<Generated, Error> {

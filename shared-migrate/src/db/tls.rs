@@ -21,6 +21,7 @@ use std::sync::{Arc, Mutex};
 use openssl::pkcs12::Pkcs12;
 use openssl::pkey::{PKey, Private};
 use openssl::ssl::{SslConnector, SslMethod, SslVerifyMode};
+use openssl::x509::store::X509StoreBuilder;
 use openssl::x509::{X509, X509Ref, X509StoreContextRef, X509VerifyResult};
 use postgres_openssl::MakeTlsConnector;
 
@@ -394,6 +395,52 @@ struct Identity {
 /// Builds the connector for `plan`, loading the roots and the client identity. Errors say which
 /// file and what is wrong with it.
 pub fn connector(tls: &Tls, plan: &TlsPlan) -> Result<Connector, String> {
+    let ssl = shared_connector(tls, plan)?;
+    let problem: Arc<Mutex<Option<CertProblem>>> = Arc::new(Mutex::new(None));
+    let verify = plan.verify;
+    let mut make = MakeTlsConnector::new(ssl);
+    let seen = problem.clone();
+    make.set_callback(move |config, _domain| {
+        config.set_verify_hostname(verify == Verify::ChainAndHost);
+        let mode = if verify == Verify::Nothing {
+            SslVerifyMode::NONE
+        } else {
+            SslVerifyMode::PEER
+        };
+        let seen = seen.clone();
+        config.set_verify_callback(mode, move |ok, ctx| {
+            if !ok && let Ok(mut slot) = seen.lock() {
+                slot.get_or_insert_with(|| problem_of(ctx));
+            }
+            ok
+        });
+        Ok(())
+    });
+    Ok(Connector { make, problem })
+}
+
+/// The OpenSSL context for these settings, built once per process: loading a CA bundle and
+/// a client identity costs tens of milliseconds, a connection only a handshake.
+fn shared_connector(tls: &Tls, plan: &TlsPlan) -> Result<SslConnector, String> {
+    type Cache = Mutex<Vec<((Tls, TlsPlan), SslConnector)>>;
+    static CACHE: std::sync::OnceLock<Cache> = std::sync::OnceLock::new();
+    let cache = CACHE.get_or_init(Mutex::default);
+    let key = (tls.clone(), plan.clone());
+    if let Some((_, c)) = cache
+        .lock()
+        .ok()
+        .and_then(|c| c.iter().find(|(k, _)| *k == key).cloned())
+    {
+        return Ok(c);
+    }
+    let built = build_connector(tls, plan)?;
+    if let Ok(mut c) = cache.lock() {
+        c.push((key, built.clone()));
+    }
+    Ok(built)
+}
+
+fn build_connector(tls: &Tls, plan: &TlsPlan) -> Result<SslConnector, String> {
     let mut b = SslConnector::builder(SslMethod::tls_client())
         .map_err(|e| format!("cannot set up TLS: {e}"))?;
     match &plan.roots {
@@ -408,15 +455,17 @@ pub fn connector(tls: &Tls, plan: &TlsPlan) -> Result<Connector, String> {
             if certs.is_empty() {
                 return Err(format!("sslrootcert {}: holds no certificate", p.display()));
             }
-            let store = b.cert_store_mut();
+            // Only these: the builder's default store holds the system's roots, which libpq
+            // does not trust unless told to (`sslrootcert=system`).
+            let mut store = X509StoreBuilder::new().map_err(|e| e.to_string())?;
             for c in certs {
                 // A certificate listed twice is not an error.
                 let _ = store.add_cert(c);
             }
+            b.set_cert_store(store.build());
         }
-        Some(RootCert::System) => b
-            .set_default_verify_paths()
-            .map_err(|e| format!("cannot load the system's trusted roots: {e}"))?,
+        // The builder loaded OpenSSL's default store already.
+        Some(RootCert::System) => {}
         None => {}
     }
     if let Some(id) = identity(tls)? {
@@ -442,27 +491,7 @@ pub fn connector(tls: &Tls, plan: &TlsPlan) -> Result<Connector, String> {
             }
         })?;
     }
-    let problem: Arc<Mutex<Option<CertProblem>>> = Arc::new(Mutex::new(None));
-    let verify = plan.verify;
-    let mut make = MakeTlsConnector::new(b.build());
-    let seen = problem.clone();
-    make.set_callback(move |config, _domain| {
-        config.set_verify_hostname(verify == Verify::ChainAndHost);
-        let mode = if verify == Verify::Nothing {
-            SslVerifyMode::NONE
-        } else {
-            SslVerifyMode::PEER
-        };
-        let seen = seen.clone();
-        config.set_verify_callback(mode, move |ok, ctx| {
-            if !ok && let Ok(mut slot) = seen.lock() {
-                slot.get_or_insert_with(|| problem_of(ctx));
-            }
-            ok
-        });
-        Ok(())
-    });
-    Ok(Connector { make, problem })
+    Ok(b.build())
 }
 
 /// The client identity as libpq reads it: PEM files.

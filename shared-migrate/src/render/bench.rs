@@ -64,6 +64,19 @@ pub fn bench_figures(r: &BenchResults) -> String {
             .collect();
         let _ = writeln!(out, "\nstart to database ready: {}", ready.join("; "));
     }
+    if !r.connect.is_empty() {
+        let connect: Vec<String> = r
+            .connect
+            .iter()
+            .map(|x| {
+                format!(
+                    "{} {:.1} ms (min {:.1}, max {:.1}, {} connections)",
+                    x.backend, x.median_ms, x.min_ms, x.max_ms, x.samples
+                )
+            })
+            .collect();
+        let _ = writeln!(out, "connect + SELECT 1: {}", connect.join("; "));
+    }
     for s in &r.skipped {
         let _ = writeln!(out, "skipped: {s}");
     }
