@@ -13,6 +13,7 @@
 //! | [`workspace`] | services, where their Prisma files are (`prisma.config.ts`), migration folders, the naming convention |
 //! | [`sql`] | a file's statements and how it runs ([`sql::Plan`]), what each does, the replayed schema; no database |
 //! | [`db`] | URL and its sources, sessions, the migration lock, the ledger, running a file |
+//! | [`diff`] | the schema Prisma would create for schema.prisma, the schema a database has, and Prisma's difference between them |
 //! | [`pg_tools`] | local throwaway clusters, containers, PostgreSQL's client programs |
 //! | [`lint`] | the linter: rules over a replayed history, with settings given to it |
 //! | [`config`] | `xtask.toml`: fills in lint's settings and verify's, every default once |
@@ -52,6 +53,8 @@ pub mod workspace;
 pub mod sql;
 
 pub mod db;
+
+pub mod diff;
 
 pub mod pg_tools;
 

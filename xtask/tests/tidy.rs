@@ -21,6 +21,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("workspace", &["workspace"]),
     ("sql", &["sql"]),
     ("db", &["db"]),
+    ("diff", &["diff"]),
     ("pg_tools", &["pg_tools"]),
     ("lint", &["lint"]),
     ("config", &["config"]),

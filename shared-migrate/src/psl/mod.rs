@@ -1,16 +1,22 @@
 //! The Prisma schema language, read without Node: `schema.prisma` (or the `.prisma` files of a
 //! multi-file schema folder) into a syntax tree with positions ([`lexer`] → [`parser`] →
-//! [`ast`]), and the datasource block in it ([`datasource`]). Pure: the caller reads the files.
+//! [`ast`]), the datasource block in it ([`datasource`]), and the data model it describes
+//! ([`model`]: models, fields, relations, indexes, checked). Pure: the caller reads the files.
 
 pub mod ast;
 mod datasource;
 mod lexer;
+pub mod model;
 mod parser;
 
 use std::path::{Path, PathBuf};
 
 pub use ast::{Arity, Attribute, Block, BlockKind, Expr, ExprKind, Field, FieldType, Item};
 pub use datasource::{DatasourceBlock, Setting, SettingValue, datasource};
+pub use model::{
+    Action, Datamodel, DefaultValue, FieldKind, IndexField, IndexKind, Loc, Model, NativeType,
+    ScalarType, SortOrder, Value, datamodel,
+};
 pub use parser::SchemaSyntaxError;
 
 use crate::error::{Error, Location, snippet};

@@ -1,0 +1,560 @@
+//! The schema a database has, read from `pg_catalog` into the same model as the schema Prisma
+//! would create. Read-only: plain SELECTs, no lock. What Prisma does not manage (views,
+//! functions, triggers, check constraints, expression indexes, objects of extensions) is
+//! listed apart, never compared.
+
+use postgres::GenericClient;
+
+use super::model::*;
+use crate::error::Error;
+
+/// A database's schema, and what is in it that Prisma does not manage.
+#[derive(Debug, Clone, Default)]
+pub struct Introspected {
+    pub schema: SqlSchema,
+    /// `view "v"`, `function "f"()`, `trigger "t" on "a"`, `check constraint "c" on "a"`, ...
+    pub unmanaged: Vec<String>,
+}
+
+/// Reads `schemas` (the first is the default namespace: its objects get no schema name).
+/// `_prisma_migrations` is the ledger, not part of the schema.
+pub fn introspect(
+    client: &mut impl GenericClient,
+    schemas: &[String],
+) -> Result<Introspected, Error> {
+    let default = schemas.first().cloned().unwrap_or_else(|| "public".into());
+    let ns = |n: String| (n != default).then_some(n);
+    let q = |client: &mut _, sql: &str| -> Result<Vec<postgres::Row>, Error> {
+        GenericClient::query(client, sql, &[&schemas])
+            .map_err(|e| Error::database("reading the database schema", &e))
+    };
+    let mut out = Introspected::default();
+
+    // Objects that belong to an extension are the extension's, not the schema's.
+    const NOT_EXTENSION: &str =
+        "NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = {oid} AND d.deptype = 'e')";
+    let not_ext = |oid: &str| NOT_EXTENSION.replace("{oid}", oid);
+
+    for r in q(
+        client,
+        &format!(
+            "SELECT n.nspname::text, t.typname::text, \
+                    array_agg(e.enumlabel::text ORDER BY e.enumsortorder) \
+             FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid \
+             JOIN pg_namespace n ON n.oid = t.typnamespace \
+             WHERE n.nspname = ANY($1) AND {} \
+             GROUP BY n.nspname, t.typname ORDER BY n.nspname, t.typname",
+            not_ext("t.oid")
+        ),
+    )? {
+        out.schema.enums.push(SqlEnum {
+            schema: ns(r.get(0)),
+            name: r.get(1),
+            values: r.get(2),
+            origin: None,
+        });
+    }
+
+    for r in q(
+        client,
+        &format!(
+            "SELECT n.nspname::text, c.relname::text FROM pg_class c \
+             JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE n.nspname = ANY($1) AND c.relkind IN ('r', 'p') AND NOT c.relispartition \
+               AND c.relname <> '_prisma_migrations' AND {} \
+             ORDER BY n.nspname, c.relname",
+            not_ext("c.oid")
+        ),
+    )? {
+        out.schema.tables.push(Table {
+            schema: ns(r.get(0)),
+            name: r.get(1),
+            columns: Vec::new(),
+            primary_key: None,
+            indexes: Vec::new(),
+            foreign_keys: Vec::new(),
+            origin: None,
+        });
+    }
+    let table_of = |out: &Introspected, schema: String, name: &str| {
+        let schema = ns(schema);
+        out.schema
+            .tables
+            .iter()
+            .position(|t| t.name == name && t.schema == schema)
+    };
+
+    // Columns, with their type's name, kind and namespace (the element's for arrays).
+    for r in q(
+        client,
+        "SELECT n.nspname::text, c.relname::text, a.attname::text, a.attnotnull, \
+                coalesce(et.typname, t.typname)::text, coalesce(et.typtype, t.typtype)::text, \
+                tn.nspname::text, a.atttypmod, et.oid IS NOT NULL, \
+                format_type(coalesce(et.oid, t.oid), a.atttypmod), \
+                pg_get_expr(ad.adbin, ad.adrelid), a.attidentity::text \
+         FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid \
+         JOIN pg_namespace n ON n.oid = c.relnamespace \
+         JOIN pg_type t ON t.oid = a.atttypid \
+         LEFT JOIN pg_type et ON t.typcategory = 'A' AND et.oid = t.typelem \
+         JOIN pg_namespace tn ON tn.oid = coalesce(et.typnamespace, t.typnamespace) \
+         LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum \
+         WHERE n.nspname = ANY($1) AND c.relkind IN ('r', 'p') AND a.attnum > 0 \
+           AND NOT a.attisdropped \
+         ORDER BY n.nspname, c.relname, a.attnum",
+    )? {
+        let Some(table) = table_of(&out, r.get(0), &r.get::<_, String>(1)) else {
+            continue;
+        };
+        let typname: String = r.get(4);
+        let typtype: String = r.get(5);
+        let typmod: i32 = r.get(7);
+        let is_array: bool = r.get(8);
+        let formatted: String = r.get(9);
+        let ty = if typtype == "e" {
+            ColumnType::Enum {
+                schema: ns(r.get(6)),
+                name: typname.clone(),
+            }
+        } else {
+            native(&typname, typmod).map_or(ColumnType::Unsupported(formatted), ColumnType::Native)
+        };
+        let arity = if is_array {
+            ColumnArity::List
+        } else if r.get::<_, bool>(3) {
+            ColumnArity::Required
+        } else {
+            ColumnArity::Nullable
+        };
+        let identity = !r.get::<_, String>(11).is_empty();
+        let default = r
+            .get::<_, Option<String>>(10)
+            .map(|d| parse_default(&d, &ty));
+        let autoincrement = identity || matches!(default, Some(ColumnDefault::Sequence(_)));
+        out.schema.tables[table].columns.push(Column {
+            name: r.get(2),
+            ty,
+            arity,
+            default,
+            autoincrement,
+            origin: None,
+        });
+    }
+
+    // Primary keys and indexes, their columns in order with sort and operator class.
+    for r in q(
+        client,
+        "SELECT n.nspname::text, t.relname::text, i.relname::text, ix.indisprimary, \
+                ix.indisunique, am.amname::text, \
+                array_agg(a.attname::text ORDER BY k.ord), \
+                array_agg(((ix.indoption::int2[])[k.ord - 1] & 1) = 1 ORDER BY k.ord), \
+                array_agg(CASE WHEN opc.opcdefault THEN NULL ELSE opc.opcname::text END ORDER BY k.ord), \
+                bool_or(k.attnum = 0) OR ix.indexprs IS NOT NULL \
+         FROM pg_index ix JOIN pg_class i ON i.oid = ix.indexrelid \
+         JOIN pg_class t ON t.oid = ix.indrelid JOIN pg_namespace n ON n.oid = t.relnamespace \
+         JOIN pg_am am ON am.oid = i.relam \
+         CROSS JOIN LATERAL unnest(ix.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord) \
+         LEFT JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum \
+         LEFT JOIN pg_opclass opc ON opc.oid = (ix.indclass::oid[])[k.ord - 1] \
+         WHERE n.nspname = ANY($1) AND t.relkind IN ('r', 'p') \
+           AND t.relname <> '_prisma_migrations' AND k.ord <= ix.indnkeyatts \
+         GROUP BY n.nspname, t.relname, i.relname, ix.indisprimary, ix.indisunique, am.amname, \
+                  ix.indexprs \
+         ORDER BY n.nspname, t.relname, i.relname",
+    )? {
+        let table_name: String = r.get(1);
+        let index: String = r.get(2);
+        if r.get::<_, bool>(9) {
+            out.unmanaged
+                .push(format!("expression index \"{index}\" on \"{table_name}\""));
+            continue;
+        }
+        let Some(table) = table_of(&out, r.get(0), &table_name) else {
+            continue;
+        };
+        let names: Vec<String> = r.get(6);
+        let desc: Vec<bool> = r.get(7);
+        let ops: Vec<Option<String>> = r.get(8);
+        let columns: Vec<IndexColumn> = names
+            .into_iter()
+            .zip(desc)
+            .zip(ops)
+            .map(|((name, desc), ops)| IndexColumn {
+                name,
+                sort: desc.then_some(Sort::Desc),
+                ops,
+            })
+            .collect();
+        let table = &mut out.schema.tables[table];
+        if r.get::<_, bool>(3) {
+            table.primary_key = Some(PrimaryKey {
+                name: index,
+                columns,
+                id: 0,
+            });
+        } else {
+            table.indexes.push(Index {
+                name: index,
+                unique: r.get(4),
+                columns,
+                algorithm: algorithm(&r.get::<_, String>(5)),
+                id: 0,
+                origin: None,
+            });
+        }
+    }
+
+    // Foreign keys.
+    for r in q(
+        client,
+        "SELECT n.nspname::text, t.relname::text, con.conname::text, rn.nspname::text, \
+                rt.relname::text, \
+                array(SELECT a.attname::text FROM unnest(con.conkey) WITH ORDINALITY k(n, o) \
+                      JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.n ORDER BY k.o), \
+                array(SELECT a.attname::text FROM unnest(con.confkey) WITH ORDINALITY k(n, o) \
+                      JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.n ORDER BY k.o), \
+                con.confdeltype::text, con.confupdtype::text \
+         FROM pg_constraint con JOIN pg_class t ON t.oid = con.conrelid \
+         JOIN pg_namespace n ON n.oid = t.relnamespace \
+         JOIN pg_class rt ON rt.oid = con.confrelid JOIN pg_namespace rn ON rn.oid = rt.relnamespace \
+         WHERE con.contype = 'f' AND n.nspname = ANY($1) \
+         ORDER BY n.nspname, t.relname, con.conname",
+    )? {
+        let Some(table) = table_of(&out, r.get(0), &r.get::<_, String>(1)) else {
+            continue;
+        };
+        out.schema.tables[table].foreign_keys.push(ForeignKey {
+            name: r.get(2),
+            referenced_schema: ns(r.get(3)),
+            referenced_table: r.get(4),
+            columns: r.get(5),
+            referenced_columns: r.get(6),
+            on_delete: fk_action(&r.get::<_, String>(7)),
+            on_update: fk_action(&r.get::<_, String>(8)),
+            id: 0,
+            origin: None,
+        });
+    }
+
+    // What Prisma does not manage.
+    for r in q(
+        client,
+        &format!(
+            "SELECT CASE c.relkind WHEN 'v' THEN 'view' ELSE 'materialized view' END || ' \"' || c.relname || '\"' \
+             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE n.nspname = ANY($1) AND c.relkind IN ('v', 'm') AND {} \
+             UNION ALL \
+             SELECT 'function \"' || p.proname || '\"(' || pg_get_function_identity_arguments(p.oid) || ')' \
+             FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace \
+             WHERE n.nspname = ANY($1) AND {} \
+             UNION ALL \
+             SELECT 'trigger \"' || tg.tgname || '\" on \"' || c.relname || '\"' \
+             FROM pg_trigger tg JOIN pg_class c ON c.oid = tg.tgrelid \
+             JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE n.nspname = ANY($1) AND NOT tg.tgisinternal \
+             UNION ALL \
+             SELECT 'check constraint \"' || con.conname || '\" on \"' || c.relname || '\"' \
+             FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid \
+             JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE n.nspname = ANY($1) AND con.contype IN ('c', 'x') \
+             UNION ALL \
+             SELECT 'extension \"' || e.extname || '\"' FROM pg_extension e \
+             JOIN pg_namespace n ON n.oid = e.extnamespace \
+             WHERE n.nspname = ANY($1) \
+             ORDER BY 1",
+            not_ext("c.oid"),
+            not_ext("p.oid")
+        ),
+    )? {
+        out.unmanaged.push(r.get(0));
+    }
+    order_as_prisma_does(&mut out.schema);
+    Ok(out)
+}
+
+/// Prisma's describer reads tables, indexes and foreign keys ordered by name (in the shadow
+/// database's collation), and numbers them in that order; its steps are sorted by those
+/// numbers.
+fn order_as_prisma_does(schema: &mut SqlSchema) {
+    let ns_key = |s: &Option<String>| s.as_deref().map(collation_key);
+    schema
+        .enums
+        .sort_by_cached_key(|e| (ns_key(&e.schema), collation_key(&e.name)));
+    schema
+        .tables
+        .sort_by_cached_key(|t| (ns_key(&t.schema), collation_key(&t.name)));
+    let (mut index_id, mut fk_id) = (0, 0);
+    for t in &mut schema.tables {
+        t.indexes.sort_by_cached_key(|i| collation_key(&i.name));
+        let mut names: Vec<String> = t.indexes.iter().map(|i| i.name.clone()).collect();
+        if let Some(pk) = &t.primary_key {
+            names.push(pk.name.clone());
+        }
+        names.sort_by_cached_key(|n| collation_key(n));
+        for (i, name) in names.iter().enumerate() {
+            if let Some(pk) = t.primary_key.as_mut().filter(|pk| pk.name == *name) {
+                pk.id = index_id + i;
+            } else if let Some(ix) = t.indexes.iter_mut().find(|ix| ix.name == *name) {
+                ix.id = index_id + i;
+            }
+        }
+        index_id += names.len();
+        t.foreign_keys
+            .sort_by_cached_key(|f| collation_key(&f.name));
+        for fk in &mut t.foreign_keys {
+            fk.id = fk_id;
+            fk_id += 1;
+        }
+    }
+}
+
+/// Prisma's native type of a PostgreSQL type (by `typname`) and its modifier; None for a type
+/// Prisma does not know (it is `Unsupported`).
+fn native(typname: &str, typmod: i32) -> Option<NativeType> {
+    let length = || -> Vec<u32> {
+        if typmod >= 4 {
+            vec![(typmod - 4) as u32]
+        } else {
+            vec![]
+        }
+    };
+    let precision = || -> Vec<u32> {
+        if typmod >= 0 {
+            vec![typmod as u32]
+        } else {
+            vec![]
+        }
+    };
+    let (name, args): (&str, Vec<u32>) = match typname {
+        "int2" => ("SmallInt", vec![]),
+        "int4" => ("Integer", vec![]),
+        "int8" => ("BigInt", vec![]),
+        "float4" => ("Real", vec![]),
+        "float8" => ("DoublePrecision", vec![]),
+        "numeric" => (
+            "Decimal",
+            if typmod >= 4 {
+                let t = (typmod - 4) as u32;
+                vec![(t >> 16) & 0xffff, t & 0xffff]
+            } else {
+                vec![]
+            },
+        ),
+        "money" => ("Money", vec![]),
+        "text" => ("Text", vec![]),
+        "varchar" => ("VarChar", length()),
+        "bpchar" => ("Char", length()),
+        "uuid" => ("Uuid", vec![]),
+        "xml" => ("Xml", vec![]),
+        "inet" => ("Inet", vec![]),
+        "citext" => ("Citext", vec![]),
+        "bit" => ("Bit", precision()),
+        "varbit" => ("VarBit", precision()),
+        "oid" => ("Oid", vec![]),
+        "timestamp" => ("Timestamp", precision()),
+        "timestamptz" => ("Timestamptz", precision()),
+        "date" => ("Date", vec![]),
+        "time" => ("Time", precision()),
+        "timetz" => ("Timetz", precision()),
+        "json" => ("Json", vec![]),
+        "jsonb" => ("JsonB", vec![]),
+        "bytea" => ("ByteA", vec![]),
+        "bool" => ("Boolean", vec![]),
+        _ => return None,
+    };
+    Some(NativeType::new(name, &args))
+}
+
+fn algorithm(amname: &str) -> String {
+    match amname {
+        "btree" => "BTree",
+        "hash" => "Hash",
+        "gin" => "Gin",
+        "gist" => "Gist",
+        "spgist" => "SpGist",
+        "brin" => "Brin",
+        other => other,
+    }
+    .to_string()
+}
+
+fn fk_action(code: &str) -> FkAction {
+    match code {
+        "c" => FkAction::Cascade,
+        "r" => FkAction::Restrict,
+        "n" => FkAction::SetNull,
+        "d" => FkAction::SetDefault,
+        _ => FkAction::NoAction,
+    }
+}
+
+/// A column default as `pg_get_expr` writes it, read as Prisma reads it.
+pub fn parse_default(text: &str, ty: &ColumnType) -> ColumnDefault {
+    let t = text.trim();
+    if let Some(rest) = t.strip_prefix("nextval(") {
+        let seq = rest
+            .trim_end_matches(')')
+            .trim_end_matches("::regclass")
+            .trim_matches('\'')
+            .to_string();
+        return ColumnDefault::Sequence(seq);
+    }
+    let lower = t.to_ascii_lowercase();
+    if lower == "current_timestamp"
+        || lower == "now()"
+        || lower.starts_with("current_timestamp(")
+        || lower == "transaction_timestamp()"
+    {
+        return ColumnDefault::Now;
+    }
+    match literal(t, ty) {
+        Some(l) => ColumnDefault::Value(l),
+        None => ColumnDefault::DbGenerated(Some(t.to_string())),
+    }
+}
+
+/// A literal default: `'x'::text`, `42`, `(-1)`, `true`, `'USER'::"Role"`, `'{}'::jsonb`,
+/// `ARRAY['a'::text]`, `'{a,b}'::text[]`.
+fn literal(t: &str, ty: &ColumnType) -> Option<Literal> {
+    let t = t.trim();
+    let t = t
+        .strip_prefix('(')
+        .and_then(|x| x.strip_suffix(')'))
+        .unwrap_or(t);
+    if let Some(inner) = t.strip_prefix("ARRAY[") {
+        let body = inner.rsplit_once(']')?.0;
+        if body.trim().is_empty() {
+            return Some(Literal::List(Vec::new()));
+        }
+        let items: Option<Vec<Literal>> = split_top(body).iter().map(|i| literal(i, ty)).collect();
+        return items.map(Literal::List);
+    }
+    if t == "true" || t == "false" {
+        return Some(Literal::Boolean(t == "true"));
+    }
+    if t.parse::<f64>().is_ok() {
+        return Some(Literal::Number(t.to_string()));
+    }
+    let (quoted, cast) = split_cast(t)?;
+    let value = unquote(quoted)?;
+    if cast.ends_with("[]") {
+        // '{a,b}'::text[]
+        let body = value.strip_prefix('{')?.strip_suffix('}')?;
+        let items = if body.is_empty() {
+            Vec::new()
+        } else {
+            body.split(',')
+                .map(|i| scalar_literal(i.trim_matches('"'), ty))
+                .collect()
+        };
+        return Some(Literal::List(items));
+    }
+    Some(scalar_literal(&value, ty))
+}
+
+fn scalar_literal(value: &str, ty: &ColumnType) -> Literal {
+    match ty {
+        ColumnType::Enum { .. } => Literal::Enum(value.to_string()),
+        ColumnType::Native(n) => match n.name.as_str() {
+            "Json" | "JsonB" => Literal::Json(value.to_string()),
+            "Timestamp" | "Timestamptz" | "Date" | "Time" | "Timetz" => {
+                Literal::DateTime(value.to_string())
+            }
+            "ByteA" => Literal::Bytes(value.to_string()),
+            "SmallInt" | "Integer" | "BigInt" | "Real" | "DoublePrecision" | "Decimal"
+            | "Money" | "Oid" => Literal::Number(value.to_string()),
+            "Boolean" => Literal::Boolean(value == "true" || value == "t"),
+            _ => Literal::String(value.to_string()),
+        },
+        ColumnType::Unsupported(_) => Literal::String(value.to_string()),
+    }
+}
+
+/// `'it''s'::text` → (`'it''s'`, `text`).
+fn split_cast(t: &str) -> Option<(&str, &str)> {
+    // E'...' is an escape string; Prisma's own are plain.
+    let q = t.strip_prefix('E').unwrap_or(t);
+    if !q.starts_with('\'') {
+        return None;
+    }
+    // The closing quote: the last `'` before the cast.
+    match q.rfind("'::") {
+        Some(i) => Some((&q[..=i], &q[i + 3..])),
+        None if q.ends_with('\'') => Some((q, "")),
+        None => None,
+    }
+}
+
+fn unquote(q: &str) -> Option<String> {
+    let inner = q.strip_prefix('\'')?.strip_suffix('\'')?;
+    Some(inner.replace("''", "'"))
+}
+
+/// Splits `a, b, 'c, d'` at top-level commas (outside quotes and brackets).
+fn split_top(s: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut depth = 0i32;
+    let mut quoted = false;
+    let mut cur = String::new();
+    for c in s.chars() {
+        match c {
+            '\'' => quoted = !quoted,
+            '(' | '[' if !quoted => depth += 1,
+            ')' | ']' if !quoted => depth -= 1,
+            ',' if !quoted && depth == 0 => {
+                out.push(cur.trim().to_string());
+                cur.clear();
+                continue;
+            }
+            _ => {}
+        }
+        cur.push(c);
+    }
+    if !cur.trim().is_empty() {
+        out.push(cur.trim().to_string());
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text() -> ColumnType {
+        ColumnType::Native(NativeType::new("Text", &[]))
+    }
+
+    #[test]
+    fn defaults_read_as_prisma_reads_them() {
+        assert_eq!(
+            parse_default("CURRENT_TIMESTAMP", &text()),
+            ColumnDefault::Now
+        );
+        assert_eq!(
+            parse_default("'it''s'::text", &text()),
+            ColumnDefault::Value(Literal::String("it's".into()))
+        );
+        assert_eq!(
+            parse_default("nextval('\"Post_id_seq\"'::regclass)", &text()),
+            ColumnDefault::Sequence("\"Post_id_seq\"".into())
+        );
+        assert_eq!(
+            parse_default("ARRAY['a'::text, 'b'::text]", &text()),
+            ColumnDefault::Value(Literal::List(vec![
+                Literal::String("a".into()),
+                Literal::String("b".into())
+            ]))
+        );
+        assert_eq!(
+            parse_default("ARRAY[]::boolean[]", &text()),
+            ColumnDefault::Value(Literal::List(vec![]))
+        );
+        assert_eq!(
+            parse_default("(-1)", &text()),
+            ColumnDefault::Value(Literal::Number("-1".into()))
+        );
+        assert_eq!(
+            parse_default("gen_random_uuid()", &text()),
+            ColumnDefault::DbGenerated(Some("gen_random_uuid()".into()))
+        );
+    }
+}

@@ -1,0 +1,360 @@
+//! The PostgreSQL schema as Prisma Migrate sees it: tables, columns with Prisma's native types,
+//! primary keys, indexes, foreign keys and enums. Both sides of a comparison are this model:
+//! the one schema.prisma asks for ([`super::calculate`]) and the one a database has
+//! ([`super::introspect`]). What Prisma does not manage (views, functions, triggers, check
+//! constraints, sequences) is not in it.
+
+use std::fmt;
+
+/// Where an object was declared in schema.prisma, for messages (`file:line:col`).
+pub type Origin = Option<crate::error::Location>;
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SqlSchema {
+    pub enums: Vec<SqlEnum>,
+    pub tables: Vec<Table>,
+}
+
+impl SqlSchema {
+    pub fn table(&self, schema: &Option<String>, name: &str) -> Option<&Table> {
+        self.tables
+            .iter()
+            .find(|t| t.name == name && t.schema == *schema)
+    }
+
+    pub fn enum_named(&self, schema: &Option<String>, name: &str) -> Option<&SqlEnum> {
+        self.enums
+            .iter()
+            .find(|e| e.name == name && e.schema == *schema)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SqlEnum {
+    /// None: the URL's schema (the default namespace).
+    pub schema: Option<String>,
+    pub name: String,
+    pub values: Vec<String>,
+    pub origin: Origin,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Table {
+    pub schema: Option<String>,
+    pub name: String,
+    pub columns: Vec<Column>,
+    pub primary_key: Option<PrimaryKey>,
+    pub indexes: Vec<Index>,
+    pub foreign_keys: Vec<ForeignKey>,
+    pub origin: Origin,
+}
+
+impl Table {
+    pub fn column(&self, name: &str) -> Option<&Column> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColumnArity {
+    Required,
+    Nullable,
+    List,
+}
+
+/// A column type in Prisma's terms: a PostgreSQL native type (`VarChar(200)`), an enum, or a
+/// type Prisma does not know (`Unsupported("tsvector")`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ColumnType {
+    Native(NativeType),
+    Enum {
+        schema: Option<String>,
+        name: String,
+    },
+    Unsupported(String),
+}
+
+/// A known PostgreSQL type and its arguments (`VarChar` `[200]`, `Decimal` `[65, 30]`,
+/// `Timestamp` `[3]`); no arguments where none are given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NativeType {
+    /// Prisma's name: `Text`, `VarChar`, `Integer`, `Timestamp`, `JsonB`, ...
+    pub name: String,
+    pub args: Vec<u32>,
+}
+
+impl NativeType {
+    pub fn new(name: &str, args: &[u32]) -> NativeType {
+        NativeType {
+            name: name.to_string(),
+            args: args.to_vec(),
+        }
+    }
+
+    /// The SQL spelling, as Prisma writes it: `VARCHAR(200)`, `DOUBLE PRECISION`,
+    /// `TIMESTAMP(3)`, `DECIMAL(65,30)`.
+    pub fn sql(&self) -> String {
+        let base = match self.name.as_str() {
+            "Text" => "TEXT",
+            "VarChar" => "VARCHAR",
+            "Char" => "CHAR",
+            "Uuid" => "UUID",
+            "Xml" => "XML",
+            "Inet" => "INET",
+            "Citext" => "CITEXT",
+            "Bit" => "BIT",
+            "VarBit" => "VARBIT",
+            "SmallInt" => "SMALLINT",
+            "Integer" => "INTEGER",
+            "BigInt" => "BIGINT",
+            "Oid" => "OID",
+            "Real" => "REAL",
+            "DoublePrecision" => "DOUBLE PRECISION",
+            "Decimal" => "DECIMAL",
+            "Money" => "MONEY",
+            "Timestamp" => "TIMESTAMP",
+            "Timestamptz" => "TIMESTAMPTZ",
+            "Date" => "DATE",
+            "Time" => "TIME",
+            "Timetz" => "TIMETZ",
+            "Json" => "JSON",
+            "JsonB" => "JSONB",
+            "ByteA" => "BYTEA",
+            "Boolean" => "BOOLEAN",
+            other => return other.to_string(),
+        };
+        if self.args.is_empty() {
+            base.to_string()
+        } else {
+            let args: Vec<String> = self.args.iter().map(u32::to_string).collect();
+            format!("{base}({})", args.join(","))
+        }
+    }
+}
+
+impl fmt::Display for NativeType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.args.is_empty() {
+            f.write_str(&self.name)
+        } else {
+            let args: Vec<String> = self.args.iter().map(u32::to_string).collect();
+            write!(f, "{}({})", self.name, args.join(","))
+        }
+    }
+}
+
+impl fmt::Display for ColumnType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ColumnType::Native(n) => write!(f, "{n}"),
+            ColumnType::Enum { name, .. } => write!(f, "enum {name}"),
+            ColumnType::Unsupported(u) => write!(f, "Unsupported(\"{u}\")"),
+        }
+    }
+}
+
+/// A literal default value, typed the way Prisma compares them.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Literal {
+    String(String),
+    /// A number as written (`42`, `1.5`), compared numerically.
+    Number(String),
+    Boolean(bool),
+    Enum(String),
+    Json(String),
+    /// A date-time literal: Prisma cannot compare these and never reports them.
+    DateTime(String),
+    Bytes(String),
+    List(Vec<Literal>),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ColumnDefault {
+    Now,
+    Value(Literal),
+    /// An expression Prisma does not interpret (`gen_random_uuid()`); `None`: `dbgenerated()`
+    /// with no expression, which matches anything.
+    DbGenerated(Option<String>),
+    /// The sequence of a serial column.
+    Sequence(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Column {
+    pub name: String,
+    pub ty: ColumnType,
+    pub arity: ColumnArity,
+    pub default: Option<ColumnDefault>,
+    /// SERIAL / BIGSERIAL / SMALLSERIAL: a sequence owned by the column.
+    pub autoincrement: bool,
+    pub origin: Origin,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sort {
+    Asc,
+    Desc,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct IndexColumn {
+    pub name: String,
+    pub sort: Option<Sort>,
+    /// A non-default operator class.
+    pub ops: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PrimaryKey {
+    pub name: String,
+    pub columns: Vec<IndexColumn>,
+    /// Place among all indexes of the schema (Prisma orders its steps by it).
+    pub id: usize,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Index {
+    pub name: String,
+    pub unique: bool,
+    pub columns: Vec<IndexColumn>,
+    /// `BTree` (the default), `Hash`, `Gin`, `Gist`, `SpGist`, `Brin`.
+    pub algorithm: String,
+    /// Place among all indexes of the schema (Prisma orders its steps by it).
+    pub id: usize,
+    pub origin: Origin,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FkAction {
+    Cascade,
+    Restrict,
+    NoAction,
+    SetNull,
+    SetDefault,
+}
+
+impl FkAction {
+    pub fn sql(self) -> &'static str {
+        match self {
+            FkAction::Cascade => "CASCADE",
+            FkAction::Restrict => "RESTRICT",
+            FkAction::NoAction => "NO ACTION",
+            FkAction::SetNull => "SET NULL",
+            FkAction::SetDefault => "SET DEFAULT",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ForeignKey {
+    pub name: String,
+    pub columns: Vec<String>,
+    pub referenced_schema: Option<String>,
+    pub referenced_table: String,
+    pub referenced_columns: Vec<String>,
+    pub on_delete: FkAction,
+    pub on_update: FkAction,
+    /// Place among all foreign keys of the schema (Prisma orders its steps by it).
+    pub id: usize,
+    pub origin: Origin,
+}
+
+/// Orders names as a database in the `en_US.UTF-8` collation does (where Prisma's shadow
+/// databases usually are, and so the order of Prisma's steps): letters and digits first,
+/// case and punctuation ignored, then lower case before upper case, then punctuation.
+pub fn collation_key(name: &str) -> (String, Vec<bool>, Vec<u8>) {
+    let base: String = name
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect();
+    let case: Vec<bool> = name
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .map(char::is_uppercase)
+        .collect();
+    (base, case, name.as_bytes().to_vec())
+}
+
+/// PostgreSQL's limit on identifiers, in bytes.
+pub const MAX_IDENTIFIER: usize = 63;
+
+/// `s` cut to at most `max` bytes, on a character boundary.
+pub fn truncate(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut i = max;
+    while !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    &s[..i]
+}
+
+/// Prisma's default constraint names (its `ConstraintNames`): built from database names, the
+/// part before the suffix cut so that the whole fits in 63 bytes.
+pub fn primary_key_name(table: &str) -> String {
+    format!("{}_pkey", truncate(table, MAX_IDENTIFIER - 5))
+}
+
+pub fn index_name(table: &str, columns: &[&str], unique: bool) -> String {
+    let suffix = if unique { "_key" } else { "_idx" };
+    let joined = format!("{table}_{}", columns.join("_"));
+    format!(
+        "{}{suffix}",
+        truncate(&joined, MAX_IDENTIFIER - suffix.len())
+    )
+}
+
+pub fn foreign_key_name(table: &str, columns: &[&str]) -> String {
+    let joined = format!("{table}_{}", columns.join("_"));
+    format!("{}_fkey", truncate(&joined, MAX_IDENTIFIER - 5))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_fit_in_63_bytes_on_a_character_boundary() {
+        assert_eq!(primary_key_name("students"), "students_pkey");
+        assert_eq!(
+            index_name("Event", &["userId", "createdAt"], false),
+            "Event_userId_createdAt_idx"
+        );
+        assert_eq!(
+            index_name("Enrollment", &["email"], true),
+            "Enrollment_email_key"
+        );
+        assert_eq!(
+            foreign_key_name("Post", &["authorId"]),
+            "Post_authorId_fkey"
+        );
+        let long = "a".repeat(70);
+        assert_eq!(primary_key_name(&long).len(), 63);
+        assert_eq!(index_name(&long, &["b"], true).len(), 63);
+        assert_eq!(
+            foreign_key_name(&long, &["b"]),
+            format!("{}_fkey", "a".repeat(58))
+        );
+        // A two-byte character at the cut is not split.
+        let accented = format!("{}é", "a".repeat(57));
+        assert_eq!(
+            primary_key_name(&accented),
+            format!("{}_pkey", "a".repeat(57))
+        );
+    }
+
+    #[test]
+    fn native_types_are_written_as_prisma_writes_them() {
+        assert_eq!(
+            NativeType::new("DoublePrecision", &[]).sql(),
+            "DOUBLE PRECISION"
+        );
+        assert_eq!(
+            NativeType::new("Decimal", &[65, 30]).sql(),
+            "DECIMAL(65,30)"
+        );
+        assert_eq!(NativeType::new("Timestamp", &[3]).sql(), "TIMESTAMP(3)");
+    }
+}
