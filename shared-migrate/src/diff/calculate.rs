@@ -5,7 +5,7 @@
 
 use super::model::*;
 use crate::psl::{
-    self, Arity, Datamodel, DefaultValue, FieldKind, IndexKind, ScalarType, SourceFile, Value,
+    self, Arity, Datamodel, FieldDefault, FieldKind, IndexKind, ScalarType, SourceFile, Value,
 };
 
 /// Calculates the schema; `default_schema` is the URL's schema (models without `@@schema`,
@@ -22,9 +22,9 @@ pub fn calculate(dm: &Datamodel, files: &[SourceFile], default_schema: &str) -> 
             origin: origin(e.at),
         });
     }
-    let tables: Vec<&psl::model::Model> = dm.models.iter().filter(|m| !m.is_view).collect();
+    let tables: Vec<&psl::Model> = dm.models.iter().filter(|m| !m.is_view).collect();
     for m in &tables {
-        let mut t = Table {
+        let mut t = SqlTable {
             schema: namespace(&m.schema),
             name: m.db_name.clone(),
             columns: Vec::new(),
@@ -42,7 +42,7 @@ pub fn calculate(dm: &Datamodel, files: &[SourceFile], default_schema: &str) -> 
             m.field(field)
                 .map_or(field.to_string(), |f| f.db_name.clone())
         };
-        let index_columns = |fields: &[psl::model::IndexField]| -> Vec<IndexColumn> {
+        let index_columns = |fields: &[psl::IndexField]| -> Vec<IndexColumn> {
             fields
                 .iter()
                 .map(|f| IndexColumn {
@@ -56,7 +56,7 @@ pub fn calculate(dm: &Datamodel, files: &[SourceFile], default_schema: &str) -> 
                 .collect()
         };
         if let Some(pk) = &m.primary_key {
-            t.primary_key = Some(PrimaryKey {
+            t.primary_key = Some(SqlPrimaryKey {
                 name: pk.map.clone().unwrap_or_else(|| primary_key_name(&t.name)),
                 columns: index_columns(&pk.fields),
                 id: 0,
@@ -66,7 +66,7 @@ pub fn calculate(dm: &Datamodel, files: &[SourceFile], default_schema: &str) -> 
             let columns = index_columns(&ix.fields);
             let names: Vec<&str> = columns.iter().map(|c| c.name.as_str()).collect();
             let unique = ix.kind == IndexKind::Unique;
-            t.indexes.push(Index {
+            t.indexes.push(SqlIndex {
                 name: ix
                     .map
                     .clone()
@@ -102,7 +102,7 @@ pub fn calculate(dm: &Datamodel, files: &[SourceFile], default_schema: &str) -> 
                 .fields
                 .iter()
                 .all(|n| m.field(n).is_some_and(|x| x.arity == Arity::Optional));
-            let fk = ForeignKey {
+            let fk = SqlForeignKey {
                 name: rel
                     .map
                     .clone()
@@ -137,7 +137,7 @@ pub fn calculate(dm: &Datamodel, files: &[SourceFile], default_schema: &str) -> 
     }
     let inline = order.len();
     join_tables(dm, &tables, &mut out, &namespace, &origin, inline);
-    // Index ids: table by table, the primary key first.
+    // SqlIndex ids: table by table, the primary key first.
     let mut next = 0;
     for t in &mut out.tables {
         if let Some(pk) = &mut t.primary_key {
@@ -155,7 +155,7 @@ pub fn calculate(dm: &Datamodel, files: &[SourceFile], default_schema: &str) -> 
 /// A relation: its two models (in index order) and its name.
 type RelationKey = (usize, usize, Option<String>);
 
-fn relation_key(dm: &Datamodel, m: &psl::model::Model, f: &psl::model::Field) -> RelationKey {
+fn relation_key(dm: &Datamodel, m: &psl::Model, f: &psl::ModelField) -> RelationKey {
     let me = dm.models.iter().position(|x| x.name == m.name).unwrap_or(0);
     let FieldKind::Relation(target) = f.kind else {
         return (me, me, None);
@@ -181,20 +181,20 @@ fn relation_order(dm: &Datamodel) -> Vec<RelationKey> {
     order
 }
 
-fn action(a: psl::Action) -> FkAction {
+fn action(a: psl::ReferentialAction) -> FkAction {
     match a {
-        psl::Action::Cascade => FkAction::Cascade,
-        psl::Action::Restrict => FkAction::Restrict,
-        psl::Action::NoAction => FkAction::NoAction,
-        psl::Action::SetNull => FkAction::SetNull,
-        psl::Action::SetDefault => FkAction::SetDefault,
+        psl::ReferentialAction::Cascade => FkAction::Cascade,
+        psl::ReferentialAction::Restrict => FkAction::Restrict,
+        psl::ReferentialAction::NoAction => FkAction::NoAction,
+        psl::ReferentialAction::SetNull => FkAction::SetNull,
+        psl::ReferentialAction::SetDefault => FkAction::SetDefault,
     }
 }
 
 /// The column of a scalar, enum or unsupported field (None for a relation field).
 fn column(
     dm: &Datamodel,
-    f: &psl::model::Field,
+    f: &psl::ModelField,
     namespace: &dyn Fn(&Option<String>) -> Option<String>,
     origin: Origin,
 ) -> Option<Column> {
@@ -222,17 +222,17 @@ fn column(
         FieldKind::Unsupported(u) => (ColumnType::Unsupported(u.clone()), None),
     };
     let default = match &f.default {
-        None | Some(DefaultValue::Generated) | Some(DefaultValue::Autoincrement) => None,
-        Some(DefaultValue::Now) => Some(ColumnDefault::Now),
-        Some(DefaultValue::DbGenerated(e)) => Some(ColumnDefault::DbGenerated(e.clone())),
-        Some(DefaultValue::Value(v)) => Some(ColumnDefault::Value(literal(v, scalar))),
+        None | Some(FieldDefault::Generated) | Some(FieldDefault::Autoincrement) => None,
+        Some(FieldDefault::Now) => Some(ColumnDefault::Now),
+        Some(FieldDefault::DbGenerated(e)) => Some(ColumnDefault::DbGenerated(e.clone())),
+        Some(FieldDefault::Value(v)) => Some(ColumnDefault::Value(literal(v, scalar))),
     };
     Some(Column {
         name: f.db_name.clone(),
         ty,
         arity,
         default,
-        autoincrement: matches!(f.default, Some(DefaultValue::Autoincrement)),
+        autoincrement: matches!(f.default, Some(FieldDefault::Autoincrement)),
         origin,
     })
 }
@@ -256,7 +256,7 @@ fn literal(v: &Value, scalar: Option<ScalarType>) -> Literal {
 
 /// The native type of a scalar field: its `@db.*` attribute, else Prisma's default for the
 /// scalar type.
-pub fn native_type(scalar: ScalarType, native: Option<&psl::model::NativeType>) -> NativeType {
+pub fn native_type(scalar: ScalarType, native: Option<&psl::NativeTypeAttr>) -> NativeType {
     if let Some(n) = native {
         let args = n.args.iter().filter_map(|a| a.parse().ok()).collect();
         return NativeType {
@@ -283,7 +283,7 @@ pub fn native_type(scalar: ScalarType, native: Option<&psl::model::NativeType>) 
 /// `B`, and foreign keys that cascade.
 fn join_tables(
     dm: &Datamodel,
-    tables: &[&psl::model::Model],
+    tables: &[&psl::Model],
     out: &mut SqlSchema,
     namespace: &dyn Fn(&Option<String>) -> Option<String>,
     origin: &dyn Fn(psl::Loc) -> Origin,
@@ -323,7 +323,7 @@ fn join_tables(
                 continue;
             }
             seen.push(key);
-            let id_column = |model: &psl::model::Model| -> Option<(Column, String)> {
+            let id_column = |model: &psl::Model| -> Option<(Column, String)> {
                 let pk = model.primary_key.as_ref()?;
                 let field = model.field(&pk.fields.first()?.field)?;
                 let c = column(dm, field, namespace, None)?;
@@ -345,33 +345,32 @@ fn join_tables(
             } else {
                 name.clone()
             };
-            let fk =
-                |c: &str, model: &psl::model::Model, referenced: String, id: usize| ForeignKey {
-                    name: format!("{fk_base}_{c}_fkey"),
-                    columns: vec![c.to_string()],
-                    referenced_schema: namespace(&model.schema),
-                    referenced_table: model.db_name.clone(),
-                    referenced_columns: vec![referenced],
-                    on_delete: FkAction::Cascade,
-                    on_update: FkAction::Cascade,
-                    id,
-                    origin: origin(f.at),
-                };
+            let fk = |c: &str, model: &psl::Model, referenced: String, id: usize| SqlForeignKey {
+                name: format!("{fk_base}_{c}_fkey"),
+                columns: vec![c.to_string()],
+                referenced_schema: namespace(&model.schema),
+                referenced_table: model.db_name.clone(),
+                referenced_columns: vec![referenced],
+                on_delete: FkAction::Cascade,
+                on_update: FkAction::Cascade,
+                id,
+                origin: origin(f.at),
+            };
             let plain = |n: &str| IndexColumn {
                 name: n.to_string(),
                 sort: None,
                 ops: None,
             };
-            out.tables.push(Table {
+            out.tables.push(SqlTable {
                 schema: namespace(&a.schema),
                 name: name.clone(),
                 columns: vec![col("A", a_col), col("B", b_col)],
-                primary_key: Some(PrimaryKey {
+                primary_key: Some(SqlPrimaryKey {
                     name: format!("{}_AB_pkey", truncate(&name, MAX_IDENTIFIER - 8)),
                     columns: vec![plain("A"), plain("B")],
                     id: 0,
                 }),
-                indexes: vec![Index {
+                indexes: vec![SqlIndex {
                     name: format!("{}_B_index", truncate(&name, MAX_IDENTIFIER - 8)),
                     unique: false,
                     columns: vec![plain("B")],

@@ -13,13 +13,13 @@ use super::model::*;
 
 /// The steps from `previous` to `next`.
 #[derive(Debug, Clone)]
-pub struct Migration<'a> {
+pub struct SchemaDiff<'a> {
     pub previous: &'a SqlSchema,
     pub next: &'a SqlSchema,
-    pub steps: Vec<Step>,
+    pub steps: Vec<DiffStep>,
 }
 
-impl Migration<'_> {
+impl SchemaDiff<'_> {
     pub fn is_empty(&self) -> bool {
         self.steps.is_empty()
     }
@@ -30,7 +30,7 @@ pub type At = (usize, usize);
 
 /// Prisma's migration steps; the order of the variants is the order of the steps.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Step {
+pub enum DiffStep {
     CreateSchema(String),
     CreateEnum(usize),
     AlterEnum(AlterEnum),
@@ -134,14 +134,14 @@ pub fn compare<'a>(
     next: &'a SqlSchema,
     previous_namespaces: &[String],
     next_namespaces: &[String],
-) -> Migration<'a> {
+) -> SchemaDiff<'a> {
     let mut steps = Vec::new();
     for ns in next_namespaces {
         if !previous_namespaces.contains(ns) {
-            steps.push(Step::CreateSchema(ns.clone()));
+            steps.push(DiffStep::CreateSchema(ns.clone()));
         }
     }
-    let find = |schema: &SqlSchema, t: &Table| {
+    let find = |schema: &SqlSchema, t: &SqlTable| {
         schema
             .tables
             .iter()
@@ -150,9 +150,9 @@ pub fn compare<'a>(
     // Tables.
     for (i, t) in next.tables.iter().enumerate() {
         if find(previous, t).is_none() {
-            steps.push(Step::CreateTable(i));
+            steps.push(DiffStep::CreateTable(i));
             for (j, ix) in t.indexes.iter().enumerate() {
-                steps.push(Step::CreateIndex {
+                steps.push(DiffStep::CreateIndex {
                     previous_table: None,
                     table: i,
                     id: ix.id,
@@ -161,7 +161,7 @@ pub fn compare<'a>(
                 });
             }
             for (j, fk) in t.foreign_keys.iter().enumerate() {
-                steps.push(Step::AddForeignKey {
+                steps.push(DiffStep::AddForeignKey {
                     id: fk.id,
                     at: (i, j),
                 });
@@ -170,9 +170,9 @@ pub fn compare<'a>(
     }
     for (i, t) in previous.tables.iter().enumerate() {
         if find(next, t).is_none() {
-            steps.push(Step::DropTable(i));
+            steps.push(DiffStep::DropTable(i));
             for (j, fk) in t.foreign_keys.iter().enumerate() {
-                steps.push(Step::DropForeignKey {
+                steps.push(DiffStep::DropForeignKey {
                     id: fk.id,
                     at: (i, j),
                 });
@@ -187,14 +187,14 @@ pub fn compare<'a>(
     enum_steps(previous, next, &mut steps);
     steps.sort();
     move_drop_unique_before_new_primary_key(previous, next, &mut steps);
-    Migration {
+    SchemaDiff {
         previous,
         next,
         steps,
     }
 }
 
-fn enum_steps(previous: &SqlSchema, next: &SqlSchema, steps: &mut Vec<Step>) {
+fn enum_steps(previous: &SqlSchema, next: &SqlSchema, steps: &mut Vec<DiffStep>) {
     let same = |a: &SqlEnum, b: &SqlEnum| a.name == b.name && a.schema == b.schema;
     for (pi, pe) in previous.enums.iter().enumerate() {
         if let Some(ni) = next.enums.iter().position(|ne| same(pe, ne)) {
@@ -212,7 +212,7 @@ fn enum_steps(previous: &SqlSchema, next: &SqlSchema, steps: &mut Vec<Step>) {
                 .cloned()
                 .collect();
             if !created.is_empty() || !dropped.is_empty() {
-                steps.push(Step::AlterEnum(AlterEnum {
+                steps.push(DiffStep::AlterEnum(AlterEnum {
                     previous: pi,
                     next: ni,
                     created,
@@ -220,19 +220,19 @@ fn enum_steps(previous: &SqlSchema, next: &SqlSchema, steps: &mut Vec<Step>) {
                 }));
             }
         } else {
-            steps.push(Step::DropEnum(pi));
+            steps.push(DiffStep::DropEnum(pi));
         }
     }
     for (ni, ne) in next.enums.iter().enumerate() {
         if !previous.enums.iter().any(|pe| same(pe, ne)) {
-            steps.push(Step::CreateEnum(ni));
+            steps.push(DiffStep::CreateEnum(ni));
         }
     }
 }
 
 /// Columns of a table pair: (name, previous position, next position), in name order (Prisma
 /// keeps them in an ordered map by name).
-fn column_map(p: &Table, n: &Table) -> Vec<(String, Option<usize>, Option<usize>)> {
+fn column_map(p: &SqlTable, n: &SqlTable) -> Vec<(String, Option<usize>, Option<usize>)> {
     let names: BTreeSet<&str> = p
         .columns
         .iter()
@@ -256,7 +256,7 @@ fn table_steps(
     next: &SqlSchema,
     pi: usize,
     ni: usize,
-    steps: &mut Vec<Step>,
+    steps: &mut Vec<DiffStep>,
 ) {
     let (pt, nt) = (&previous.tables[pi], &next.tables[ni]);
     let columns = column_map(pt, nt);
@@ -267,10 +267,10 @@ fn table_steps(
     let changes_of = |p: usize, n: usize| column_changes(&pt.columns[p], &nt.columns[n]);
 
     // Foreign keys.
-    let fk_match = |pf: &ForeignKey, nf: &ForeignKey| foreign_keys_match(pt, nt, pf, nf);
+    let fk_match = |pf: &SqlForeignKey, nf: &SqlForeignKey| foreign_keys_match(pt, nt, pf, nf);
     for (j, nf) in nt.foreign_keys.iter().enumerate() {
         if !pt.foreign_keys.iter().any(|pf| fk_match(pf, nf)) {
-            steps.push(Step::AddForeignKey {
+            steps.push(DiffStep::AddForeignKey {
                 id: nf.id,
                 at: (ni, j),
             });
@@ -278,7 +278,7 @@ fn table_steps(
     }
     for (j, pf) in pt.foreign_keys.iter().enumerate() {
         if !nt.foreign_keys.iter().any(|nf| fk_match(pf, nf)) {
-            steps.push(Step::DropForeignKey {
+            steps.push(DiffStep::DropForeignKey {
                 id: pf.id,
                 at: (pi, j),
             });
@@ -294,11 +294,11 @@ fn table_steps(
         {
             seen.push(nj);
             let nf = &nt.foreign_keys[nj];
-            let m2m = |t: &Table| {
+            let m2m = |t: &SqlTable| {
                 t.columns.len() == 2 && t.column("A").is_some() && t.column("B").is_some()
             };
             if pf.name != nf.name && !(m2m(pt) && m2m(nt)) {
-                steps.push(Step::RenameForeignKey {
+                steps.push(DiffStep::RenameForeignKey {
                     previous: (pi, pj),
                     next: (ni, nj),
                 });
@@ -307,7 +307,7 @@ fn table_steps(
     }
 
     // Indexes: renamed when they differ only by name (and no other index covers the same).
-    let identical = |a: &Index, b: &Index| {
+    let identical = |a: &SqlIndex, b: &SqlIndex| {
         a.columns.len() == b.columns.len()
             && a.columns
                 .iter()
@@ -322,7 +322,7 @@ fn table_steps(
         if let Some(nj) = nt.indexes.iter().position(|nix| indexes_match(pix, nix))
             && pix.name != nt.indexes[nj].name
         {
-            steps.push(Step::RenameIndex {
+            steps.push(DiffStep::RenameIndex {
                 previous: (pi, pj),
                 next: (ni, nj),
             });
@@ -330,7 +330,7 @@ fn table_steps(
     }
     for (j, nix) in nt.indexes.iter().enumerate() {
         if !pt.indexes.iter().any(|pix| indexes_match(pix, nix)) {
-            steps.push(Step::CreateIndex {
+            steps.push(DiffStep::CreateIndex {
                 previous_table: Some(pi),
                 table: ni,
                 id: nix.id,
@@ -341,7 +341,7 @@ fn table_steps(
     }
     for (j, pix) in pt.indexes.iter().enumerate() {
         if !nt.indexes.iter().any(|nix| indexes_match(pix, nix)) {
-            steps.push(Step::DropIndex {
+            steps.push(DiffStep::DropIndex {
                 id: pix.id,
                 at: (pi, j),
             });
@@ -361,7 +361,7 @@ fn table_steps(
                 .iter()
                 .any(|c| recreated.contains(&c.name.as_str()))
         {
-            steps.push(Step::CreateIndex {
+            steps.push(DiffStep::CreateIndex {
                 previous_table: Some(pi),
                 table: ni,
                 id: nix.id,
@@ -437,7 +437,7 @@ fn table_steps(
         changes.push(TableChange::AddPrimaryKey);
     }
     if !changes.is_empty() {
-        steps.push(Step::AlterTable(AlterTable {
+        steps.push(DiffStep::AlterTable(AlterTable {
             previous: pi,
             next: ni,
             changes,
@@ -446,7 +446,7 @@ fn table_steps(
 }
 
 /// Two indexes that differ at most by name.
-fn indexes_match(a: &Index, b: &Index) -> bool {
+fn indexes_match(a: &SqlIndex, b: &SqlIndex) -> bool {
     a.columns.len() == b.columns.len()
         && a.columns.iter().zip(&b.columns).all(|(x, y)| {
             x.name == y.name
@@ -457,7 +457,7 @@ fn indexes_match(a: &Index, b: &Index) -> bool {
         && a.algorithm == b.algorithm
 }
 
-fn foreign_keys_match(pt: &Table, nt: &Table, p: &ForeignKey, n: &ForeignKey) -> bool {
+fn foreign_keys_match(pt: &SqlTable, nt: &SqlTable, p: &SqlForeignKey, n: &SqlForeignKey) -> bool {
     let columns_ok = p.columns.len() == n.columns.len()
         && p.columns.iter().zip(&n.columns).all(|(a, b)| {
             if a != b {
@@ -485,16 +485,16 @@ fn foreign_keys_match(pt: &Table, nt: &Table, p: &ForeignKey, n: &ForeignKey) ->
 fn move_drop_unique_before_new_primary_key(
     previous: &SqlSchema,
     next: &SqlSchema,
-    steps: &mut Vec<Step>,
+    steps: &mut Vec<DiffStep>,
 ) {
     let mut i = 0;
     while i < steps.len() {
-        if let Step::DropIndex { at: (t, ix), .. } = steps[i] {
+        if let DiffStep::DropIndex { at: (t, ix), .. } = steps[i] {
             let table = &previous.tables[t];
             let index = &table.indexes[ix];
             if index.unique && table.primary_key.is_none() {
                 let target = steps.iter().enumerate().skip(i + 1).position(|(_, s)| {
-                    let Step::AlterTable(a) = s else {
+                    let DiffStep::AlterTable(a) = s else {
                         return false;
                     };
                     a.previous == t

@@ -66,7 +66,7 @@ pub fn introspect(
             not_ext("c.oid")
         ),
     )? {
-        out.schema.tables.push(Table {
+        out.schema.tables.push(SqlTable {
             schema: ns(r.get(0)),
             name: r.get(1),
             columns: Vec::new(),
@@ -186,13 +186,13 @@ pub fn introspect(
             .collect();
         let table = &mut out.schema.tables[table];
         if r.get::<_, bool>(3) {
-            table.primary_key = Some(PrimaryKey {
+            table.primary_key = Some(SqlPrimaryKey {
                 name: index,
                 columns,
                 id: 0,
             });
         } else {
-            table.indexes.push(Index {
+            table.indexes.push(SqlIndex {
                 name: index,
                 unique: r.get(4),
                 columns,
@@ -222,7 +222,7 @@ pub fn introspect(
         let Some(table) = table_of(&out, r.get(0), &r.get::<_, String>(1)) else {
             continue;
         };
-        out.schema.tables[table].foreign_keys.push(ForeignKey {
+        out.schema.tables[table].foreign_keys.push(SqlForeignKey {
             name: r.get(2),
             referenced_schema: ns(r.get(3)),
             referenced_table: r.get(4),
@@ -421,7 +421,24 @@ fn literal(t: &str, ty: &ColumnType) -> Option<Literal> {
         .and_then(|x| x.strip_suffix(')'))
         .unwrap_or(t);
     if let Some(inner) = t.strip_prefix("ARRAY[") {
-        let body = inner.rsplit_once(']')?.0;
+        // Up to the bracket that closes ARRAY[ (a cast such as `::boolean[]` may follow).
+        let mut depth = 0i32;
+        let mut quoted = false;
+        let end = inner.char_indices().find(|(_, c)| {
+            match c {
+                '\'' => quoted = !quoted,
+                '[' if !quoted => depth += 1,
+                ']' if !quoted => {
+                    if depth == 0 {
+                        return true;
+                    }
+                    depth -= 1;
+                }
+                _ => {}
+            }
+            false
+        })?;
+        let body = &inner[..end.0];
         if body.trim().is_empty() {
             return Some(Literal::List(Vec::new()));
         }

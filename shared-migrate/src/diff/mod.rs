@@ -10,7 +10,7 @@ pub mod model;
 pub mod summary;
 
 pub use calculate::calculate;
-pub use compare::{Migration, Step, compare};
+pub use compare::{DiffStep, SchemaDiff, compare};
 pub use introspect::{Introspected, introspect};
 pub use model::SqlSchema;
 pub use summary::summary;

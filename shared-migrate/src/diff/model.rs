@@ -12,11 +12,11 @@ pub type Origin = Option<crate::error::Location>;
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SqlSchema {
     pub enums: Vec<SqlEnum>,
-    pub tables: Vec<Table>,
+    pub tables: Vec<SqlTable>,
 }
 
 impl SqlSchema {
-    pub fn table(&self, schema: &Option<String>, name: &str) -> Option<&Table> {
+    pub fn table(&self, schema: &Option<String>, name: &str) -> Option<&SqlTable> {
         self.tables
             .iter()
             .find(|t| t.name == name && t.schema == *schema)
@@ -39,17 +39,17 @@ pub struct SqlEnum {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct Table {
+pub struct SqlTable {
     pub schema: Option<String>,
     pub name: String,
     pub columns: Vec<Column>,
-    pub primary_key: Option<PrimaryKey>,
-    pub indexes: Vec<Index>,
-    pub foreign_keys: Vec<ForeignKey>,
+    pub primary_key: Option<SqlPrimaryKey>,
+    pub indexes: Vec<SqlIndex>,
+    pub foreign_keys: Vec<SqlForeignKey>,
     pub origin: Origin,
 }
 
-impl Table {
+impl SqlTable {
     pub fn column(&self, name: &str) -> Option<&Column> {
         self.columns.iter().find(|c| c.name == name)
     }
@@ -205,7 +205,7 @@ pub struct IndexColumn {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct PrimaryKey {
+pub struct SqlPrimaryKey {
     pub name: String,
     pub columns: Vec<IndexColumn>,
     /// Place among all indexes of the schema (Prisma orders its steps by it).
@@ -213,7 +213,7 @@ pub struct PrimaryKey {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct Index {
+pub struct SqlIndex {
     pub name: String,
     pub unique: bool,
     pub columns: Vec<IndexColumn>,
@@ -246,7 +246,7 @@ impl FkAction {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct ForeignKey {
+pub struct SqlForeignKey {
     pub name: String,
     pub columns: Vec<String>,
     pub referenced_schema: Option<String>,

@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
-use super::compare::{ColumnChanges, Migration, Step, TableChange};
+use super::compare::{ColumnChanges, DiffStep, SchemaDiff, TableChange};
 use super::model::*;
 
 /// The sections, in Prisma's order.
@@ -20,7 +20,7 @@ enum Section {
 }
 
 /// The summary text; `No difference detected.` when there is none.
-pub fn summary(m: &Migration) -> String {
+pub fn summary(m: &SchemaDiff) -> String {
     if m.steps.is_empty() {
         return "No difference detected.".into();
     }
@@ -28,26 +28,28 @@ pub fn summary(m: &Migration) -> String {
     let mut items: BTreeSet<(Section, String, usize)> = BTreeSet::new();
     for (i, step) in m.steps.iter().enumerate() {
         let item = match step {
-            Step::CreateSchema(_) => continue,
-            Step::CreateEnum(_) => (Section::AddedEnum, String::new()),
-            Step::AlterEnum(a) => (Section::ChangedEnum, prev.enums[a.previous].name.clone()),
-            Step::DropForeignKey { at, .. } | Step::DropIndex { at, .. } => {
+            DiffStep::CreateSchema(_) => continue,
+            DiffStep::CreateEnum(_) => (Section::AddedEnum, String::new()),
+            DiffStep::AlterEnum(a) => (Section::ChangedEnum, prev.enums[a.previous].name.clone()),
+            DiffStep::DropForeignKey { at, .. } | DiffStep::DropIndex { at, .. } => {
                 (Section::ChangedTable, prev.tables[at.0].name.clone())
             }
-            Step::AlterTable(a) => (Section::ChangedTable, prev.tables[a.previous].name.clone()),
-            Step::DropTable(_) => (Section::RemovedTable, String::new()),
-            Step::DropEnum(_) => (Section::RemovedEnum, String::new()),
-            Step::CreateTable(_) => (Section::AddedTable, String::new()),
-            Step::CreateIndex { table, .. } => {
+            DiffStep::AlterTable(a) => {
+                (Section::ChangedTable, prev.tables[a.previous].name.clone())
+            }
+            DiffStep::DropTable(_) => (Section::RemovedTable, String::new()),
+            DiffStep::DropEnum(_) => (Section::RemovedEnum, String::new()),
+            DiffStep::CreateTable(_) => (Section::AddedTable, String::new()),
+            DiffStep::CreateIndex { table, .. } => {
                 (Section::ChangedTable, next.tables[*table].name.clone())
             }
-            Step::AddForeignKey { at, .. } => {
+            DiffStep::AddForeignKey { at, .. } => {
                 (Section::ChangedTable, next.tables[at.0].name.clone())
             }
-            Step::RenameForeignKey { next: at, .. } => {
+            DiffStep::RenameForeignKey { next: at, .. } => {
                 (Section::ChangedTable, next.tables[at.0].name.clone())
             }
-            Step::RenameIndex { previous: at, .. } => {
+            DiffStep::RenameIndex { previous: at, .. } => {
                 (Section::ChangedTable, prev.tables[at.0].name.clone())
             }
         };
@@ -80,14 +82,14 @@ fn names(columns: &[IndexColumn]) -> String {
         .join(", ")
 }
 
-fn line(m: &Migration, step: &Step, out: &mut String) {
+fn line(m: &SchemaDiff, step: &DiffStep, out: &mut String) {
     let (prev, next) = (m.previous, m.next);
     match step {
-        Step::CreateSchema(_) => {}
-        Step::CreateEnum(e) => {
+        DiffStep::CreateSchema(_) => {}
+        DiffStep::CreateEnum(e) => {
             let _ = writeln!(out, "  - {}", next.enums[*e].name);
         }
-        Step::AlterEnum(a) => {
+        DiffStep::AlterEnum(a) => {
             for v in &a.created {
                 let _ = writeln!(out, "  [+] Added variant `{v}`");
             }
@@ -95,7 +97,7 @@ fn line(m: &Migration, step: &Step, out: &mut String) {
                 let _ = writeln!(out, "  [-] Removed variant `{v}`");
             }
         }
-        Step::DropForeignKey { at, .. } => {
+        DiffStep::DropForeignKey { at, .. } => {
             let fk = &prev.tables[at.0].foreign_keys[at.1];
             let _ = writeln!(
                 out,
@@ -103,7 +105,7 @@ fn line(m: &Migration, step: &Step, out: &mut String) {
                 fk.columns.join(", ")
             );
         }
-        Step::DropIndex { at, .. } => {
+        DiffStep::DropIndex { at, .. } => {
             let ix = &prev.tables[at.0].indexes[at.1];
             let unique = if ix.unique { "unique " } else { "" };
             let _ = writeln!(
@@ -112,7 +114,7 @@ fn line(m: &Migration, step: &Step, out: &mut String) {
                 names(&ix.columns)
             );
         }
-        Step::AlterTable(a) => {
+        DiffStep::AlterTable(a) => {
             let (pt, nt) = (&prev.tables[a.previous], &next.tables[a.next]);
             for c in &a.changes {
                 match c {
@@ -174,16 +176,16 @@ fn line(m: &Migration, step: &Step, out: &mut String) {
                 }
             }
         }
-        Step::DropTable(t) => {
+        DiffStep::DropTable(t) => {
             let _ = writeln!(out, "  - {}", prev.tables[*t].name);
         }
-        Step::DropEnum(e) => {
+        DiffStep::DropEnum(e) => {
             let _ = writeln!(out, "  - {}", prev.enums[*e].name);
         }
-        Step::CreateTable(t) => {
+        DiffStep::CreateTable(t) => {
             let _ = writeln!(out, "  - {}", next.tables[*t].name);
         }
-        Step::CreateIndex { table, index, .. } => {
+        DiffStep::CreateIndex { table, index, .. } => {
             let ix = &next.tables[*table].indexes[*index];
             let unique = if ix.unique { "unique " } else { "" };
             let _ = writeln!(
@@ -192,7 +194,7 @@ fn line(m: &Migration, step: &Step, out: &mut String) {
                 names(&ix.columns)
             );
         }
-        Step::AddForeignKey { at, .. } => {
+        DiffStep::AddForeignKey { at, .. } => {
             let fk = &next.tables[at.0].foreign_keys[at.1];
             let _ = writeln!(
                 out,
@@ -200,7 +202,7 @@ fn line(m: &Migration, step: &Step, out: &mut String) {
                 fk.columns.join(", ")
             );
         }
-        Step::RenameForeignKey {
+        DiffStep::RenameForeignKey {
             previous: p,
             next: n,
         } => {
@@ -210,7 +212,7 @@ fn line(m: &Migration, step: &Step, out: &mut String) {
                 prev.tables[p.0].foreign_keys[p.1].name, next.tables[n.0].foreign_keys[n.1].name
             );
         }
-        Step::RenameIndex {
+        DiffStep::RenameIndex {
             previous: p,
             next: n,
         } => {

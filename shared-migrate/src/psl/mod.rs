@@ -14,8 +14,8 @@ use std::path::{Path, PathBuf};
 pub use ast::{Arity, Attribute, Block, BlockKind, Expr, ExprKind, Field, FieldType, Item};
 pub use datasource::{DatasourceBlock, Setting, SettingValue, datasource};
 pub use model::{
-    Action, Datamodel, DefaultValue, FieldKind, IndexField, IndexKind, Loc, Model, NativeType,
-    ScalarType, SortOrder, Value, datamodel,
+    Datamodel, FieldDefault, FieldKind, IndexField, IndexKind, Loc, Model, ModelField, ModelIndex,
+    NativeTypeAttr, ReferentialAction, ScalarType, SortOrder, Value, datamodel,
 };
 pub use parser::SchemaSyntaxError;
 

@@ -58,7 +58,7 @@ pub enum FieldKind {
 
 /// `@db.VarChar(200)`: the name and its arguments as written.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NativeType {
+pub struct NativeTypeAttr {
     pub name: String,
     pub args: Vec<String>,
 }
@@ -75,7 +75,7 @@ pub enum Value {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub enum DefaultValue {
+pub enum FieldDefault {
     Autoincrement,
     Now,
     /// `dbgenerated("expr")`, or `dbgenerated()` (no expression: never compared).
@@ -86,7 +86,7 @@ pub enum DefaultValue {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Action {
+pub enum ReferentialAction {
     Cascade,
     Restrict,
     NoAction,
@@ -94,14 +94,14 @@ pub enum Action {
     SetDefault,
 }
 
-impl Action {
-    fn parse(name: &str) -> Option<Action> {
+impl ReferentialAction {
+    fn parse(name: &str) -> Option<ReferentialAction> {
         Some(match name {
-            "Cascade" => Action::Cascade,
-            "Restrict" => Action::Restrict,
-            "NoAction" => Action::NoAction,
-            "SetNull" => Action::SetNull,
-            "SetDefault" => Action::SetDefault,
+            "Cascade" => ReferentialAction::Cascade,
+            "Restrict" => ReferentialAction::Restrict,
+            "NoAction" => ReferentialAction::NoAction,
+            "SetNull" => ReferentialAction::SetNull,
+            "SetDefault" => ReferentialAction::SetDefault,
             _ => return None,
         })
     }
@@ -111,24 +111,24 @@ impl Action {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct RelationArgs {
     pub name: Option<String>,
-    /// Field names of this model (the foreign key's columns).
+    /// ModelField names of this model (the foreign key's columns).
     pub fields: Vec<String>,
-    /// Field names of the other model.
+    /// ModelField names of the other model.
     pub references: Vec<String>,
-    pub on_delete: Option<Action>,
-    pub on_update: Option<Action>,
+    pub on_delete: Option<ReferentialAction>,
+    pub on_update: Option<ReferentialAction>,
     pub map: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct Field {
+pub struct ModelField {
     pub name: String,
     /// `@map`, else the name.
     pub db_name: String,
     pub arity: Arity,
     pub kind: FieldKind,
-    pub native: Option<NativeType>,
-    pub default: Option<DefaultValue>,
+    pub native: Option<NativeTypeAttr>,
+    pub default: Option<FieldDefault>,
     pub updated_at: bool,
     pub relation: Option<RelationArgs>,
     pub at: Loc,
@@ -159,7 +159,7 @@ pub enum IndexKind {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct Index {
+pub struct ModelIndex {
     pub kind: IndexKind,
     pub fields: Vec<IndexField>,
     /// `map:`, the database name.
@@ -183,18 +183,18 @@ pub struct Model {
     pub db_name: String,
     /// `@@schema`, for multi-schema projects.
     pub schema: Option<String>,
-    pub fields: Vec<Field>,
+    pub fields: Vec<ModelField>,
     pub primary_key: Option<PrimaryKey>,
     /// Unique constraints and indexes, in Prisma's order: field attributes first, in field
     /// order, then block attributes.
-    pub indexes: Vec<Index>,
+    pub indexes: Vec<ModelIndex>,
     /// A `view` block: Prisma Migrate does not manage views.
     pub is_view: bool,
     pub at: Loc,
 }
 
 impl Model {
-    pub fn field(&self, name: &str) -> Option<&Field> {
+    pub fn field(&self, name: &str) -> Option<&ModelField> {
         self.fields.iter().find(|f| f.name == name)
     }
 }
@@ -413,7 +413,7 @@ fn read_model(
                                 at: loc(file, &a.span),
                             })
                         }
-                        "unique" => m.indexes.push(Index {
+                        "unique" => m.indexes.push(ModelIndex {
                             kind: IndexKind::Unique,
                             fields: vec![one(sort_arg(file, a, err)?, length_arg(a))],
                             map: opt_string(file, a, "map", err)?,
@@ -460,7 +460,7 @@ fn read_model(
                     None if kind != IndexKind::Unique => opt_string(file, a, "name", err)?,
                     None => None,
                 };
-                m.indexes.push(Index {
+                m.indexes.push(ModelIndex {
                     kind,
                     fields: index_fields(file, a, err)?,
                     map,
@@ -584,7 +584,7 @@ fn read_field<'b>(
     enums: &[Enum],
     ds_name: &str,
     err: &ErrFn,
-) -> Result<(Field, Vec<&'b Attribute>), Error> {
+) -> Result<(ModelField, Vec<&'b Attribute>), Error> {
     let at = loc(file, &f.name.span);
     let ty = &f.ty;
     let kind = if let Some(u) = &ty.unsupported {
@@ -604,7 +604,7 @@ fn read_field<'b>(
             ),
         ));
     };
-    let mut field = Field {
+    let mut field = ModelField {
         name: f.name.name.clone(),
         db_name: f.name.name.clone(),
         arity: ty.arity,
@@ -626,7 +626,7 @@ fn read_field<'b>(
             "relation" => field.relation = Some(relation_of(file, a, err)?),
             name => {
                 if let Some(native) = name.strip_prefix(ds_name).and_then(|n| n.strip_prefix('.')) {
-                    field.native = Some(NativeType {
+                    field.native = Some(NativeTypeAttr {
                         name: native.to_string(),
                         args: a
                             .args
@@ -659,24 +659,24 @@ fn read_field<'b>(
 fn default_of(
     file: usize,
     a: &Attribute,
-    field: &Field,
+    field: &ModelField,
     enums: &[Enum],
     err: &ErrFn,
-) -> Result<DefaultValue, Error> {
+) -> Result<FieldDefault, Error> {
     let Some(e) = a.arg("value", true) else {
         return Err(err(loc(file, &a.span), "@default needs a value".into()));
     };
     let bad = |what: &str| err(loc(file, &e.span), what.to_string());
     Ok(match &e.kind {
         ExprKind::Call { name, args } => match name.as_str() {
-            "autoincrement" => DefaultValue::Autoincrement,
-            "now" => DefaultValue::Now,
-            "dbgenerated" => DefaultValue::DbGenerated(
+            "autoincrement" => FieldDefault::Autoincrement,
+            "now" => FieldDefault::Now,
+            "dbgenerated" => FieldDefault::DbGenerated(
                 args.first()
                     .and_then(|a| a.value.as_str())
                     .map(str::to_string),
             ),
-            "uuid" | "cuid" | "nanoid" | "ulid" => DefaultValue::Generated,
+            "uuid" | "cuid" | "nanoid" | "ulid" => FieldDefault::Generated,
             "sequence" => {
                 return Err(bad(
                     "sequence() is for CockroachDB: use autoincrement() on PostgreSQL",
@@ -684,14 +684,14 @@ fn default_of(
             }
             other => return Err(bad(&format!("unknown function `{other}()` in @default"))),
         },
-        _ => DefaultValue::Value(value_of(file, e, field, enums, err)?),
+        _ => FieldDefault::Value(value_of(file, e, field, enums, err)?),
     })
 }
 
 fn value_of(
     file: usize,
     e: &Expr,
-    field: &Field,
+    field: &ModelField,
     enums: &[Enum],
     err: &ErrFn,
 ) -> Result<Value, Error> {
@@ -753,12 +753,12 @@ fn relation_of(file: usize, a: &Attribute, err: &ErrFn) -> Result<RelationArgs, 
                 .collect(),
         }
     };
-    let action = |key: &str| -> Result<Option<Action>, Error> {
+    let action = |key: &str| -> Result<Option<ReferentialAction>, Error> {
         match a.arg(key, false) {
             None => Ok(None),
             Some(e) => e
                 .as_path()
-                .and_then(Action::parse)
+                .and_then(ReferentialAction::parse)
                 .map(Some)
                 .ok_or_else(|| {
                     err(
@@ -864,13 +864,13 @@ fn check_references(dm: &Datamodel, err: &ErrFn) -> Result<(), Error> {
 }
 
 /// The relation name of a relation field (`@relation("Name")`), if any.
-pub fn relation_name(f: &Field) -> Option<&str> {
+pub fn relation_name(f: &ModelField) -> Option<&str> {
     f.relation.as_ref().and_then(|r| r.name.as_deref())
 }
 
 /// The other side of relation field `f` of model `m`: a relation field of the target model
 /// pointing back with the same relation name (for a self relation, another field).
-pub fn opposite<'d>(dm: &'d Datamodel, m: &Model, f: &Field) -> Option<&'d Field> {
+pub fn opposite<'d>(dm: &'d Datamodel, m: &Model, f: &ModelField) -> Option<&'d ModelField> {
     let FieldKind::Relation(target) = f.kind else {
         return None;
     };
@@ -929,13 +929,16 @@ model Post {
         assert_eq!(user.indexes[0].kind, IndexKind::Unique);
         assert_eq!(
             user.fields[2].default,
-            Some(DefaultValue::Value(Value::Enum("USER".into())))
+            Some(FieldDefault::Value(Value::Enum("USER".into())))
         );
         let post = &dm.models[1];
         let rel = post.fields[2].relation.as_ref().unwrap();
         assert_eq!(
             (rel.fields.clone(), rel.on_delete),
-            (vec!["authorId".to_string()], Some(Action::Cascade))
+            (
+                vec!["authorId".to_string()],
+                Some(ReferentialAction::Cascade)
+            )
         );
         assert_eq!(post.indexes[0].fields[0].sort, Some(SortOrder::Desc));
         assert!(opposite(&dm, post, &post.fields[2]).is_some());

@@ -254,8 +254,9 @@ impl Parser {
 
     fn item(&mut self, kind: BlockKind, doc: Vec<String>) -> Result<Item> {
         if self.peek() == Some(&Token::AtAt) {
+            let start = self.offset();
             self.pos += 1;
-            return Ok(Item::BlockAttribute(self.attribute_body()?));
+            return Ok(Item::BlockAttribute(self.attribute_body(start)?));
         }
         match kind {
             BlockKind::Datasource | BlockKind::Generator => {
@@ -340,8 +341,9 @@ impl Parser {
         loop {
             match self.peek() {
                 Some(Token::At) => {
+                    let start = self.offset();
                     self.pos += 1;
-                    out.push(self.attribute_body()?);
+                    out.push(self.attribute_body(start)?);
                 }
                 Some(Token::AtAt) => {
                     return Err(self.error(
@@ -353,9 +355,8 @@ impl Parser {
         }
     }
 
-    /// After `@` or `@@`: `name(.name)*` and optional arguments.
-    fn attribute_body(&mut self) -> Result<Attribute> {
-        let start = self.last_end().saturating_sub(1);
+    /// After `@` or `@@` (at `start`): `name(.name)*` and optional arguments.
+    fn attribute_body(&mut self, start: usize) -> Result<Attribute> {
         let name = self.path("an attribute name")?;
         let args = if self.peek() == Some(&Token::LParen) {
             self.args()?
