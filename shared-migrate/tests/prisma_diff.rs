@@ -69,3 +69,45 @@ fn every_recorded_change_gets_prismas_summary() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
+
+#[test]
+fn every_recorded_change_gets_prismas_sql_byte_for_byte() {
+    let naming = diff::Naming {
+        default_schema: "public".into(),
+        multi_schema: false,
+    };
+    let mut failures = Vec::new();
+    for case in cases() {
+        let name = case.file_name().unwrap().to_string_lossy().into_owned();
+        let db = migrated(&case);
+        let after = calculated(&case.join("after.prisma"));
+        let m = diff::compare(&db, &after, &[], &[]);
+        let read = |f: &str| std::fs::read_to_string(case.join(f)).unwrap();
+        let file = diff::migration_file(&m, &naming);
+        if file != read("migration.sql") {
+            failures.push(format!(
+                "{name}: migration.sql\n--- Prisma\n{}\n--- ours\n{file}",
+                read("migration.sql")
+            ));
+        }
+        // `migrate diff --script` prints the script and a newline.
+        let printed = format!("{}\n", diff::script(&m, &naming));
+        if printed != read("diff-script.sql") {
+            failures.push(format!(
+                "{name}: diff-script.sql\n--- Prisma\n{}\n--- ours\n{printed}",
+                read("diff-script.sql")
+            ));
+        }
+        // And from nothing, before.prisma is Prisma's init.sql.
+        let empty = SqlSchema::default();
+        let before = calculated(&case.join("before.prisma"));
+        let init = diff::script(&diff::compare(&empty, &before, &[], &[]), &naming);
+        if format!("{init}\n") != read("init.sql") && init != read("init.sql") {
+            failures.push(format!(
+                "{name}: init.sql\n--- Prisma\n{}\n--- ours\n{init}",
+                read("init.sql")
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
