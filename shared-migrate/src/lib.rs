@@ -21,6 +21,7 @@
 //! | [`seed`] | a service's seed and configured commands |
 //! | [`commands`] | status, resolve, baseline, reset, new (and `--revert`), lint |
 //! | [`verify`] | throwaway databases per service and the verify steps |
+//! | [`drift`] | `diff`, `status --drift` and `new --from-schema`: schema.prisma, the migrations and the live database compared |
 //! | [`bench`] | `cargo xtask bench` |
 //! | [`render`] | what people read: tables, JUnit, bench figures |
 //!
@@ -70,6 +71,8 @@ pub mod commands;
 
 pub mod verify;
 
+pub mod drift;
+
 pub mod bench;
 
 pub mod render;
@@ -89,13 +92,16 @@ pub use commands::{
 };
 pub use config::{default_image, migrate_waits};
 pub use db::{DEFAULT_LOCK_TIMEOUT, DatabaseUrl, UrlOrigin, UrlSources, Waits};
+pub use drift::generate::{GeneratedMigration, IN_SYNC, from_schema};
+pub use drift::{DiffReport, Places, Source, diff_service};
 pub use error::{Error, ExitCode};
 pub use lint::render::{github as lint_github, human as lint_human, summary as lint_summary};
 pub use lint::{LintOptions, LintReport, RULES, Rule, RuleLevel};
 pub use migrate::{MigrateOptions, MigrateReport, MigrateTarget, migrate_all};
 pub use parallel::Progress;
 pub use render::{
-    bench_figures, dry_run_summary, junit, migrate_summary, status_summary, verify_summary,
+    bench_figures, diff_github, diff_scripts, diff_summary, dry_run_summary, junit,
+    migrate_summary, status_summary, verify_summary,
 };
 pub use text::{duration_text, parse_duration, plural};
 pub use verify::{BackendKind, VerifyOptions, VerifyReport, choose_backend, verify_all};

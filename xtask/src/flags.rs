@@ -42,6 +42,9 @@ pub enum Command {
     Verify(Verify),
     /// Check migration names, history, size and SQL safety, without a database.
     Lint(Lint),
+    /// Compare any two of a service's migrations, schema.prisma and its database (as
+    /// `prisma migrate diff`); exit 0 no difference, 2 differences, 1 error.
+    Diff(Diff),
     /// Measure lint, migrate and verify against plain psql on a generated monorepo, and print
     /// the figures (medians, ranges, ratios to one psql session per service).
     Bench(Bench),
@@ -109,6 +112,42 @@ pub struct Bench {
     pub json: Option<PathBuf>,
 }
 
+/// What `diff` compares.
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum DiffSource {
+    /// Every migration, applied from scratch to a throwaway database.
+    Migrations,
+    /// schema.prisma.
+    Schema,
+    /// The service's database, read only (no DDL, no ledger, no lock).
+    Database,
+}
+
+#[derive(Args)]
+pub struct Diff {
+    #[command(flatten)]
+    pub selection: Selection,
+    /// What to compare from.
+    #[arg(long, value_enum, default_value_t = DiffSource::Migrations)]
+    pub from: DiffSource,
+    /// What to compare to. The default, migrations to schema.prisma, is the CI check that
+    /// no model change lacks its migration.
+    #[arg(long, value_enum, default_value_t = DiffSource::Schema)]
+    pub to: DiffSource,
+    /// Print the SQL that takes FROM to TO, as `prisma migrate diff --script` does.
+    #[arg(long)]
+    pub script: bool,
+    /// Output format. Default: github when GITHUB_ACTIONS=true, else human.
+    #[arg(long, value_enum)]
+    pub format: Option<LintFormat>,
+    /// Where throwaway databases for the migrations come from (as for verify).
+    #[arg(long, value_enum, default_value_t = Backend::Auto)]
+    pub backend: Backend,
+    /// The docker backend's image.
+    #[arg(long, value_name = "IMAGE")]
+    pub image: Option<String>,
+}
+
 #[derive(Args)]
 pub struct Lint {
     /// A service to lint (repeatable). Default: every service.
@@ -161,6 +200,10 @@ pub struct Verify {
     /// Skip the lint step (`cargo xtask lint` on each service before its database steps).
     #[arg(long)]
     pub no_lint: bool,
+    /// Skip the schema step (the migrated database compared with schema.prisma, as
+    /// `prisma migrate diff --exit-code` compares them).
+    #[arg(long)]
+    pub no_schema_check: bool,
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
     /// Also write a JUnit XML report (one test case per service).
@@ -267,6 +310,10 @@ pub struct Baseline {
 pub struct Status {
     #[command(flatten)]
     pub selection: Selection,
+    /// Also compare the database with the migrations (replayed on a throwaway database), as
+    /// `prisma migrate diff --from-migrations --to-url` does: drift is a problem (exit 1).
+    #[arg(long)]
+    pub drift: bool,
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
 }
@@ -295,8 +342,18 @@ pub struct New {
     #[arg(long, short = 's', value_name = "NAME")]
     pub service: String,
     /// What the migration does, in lower snake case (e.g. add_student_grade).
-    #[arg(required_unless_present = "revert", conflicts_with = "revert")]
+    #[arg(conflicts_with = "revert")]
     pub name: Option<String>,
+    /// The same, as Prisma spells it (`prisma migrate dev --name add_student_grade`).
+    #[arg(long = "name", value_name = "NAME", conflicts_with_all = ["revert", "name"])]
+    pub name_flag: Option<String>,
+    /// Write the SQL Prisma would write for the difference between the migrations and
+    /// schema.prisma (the default when they differ; nothing is written when they agree).
+    #[arg(long, conflicts_with_all = ["revert", "empty"])]
+    pub from_schema: bool,
+    /// Write an empty migration even when schema.prisma differs from the migrations.
+    #[arg(long, conflicts_with = "revert")]
+    pub empty: bool,
     /// Write a migration that reverses the migration NAME (the guide's rollback strategy 1):
     /// mechanical reversals last statement first, and a TODO(revert) marker, which lint
     /// reports, for each statement that cannot be reversed without losing data.

@@ -5,6 +5,7 @@
 mod baseline;
 mod bench;
 mod cx;
+mod diff;
 mod flags;
 mod lint;
 mod live;
@@ -21,7 +22,22 @@ use clap::Parser;
 use shared_migrate::ExitCode;
 
 fn main() -> ProcessExit {
-    let flags = flags::Xtask::parse();
+    let flags = match flags::Xtask::try_parse() {
+        Ok(f) => f,
+        Err(e) => {
+            let _ = e.print();
+            // `diff` follows Prisma's --exit-code, where 2 means "differences": its usage
+            // errors exit 1, like its other errors.
+            let is_diff = std::env::args().skip(1).any(|a| a == "diff");
+            let code = match e.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => 0,
+                _ if is_diff => 1,
+                _ => e.exit_code(),
+            };
+            return ProcessExit::from(code as u8);
+        }
+    };
+    let is_diff = matches!(flags.command, flags::Command::Diff(_));
     let result = run(flags);
     shared_migrate::report_own_peak();
     if shared_migrate::interrupted() {
@@ -33,9 +49,12 @@ fn main() -> ProcessExit {
     match result {
         Ok(code) => ProcessExit::from(code.code() as u8),
         Err(e) => {
-            let code = e
-                .downcast_ref::<shared_migrate::Error>()
-                .map_or(ExitCode::Usage, |e| e.exit_code());
+            let code = match e.downcast_ref::<shared_migrate::Error>() {
+                // `diff` keeps 2 for "differences": every error is 1 there.
+                _ if is_diff => ExitCode::Failure,
+                Some(e) => e.exit_code(),
+                None => ExitCode::Usage,
+            };
             eprintln!("error: {e:#}");
             ProcessExit::from(code.code() as u8)
         }
@@ -53,6 +72,7 @@ fn run(flags: flags::Xtask) -> anyhow::Result<ExitCode> {
         flags::Command::Baseline(f) => f.run(&ws),
         flags::Command::Verify(f) => f.run(&ws),
         flags::Command::Lint(f) => f.run(&ws),
+        flags::Command::Diff(f) => f.run(&ws),
         flags::Command::Bench(f) => f.run(&ws),
     }
 }

@@ -1,6 +1,9 @@
-//! `cargo xtask status`.
+//! `cargo xtask status` (and `--drift`).
 
-use shared_migrate::{ExitCode, Workspace, status_service, status_summary};
+use shared_migrate::{
+    BackendKind, ExitCode, Places, Source, Workspace, choose_backend, default_image, diff_service,
+    diff_summary, status_service, status_summary,
+};
 
 use crate::cx;
 use crate::flags::{Format, Status};
@@ -8,12 +11,47 @@ use crate::flags::{Format, Status};
 impl Status {
     pub fn run(self, ws: &Workspace) -> anyhow::Result<ExitCode> {
         let services = ws.select(&self.selection.services)?;
-        let statuses: Vec<_> = cx::targets(services, self.selection.database_url.as_deref())
-            .into_iter()
-            .map(|t| status_service(&t.service, t.url).with_origin(t.origin.as_ref()))
-            .collect();
+        let targets = cx::targets(services, self.selection.database_url.as_deref());
+        // The database against its migrations, replayed on a throwaway database.
+        let mut drift = Vec::new();
+        if self.drift {
+            shared_migrate::install_signal_handler();
+            let image = default_image(&ws.root, None)?;
+            let backend = choose_backend(BackendKind::Auto, None, &image, None)?;
+            for t in &targets {
+                drift.push(t.url.as_ref().ok().map(|url| {
+                    let places = Places {
+                        ws,
+                        url: Some(url.clone()),
+                        backend: backend.as_ref(),
+                    };
+                    diff_service(&t.service, Source::Migrations, Source::Database, &places)
+                }));
+            }
+        }
+        let mut statuses = Vec::new();
+        for (i, t) in targets.into_iter().enumerate() {
+            let mut s = status_service(&t.service, t.url).with_origin(t.origin.as_ref());
+            if let Some(Some(r)) = drift.get(i) {
+                let error = r.result.as_ref().err().map(ToString::to_string);
+                s.set_drift(
+                    r.differences.iter().map(|d| d.message.clone()).collect(),
+                    error,
+                );
+            }
+            statuses.push(s);
+        }
         match self.format {
-            Format::Human => print!("{}", status_summary(&statuses)),
+            Format::Human => {
+                print!("{}", status_summary(&statuses));
+                if self.drift {
+                    let reports: Vec<_> = drift.into_iter().flatten().collect();
+                    print!(
+                        "\ndrift (the database against its migrations):\n{}",
+                        diff_summary(&reports)
+                    );
+                }
+            }
             Format::Json => println!("{}", serde_json::to_string_pretty(&statuses)?),
         }
         Ok(ExitCode::combine(statuses.iter().map(|s| s.exit_code)))

@@ -26,6 +26,7 @@ impl Verify {
             keep: self.keep,
             lock_timeout: DEFAULT_LOCK_TIMEOUT,
             lint: !self.no_lint,
+            schema_check: !self.no_schema_check,
         };
         let view = live::View::new(&services);
         let reports = verify_all(ws, &services, backend.as_ref(), &options, &|svc, step| {

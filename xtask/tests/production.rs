@@ -174,7 +174,7 @@ fn every_command_speaks_tls_the_same_way() {
     write(
         repo.root(),
         "services/secure/prisma/schema.prisma",
-        "datasource db {\n  provider = \"postgresql\"\n  url      = env(\"SECURE_DB\")\n}\n",
+        "datasource db {\n  provider = \"postgresql\"\n  url      = env(\"SECURE_DB\")\n}\n\nmodel Student {\n  id    Int  @id @default(autoincrement())\n  grade Int?\n}\n",
     );
     write(
         repo.root(),

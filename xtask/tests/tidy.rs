@@ -29,6 +29,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("seed", &["seed"]),
     ("commands", &["commands"]),
     ("verify", &["verify"]),
+    ("drift", &["drift"]),
     ("bench", &["bench"]),
     ("render", &["render"]),
     // Test support (feature `testing`) may use anything; so may the facade, lib.rs.

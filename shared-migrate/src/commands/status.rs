@@ -51,11 +51,28 @@ pub struct ServiceStatus {
     pub rolled_back: Vec<String>,
     /// Why the state is a problem when the lists above do not say it.
     pub error: Option<String>,
+    /// `--drift`: what differs between the database and its migrations (empty: nothing).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub drift: Option<Vec<String>>,
     #[serde(skip)]
     pub exit_code: ExitCode,
 }
 
 impl ServiceStatus {
+    /// Records what `--drift` found: differences make the state a problem; a comparison that
+    /// could not be made is an error.
+    pub fn set_drift(&mut self, differences: Vec<String>, error: Option<String>) {
+        if let Some(e) = error {
+            self.state = State::Problem;
+            self.exit_code = self.exit_code.max(ExitCode::Failure);
+            self.error.get_or_insert(format!("drift not checked: {e}"));
+        } else if !differences.is_empty() {
+            self.state = State::Problem;
+            self.exit_code = ExitCode::Failure;
+        }
+        self.drift = Some(differences);
+    }
+
     /// Says where the URL came from.
     pub fn with_origin(mut self, origin: Option<&UrlOrigin>) -> ServiceStatus {
         self.url_source = origin.map(ToString::to_string);
@@ -79,6 +96,7 @@ pub fn status_service(service: &Service, url: Result<DatabaseUrl, Error>) -> Ser
         late: vec![],
         rolled_back: vec![],
         error: None,
+        drift: None,
         exit_code: ExitCode::Failure,
     };
     if let Err(e) = url.and_then(|url| fill(service, &url, &mut s)) {

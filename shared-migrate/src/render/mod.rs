@@ -4,12 +4,14 @@
 //! [`crate::lint::render`].)
 
 mod bench;
+mod diff;
 mod junit;
 mod migrate;
 mod status;
 mod verify;
 
 pub use bench::bench_figures;
+pub use diff::{diff_github, diff_scripts, diff_summary};
 pub use junit::junit;
 pub use migrate::{dry_run_summary, migrate_summary};
 pub use status::status_summary;

@@ -13,6 +13,7 @@ pub use backend::{Backend, BackendKind, Database, choose_backend};
 use crate::commands;
 use crate::config::{self, VerifyConfig};
 use crate::db::{self, DatabaseUrl};
+use crate::diff;
 use crate::error::ExitCode;
 use crate::lint::RuleLevel;
 use crate::migrate::{self, MigrateOptions};
@@ -28,6 +29,8 @@ pub struct VerifyOptions {
     pub lock_timeout: Duration,
     /// Run `lint` on the service first.
     pub lint: bool,
+    /// Compare the migrated database with schema.prisma (the `schema` step).
+    pub schema_check: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -85,8 +88,8 @@ impl VerifyReport {
     }
 }
 
-pub const STEPS: [&str; 7] = [
-    "config", "lint", "database", "migrate", "redeploy", "seed", "test",
+pub const STEPS: [&str; 8] = [
+    "config", "lint", "database", "migrate", "redeploy", "schema", "seed", "test",
 ];
 
 /// Verifies every service, `options.jobs` at a time. Reports come back in service order.
@@ -220,7 +223,7 @@ fn verify_service(
     if let (Some((config, _)), Some(db)) = (&config, &db) {
         steps_on_database(&mut run, service, config, db.url(), options);
     } else {
-        for name in ["migrate", "redeploy", "seed", "test"] {
+        for name in ["migrate", "redeploy", "schema", "seed", "test"] {
             run.skip(name, String::new());
         }
     }
@@ -236,6 +239,75 @@ fn verify_service(
     }
     run.report.millis = start.elapsed().as_millis();
     run.report
+}
+
+/// The migrated database must be what schema.prisma describes, as Prisma compares them (what
+/// `prisma migrate diff --from-migrations --to-schema-datamodel --exit-code` checks). None when
+/// the service has no schema file.
+fn schema_step<'a>(
+    service: &'a Service,
+    url: &'a DatabaseUrl,
+) -> Option<impl FnOnce() -> seed::StepOutcome + 'a> {
+    service.layout.schema.as_ref()?;
+    Some(move || {
+        let expected = diff::expected(service, &url.schema)
+            .map_err(|e| e.to_string())?
+            .ok_or("no schema.prisma")?;
+        let mut client = db::connect(url).map_err(|e| e.to_string())?;
+        let found =
+            diff::introspect(&mut client, &expected.namespaces).map_err(|e| e.to_string())?;
+        let m = diff::compare(
+            &found.schema,
+            &expected.schema,
+            &expected.namespaces,
+            &expected.namespaces,
+        );
+        let unmanaged = if found.unmanaged.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; not managed by schema.prisma: {}",
+                found.unmanaged.join(", ")
+            )
+        };
+        if m.is_empty() {
+            return Ok((
+                (),
+                Some(format!(
+                    "the migrations build what schema.prisma describes{unmanaged}"
+                )),
+            ));
+        }
+        let migrations = service.migrations().map_err(|e| e.to_string())?;
+        let sides = diff::Sides {
+            from: "the migrations",
+            to: "schema.prisma",
+        };
+        let list = diff::differences(&m, &diff::Creators::of(&migrations), &sides);
+        Err(render_drift(&diff::summary(&m), &list))
+    })
+}
+
+/// Prisma's summary, then each difference with its places and what to do.
+pub fn render_drift(summary: &str, list: &[diff::Difference]) -> String {
+    let mut out = format!(
+        "the migrations do not build what schema.prisma describes (Prisma's summary of what a new migration would change):\n{}\n",
+        summary.trim_end()
+    );
+    for d in list {
+        out.push_str(&format!("\n  - {}", d.message));
+        if let Some(at) = &d.schema_at {
+            out.push_str(&format!("\n      schema.prisma: {at}"));
+        }
+        if let Some(at) = &d.migration_at {
+            out.push_str(&format!("\n      made by: {at}"));
+        }
+        if let Some(h) = &d.hint {
+            out.push_str(&format!("\n      {h}"));
+        }
+    }
+    out.push_str("\n\nwrite the missing migration with `cargo xtask new -s <service> --from-schema --name <change>`, or fix schema.prisma");
+    out
 }
 
 /// Lints the service; errors fail the step, warnings are its detail.
@@ -297,6 +369,22 @@ fn steps_on_database(
             Ok(()) => Ok(((), Some("nothing pending".into()))),
         }
     });
+    if !options.schema_check {
+        run.skip("schema", "--no-schema-check".into());
+    } else {
+        match schema_step(service, url) {
+            Some(work) => {
+                run.step("schema", work);
+            }
+            None => run.skip(
+                "schema",
+                format!(
+                    "no schema.prisma to compare with (looked for {})",
+                    service.prisma_dir().join("schema.prisma").display()
+                ),
+            ),
+        }
+    }
     match seed::seed(service, config, url) {
         Some(work) => {
             run.step("seed", work);

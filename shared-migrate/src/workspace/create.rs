@@ -17,6 +17,21 @@ pub fn create_migration(
     description: &str,
     vague_words: &[String],
 ) -> Result<PathBuf, Error> {
+    create_migration_with(
+        service,
+        description,
+        vague_words,
+        "-- This is an empty migration.\n",
+    )
+}
+
+/// Creates a migration named `description` holding `sql` (see [`create_migration`]).
+pub fn create_migration_with(
+    service: &Service,
+    description: &str,
+    vague_words: &[String],
+    sql: &str,
+) -> Result<PathBuf, Error> {
     naming::check_description(description, vague_words)
         .map_err(|p| Error::Config(format!("cannot create migration `{description}`: {p}")))?;
     let dir = service.migrations_dir();
@@ -59,6 +74,6 @@ pub fn create_migration(
     // create_dir (not _all): fails rather than reuse a folder that appeared meanwhile.
     std::fs::create_dir(&folder).map_err(|e| Error::io(&folder, e))?;
     let file = folder.join("migration.sql");
-    std::fs::write(&file, "-- This is an empty migration.\n").map_err(|e| Error::io(&file, e))?;
+    std::fs::write(&file, sql).map_err(|e| Error::io(&file, e))?;
     Ok(file)
 }

@@ -10,7 +10,7 @@ pub mod naming;
 pub mod prisma_config;
 mod services;
 
-pub use create::create_migration;
+pub use create::{create_migration, create_migration_with};
 pub use layout::{Datasource, Declared, DeclaredValue, Layout, SchemaPath};
 pub use migration::{Migration, checksum};
 pub use services::{Service, Workspace};

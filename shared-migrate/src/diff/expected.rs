@@ -1,0 +1,44 @@
+//! A service's schema.prisma, read and turned into the PostgreSQL schema Prisma would create
+//! for it, with the schemas a multi-schema datasource lists.
+
+use super::calculate;
+use super::model::SqlSchema;
+use crate::error::Error;
+use crate::psl;
+use crate::workspace::Service;
+
+/// What schema.prisma asks for.
+#[derive(Debug, Clone)]
+pub struct Expected {
+    pub schema: SqlSchema,
+    /// The URL's schema first, then the datasource's `schemas` (multi-schema projects).
+    pub namespaces: Vec<String>,
+    pub multi_schema: bool,
+    /// The schema files, for locations in messages.
+    pub files: Vec<psl::SourceFile>,
+}
+
+/// The schema the service's schema.prisma describes; None when the service has no schema file.
+/// `default_schema`: the URL's `?schema=` (`public` without one).
+pub fn expected(service: &Service, default_schema: &str) -> Result<Option<Expected>, Error> {
+    if service.layout.schema.is_none() {
+        return Ok(None);
+    }
+    let files = service.layout.schema_files()?;
+    let dm = psl::datamodel(&files)?;
+    let listed = psl::datasource(&files)?
+        .map(|d| d.schemas)
+        .unwrap_or_default();
+    let mut namespaces = vec![default_schema.to_string()];
+    for s in &listed {
+        if !namespaces.contains(s) {
+            namespaces.push(s.clone());
+        }
+    }
+    Ok(Some(Expected {
+        schema: calculate(&dm, &files, default_schema),
+        multi_schema: !listed.is_empty(),
+        namespaces,
+        files,
+    }))
+}

@@ -1,0 +1,224 @@
+//! Schema drift as commands: `cargo xtask diff` compares any two of a service's migrations
+//! (replayed on a throwaway database), its schema.prisma and its live database (read-only);
+//! `status --drift` compares the live database with the migrations; `new --from-schema`
+//! writes the migration Prisma would write for schema.prisma ([`generate`]).
+
+pub mod generate;
+
+use serde::Serialize;
+
+use crate::config;
+use crate::db::{self, DatabaseUrl};
+use crate::diff::{self, Creators, Difference, Naming, SqlSchema};
+use crate::error::{Error, ExitCode};
+use crate::migrate::{self, MigrateOptions};
+use crate::verify::{Backend, Database};
+use crate::workspace::{Service, Workspace};
+
+/// Something that has a schema.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    /// Every migration, applied from scratch to a throwaway database.
+    Migrations,
+    /// schema.prisma.
+    Schema,
+    /// The service's database, read only.
+    Database,
+}
+
+impl Source {
+    pub fn label(self) -> &'static str {
+        match self {
+            Source::Migrations => "the migrations",
+            Source::Schema => "schema.prisma",
+            Source::Database => "the database",
+        }
+    }
+}
+
+/// The outcome for one service.
+#[derive(Debug, Serialize)]
+pub struct DiffReport {
+    pub service: String,
+    pub from: Source,
+    pub to: Source,
+    /// Prisma's summary (`No difference detected.` when none).
+    pub summary: String,
+    /// The SQL that takes `from` to `to`, as Prisma writes it.
+    pub script: String,
+    pub warnings: Vec<String>,
+    pub differences: Vec<Difference>,
+    /// Objects of the database side that Prisma does not manage (not differences).
+    pub unmanaged: Vec<String>,
+    #[serde(serialize_with = "serialize_error")]
+    pub result: Result<(), Error>,
+}
+
+fn serialize_error<S: serde::Serializer>(r: &Result<(), Error>, s: S) -> Result<S::Ok, S::Error> {
+    match r {
+        Ok(()) => s.serialize_none(),
+        Err(e) => s.serialize_some(&e.to_string()),
+    }
+}
+
+impl DiffReport {
+    /// Prisma's `--exit-code`: 0 no difference, 2 differences, 1 error.
+    pub fn exit_code(&self) -> ExitCode {
+        match (&self.result, self.differences.is_empty()) {
+            (Err(_), _) => ExitCode::Failure,
+            (Ok(()), true) => ExitCode::Success,
+            (Ok(()), false) => ExitCode::Usage,
+        }
+    }
+}
+
+/// One side read: its schema, the schemas it spans, what it holds that Prisma does not manage.
+struct Side {
+    schema: SqlSchema,
+    namespaces: Vec<String>,
+    unmanaged: Vec<String>,
+    multi_schema: bool,
+    /// Keeps a throwaway database alive while it is read.
+    _db: Option<Box<dyn Database>>,
+}
+
+/// Where the comparison gets its databases.
+pub struct Places<'a> {
+    pub ws: &'a Workspace,
+    /// The service's database (for `database`, and its `?schema=`).
+    pub url: Option<DatabaseUrl>,
+    /// Throwaway databases for replaying the migrations.
+    pub backend: &'a dyn Backend,
+}
+
+/// Compares `from` with `to` for `service`: the steps that would turn `from` into `to`.
+pub fn diff_service(service: &Service, from: Source, to: Source, places: &Places) -> DiffReport {
+    let mut report = DiffReport {
+        service: service.name.clone(),
+        from,
+        to,
+        summary: String::new(),
+        script: String::new(),
+        warnings: Vec::new(),
+        differences: Vec::new(),
+        unmanaged: Vec::new(),
+        result: Ok(()),
+    };
+    report.result = (|| {
+        let default_schema = places
+            .url
+            .as_ref()
+            .map_or("public".to_string(), |u| u.schema.clone());
+        // The schemas schema.prisma spans decide what is read from databases.
+        let expected = diff::expected(service, &default_schema)?;
+        let namespaces = expected
+            .as_ref()
+            .map_or_else(|| vec![default_schema.clone()], |e| e.namespaces.clone());
+        let multi_schema = expected.as_ref().is_some_and(|e| e.multi_schema);
+        let read = |source: Source| -> Result<Side, Error> {
+            match source {
+                Source::Schema => {
+                    let e = expected.as_ref().ok_or_else(|| {
+                        Error::Config(format!(
+                            "service `{}` has no schema.prisma (looked for {})",
+                            service.name,
+                            service.prisma_dir().join("schema.prisma").display()
+                        ))
+                    })?;
+                    Ok(Side {
+                        schema: e.schema.clone(),
+                        namespaces: e.namespaces.clone(),
+                        unmanaged: Vec::new(),
+                        multi_schema,
+                        _db: None,
+                    })
+                }
+                Source::Migrations => {
+                    let db = replay(places, service, &default_schema)?;
+                    let mut client = db::connect(db.url())?;
+                    let found = diff::introspect(&mut client, &namespaces)?;
+                    Ok(Side {
+                        schema: found.schema,
+                        namespaces: namespaces.clone(),
+                        unmanaged: found.unmanaged,
+                        multi_schema,
+                        _db: Some(db),
+                    })
+                }
+                Source::Database => {
+                    let url = places.url.as_ref().ok_or_else(|| Error::NoDatabaseUrl {
+                        service: service.name.clone(),
+                        places: format!("{} (or pass --database-url)", service.url_env_var()),
+                    })?;
+                    let found = read_live(url, &namespaces)?;
+                    Ok(Side {
+                        schema: found.schema,
+                        namespaces: namespaces.clone(),
+                        unmanaged: found.unmanaged,
+                        multi_schema,
+                        _db: None,
+                    })
+                }
+            }
+        };
+        let (a, b) = (read(from)?, read(to)?);
+        let m = diff::compare(&a.schema, &b.schema, &a.namespaces, &b.namespaces);
+        let naming = Naming {
+            default_schema: default_schema.clone(),
+            multi_schema: a.multi_schema || b.multi_schema,
+        };
+        report.summary = diff::summary(&m);
+        report.script = diff::script(&m, &naming);
+        report.warnings = diff::warnings(&m);
+        let creators = Creators::of(&service.migrations()?);
+        report.differences = diff::differences(
+            &m,
+            &creators,
+            &diff::Sides {
+                from: from.label(),
+                to: to.label(),
+            },
+        );
+        report.unmanaged = a.unmanaged.into_iter().chain(b.unmanaged).collect();
+        Ok(())
+    })();
+    report
+}
+
+/// Reads a live database without changing it: a read-only transaction, no lock, no ledger.
+/// A database that does not exist reads as empty.
+pub fn read_live(url: &DatabaseUrl, namespaces: &[String]) -> Result<diff::Introspected, Error> {
+    let Some(mut client) = db::connect_existing(url)? else {
+        return Ok(diff::Introspected::default());
+    };
+    let mut tx = client
+        .build_transaction()
+        .read_only(true)
+        .start()
+        .map_err(|e| Error::database("starting a read-only transaction", &e))?;
+    let found = diff::introspect(&mut tx, namespaces)?;
+    let _ = tx.rollback();
+    Ok(found)
+}
+
+/// Every migration of `service` applied from scratch to a throwaway database, its schema named
+/// `schema`; the database lives as long as the returned value.
+pub fn replay(
+    places: &Places,
+    service: &Service,
+    schema: &str,
+) -> Result<Box<dyn Database>, Error> {
+    let config = config::verify_config(&places.ws.root, service)?;
+    let db = places.backend.provision(&service.name, &config)?;
+    let mut url = db.url().clone();
+    url.schema = schema.to_string();
+    let report = migrate::migrate_service(service, Ok(url), &MigrateOptions::default(), &|_, _| {});
+    report.result.map_err(|e| {
+        Error::MigrationFailed(format!(
+            "replaying the migrations of `{}` on a throwaway database failed, so they cannot be compared:\n{e}",
+            service.name
+        ))
+    })?;
+    Ok(db)
+}
