@@ -179,6 +179,63 @@ fn config() -> ProptestConfig {
     }
 }
 
+/// Prisma schema pieces in any order, and arbitrary characters among them.
+fn schema_soup() -> impl Strategy<Value = String> {
+    let pieces = prop::sample::select(
+        &[
+            "model A {",
+            "model B {",
+            "enum E {",
+            "datasource db {",
+            "}",
+            "\n",
+            "  id Int @id",
+            "  id String @id @default(cuid())",
+            "  b B @relation(fields: [bId], references: [id], onDelete: Cascade)",
+            "  bId Int",
+            "  as A[]",
+            "  bs B[]",
+            "  e E @default(X)",
+            "  X",
+            "  Y @map(\"y\")",
+            "@@index([id(sort: Desc)], type: Gin)",
+            "@@unique([id, bId])",
+            "@@map(\"t\")",
+            "@@id([id, bId])",
+            "  url = env(\"X\")",
+            "  provider = \"postgresql\"",
+            "  schemas = [\"a\"]",
+            "@db.VarChar(200)",
+            "@default(now())",
+            "@default(autoincrement())",
+            "@default([1, 2])",
+            "String?",
+            "Int[]",
+            "Unsupported(\"x\")",
+            "\"",
+            "(",
+            ")",
+            "[",
+            "]",
+            "@",
+            "@@",
+            "///doc",
+            "// c",
+            "é",
+            "export default defineConfig({",
+            "schema: \"x\",",
+            "migrations: { path: `a${b}` }",
+            "datasource: { url: env(\"A\") }",
+            "})",
+        ][..],
+    );
+    prop::collection::vec(
+        prop_oneof![4 => pieces.prop_map(str::to_string), 1 => ".{0,3}"],
+        0..60,
+    )
+    .prop_map(|v| v.join(" "))
+}
+
 proptest! {
     #![proptest_config(config())]
 
@@ -208,6 +265,23 @@ proptest! {
         let at = sql::error_location(Path::new("m.sql"), &sql, from, position);
         prop_assert!(at.line >= 1 && at.line <= sql.lines().count().max(1) + 1);
         let _ = shared_migrate::error::snippet(&sql, &at);
+    }
+
+    #[test]
+    fn any_schema_text_never_panics(text in schema_soup()) {
+        // Through everything that reads a schema: syntax, data model, datasource, the
+        // PostgreSQL schema Prisma would create and its SQL.
+        let files = vec![shared_migrate::psl::SourceFile::parse(Path::new("s.prisma"), text.clone())];
+        let _ = shared_migrate::psl::datasource(&files);
+        if let Ok(dm) = shared_migrate::psl::datamodel(&files) {
+            let next = shared_migrate::diff::calculate(&dm, &files, "public");
+            let empty = shared_migrate::diff::SqlSchema::default();
+            let m = shared_migrate::diff::compare(&empty, &next, &[], &[]);
+            let naming = shared_migrate::diff::Naming { default_schema: "public".into(), multi_schema: false };
+            let _ = shared_migrate::diff::migration_file(&m, &naming);
+            let _ = shared_migrate::diff::summary(&m);
+        }
+        let _ = shared_migrate::workspace::prisma_config::parse(Path::new("prisma.config.ts"), &text);
     }
 
     #[test]

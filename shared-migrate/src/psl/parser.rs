@@ -34,7 +34,8 @@ pub fn parse(text: &str) -> (SchemaFile, Vec<SchemaSyntaxError>) {
             // Lex what comes before the bad character, so that blocks above it still count.
             let before = lex(&text[..e.offset]).unwrap_or_default();
             let (file, mut errors) = Parser::new(before, e.offset).file();
-            errors.push(e.into());
+            // The bad character is the first thing wrong; what it cut short comes after.
+            errors.insert(0, e.into());
             return (file, errors);
         }
     };

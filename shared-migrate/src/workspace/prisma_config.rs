@@ -536,9 +536,13 @@ impl Reader<'_> {
             self.pos += 1;
             let mut args = Vec::new();
             while !self.is(")") && self.peek().is_some() {
+                let before = self.pos;
                 args.push(self.expr());
                 if self.is(",") {
                     self.pos += 1;
+                } else if self.pos == before {
+                    // Not an argument (`f(]`): give up on the call.
+                    break;
                 }
             }
             self.pos += 1;
