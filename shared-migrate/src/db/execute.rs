@@ -148,12 +148,20 @@ pub fn run_file(
         if !set.is_empty() {
             tx.batch_execute(&set).map_err(start_failed)?;
         }
+        // `SET TRANSACTION ISOLATION LEVEL ...` must come before any query of the transaction:
+        // the file's leading SET statements run before the ledger's row is written.
+        let lead = if plan.parsed_cleanly {
+            leading_settings(plan, sql)
+        } else {
+            0
+        };
+        each(&mut tx, plan.executable().take(lead), sql)?;
         book.started(&mut tx)
             .map_err(|error| RunFailure::Bookkeeping {
                 stage: Stage::Start,
                 error,
             })?;
-        in_transaction(&mut tx, plan, sql)?;
+        in_transaction(&mut tx, plan, sql, lead)?;
         book.finished(&mut tx)
             .map_err(|error| RunFailure::Bookkeeping {
                 stage: Stage::Finish,
@@ -207,9 +215,10 @@ fn in_transaction(
     client: &mut impl GenericClient,
     plan: &Plan,
     sql: &str,
+    skip: usize,
 ) -> Result<(), RunFailure> {
     if plan.parsed_cleanly {
-        each(client, plan.executable(), sql)
+        each(client, plan.executable().skip(skip), sql)
     } else {
         client
             .batch_execute(&plan.transactional_text(sql))
@@ -219,6 +228,16 @@ fn in_transaction(
                 from: None,
             })
     }
+}
+
+/// How many of the file's first statements are `SET ...` (no query, no snapshot yet).
+fn leading_settings(plan: &Plan, sql: &str) -> usize {
+    plan.executable()
+        .take_while(|s| {
+            let text = crate::text::one_line(&sql[s.range.clone()], 40).to_ascii_uppercase();
+            text.starts_with("SET ") && !text.starts_with("SET CONSTRAINTS")
+        })
+        .count()
 }
 
 /// `statements` one by one, each in its own round trip; the failing one's index among them.

@@ -51,7 +51,8 @@ pub fn calculate(dm: &Datamodel, files: &[SourceFile], default_schema: &str) -> 
                         psl::SortOrder::Asc => Sort::Asc,
                         psl::SortOrder::Desc => Sort::Desc,
                     }),
-                    ops: f.ops.clone(),
+                    ops: f.ops.as_deref().map(operator_class),
+                    ops_default: false,
                 })
                 .collect()
         };
@@ -81,9 +82,15 @@ pub fn calculate(dm: &Datamodel, files: &[SourceFile], default_schema: &str) -> 
         out.tables.push(t);
     }
     // Foreign keys: one per relation field that holds `fields`, on its model's table, in the
-    // order Prisma meets the relations (model by model, field by field, either side).
+    // order Prisma meets the relations (model by model, field by field, either side). None
+    // with `relationMode = "prisma"`.
     let order = relation_order(dm);
-    for m in &tables {
+    let foreign_keys = crate::psl::datasource(files)
+        .ok()
+        .flatten()
+        .and_then(|d| d.relation_mode)
+        .is_none_or(|m| m != "prisma");
+    for m in tables.iter().filter(|_| foreign_keys) {
         for f in &m.fields {
             let (FieldKind::Relation(target), Some(rel)) = (&f.kind, &f.relation) else {
                 continue;
@@ -137,6 +144,11 @@ pub fn calculate(dm: &Datamodel, files: &[SourceFile], default_schema: &str) -> 
     }
     let inline = order.len();
     join_tables(dm, &tables, &mut out, &namespace, &origin, inline);
+    if !foreign_keys {
+        for t in &mut out.tables {
+            t.foreign_keys.clear();
+        }
+    }
     // SqlIndex ids: table by table, the primary key first.
     let mut next = 0;
     for t in &mut out.tables {
@@ -360,6 +372,7 @@ fn join_tables(
                 name: n.to_string(),
                 sort: None,
                 ops: None,
+                ops_default: false,
             };
             out.tables.push(SqlTable {
                 schema: namespace(&a.schema),

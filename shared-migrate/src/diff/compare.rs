@@ -451,7 +451,9 @@ fn indexes_match(a: &SqlIndex, b: &SqlIndex) -> bool {
         && a.columns.iter().zip(&b.columns).all(|(x, y)| {
             x.name == y.name
                 && x.sort.unwrap_or(Sort::Asc) == y.sort.unwrap_or(Sort::Asc)
-                && x.ops == y.ops
+                && (x.ops == y.ops
+                    || (x.ops.is_none() && y.ops_default)
+                    || (y.ops.is_none() && x.ops_default))
         })
         && a.unique == b.unique
         && a.algorithm == b.algorithm
@@ -480,7 +482,7 @@ fn foreign_keys_match(pt: &SqlTable, nt: &SqlTable, p: &SqlForeignKey, n: &SqlFo
         && p.on_update == n.on_update
 }
 
-/// Prisma moves the drop of a unique index on a table without primary key to just before the
+/// Prisma moves the drop of a unique index on a table without primary key to just after the
 /// step that makes a primary key of the same columns.
 fn move_drop_unique_before_new_primary_key(
     previous: &SqlSchema,
@@ -517,8 +519,9 @@ fn move_drop_unique_before_new_primary_key(
                         })
                 });
                 if let Some(offset) = target {
+                    // To just after that step (as Prisma does); the step now at `i` is next.
                     let step = steps.remove(i);
-                    steps.insert(i + offset, step);
+                    steps.insert(i + 1 + offset, step);
                     continue;
                 }
             }

@@ -347,10 +347,28 @@ pub fn differences(m: &SchemaDiff, creators: &Creators, sides: &Sides) -> Vec<Di
                     } else {
                         format!(", type: {}", ix.algorithm)
                     };
+                    let fields: Vec<String> = ix
+                        .columns
+                        .iter()
+                        .map(|c| {
+                            let mut args = Vec::new();
+                            if c.sort == Some(Sort::Desc) {
+                                args.push("sort: Desc".to_string());
+                            }
+                            if let Some(ops) = c.ops.as_ref().filter(|_| !c.ops_default) {
+                                args.push(format!("ops: raw(\"{ops}\")"));
+                            }
+                            if args.is_empty() {
+                                c.name.clone()
+                            } else {
+                                format!("{}({})", c.name, args.join(", "))
+                            }
+                        })
+                        .collect();
                     format!(
                         "Prisma manages every index: its next `migrate dev` would drop this one. Declare it in the model of `{}`: {attr}([{}], map: \"{}\"{ty})",
                         t.name,
-                        columns(ix),
+                        fields.join(", "),
                         ix.name
                     )
                 });

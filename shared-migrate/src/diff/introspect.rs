@@ -1,6 +1,7 @@
 //! The schema a database has, read from `pg_catalog` into the same model as the schema Prisma
 //! would create. Read-only: plain SELECTs, no lock. What Prisma does not manage (views,
-//! functions, triggers, check constraints, expression indexes, objects of extensions) is
+//! functions, triggers, check constraints, expression and partial indexes, objects of
+//! extensions) is
 //! listed apart, never compared.
 
 use postgres::GenericClient;
@@ -147,8 +148,9 @@ pub fn introspect(
                 ix.indisunique, am.amname::text, \
                 array_agg(a.attname::text ORDER BY k.ord), \
                 array_agg(((ix.indoption::int2[])[k.ord - 1] & 1) = 1 ORDER BY k.ord), \
-                array_agg(CASE WHEN opc.opcdefault THEN NULL ELSE opc.opcname::text END ORDER BY k.ord), \
-                bool_or(k.attnum = 0) OR ix.indexprs IS NOT NULL \
+                array_agg(opc.opcname::text ORDER BY k.ord), \
+                bool_or(k.attnum = 0) OR ix.indexprs IS NOT NULL, \
+                array_agg(coalesce(opc.opcdefault, true) ORDER BY k.ord), ix.indpred IS NOT NULL \
          FROM pg_index ix JOIN pg_class i ON i.oid = ix.indexrelid \
          JOIN pg_class t ON t.oid = ix.indrelid JOIN pg_namespace n ON n.oid = t.relnamespace \
          JOIN pg_am am ON am.oid = i.relam \
@@ -158,14 +160,20 @@ pub fn introspect(
          WHERE n.nspname = ANY($1) AND t.relkind IN ('r', 'p') \
            AND t.relname <> '_prisma_migrations' AND k.ord <= ix.indnkeyatts \
          GROUP BY n.nspname, t.relname, i.relname, ix.indisprimary, ix.indisunique, am.amname, \
-                  ix.indexprs \
+                  ix.indexprs, ix.indpred \
          ORDER BY n.nspname, t.relname, i.relname",
     )? {
         let table_name: String = r.get(1);
         let index: String = r.get(2);
+        // Prisma's describer leaves out indexes on expressions and partial indexes.
         if r.get::<_, bool>(9) {
             out.unmanaged
                 .push(format!("expression index \"{index}\" on \"{table_name}\""));
+            continue;
+        }
+        if r.get::<_, bool>(11) {
+            out.unmanaged
+                .push(format!("partial index \"{index}\" on \"{table_name}\""));
             continue;
         }
         let Some(table) = table_of(&out, r.get(0), &table_name) else {
@@ -174,14 +182,16 @@ pub fn introspect(
         let names: Vec<String> = r.get(6);
         let desc: Vec<bool> = r.get(7);
         let ops: Vec<Option<String>> = r.get(8);
+        let defaults: Vec<bool> = r.get(10);
         let columns: Vec<IndexColumn> = names
             .into_iter()
             .zip(desc)
-            .zip(ops)
-            .map(|((name, desc), ops)| IndexColumn {
+            .zip(ops.into_iter().zip(defaults))
+            .map(|((name, desc), (ops, ops_default))| IndexColumn {
                 name,
                 sort: desc.then_some(Sort::Desc),
                 ops,
+                ops_default,
             })
             .collect();
         let table = &mut out.schema.tables[table];

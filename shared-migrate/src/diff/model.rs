@@ -200,8 +200,11 @@ pub enum Sort {
 pub struct IndexColumn {
     pub name: String,
     pub sort: Option<Sort>,
-    /// A non-default operator class.
+    /// The operator class, when known (always from a database; from schema.prisma when
+    /// `ops:` names one).
     pub ops: Option<String>,
+    /// Whether `ops` is the default class for the column's type and the index method.
+    pub ops_default: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -274,6 +277,26 @@ pub fn collation_key(name: &str) -> (String, Vec<bool>, Vec<u8>) {
         .map(char::is_uppercase)
         .collect();
     (base, case, name.as_bytes().to_vec())
+}
+
+/// The PostgreSQL operator class a schema's `ops:` names: `raw("gin_trgm_ops")` as written,
+/// Prisma's constants in snake case (`ArrayOps` → `array_ops`, `Int4MinMaxOps` →
+/// `int4_minmax_ops`, `JsonbPathOps` → `jsonb_path_ops`).
+pub fn operator_class(ops: &str) -> String {
+    if ops.contains('_') || ops.chars().all(|c| !c.is_uppercase()) {
+        return ops.to_string();
+    }
+    let ops = ops
+        .replace("MinMaxMulti", "Minmaxmulti")
+        .replace("MinMax", "Minmax");
+    let mut out = String::new();
+    for (i, c) in ops.chars().enumerate() {
+        if c.is_uppercase() && i > 0 {
+            out.push('_');
+        }
+        out.extend(c.to_lowercase());
+    }
+    out.replace("minmaxmulti", "minmax_multi")
 }
 
 /// PostgreSQL's limit on identifiers, in bytes.

@@ -305,7 +305,7 @@ fn create_index(t: &SqlTable, ix: &SqlIndex, n: &Naming) -> String {
         .iter()
         .map(|c| {
             let mut s = ident(&c.name);
-            if let Some(ops) = &c.ops {
+            if let Some(ops) = c.ops.as_ref().filter(|_| !c.ops_default) {
                 s.push(' ');
                 s.push_str(ops);
             }

@@ -33,6 +33,8 @@ pub struct DatasourceBlock {
     pub shadow_database_url: Option<Setting>,
     /// `schemas = [...]`, in order; empty when not set.
     pub schemas: Vec<String>,
+    /// `relationMode = "prisma"`: relations are kept by the client, not by foreign keys.
+    pub relation_mode: Option<String>,
     pub at: Location,
 }
 
@@ -80,6 +82,7 @@ pub fn datasource(files: &[SourceFile]) -> Result<Option<DatasourceBlock>, Error
                 direct_url: None,
                 shadow_database_url: None,
                 schemas: Vec::new(),
+                relation_mode: None,
                 at: file.location(block.span.start),
             };
             for item in &block.items {
@@ -94,6 +97,10 @@ pub fn datasource(files: &[SourceFile]) -> Result<Option<DatasourceBlock>, Error
                     "directUrl" => ds.direct_url = Some(setting(file, "directUrl", value)?),
                     "shadowDatabaseUrl" => {
                         ds.shadow_database_url = Some(setting(file, "shadowDatabaseUrl", value)?)
+                    }
+                    // `referentialIntegrity` is its name before Prisma 4.5.
+                    "relationMode" | "referentialIntegrity" => {
+                        ds.relation_mode = Some(string(file, &key.name, value)?);
                     }
                     "schemas" => {
                         ds.schemas = value

@@ -107,6 +107,21 @@ pub fn lex(text: &str) -> Result<Vec<Spanned>, LexError> {
                 }
                 i = end;
             }
+            b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                // A block comment; its newlines still end lines.
+                let end = text[i + 2..]
+                    .find("*/")
+                    .map(|n| i + 2 + n + 2)
+                    .ok_or(LexError {
+                        offset: i,
+                        message: "unterminated comment: close it with `*/`".into(),
+                    })?;
+                out.extend(text[i..end].match_indices('\n').map(|(n, _)| Spanned {
+                    token: Token::Newline,
+                    span: i + n..i + n + 1,
+                }));
+                i = end;
+            }
             b'"' => {
                 let (value, end) = string(text, i)?;
                 out.push(Spanned {

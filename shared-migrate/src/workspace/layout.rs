@@ -57,10 +57,18 @@ impl Layout {
             Some(m) => m.path("migrations.path", &base)?,
             None => match &schema {
                 Some(SchemaPath::File(f)) => f.parent().unwrap_or(dir).join("migrations"),
-                Some(SchemaPath::Folder(folder)) => datasource_file(folder)
-                    .and_then(|f| f.parent().map(Path::to_path_buf))
-                    .unwrap_or_else(|| folder.clone())
-                    .join("migrations"),
+                Some(SchemaPath::Folder(folder)) => {
+                    let beside = datasource_file(folder)
+                        .and_then(|f| f.parent().map(Path::to_path_buf))
+                        .unwrap_or_else(|| folder.clone())
+                        .join("migrations");
+                    // Before Prisma 6.6 (the schema folder preview) they were beside the folder.
+                    let sibling = folder.parent().map(|p| p.join("migrations"));
+                    match sibling {
+                        Some(s) if !beside.is_dir() && s.is_dir() => s,
+                        _ => beside,
+                    }
+                }
                 None => dir.join("prisma").join("migrations"),
             },
         };
