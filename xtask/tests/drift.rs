@@ -318,3 +318,141 @@ fn schema_errors_are_located_with_a_snippet() {
     }
     insta::assert_snapshot!(out);
 }
+
+/// The guide's five changes (add a field, a model with indexes, a relation; rename a field;
+/// change a type) on an example service, each through `new --name`: Prisma's SQL, lint's
+/// verdict on it, the rename turned into RENAME COLUMN as the hint says, and verify's schema
+/// step passing with the result.
+#[test]
+fn the_guides_five_changes_on_an_example_service() {
+    let repo = TempRepo::new();
+    repo.copy_example("azora-education");
+    let steps: &[(&str, &[(&str, &str)], &str)] = &[
+        (
+            "add_student_nickname",
+            &[(
+                "  grade        String?\n",
+                "  grade        String?\n  nickname     String?\n",
+            )],
+            "-- AlterTable\nALTER TABLE \"students\" ADD COLUMN     \"nickname\" TEXT;",
+        ),
+        (
+            "add_enrollment",
+            &[(
+                "model Certificate {",
+                "model Enrollment {\n  id         String   @id @default(cuid())\n  studentId  String\n  courseId   String\n  enrolledAt DateTime @default(now())\n\n  @@index([studentId])\n  @@index([courseId])\n  @@map(\"enrollments\")\n}\n\nmodel Certificate {",
+            )],
+            "-- CreateTable\nCREATE TABLE \"enrollments\" (\n    \"id\" TEXT NOT NULL,\n    \"studentId\" TEXT NOT NULL,\n    \"courseId\" TEXT NOT NULL,\n    \"enrolledAt\" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,\n\n    CONSTRAINT \"enrollments_pkey\" PRIMARY KEY (\"id\")\n);\n\n-- CreateIndex\nCREATE INDEX \"enrollments_studentId_idx\" ON \"enrollments\"(\"studentId\");\n\n-- CreateIndex\nCREATE INDEX \"enrollments_courseId_idx\" ON \"enrollments\"(\"courseId\");",
+        ),
+        (
+            "add_enrollment_student",
+            &[
+                (
+                    "  enrolledAt DateTime @default(now())\n",
+                    "  enrolledAt DateTime @default(now())\n  student    Student  @relation(fields: [studentId], references: [id])\n",
+                ),
+                (
+                    "  certificates Certificate[]\n\n  @@map(\"students\")",
+                    "  certificates Certificate[]\n  enrollments  Enrollment[]\n\n  @@map(\"students\")",
+                ),
+            ],
+            "-- AddForeignKey\nALTER TABLE \"enrollments\" ADD CONSTRAINT \"enrollments_studentId_fkey\" FOREIGN KEY (\"studentId\") REFERENCES \"students\"(\"id\") ON DELETE RESTRICT ON UPDATE CASCADE;",
+        ),
+        (
+            "rename_last_login_at",
+            &[("  lastLoginAt  DateTime?\n", "  lastSeenAt   DateTime?\n")],
+            "/*\n  Warnings:\n\n  - You are about to drop the column `lastLoginAt` on the `students` table. All the data in the column will be lost.\n\n*/\n-- AlterTable\nALTER TABLE \"students\" DROP COLUMN \"lastLoginAt\",\nADD COLUMN     \"lastSeenAt\" TIMESTAMP(3);",
+        ),
+        (
+            "limit_course_title",
+            &[(
+                "  title        String\n",
+                "  title        String        @db.VarChar(200)\n",
+            )],
+            "/*\n  Warnings:\n\n  - You are about to alter the column `title` on the `courses` table. The data in that column could be lost. The data in that column will be cast from `Text` to `VarChar(200)`.\n\n*/\n-- AlterTable\nALTER TABLE \"courses\" ALTER COLUMN \"title\" SET DATA TYPE VARCHAR(200);",
+        ),
+    ];
+    let mut written = Vec::new();
+    for (name, edits, prismas) in steps {
+        edit(repo.root(), SCHEMA, |mut s| {
+            for (find, replace) in *edits {
+                assert!(s.contains(find), "{find:?}");
+                s = s.replacen(find, replace, 1);
+            }
+            s
+        });
+        let out = run(xtask(repo.root()).args(["new", "-s", "azora-education", "--name", name]));
+        assert_eq!(out.code, 0, "{name}: {}{}", out.stdout, out.stderr);
+        let path = out
+            .stdout
+            .lines()
+            .next()
+            .unwrap()
+            .trim_start_matches("created ")
+            .trim_end_matches(" from schema.prisma")
+            .to_string();
+        // Prisma's files end with one newline.
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            format!("{prismas}\n"),
+            "{name}"
+        );
+        written.push(path);
+    }
+    // Lint says what each would do to a live table: the foreign key's validation scan, the
+    // dropped column of the rename, the rewrite of the type change.
+    let lint = run(xtask(repo.root()).args(["lint", "-s", "azora-education", "--format", "json"]));
+    let json: serde_json::Value = serde_json::from_str(&lint.stdout).unwrap();
+    let mut rules: Vec<String> = json["findings"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{json}"))
+        .iter()
+        .map(|d| {
+            format!(
+                "{} {}",
+                d["rule"].as_str().unwrap(),
+                d["level"].as_str().unwrap()
+            )
+        })
+        .collect();
+    rules.sort();
+    assert_eq!(
+        rules,
+        [
+            "column-type-change error",
+            "drop-column error",
+            "validating-constraint warning"
+        ],
+        "{json}"
+    );
+    // The hint's RENAME COLUMN keeps the data and builds the same schema; the seed follows it.
+    edit(
+        repo.root(),
+        "services/azora-education/prisma/seed.sql",
+        |s| s.replace("lastLoginAt", "lastSeenAt"),
+    );
+    std::fs::write(
+        &written[3],
+        "-- AlterTable\nALTER TABLE \"students\" RENAME COLUMN \"lastLoginAt\" TO \"lastSeenAt\";\n",
+    )
+    .unwrap();
+    let out = run(xtask(repo.root()).args([
+        "verify",
+        "--backend",
+        "local",
+        "--no-lint",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let schema = json[0]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "schema")
+        .unwrap();
+    assert_eq!(schema["status"], "passed", "{json}");
+    let out = run(xtask(repo.root()).args(["diff", "--backend", "local"]));
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+}

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-pub use backend::{Backend, BackendKind, Database, choose_backend};
+pub use backend::{Backend, BackendKind, Database, UrlBackend, choose_backend};
 
 use crate::commands;
 use crate::config::{self, VerifyConfig};

@@ -1,0 +1,54 @@
+//! Published Prisma projects (`tests/data/real-world/`, licences in its SOURCE.md): their
+//! migrations replayed and compared with their schema.prisma must give Prisma's verdict. The
+//! snapshots hold the verdicts; SOURCE.md says why each is Prisma's.
+
+use std::path::Path;
+
+use shared_migrate::testing::{TempRepo, fresh_database};
+use shared_migrate::verify::UrlBackend;
+use shared_migrate::{Places, Source, diff_service};
+
+fn verdict(project: &str, backend: &UrlBackend) -> String {
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/real-world");
+    let repo = TempRepo::new();
+    let prisma = repo.root().join("services").join(project).join("prisma");
+    std::fs::create_dir_all(&prisma).unwrap();
+    let status = std::process::Command::new("cp")
+        .arg("-a")
+        .args(["schema.prisma", "migrations"].map(|f| data.join(project).join(f)))
+        .arg(&prisma)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let ws = repo.workspace();
+    let places = Places {
+        ws: &ws,
+        url: None,
+        backend,
+    };
+    let report = diff_service(
+        &repo.service(project),
+        Source::Migrations,
+        Source::Schema,
+        &places,
+    );
+    assert!(report.result.is_ok(), "{project}: {:?}", report.result);
+    let root = repo.root().display().to_string();
+    let mut out = format!("{}\n", report.summary.trim_end());
+    for d in &report.differences {
+        out.push_str(&format!("- {}\n", d.message));
+        for at in [&d.schema_at, &d.migration_at].into_iter().flatten() {
+            out.push_str(&format!("    at {at}\n"));
+        }
+    }
+    out.push_str(&format!("not managed: {}\n", report.unmanaged.join(", ")));
+    out.replace(&root, "[repo]")
+}
+
+#[test]
+fn published_projects_get_prismas_verdict() {
+    let backend = UrlBackend::new(fresh_database("real_world")).unwrap();
+    for project in ["umami", "hoppscotch", "trigger-run-ops"] {
+        insta::assert_snapshot!(project, verdict(project, &backend));
+    }
+}
