@@ -31,7 +31,8 @@ pub enum Command {
     Status(Status),
     /// Mark a failed migration as rolled back, or a migration as applied without running it.
     Resolve(Resolve),
-    /// Create a new, empty migration for a service (or, with --revert, one that undoes another).
+    /// Create a migration for a service: the SQL for schema.prisma's changes, as Prisma writes
+    /// it, else an empty file (or, with --revert, one that undoes another).
     New(New),
     /// Development only: drop the service's schema, apply every migration, run the seed.
     Reset(Reset),
@@ -225,8 +226,8 @@ pub struct Selection {
     #[arg(long = "service", short = 's', value_name = "NAME")]
     pub services: Vec<String>,
     /// The database URL, when exactly one service is selected. Otherwise each service's URL
-    /// comes from <SERVICE>_DATABASE_URL, or DATABASE_URL in services/<svc>/.env or
-    /// services/<svc>/prisma/.env.
+    /// comes from <SERVICE>_DATABASE_URL, else from its datasource's directUrl or url (the
+    /// variable it names, from the environment or the service's .env), else DATABASE_URL.
     #[arg(long, value_name = "URL")]
     pub database_url: Option<String>,
 }

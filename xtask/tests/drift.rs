@@ -294,6 +294,10 @@ fn schema_errors_are_located_with_a_snippet() {
             "model A {\n  id Int @id\n\n  @@index([nope])\n}\n",
         ),
         (
+            "extensions, which are not compared",
+            "datasource db {\n  provider   = \"postgresql\"\n  url        = env(\"DATABASE_URL\")\n  extensions = [pgcrypto, postgis(version: \"3.4\")]\n}\n\nmodel A {\n  id Int @id\n}\n",
+        ),
+        (
             "a second datasource",
             "datasource other {\n  provider = \"postgresql\"\n  url = env(\"X\")\n}\n",
         ),
@@ -305,9 +309,13 @@ fn schema_errors_are_located_with_a_snippet() {
         write(
             repo.root(),
             "services/svc/prisma/schema.prisma",
-            &format!(
-                "datasource db {{\n  provider = \"postgresql\"\n  url      = env(\"DATABASE_URL\")\n}}\n\n{models}"
-            ),
+            &if models.starts_with("datasource db") {
+                models.to_string()
+            } else {
+                format!(
+                    "datasource db {{\n  provider = \"postgresql\"\n  url      = env(\"DATABASE_URL\")\n}}\n\n{models}"
+                )
+            },
         );
         let r = run(xtask(repo.root()).args(["diff", "--backend", "local"]));
         out.push_str(&format!(

@@ -32,6 +32,7 @@ pub fn calculate(dm: &Datamodel, files: &[SourceFile], default_schema: &str) -> 
             indexes: Vec::new(),
             foreign_keys: Vec::new(),
             origin: origin(m.at),
+            prisma_name: Some(m.name.clone()),
         };
         for f in &m.fields {
             if let Some(c) = column(dm, f, &namespace, origin(f.at)) {
@@ -246,6 +247,7 @@ fn column(
         default,
         autoincrement: matches!(f.default, Some(FieldDefault::Autoincrement)),
         origin,
+        prisma_name: Some(f.name.clone()),
     })
 }
 
@@ -351,6 +353,7 @@ fn join_tables(
                 default: None,
                 autoincrement: false,
                 origin: None,
+                prisma_name: None,
             };
             let fk_base = if name.len() > MAX_IDENTIFIER - 7 {
                 truncate(&name, MAX_IDENTIFIER - 7).to_string()
@@ -393,6 +396,7 @@ fn join_tables(
                 }],
                 foreign_keys: vec![fk("A", a, a_ref, fk_id), fk("B", b, b_ref, fk_id + 1)],
                 origin: origin(f.at),
+                prisma_name: None,
             });
             fk_id += 2;
         }

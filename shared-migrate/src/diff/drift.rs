@@ -340,6 +340,17 @@ pub fn differences(m: &SchemaDiff, creators: &Creators, sides: &Sides) -> Vec<Di
             DiffStep::DropIndex { at, .. } => {
                 let t = &prev.tables[at.0];
                 let ix = &t.indexes[at.1];
+                // In Prisma's words: the model and field names schema.prisma gives the table.
+                let declared = next.table(&t.schema, &t.name);
+                let model = declared
+                    .and_then(|d| d.prisma_name.clone())
+                    .unwrap_or_else(|| t.name.clone());
+                let field = |column: &str| {
+                    declared
+                        .and_then(|d| d.column(column))
+                        .and_then(|c| c.prisma_name.clone())
+                        .unwrap_or_else(|| column.to_string())
+                };
                 let hint = (to == "schema.prisma").then(|| {
                     let attr = if ix.unique { "@@unique" } else { "@@index" };
                     let ty = if ix.algorithm == "BTree" {
@@ -359,15 +370,14 @@ pub fn differences(m: &SchemaDiff, creators: &Creators, sides: &Sides) -> Vec<Di
                                 args.push(format!("ops: raw(\"{ops}\")"));
                             }
                             if args.is_empty() {
-                                c.name.clone()
+                                field(&c.name)
                             } else {
-                                format!("{}({})", c.name, args.join(", "))
+                                format!("{}({})", field(&c.name), args.join(", "))
                             }
                         })
                         .collect();
                     format!(
-                        "Prisma manages every index: its next `migrate dev` would drop this one. Declare it in the model of `{}`: {attr}([{}], map: \"{}\"{ty})",
-                        t.name,
+                        "Prisma manages every index: its next `migrate dev` would drop this one. Declare it in the model `{model}`: {attr}([{}], map: \"{}\"{ty})",
                         fields.join(", "),
                         ix.name
                     )

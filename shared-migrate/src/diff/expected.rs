@@ -26,9 +26,18 @@ pub fn expected(service: &Service, default_schema: &str) -> Result<Option<Expect
     }
     let files = service.layout.schema_files()?;
     let dm = psl::datamodel(&files)?;
-    let listed = psl::datasource(&files)?
-        .map(|d| d.schemas)
-        .unwrap_or_default();
+    let datasource = psl::datasource(&files)?;
+    // Declared extensions are managed by Prisma (postgresqlExtensions); a comparison that left
+    // them out would give a verdict Prisma does not, so it is refused, located.
+    if let Some((names, at)) = datasource.as_ref().and_then(|d| d.extensions.as_ref()) {
+        return Err(Error::Config(format!(
+            "{at}: the datasource declares extensions ({}), which Prisma then creates and compares; \
+             this tool does not compare or generate extensions yet. Compare this service with \
+             `npx prisma migrate diff`, or skip verify's check with --no-schema-check",
+            names.join(", ")
+        )));
+    }
+    let listed = datasource.map(|d| d.schemas).unwrap_or_default();
     let mut namespaces = vec![default_schema.to_string()];
     for s in &listed {
         if !namespaces.contains(s) {

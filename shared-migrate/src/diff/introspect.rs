@@ -75,6 +75,7 @@ pub fn introspect(
             indexes: Vec::new(),
             foreign_keys: Vec::new(),
             origin: None,
+            prisma_name: None,
         });
     }
     let table_of = |out: &Introspected, schema: String, name: &str| {
@@ -138,6 +139,7 @@ pub fn introspect(
             default,
             autoincrement,
             origin: None,
+            prisma_name: None,
         });
     }
 

@@ -47,6 +47,8 @@ pub struct SqlTable {
     pub indexes: Vec<SqlIndex>,
     pub foreign_keys: Vec<SqlForeignKey>,
     pub origin: Origin,
+    /// The model's name, when schema.prisma made it (for hints in Prisma's words).
+    pub prisma_name: Option<String>,
 }
 
 impl SqlTable {
@@ -188,6 +190,8 @@ pub struct Column {
     /// SERIAL / BIGSERIAL / SMALLSERIAL: a sequence owned by the column.
     pub autoincrement: bool,
     pub origin: Origin,
+    /// The field's name, when schema.prisma made it.
+    pub prisma_name: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -35,6 +35,8 @@ pub struct DatasourceBlock {
     pub schemas: Vec<String>,
     /// `relationMode = "prisma"`: relations are kept by the client, not by foreign keys.
     pub relation_mode: Option<String>,
+    /// `extensions = [...]` (preview feature postgresqlExtensions): the names, and where.
+    pub extensions: Option<(Vec<String>, Location)>,
     pub at: Location,
 }
 
@@ -83,6 +85,7 @@ pub fn datasource(files: &[SourceFile]) -> Result<Option<DatasourceBlock>, Error
                 shadow_database_url: None,
                 schemas: Vec::new(),
                 relation_mode: None,
+                extensions: None,
                 at: file.location(block.span.start),
             };
             for item in &block.items {
@@ -108,6 +111,18 @@ pub fn datasource(files: &[SourceFile]) -> Result<Option<DatasourceBlock>, Error
                             .into_iter()
                             .map(|e| string(file, "schemas", e))
                             .collect::<Result<_, _>>()?;
+                    }
+                    "extensions" => {
+                        // Elements are identifiers or calls (`pgcrypto`, `postgis(version: ..)`).
+                        let names = value
+                            .elements()
+                            .into_iter()
+                            .map(|e| match &e.kind {
+                                ExprKind::Call { name, .. } | ExprKind::Path(name) => name.clone(),
+                                _ => e.describe().to_string(),
+                            })
+                            .collect();
+                        ds.extensions = Some((names, file.location(key.span.start)));
                     }
                     _ => {}
                 }

@@ -5,7 +5,7 @@ use std::fmt::Write;
 use super::{millis, name_width};
 use crate::verify::{StepStatus, VerifyReport};
 
-/// The `verify` summary: service, migrations, apply time, seed, tests, result; then each
+/// The `verify` summary: service, migrations, apply time, schema check, seed, tests, result; then each
 /// failure in full.
 pub fn verify_summary(reports: &[VerifyReport]) -> String {
     let width = name_width(reports.iter().map(|r| r.service.as_str()));
@@ -15,8 +15,8 @@ pub fn verify_summary(reports: &[VerifyReport]) -> String {
         _ => "-".to_string(),
     };
     let mut out = format!(
-        "{:<width$}  {:>10}  {:>9}  {:>9}  {:>9}  {:>9}  {:>9}  result\n",
-        "service", "migrations", "lint", "database", "apply", "seed", "tests"
+        "{:<width$}  {:>10}  {:>9}  {:>9}  {:>9}  {:>9}  {:>9}  {:>9}  result\n",
+        "service", "migrations", "lint", "database", "apply", "schema", "seed", "tests"
     );
     for r in reports {
         let result = match r.failure() {
@@ -25,12 +25,13 @@ pub fn verify_summary(reports: &[VerifyReport]) -> String {
         };
         let _ = writeln!(
             out,
-            "{:<width$}  {:>10}  {:>9}  {:>9}  {:>9}  {:>9}  {:>9}  {result}",
+            "{:<width$}  {:>10}  {:>9}  {:>9}  {:>9}  {:>9}  {:>9}  {:>9}  {result}",
             r.service,
             r.migrations,
             cell(r, "lint"),
             r.ready_millis.map_or("-".into(), millis),
             cell(r, "migrate"),
+            cell(r, "schema"),
             cell(r, "seed"),
             cell(r, "test"),
         );
