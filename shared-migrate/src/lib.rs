@@ -84,6 +84,7 @@ pub mod testing;
 
 pub use bench::generate::Shape;
 pub use bench::measure::report_own_peak;
+pub use bench::schema_history::SchemaShape;
 pub use bench::{BenchOptions, BenchResults, run_bench};
 pub use cleanup::{install_signal_handler, interrupted};
 pub use commands::{
@@ -93,7 +94,7 @@ pub use commands::{
 pub use config::{default_image, migrate_waits};
 pub use db::{DEFAULT_LOCK_TIMEOUT, DatabaseUrl, UrlOrigin, UrlSources, Waits};
 pub use drift::generate::{GeneratedMigration, IN_SYNC, from_schema};
-pub use drift::{DiffReport, Places, Source, diff_service};
+pub use drift::{DiffReport, Places, Source, diff_replayed, diff_service};
 pub use error::{Error, ExitCode};
 pub use lint::render::{github as lint_github, human as lint_human, summary as lint_summary};
 pub use lint::{LintOptions, LintReport, RULES, Rule, RuleLevel};

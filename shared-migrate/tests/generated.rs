@@ -49,3 +49,37 @@ fn generated_histories_apply_and_lint_clean_for_several_seeds() {
         }
     }
 }
+
+/// The drift benchmark's project: for several seeds, its history (written by our differ, one
+/// change at a time) replays and builds exactly its last schema.prisma, as verify checks it.
+#[test]
+fn generated_schema_histories_build_their_schema() {
+    use shared_migrate::bench::schema_history::{self, SchemaShape};
+    use shared_migrate::verify::UrlBackend;
+    use shared_migrate::{Places, Source, diff_service};
+    let backend = UrlBackend::new(fresh_database("schema_history")).unwrap();
+    for seed in 1..=3 {
+        let dir = tempfile::tempdir().unwrap();
+        let shape = SchemaShape {
+            models: 20,
+            migrations: 40,
+            seed,
+        };
+        let written = schema_history::write(dir.path(), "drift", shape).unwrap();
+        assert!(written >= 35, "seed {seed}: only {written} migrations");
+        let ws = Workspace::new(dir.path());
+        let service = ws.services().unwrap().remove(0);
+        let places = Places {
+            ws: &ws,
+            url: None,
+            backend: &backend,
+        };
+        let report = diff_service(&service, Source::Migrations, Source::Schema, &places);
+        assert!(
+            report.result.is_ok() && report.differences.is_empty(),
+            "seed {seed}: {:?}\n{}",
+            report.result,
+            report.summary
+        );
+    }
+}

@@ -4,8 +4,8 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use shared_migrate::{
-    BenchOptions, ExitCode, Shape, Workspace, bench_figures, default_image, install_signal_handler,
-    run_bench,
+    BenchOptions, ExitCode, SchemaShape, Shape, Workspace, bench_figures, default_image,
+    install_signal_handler, run_bench,
 };
 
 use crate::flags::Bench;
@@ -34,6 +34,11 @@ impl Bench {
                 seed: self.seed,
             },
             lint_migrations: self.lint_migrations,
+            schema: SchemaShape {
+                models: self.schema_models,
+                migrations: self.schema_migrations,
+                seed: self.seed,
+            },
             runs: self.runs,
             jobs: self.jobs,
             image: default_image(&ws.root, self.image)?,

@@ -93,6 +93,12 @@ pub struct Bench {
     /// Length of the one-service history lint is also measured on.
     #[arg(long, value_name = "N", default_value_t = 10_000)]
     pub lint_migrations: usize,
+    /// Models of the generated Prisma project the drift figures are measured on.
+    #[arg(long, value_name = "N", default_value_t = 100)]
+    pub schema_models: usize,
+    /// Migrations of that project (one change each, the models first).
+    #[arg(long, value_name = "N", default_value_t = 160)]
+    pub schema_migrations: usize,
     /// Repetitions of every contender (medians and ranges are over these).
     #[arg(long, value_name = "N", default_value_t = 5)]
     pub runs: usize,

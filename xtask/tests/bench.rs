@@ -23,6 +23,10 @@ fn bench_measures_every_contender_and_writes_its_figures_as_json() {
         "20",
         "--lint-migrations",
         "120",
+        "--schema-models",
+        "12",
+        "--schema-migrations",
+        "20",
         "--runs",
         "2",
         "--jobs",
@@ -106,6 +110,30 @@ fn bench_measures_every_contender_and_writes_its_figures_as_json() {
     assert_eq!(ready[0]["backend"], "local");
     assert_eq!(ready[0]["samples"], 3 * 2 * 2);
     assert_eq!(ready.len(), if docker { 2 } else { 1 });
+    // Drift: verify's schema step on the generated Prisma project (which passes it: the run
+    // fails otherwise), and generation after the replay (at least 5 runs).
+    let drift = &r["drift"];
+    assert_eq!(drift["models"], 12);
+    assert_eq!(drift["migrations"], 20);
+    assert_eq!(drift["schema_step"]["samples"], 2);
+    assert_eq!(drift["verify_without_step"]["samples"], 2);
+    assert_eq!(drift["generation"]["samples"], 5);
+    for figure in ["schema_step", "verify_with_step", "generation"] {
+        let f = &drift[figure];
+        assert!(
+            f["min_ms"].as_f64().unwrap() <= f["median_ms"].as_f64().unwrap(),
+            "{figure}: {f}"
+        );
+    }
+    assert!(
+        drift["schema_step"]["median_ms"].as_f64().unwrap()
+            < drift["verify_with_step"]["median_ms"].as_f64().unwrap()
+    );
+    assert!(
+        out.stdout.contains("verify's schema step"),
+        "{}",
+        out.stdout
+    );
     // The table shows the same figures.
     for name in &expected {
         assert!(out.stdout.contains(name), "{name} missing:\n{}", out.stdout);

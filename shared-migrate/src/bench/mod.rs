@@ -7,8 +7,10 @@
 //! process of the binary under test, timed with its peak memory ([`measure`]). Figures are
 //! medians with their range, and ratios to baseline (b), the closest thing to the floor.
 
+mod drift;
 pub mod generate;
 pub mod measure;
+pub mod schema_history;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -17,8 +19,10 @@ use crate::db::{self, DatabaseUrl};
 use crate::error::Error;
 use crate::pg_tools::{self, LocalCluster, Template};
 use crate::workspace::{Service, Workspace};
+pub use drift::DriftFigures;
 use generate::{Generated, Shape};
 use measure::{Sample, Stats};
+use schema_history::SchemaShape;
 
 /// What to measure, and with what.
 #[derive(Debug, Clone)]
@@ -32,6 +36,8 @@ pub struct BenchOptions {
     pub shape: Shape,
     /// The size of the long history `lint` is also measured on (one service).
     pub lint_migrations: usize,
+    /// The generated Prisma project of the drift figures.
+    pub schema: SchemaShape,
     pub runs: usize,
     /// `--jobs` of the parallel contenders (the machine's cores).
     pub jobs: usize,
@@ -122,8 +128,9 @@ pub struct Figure {
     pub samples_ms: Vec<f64>,
 }
 
-/// Time from asking for a database to the first successful connection, per backend, over
-/// every service of every `verify` run.
+/// A median and range over samples, `backend` naming what was measured: a backend's time from
+/// asking for a database to the first connection (every service of every `verify` run), a kind
+/// of connection, a drift figure.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Ready {
     pub backend: String,
@@ -148,6 +155,8 @@ pub struct BenchResults {
     pub ready: Vec<Ready>,
     /// Opening a session and one round trip, without TLS and with TLS (verify-full).
     pub connect: Vec<Ready>,
+    /// verify's schema step and `new --from-schema`'s generation.
+    pub drift: DriftFigures,
     /// Contenders left out, and why.
     pub skipped: Vec<String>,
 }
@@ -299,6 +308,19 @@ pub fn run_bench(options: &BenchOptions, progress: &dyn Fn(&str)) -> Result<Benc
     }
     progress("measuring connections, plain and TLS");
     let connect = connect_times(&server, CONNECTS)?;
+    progress(&format!(
+        "drift: a Prisma project of {} models and {} migrations",
+        options.schema.models, options.schema.migrations
+    ));
+    let drift = drift::measure_drift(
+        &options.exe,
+        &options.dir,
+        options.schema,
+        options.runs,
+        &server,
+        &scratch,
+        progress,
+    )?;
     drop(server);
     drop(template);
 
@@ -351,6 +373,7 @@ pub fn run_bench(options: &BenchOptions, progress: &dyn Fn(&str)) -> Result<Benc
         figures,
         ready,
         connect,
+        drift,
         skipped,
     })
 }

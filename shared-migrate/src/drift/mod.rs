@@ -94,6 +94,29 @@ pub struct Places<'a> {
 
 /// Compares `from` with `to` for `service`: the steps that would turn `from` into `to`.
 pub fn diff_service(service: &Service, from: Source, to: Source, places: &Places) -> DiffReport {
+    diff_with(service, from, to, places, None)
+}
+
+/// The migrations against schema.prisma, the migrations read from `replayed`, a database they
+/// were already applied to: what `new --from-schema` computes after its replay (the benchmark
+/// times it so).
+pub fn diff_replayed(service: &Service, places: &Places, replayed: &DatabaseUrl) -> DiffReport {
+    diff_with(
+        service,
+        Source::Migrations,
+        Source::Schema,
+        places,
+        Some(replayed),
+    )
+}
+
+fn diff_with(
+    service: &Service,
+    from: Source,
+    to: Source,
+    places: &Places,
+    replayed: Option<&DatabaseUrl>,
+) -> DiffReport {
     let mut report = DiffReport {
         service: service.name.clone(),
         from,
@@ -135,15 +158,22 @@ pub fn diff_service(service: &Service, from: Source, to: Source, places: &Places
                     })
                 }
                 Source::Migrations => {
-                    let db = replay(places, service, &default_schema)?;
-                    let mut client = db::connect(db.url())?;
+                    let (db, url) = match replayed {
+                        Some(url) => (None, url.clone()),
+                        None => {
+                            let db = replay(places, service, &default_schema)?;
+                            let url = db.url().clone();
+                            (Some(db), url)
+                        }
+                    };
+                    let mut client = db::connect(&url)?;
                     let found = diff::introspect(&mut client, &namespaces)?;
                     Ok(Side {
                         schema: found.schema,
                         namespaces: namespaces.clone(),
                         unmanaged: found.unmanaged,
                         multi_schema,
-                        _db: Some(db),
+                        _db: db,
                     })
                 }
                 Source::Database => {

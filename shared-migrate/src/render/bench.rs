@@ -77,6 +77,40 @@ pub fn bench_figures(r: &BenchResults) -> String {
             .collect();
         let _ = writeln!(out, "connect + SELECT 1: {}", connect.join("; "));
     }
+    let d = &r.drift;
+    let _ = writeln!(
+        out,
+        "\ndrift, on a generated Prisma project of {} models and {} migrations:",
+        d.models, d.migrations
+    );
+    let line = |x: &crate::bench::Ready| {
+        format!(
+            "{:.1} ms (min {:.1}, max {:.1}, {} runs)",
+            x.median_ms, x.min_ms, x.max_ms, x.samples
+        )
+    };
+    let _ = writeln!(
+        out,
+        "  verify's schema step               {}",
+        line(&d.schema_step)
+    );
+    let _ = writeln!(
+        out,
+        "  verify --no-lint, with the step    {}",
+        line(&d.verify_with_step)
+    );
+    let _ = writeln!(
+        out,
+        "  verify --no-lint, without it       {} (medians differ by {:+.0} ms)",
+        line(&d.verify_without_step),
+        d.verify_with_step.median_ms - d.verify_without_step.median_ms
+    );
+    let _ = writeln!(
+        out,
+        "  new --from-schema after the replay {} ({} models)",
+        line(&d.generation),
+        d.models + 1
+    );
     for s in &r.skipped {
         let _ = writeln!(out, "skipped: {s}");
     }
