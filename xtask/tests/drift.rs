@@ -335,7 +335,9 @@ fn schema_errors_are_located_with_a_snippet() {
 fn the_guides_five_changes_on_an_example_service() {
     let repo = TempRepo::new();
     repo.copy_example("azora-education");
-    let steps: &[(&str, &[(&str, &str)], &str)] = &[
+    // (migration name, schema.prisma edits, Prisma's file)
+    type Step<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a str);
+    let steps: &[Step] = &[
         (
             "add_student_nickname",
             &[(
