@@ -64,9 +64,12 @@ CREATE UNIQUE INDEX "User_email_key" ON "User"("email");
 ALTER TABLE "Post" ADD CONSTRAINT "Post_authorId_fkey" FOREIGN KEY ("authorId") REFERENCES "User"("id") ON DELETE RESTRICT ON UPDATE CASCADE;
 "#;
 
-/// One state of a service: schema.prisma edits (find, replace) and a second migration.
+/// schema.prisma edits: (find, replace).
+type Edits = &'static [(&'static str, &'static str)];
+
+/// One state of a service: schema.prisma edits and a second migration.
 struct State {
-    edits: &'static [(&'static str, &'static str)],
+    edits: Vec<(&'static str, &'static str)>,
     sql: &'static str,
 }
 
@@ -78,373 +81,266 @@ enum At {
     Migration,
 }
 
+/// A kind of difference: `edits` to schema.prisma in both states; the mismatched state's second
+/// migration; the matching state's further edits and second migration.
 struct Kind {
     name: &'static str,
-    mismatched: State,
-    matching: State,
+    edits: Edits,
+    mismatched_sql: &'static str,
+    matching_edits: Edits,
+    matching_sql: &'static str,
     /// A fragment of the difference's message.
     says: &'static str,
     at: At,
 }
 
-const NONE: State = State {
-    edits: &[],
-    sql: "",
-};
+impl Kind {
+    fn mismatched(&self) -> State {
+        State {
+            edits: self.edits.to_vec(),
+            sql: self.mismatched_sql,
+        }
+    }
+
+    fn matching(&self) -> State {
+        State {
+            edits: [self.edits, self.matching_edits].concat(),
+            sql: self.matching_sql,
+        }
+    }
+}
 
 fn kinds() -> Vec<Kind> {
     vec![
         Kind {
             name: "table missing from the migrations",
-            mismatched: State {
-                edits: &[(
-                    "model Post {",
-                    "model Tag {\n  id    Int    @id\n  label String\n}\n\nmodel Post {",
-                )],
-                sql: "",
-            },
-            matching: State {
-                edits: &[(
-                    "model Post {",
-                    "model Tag {\n  id    Int    @id\n  label String\n}\n\nmodel Post {",
-                )],
-                sql: "CREATE TABLE \"Tag\" (id integer PRIMARY KEY, label text NOT NULL);\n",
-            },
+            edits: &[(
+                "model Post {",
+                "model Tag {\n  id    Int    @id\n  label String\n}\n\nmodel Post {",
+            )],
+            mismatched_sql: "",
+            matching_edits: &[],
+            matching_sql: "CREATE TABLE \"Tag\" (id integer PRIMARY KEY, label text NOT NULL);\n",
             says: "table `Tag`",
             at: At::Schema("model Tag {"),
         },
         Kind {
             name: "table missing from schema.prisma",
-            mismatched: State {
-                edits: &[],
-                sql: "CREATE TABLE \"Audit\" (\"id\" SERIAL PRIMARY KEY, \"what\" TEXT NOT NULL);\n",
-            },
-            matching: State {
-                edits: &[(
-                    "model Post {",
-                    "model Audit {\n  id   Int    @id @default(autoincrement())\n  what String\n}\n\nmodel Post {",
-                )],
-                sql: "CREATE TABLE \"Audit\" (\"id\" SERIAL PRIMARY KEY, \"what\" TEXT NOT NULL);\n",
-            },
+            edits: &[],
+            mismatched_sql: "CREATE TABLE \"Audit\" (\"id\" SERIAL PRIMARY KEY, \"what\" TEXT NOT NULL);\n",
+            matching_edits: &[(
+                "model Post {",
+                "model Audit {\n  id   Int    @id @default(autoincrement())\n  what String\n}\n\nmodel Post {",
+            )],
+            matching_sql: "CREATE TABLE \"Audit\" (\"id\" SERIAL PRIMARY KEY, \"what\" TEXT NOT NULL);\n",
             says: "table `Audit`",
             at: At::Migration,
         },
         Kind {
             name: "column missing from the migrations",
-            mismatched: State {
-                edits: &[(
-                    "  name      String?\n",
-                    "  name      String?\n  bio       String?\n",
-                )],
-                sql: "",
-            },
-            matching: State {
-                edits: &[(
-                    "  name      String?\n",
-                    "  name      String?\n  bio       String?\n",
-                )],
-                sql: "ALTER TABLE \"User\" ADD COLUMN \"bio\" TEXT;\n",
-            },
+            edits: &[(
+                "  name      String?\n",
+                "  name      String?\n  bio       String?\n",
+            )],
+            mismatched_sql: "",
+            matching_edits: &[],
+            matching_sql: "ALTER TABLE \"User\" ADD COLUMN \"bio\" TEXT;\n",
             says: "column `User.bio`",
             at: At::Schema("bio       String?"),
         },
         Kind {
             name: "column missing from schema.prisma",
-            mismatched: State {
-                edits: &[],
-                sql: "ALTER TABLE \"User\" ADD COLUMN \"legacy\" TEXT;\n",
-            },
-            matching: State {
-                edits: &[(
-                    "  name      String?\n",
-                    "  name      String?\n  legacy    String?\n",
-                )],
-                sql: "ALTER TABLE \"User\" ADD COLUMN \"legacy\" TEXT;\n",
-            },
+            edits: &[],
+            mismatched_sql: "ALTER TABLE \"User\" ADD COLUMN \"legacy\" TEXT;\n",
+            matching_edits: &[(
+                "  name      String?\n",
+                "  name      String?\n  legacy    String?\n",
+            )],
+            matching_sql: "ALTER TABLE \"User\" ADD COLUMN \"legacy\" TEXT;\n",
             says: "column `User.legacy`",
             at: At::Migration,
         },
         Kind {
             name: "type",
-            mismatched: State {
-                edits: &[("  authorId Int\n", "  authorId Int\n  score    Float\n")],
-                sql: "ALTER TABLE \"Post\" ADD COLUMN \"score\" REAL NOT NULL;\n",
-            },
-            matching: State {
-                edits: &[("  authorId Int\n", "  authorId Int\n  score    Float\n")],
-                sql: "ALTER TABLE \"Post\" ADD COLUMN \"score\" DOUBLE PRECISION NOT NULL;\n",
-            },
+            edits: &[("  authorId Int\n", "  authorId Int\n  score    Float\n")],
+            mismatched_sql: "ALTER TABLE \"Post\" ADD COLUMN \"score\" REAL NOT NULL;\n",
+            matching_edits: &[],
+            matching_sql: "ALTER TABLE \"Post\" ADD COLUMN \"score\" DOUBLE PRECISION NOT NULL;\n",
             says: "`Post.score`",
             at: At::Schema("score    Float"),
         },
         Kind {
             name: "native type",
-            mismatched: State {
-                edits: &[(
-                    "  title    String\n",
-                    "  title    String @db.VarChar(200)\n",
-                )],
-                sql: "ALTER TABLE \"Post\" ALTER COLUMN \"title\" TYPE varchar(100);\n",
-            },
-            matching: State {
-                edits: &[(
-                    "  title    String\n",
-                    "  title    String @db.VarChar(200)\n",
-                )],
-                sql: "ALTER TABLE \"Post\" ALTER COLUMN \"title\" TYPE varchar(200);\n",
-            },
+            edits: &[(
+                "  title    String\n",
+                "  title    String @db.VarChar(200)\n",
+            )],
+            mismatched_sql: "ALTER TABLE \"Post\" ALTER COLUMN \"title\" TYPE varchar(100);\n",
+            matching_edits: &[],
+            matching_sql: "ALTER TABLE \"Post\" ALTER COLUMN \"title\" TYPE varchar(200);\n",
             says: "`Post.title`",
             at: At::Schema("title    String @db.VarChar(200)"),
         },
         Kind {
             name: "nullability",
-            mismatched: State {
-                edits: &[("  name      String?\n", "  name      String\n")],
-                sql: "",
-            },
-            matching: State {
-                edits: &[("  name      String?\n", "  name      String\n")],
-                sql: "ALTER TABLE \"User\" ALTER COLUMN \"name\" SET NOT NULL;\n",
-            },
+            edits: &[("  name      String?\n", "  name      String\n")],
+            mismatched_sql: "",
+            matching_edits: &[],
+            matching_sql: "ALTER TABLE \"User\" ALTER COLUMN \"name\" SET NOT NULL;\n",
             says: "`User.name`",
             at: At::Schema("name      String\n"),
         },
         Kind {
             name: "default",
-            mismatched: State {
-                edits: &[(
-                    "  title    String\n",
-                    "  title    String @default(\"untitled\")\n",
-                )],
-                sql: "ALTER TABLE \"Post\" ALTER COLUMN \"title\" SET DEFAULT 'Untitled';\n",
-            },
-            matching: State {
-                edits: &[(
-                    "  title    String\n",
-                    "  title    String @default(\"untitled\")\n",
-                )],
-                sql: "ALTER TABLE \"Post\" ALTER COLUMN \"title\" SET DEFAULT 'untitled';\n",
-            },
+            edits: &[(
+                "  title    String\n",
+                "  title    String @default(\"untitled\")\n",
+            )],
+            mismatched_sql: "ALTER TABLE \"Post\" ALTER COLUMN \"title\" SET DEFAULT 'Untitled';\n",
+            matching_edits: &[],
+            matching_sql: "ALTER TABLE \"Post\" ALTER COLUMN \"title\" SET DEFAULT 'untitled';\n",
             says: "`Post.title`",
             at: At::Schema("@default(\"untitled\")"),
         },
         Kind {
             name: "index missing from the migrations",
-            mismatched: State {
-                edits: &[(
-                    "  author   User   @relation(fields: [authorId], references: [id])\n",
-                    "  author   User   @relation(fields: [authorId], references: [id])\n\n  @@index([title])\n",
-                )],
-                sql: "",
-            },
-            matching: State {
-                edits: &[(
-                    "  author   User   @relation(fields: [authorId], references: [id])\n",
-                    "  author   User   @relation(fields: [authorId], references: [id])\n\n  @@index([title])\n",
-                )],
-                sql: "CREATE INDEX \"Post_title_idx\" ON \"Post\" (title);\n",
-            },
+            edits: &[(
+                "  author   User   @relation(fields: [authorId], references: [id])\n",
+                "  author   User   @relation(fields: [authorId], references: [id])\n\n  @@index([title])\n",
+            )],
+            mismatched_sql: "",
+            matching_edits: &[],
+            matching_sql: "CREATE INDEX \"Post_title_idx\" ON \"Post\" (title);\n",
             says: "index `Post_title_idx`",
             at: At::Schema("@@index([title])"),
         },
         Kind {
             name: "index made by hand, not declared",
-            mismatched: State {
-                edits: &[],
-                sql: "CREATE INDEX \"Post_authorId_idx\" ON \"Post\"(\"authorId\");\n",
-            },
-            matching: State {
-                edits: &[(
-                    "  author   User   @relation(fields: [authorId], references: [id])\n",
-                    "  author   User   @relation(fields: [authorId], references: [id])\n\n  @@index([authorId])\n",
-                )],
-                sql: "CREATE INDEX \"Post_authorId_idx\" ON \"Post\"(\"authorId\");\n",
-            },
+            edits: &[],
+            mismatched_sql: "CREATE INDEX \"Post_authorId_idx\" ON \"Post\"(\"authorId\");\n",
+            matching_edits: &[(
+                "  author   User   @relation(fields: [authorId], references: [id])\n",
+                "  author   User   @relation(fields: [authorId], references: [id])\n\n  @@index([authorId])\n",
+            )],
+            matching_sql: "CREATE INDEX \"Post_authorId_idx\" ON \"Post\"(\"authorId\");\n",
             says: "index `Post_authorId_idx`",
             at: At::Migration,
         },
         Kind {
             name: "index sort order",
-            mismatched: State {
-                edits: &[(
-                    "  author   User   @relation(fields: [authorId], references: [id])\n",
-                    "  author   User   @relation(fields: [authorId], references: [id])\n\n  @@index([title(sort: Desc)])\n",
-                )],
-                sql: "CREATE INDEX \"Post_title_idx\" ON \"Post\"(\"title\");\n",
-            },
-            matching: State {
-                edits: &[(
-                    "  author   User   @relation(fields: [authorId], references: [id])\n",
-                    "  author   User   @relation(fields: [authorId], references: [id])\n\n  @@index([title(sort: Desc)])\n",
-                )],
-                sql: "CREATE INDEX \"Post_title_idx\" ON \"Post\"(\"title\" DESC);\n",
-            },
+            edits: &[(
+                "  author   User   @relation(fields: [authorId], references: [id])\n",
+                "  author   User   @relation(fields: [authorId], references: [id])\n\n  @@index([title(sort: Desc)])\n",
+            )],
+            mismatched_sql: "CREATE INDEX \"Post_title_idx\" ON \"Post\"(\"title\");\n",
+            matching_edits: &[],
+            matching_sql: "CREATE INDEX \"Post_title_idx\" ON \"Post\"(\"title\" DESC);\n",
             says: "Post_title_idx",
             at: At::Schema("@@index([title(sort: Desc)])"),
         },
         Kind {
             name: "unique",
-            mismatched: State {
-                edits: &[("  title    String\n", "  title    String @unique\n")],
-                sql: "CREATE INDEX \"Post_title_key\" ON \"Post\"(\"title\");\n",
-            },
-            matching: State {
-                edits: &[("  title    String\n", "  title    String @unique\n")],
-                sql: "CREATE UNIQUE INDEX \"Post_title_key\" ON \"Post\"(\"title\");\n",
-            },
+            edits: &[("  title    String\n", "  title    String @unique\n")],
+            mismatched_sql: "CREATE INDEX \"Post_title_key\" ON \"Post\"(\"title\");\n",
+            matching_edits: &[],
+            matching_sql: "CREATE UNIQUE INDEX \"Post_title_key\" ON \"Post\"(\"title\");\n",
             says: "Post_title_key",
             at: At::Schema("title    String @unique"),
         },
         Kind {
             name: "composite unique",
-            mismatched: State {
-                edits: &[(
-                    "  author   User   @relation(fields: [authorId], references: [id])\n",
-                    "  author   User   @relation(fields: [authorId], references: [id])\n\n  @@unique([authorId, title])\n",
-                )],
-                sql: "CREATE UNIQUE INDEX \"Post_authorId_title_key\" ON \"Post\"(\"title\", \"authorId\");\n",
-            },
-            matching: State {
-                edits: &[(
-                    "  author   User   @relation(fields: [authorId], references: [id])\n",
-                    "  author   User   @relation(fields: [authorId], references: [id])\n\n  @@unique([authorId, title])\n",
-                )],
-                sql: "CREATE UNIQUE INDEX \"Post_authorId_title_key\" ON \"Post\"(\"authorId\", \"title\");\n",
-            },
+            edits: &[(
+                "  author   User   @relation(fields: [authorId], references: [id])\n",
+                "  author   User   @relation(fields: [authorId], references: [id])\n\n  @@unique([authorId, title])\n",
+            )],
+            mismatched_sql: "CREATE UNIQUE INDEX \"Post_authorId_title_key\" ON \"Post\"(\"title\", \"authorId\");\n",
+            matching_edits: &[],
+            matching_sql: "CREATE UNIQUE INDEX \"Post_authorId_title_key\" ON \"Post\"(\"authorId\", \"title\");\n",
             says: "Post_authorId_title_key",
             at: At::Schema("@@unique([authorId, title])"),
         },
         Kind {
             name: "foreign key actions",
-            mismatched: State {
-                edits: &[("references: [id])", "references: [id], onDelete: Cascade)")],
-                sql: "",
-            },
-            matching: State {
-                edits: &[("references: [id])", "references: [id], onDelete: Cascade)")],
-                sql: "ALTER TABLE \"Post\" DROP CONSTRAINT \"Post_authorId_fkey\";\nALTER TABLE \"Post\" ADD CONSTRAINT \"Post_authorId_fkey\" FOREIGN KEY (\"authorId\") REFERENCES \"User\"(\"id\") ON DELETE CASCADE ON UPDATE CASCADE;\n",
-            },
+            edits: &[("references: [id])", "references: [id], onDelete: Cascade)")],
+            mismatched_sql: "",
+            matching_edits: &[],
+            matching_sql: "ALTER TABLE \"Post\" DROP CONSTRAINT \"Post_authorId_fkey\";\nALTER TABLE \"Post\" ADD CONSTRAINT \"Post_authorId_fkey\" FOREIGN KEY (\"authorId\") REFERENCES \"User\"(\"id\") ON DELETE CASCADE ON UPDATE CASCADE;\n",
             says: "Post_authorId_fkey",
             at: At::Schema("onDelete: Cascade"),
         },
         Kind {
             name: "foreign key missing from the migrations",
-            mismatched: State {
-                edits: &[
-                    (
-                        "  authorId Int\n",
-                        "  authorId Int\n  editorId Int?\n  editor   User?  @relation(\"edits\", fields: [editorId], references: [id])\n",
-                    ),
-                    (
-                        "  author   User   @relation(fields",
-                        "  author   User   @relation(\"writes\", fields",
-                    ),
-                    (
-                        "  posts     Post[]\n",
-                        "  posts     Post[] @relation(\"writes\")\n  edited    Post[] @relation(\"edits\")\n",
-                    ),
-                ],
-                sql: "ALTER TABLE \"Post\" ADD COLUMN \"editorId\" INTEGER;\n",
-            },
-            matching: State {
-                edits: &[
-                    (
-                        "  authorId Int\n",
-                        "  authorId Int\n  editorId Int?\n  editor   User?  @relation(\"edits\", fields: [editorId], references: [id])\n",
-                    ),
-                    (
-                        "  author   User   @relation(fields",
-                        "  author   User   @relation(\"writes\", fields",
-                    ),
-                    (
-                        "  posts     Post[]\n",
-                        "  posts     Post[] @relation(\"writes\")\n  edited    Post[] @relation(\"edits\")\n",
-                    ),
-                ],
-                sql: "ALTER TABLE \"Post\" ADD COLUMN \"editorId\" INTEGER;\nALTER TABLE \"Post\" ADD CONSTRAINT \"Post_editorId_fkey\" FOREIGN KEY (\"editorId\") REFERENCES \"User\"(\"id\") ON DELETE SET NULL ON UPDATE CASCADE;\n",
-            },
+            edits: &[
+                (
+                    "  authorId Int\n",
+                    "  authorId Int\n  editorId Int?\n  editor   User?  @relation(\"edits\", fields: [editorId], references: [id])\n",
+                ),
+                (
+                    "  author   User   @relation(fields",
+                    "  author   User   @relation(\"writes\", fields",
+                ),
+                (
+                    "  posts     Post[]\n",
+                    "  posts     Post[] @relation(\"writes\")\n  edited    Post[] @relation(\"edits\")\n",
+                ),
+            ],
+            mismatched_sql: "ALTER TABLE \"Post\" ADD COLUMN \"editorId\" INTEGER;\n",
+            matching_edits: &[],
+            matching_sql: "ALTER TABLE \"Post\" ADD COLUMN \"editorId\" INTEGER;\nALTER TABLE \"Post\" ADD CONSTRAINT \"Post_editorId_fkey\" FOREIGN KEY (\"editorId\") REFERENCES \"User\"(\"id\") ON DELETE SET NULL ON UPDATE CASCADE;\n",
             says: "Post_editorId_fkey",
             at: At::Schema("editor   User?"),
         },
         Kind {
             name: "enum value",
-            mismatched: State {
-                edits: &[("  TEACHER\n", "  TEACHER\n  ADMIN\n")],
-                sql: "",
-            },
-            matching: State {
-                edits: &[("  TEACHER\n", "  TEACHER\n  ADMIN\n")],
-                sql: "ALTER TYPE \"Role\" ADD VALUE 'ADMIN';\n",
-            },
+            edits: &[("  TEACHER\n", "  TEACHER\n  ADMIN\n")],
+            mismatched_sql: "",
+            matching_edits: &[],
+            matching_sql: "ALTER TYPE \"Role\" ADD VALUE 'ADMIN';\n",
             says: "ADMIN",
             at: At::Schema("enum Role {"),
         },
         Kind {
             name: "many-to-many join table",
-            mismatched: State {
-                edits: &[
-                    (
-                        "model Post {",
-                        "model Tag {\n  id    Int    @id\n  posts Post[]\n}\n\nmodel Post {",
-                    ),
-                    ("  authorId Int\n", "  authorId Int\n  tags     Tag[]\n"),
-                ],
-                sql: "CREATE TABLE \"Tag\" (\"id\" INTEGER NOT NULL, CONSTRAINT \"Tag_pkey\" PRIMARY KEY (\"id\"));\n",
-            },
-            matching: State {
-                edits: &[
-                    (
-                        "model Post {",
-                        "model Tag {\n  id    Int    @id\n  posts Post[]\n}\n\nmodel Post {",
-                    ),
-                    ("  authorId Int\n", "  authorId Int\n  tags     Tag[]\n"),
-                ],
-                sql: "CREATE TABLE \"Tag\" (\"id\" INTEGER NOT NULL, CONSTRAINT \"Tag_pkey\" PRIMARY KEY (\"id\"));\n\
+            edits: &[
+                (
+                    "model Post {",
+                    "model Tag {\n  id    Int    @id\n  posts Post[]\n}\n\nmodel Post {",
+                ),
+                ("  authorId Int\n", "  authorId Int\n  tags     Tag[]\n"),
+            ],
+            mismatched_sql: "CREATE TABLE \"Tag\" (\"id\" INTEGER NOT NULL, CONSTRAINT \"Tag_pkey\" PRIMARY KEY (\"id\"));\n",
+            matching_edits: &[],
+            matching_sql: "CREATE TABLE \"Tag\" (\"id\" INTEGER NOT NULL, CONSTRAINT \"Tag_pkey\" PRIMARY KEY (\"id\"));\n\
                       CREATE TABLE \"_PostToTag\" (\"A\" INTEGER NOT NULL, \"B\" INTEGER NOT NULL, CONSTRAINT \"_PostToTag_AB_pkey\" PRIMARY KEY (\"A\",\"B\"));\n\
                       CREATE INDEX \"_PostToTag_B_index\" ON \"_PostToTag\"(\"B\");\n\
                       ALTER TABLE \"_PostToTag\" ADD CONSTRAINT \"_PostToTag_A_fkey\" FOREIGN KEY (\"A\") REFERENCES \"Post\"(\"id\") ON DELETE CASCADE ON UPDATE CASCADE;\n\
                       ALTER TABLE \"_PostToTag\" ADD CONSTRAINT \"_PostToTag_B_fkey\" FOREIGN KEY (\"B\") REFERENCES \"Tag\"(\"id\") ON DELETE CASCADE ON UPDATE CASCADE;\n",
-            },
             says: "table `_PostToTag`",
             at: At::Schema("  posts Post[]\n"),
         },
         Kind {
             name: "@map",
-            mismatched: State {
-                edits: &[(
-                    "  name      String?\n",
-                    "  name      String? @map(\"full_name\")\n",
-                )],
-                sql: "",
-            },
-            matching: State {
-                edits: &[(
-                    "  name      String?\n",
-                    "  name      String? @map(\"full_name\")\n",
-                )],
-                sql: "ALTER TABLE \"User\" RENAME COLUMN \"name\" TO \"full_name\";\n",
-            },
+            edits: &[(
+                "  name      String?\n",
+                "  name      String? @map(\"full_name\")\n",
+            )],
+            mismatched_sql: "",
+            matching_edits: &[],
+            matching_sql: "ALTER TABLE \"User\" RENAME COLUMN \"name\" TO \"full_name\";\n",
             says: "column `User.full_name`",
             at: At::Schema("@map(\"full_name\")"),
         },
         Kind {
             name: "@@map",
-            mismatched: State {
-                edits: &[(
-                    "  author   User   @relation(fields: [authorId], references: [id])\n",
-                    "  author   User   @relation(fields: [authorId], references: [id])\n\n  @@map(\"posts\")\n",
-                )],
-                sql: "",
-            },
-            matching: State {
-                edits: &[(
-                    "  author   User   @relation(fields: [authorId], references: [id])\n",
-                    "  author   User   @relation(fields: [authorId], references: [id])\n\n  @@map(\"posts\")\n",
-                )],
-                sql: "ALTER TABLE \"Post\" RENAME TO \"posts\";\n\
+            edits: &[(
+                "  author   User   @relation(fields: [authorId], references: [id])\n",
+                "  author   User   @relation(fields: [authorId], references: [id])\n\n  @@map(\"posts\")\n",
+            )],
+            mismatched_sql: "",
+            matching_edits: &[],
+            matching_sql: "ALTER TABLE \"Post\" RENAME TO \"posts\";\n\
                       ALTER TABLE \"posts\" RENAME CONSTRAINT \"Post_pkey\" TO \"posts_pkey\";\n\
                       ALTER TABLE \"posts\" RENAME CONSTRAINT \"Post_authorId_fkey\" TO \"posts_authorId_fkey\";\n",
-            },
             says: "table `posts`",
             at: At::Schema("model Post {"),
         },
@@ -453,7 +349,7 @@ fn kinds() -> Vec<Kind> {
 
 fn schema_text(state: &State) -> String {
     let mut text = BASE_SCHEMA.to_string();
-    for (find, replace) in state.edits {
+    for (find, replace) in &state.edits {
         assert!(
             text.contains(find),
             "edit target {find:?} not in the schema"
@@ -494,7 +390,11 @@ fn diff(state: &State, backend: &UrlBackend) -> (TempRepo, shared_migrate::DiffR
 fn each_kind_of_difference_is_found_located_and_its_match_is_not() {
     let backend = UrlBackend::new(fresh_database("drift_kinds")).unwrap();
     // The base itself: the init migration is what schema.prisma says.
-    let (_repo, base) = diff(&NONE, &backend);
+    let none = State {
+        edits: Vec::new(),
+        sql: "",
+    };
+    let (_repo, base) = diff(&none, &backend);
     assert!(
         base.result.is_ok() && base.differences.is_empty(),
         "base: {:?} {:#?}",
@@ -503,7 +403,7 @@ fn each_kind_of_difference_is_found_located_and_its_match_is_not() {
     );
     let mut failures = Vec::new();
     for kind in kinds() {
-        let (repo, report) = diff(&kind.mismatched, &backend);
+        let (repo, report) = diff(&kind.mismatched(), &backend);
         if let Err(e) = &report.result {
             failures.push(format!("{}: mismatched: error {e}", kind.name));
             continue;
@@ -537,7 +437,7 @@ fn each_kind_of_difference_is_found_located_and_its_match_is_not() {
                 report.differences
             ));
         }
-        let (_repo, report) = diff(&kind.matching, &backend);
+        let (_repo, report) = diff(&kind.matching(), &backend);
         if report.result.is_err() || !report.differences.is_empty() {
             failures.push(format!(
                 "{}: matching pair reported: {:?}\n{}",

@@ -28,6 +28,26 @@ fn masked(repo: &TempRepo, text: &str) -> String {
     text.replace(&repo.root().display().to_string(), "[repo]")
 }
 
+/// `verify --no-lint` of the repo's one service: its exit code and its `schema` step.
+fn verify_schema_step(repo: &TempRepo) -> (i32, serde_json::Value) {
+    let out = run(xtask(repo.root()).args([
+        "verify",
+        "--backend",
+        "local",
+        "--no-lint",
+        "--format",
+        "json",
+    ]));
+    let json: serde_json::Value = serde_json::from_str(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}{}", out.stdout, out.stderr));
+    let step = json[0]["steps"]
+        .as_array()
+        .and_then(|steps| steps.iter().find(|s| s["name"] == "schema"))
+        .unwrap_or_else(|| panic!("no schema step: {json}"))
+        .clone();
+    (out.code, step)
+}
+
 #[test]
 fn diff_says_what_differs_where_with_prismas_exit_codes() {
     let repo = TempRepo::new();
@@ -256,22 +276,8 @@ fn verify_names_each_difference_in_schema_prisma_and_the_migrations() {
     edit(repo.root(), last, |s| {
         format!("{s}\nCREATE INDEX \"students_by_hand_idx\" ON \"students\"(\"email\");\n")
     });
-    let out = run(xtask(repo.root()).args([
-        "verify",
-        "--backend",
-        "local",
-        "--no-lint",
-        "--format",
-        "json",
-    ]));
-    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
-    let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
-    let step = json[0]["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["name"] == "schema")
-        .unwrap();
+    let (code, step) = verify_schema_step(&repo);
+    assert_eq!(code, 1);
     assert_eq!(step["status"], "failed");
     insta::assert_snapshot!(masked(&repo, step["detail"].as_str().unwrap()));
 }
@@ -446,23 +452,8 @@ fn the_guides_five_changes_on_an_example_service() {
         "-- AlterTable\nALTER TABLE \"students\" RENAME COLUMN \"lastLoginAt\" TO \"lastSeenAt\";\n",
     )
     .unwrap();
-    let out = run(xtask(repo.root()).args([
-        "verify",
-        "--backend",
-        "local",
-        "--no-lint",
-        "--format",
-        "json",
-    ]));
-    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
-    let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
-    let schema = json[0]["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["name"] == "schema")
-        .unwrap();
-    assert_eq!(schema["status"], "passed", "{json}");
+    let (code, step) = verify_schema_step(&repo);
+    assert_eq!((code, &step["status"]), (0, &"passed".into()), "{step}");
     let out = run(xtask(repo.root()).args(["diff", "--backend", "local"]));
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
 }
