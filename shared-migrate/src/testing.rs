@@ -6,7 +6,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 
 use crate::db::DatabaseUrl;
+use crate::drift::{DiffReport, Places, Source, diff_service};
 use crate::pg_tools::{LocalCluster, Pki, Template};
+use crate::verify::{Backend, UrlBackend};
 use crate::workspace::{Service, Workspace};
 
 struct Shared {
@@ -50,6 +52,26 @@ pub fn fresh_database(prefix: &str) -> DatabaseUrl {
         N.fetch_add(1, Ordering::SeqCst)
     );
     with_cluster(|c| c.create_database(&name)).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Throwaway databases on the test cluster, for replaying migrations.
+pub fn test_backend() -> UrlBackend {
+    UrlBackend::new(fresh_database("replays")).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The service's migrations, replayed on `backend`, against its schema.prisma: verify's
+/// check, and what `new --from-schema` writes from.
+pub fn migrations_against_schema(
+    ws: &Workspace,
+    service: &Service,
+    backend: &dyn Backend,
+) -> DiffReport {
+    let places = Places {
+        ws,
+        url: None,
+        backend,
+    };
+    diff_service(service, Source::Migrations, Source::Schema, &places)
 }
 
 /// A temporary monorepo: `services/<svc>/prisma/migrations/...`.

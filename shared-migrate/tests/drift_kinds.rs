@@ -3,9 +3,8 @@
 //! object, or the migration that made it), and its matching state must not be reported at all.
 //! The matching migrations are hand-written, as teams write them, not Prisma's exact text.
 
-use shared_migrate::testing::{TempRepo, fresh_database};
+use shared_migrate::testing::{TempRepo, migrations_against_schema, test_backend};
 use shared_migrate::verify::UrlBackend;
-use shared_migrate::{Places, Source, diff_service};
 
 const BASE_SCHEMA: &str = r#"datasource db {
   provider = "postgresql"
@@ -371,24 +370,13 @@ fn diff(state: &State, backend: &UrlBackend) -> (TempRepo, shared_migrate::DiffR
         schema_text(state),
     )
     .unwrap();
-    let ws = repo.workspace();
-    let places = Places {
-        ws: &ws,
-        url: None,
-        backend,
-    };
-    let report = diff_service(
-        &repo.service("svc"),
-        Source::Migrations,
-        Source::Schema,
-        &places,
-    );
+    let report = migrations_against_schema(&repo.workspace(), &repo.service("svc"), backend);
     (repo, report)
 }
 
 #[test]
 fn each_kind_of_difference_is_found_located_and_its_match_is_not() {
-    let backend = UrlBackend::new(fresh_database("drift_kinds")).unwrap();
+    let backend = test_backend();
     // The base itself: the init migration is what schema.prisma says.
     let none = State {
         edits: Vec::new(),

@@ -55,9 +55,8 @@ fn generated_histories_apply_and_lint_clean_for_several_seeds() {
 #[test]
 fn generated_schema_histories_build_their_schema() {
     use shared_migrate::bench::schema_history::{self, SchemaShape};
-    use shared_migrate::verify::UrlBackend;
-    use shared_migrate::{Places, Source, diff_service};
-    let backend = UrlBackend::new(fresh_database("schema_history")).unwrap();
+    use shared_migrate::testing::{migrations_against_schema, test_backend};
+    let backend = test_backend();
     for seed in 1..=3 {
         let dir = tempfile::tempdir().unwrap();
         let shape = SchemaShape {
@@ -69,12 +68,7 @@ fn generated_schema_histories_build_their_schema() {
         assert!(written >= 35, "seed {seed}: only {written} migrations");
         let ws = Workspace::new(dir.path());
         let service = ws.services().unwrap().remove(0);
-        let places = Places {
-            ws: &ws,
-            url: None,
-            backend: &backend,
-        };
-        let report = diff_service(&service, Source::Migrations, Source::Schema, &places);
+        let report = migrations_against_schema(&ws, &service, &backend);
         assert!(
             report.result.is_ok() && report.differences.is_empty(),
             "seed {seed}: {:?}\n{}",

@@ -4,9 +4,8 @@
 
 use std::path::Path;
 
-use shared_migrate::testing::{TempRepo, fresh_database};
+use shared_migrate::testing::{TempRepo, migrations_against_schema, test_backend};
 use shared_migrate::verify::UrlBackend;
-use shared_migrate::{Places, Source, diff_service};
 
 fn verdict(project: &str, backend: &UrlBackend) -> String {
     let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/real-world");
@@ -20,18 +19,7 @@ fn verdict(project: &str, backend: &UrlBackend) -> String {
         .status()
         .unwrap();
     assert!(status.success());
-    let ws = repo.workspace();
-    let places = Places {
-        ws: &ws,
-        url: None,
-        backend,
-    };
-    let report = diff_service(
-        &repo.service(project),
-        Source::Migrations,
-        Source::Schema,
-        &places,
-    );
+    let report = migrations_against_schema(&repo.workspace(), &repo.service(project), backend);
     assert!(report.result.is_ok(), "{project}: {:?}", report.result);
     let root = repo.root().display().to_string();
     let mut out = format!("{}\n", report.summary.trim_end());
@@ -47,7 +35,7 @@ fn verdict(project: &str, backend: &UrlBackend) -> String {
 
 #[test]
 fn published_projects_get_prismas_verdict() {
-    let backend = UrlBackend::new(fresh_database("real_world")).unwrap();
+    let backend = test_backend();
     for project in ["umami", "hoppscotch", "trigger-run-ops"] {
         insta::assert_snapshot!(project, verdict(project, &backend));
     }

@@ -131,28 +131,24 @@ fn the_live_database_is_read_only_and_its_drift_is_named() {
             .env("AZORA_EDUCATION_DATABASE_URL", db.expose());
         run(&mut c)
     };
+    // The live database against its migrations.
+    let live_diff = || {
+        cmd(&[
+            "diff",
+            "--backend",
+            "local",
+            "--from",
+            "migrations",
+            "--to",
+            "database",
+        ])
+    };
     // A database that does not exist yet reads as empty: every table is missing.
-    let out = cmd(&[
-        "diff",
-        "--backend",
-        "local",
-        "--from",
-        "migrations",
-        "--to",
-        "database",
-    ]);
+    let out = live_diff();
     assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
     assert!(out.stdout.contains("[-] Removed tables"), "{}", out.stdout);
     assert_eq!(cmd(&["migrate"]).code, 0);
-    let out = cmd(&[
-        "diff",
-        "--backend",
-        "local",
-        "--from",
-        "migrations",
-        "--to",
-        "database",
-    ]);
+    let out = live_diff();
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
     // A hotfix by hand: an index and a dropped column.
     let mut c = db.config().connect(postgres::NoTls).unwrap();
@@ -166,15 +162,7 @@ fn the_live_database_is_read_only_and_its_drift_is_named() {
             .get(0)
     };
     let before = ledger(&mut c);
-    let out = cmd(&[
-        "diff",
-        "--backend",
-        "local",
-        "--from",
-        "migrations",
-        "--to",
-        "database",
-    ]);
+    let out = live_diff();
     assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
     assert!(
         out.stdout.contains("index `hotfix_idx` on `students` (createdAt) is in the database but not in the migrations")

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use super::schema_history::{self, SchemaShape};
-use super::{Ready, Scratch, measure};
+use super::{Ready, Scratch, drop_database, measure};
 use crate::drift::{Places, diff_replayed};
 use crate::error::Error;
 use crate::migrate::{MigrateOptions, migrate_service};
@@ -30,17 +30,6 @@ pub struct DriftFigures {
     pub verify_without_step: Ready,
     /// Computing the migration for one more model, after the replay.
     pub generation: Ready,
-}
-
-fn spread(label: &str, mut v: Vec<f64>) -> Ready {
-    v.sort_by(f64::total_cmp);
-    Ready {
-        backend: label.to_string(),
-        median_ms: measure::median(&v).unwrap_or(0.0),
-        min_ms: v.first().copied().unwrap_or(0.0),
-        max_ms: v.last().copied().unwrap_or(0.0),
-        samples: v.len(),
-    }
 }
 
 pub(super) fn measure_drift(
@@ -155,17 +144,14 @@ pub(super) fn measure_drift(
         ));
     }
     drop(backend);
-    let mut admin = crate::db::connect(&server.url("postgres"))?;
-    admin
-        .batch_execute("DROP DATABASE IF EXISTS bench_drift_generation")
-        .map_err(|e| Error::database("dropping the generation database", &e))?;
+    drop_database(server, &url)?;
 
     Ok(DriftFigures {
         models: shape.models,
         migrations,
-        schema_step: spread("schema step", step),
-        verify_with_step: spread("verify", with),
-        verify_without_step: spread("verify --no-schema-check", without),
-        generation: spread("generation", generation),
+        schema_step: Ready::of("schema step", step),
+        verify_with_step: Ready::of("verify", with),
+        verify_without_step: Ready::of("verify --no-schema-check", without),
+        generation: Ready::of("generation", generation),
     })
 }

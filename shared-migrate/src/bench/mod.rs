@@ -140,6 +140,20 @@ pub struct Ready {
     pub samples: usize,
 }
 
+impl Ready {
+    /// The median and range of `samples` (milliseconds), named `what`.
+    fn of(what: &str, mut samples: Vec<f64>) -> Ready {
+        samples.sort_by(f64::total_cmp);
+        Ready {
+            backend: what.to_string(),
+            median_ms: measure::median(&samples).unwrap_or(0.0),
+            min_ms: samples.first().copied().unwrap_or(0.0),
+            max_ms: samples.last().copied().unwrap_or(0.0),
+            samples: samples.len(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct BenchResults {
     pub machine: Machine,
@@ -349,16 +363,7 @@ pub fn run_bench(options: &BenchOptions, progress: &dyn Fn(&str)) -> Result<Benc
         .collect();
     let ready = ready
         .into_iter()
-        .map(|(backend, mut v)| {
-            v.sort_by(f64::total_cmp);
-            Ready {
-                backend: backend.to_string(),
-                median_ms: measure::median(&v).unwrap_or(0.0),
-                min_ms: v.first().copied().unwrap_or(0.0),
-                max_ms: v.last().copied().unwrap_or(0.0),
-                samples: v.len(),
-            }
-        })
+        .map(|(backend, v)| Ready::of(backend, v))
         .collect();
     Ok(BenchResults {
         machine: machine(),
@@ -419,16 +424,7 @@ fn connect_times(server: &LocalCluster, n: usize) -> Result<Vec<Ready>, Error> {
     Ok(kinds
         .iter()
         .zip(samples)
-        .map(|((name, _), mut v)| {
-            v.sort_by(f64::total_cmp);
-            Ready {
-                backend: name.to_string(),
-                median_ms: measure::median(&v).unwrap_or(0.0),
-                min_ms: v.first().copied().unwrap_or(0.0),
-                max_ms: v.last().copied().unwrap_or(0.0),
-                samples: v.len(),
-            }
-        })
+        .map(|((name, _), v)| Ready::of(name, v))
         .collect())
 }
 
@@ -471,7 +467,7 @@ impl Cx<'_> {
         };
         let result = self.time(contender, &urls);
         for url in &urls {
-            self.drop_database(url)?;
+            drop_database(self.server, url)?;
         }
         let (sample, code) = result?;
         if code != 0 {
@@ -640,16 +636,17 @@ impl Cx<'_> {
             .filter_map(|r| r["ready_millis"].as_f64())
             .collect())
     }
+}
 
-    fn drop_database(&self, url: &DatabaseUrl) -> Result<(), Error> {
-        let mut client = db::connect(&self.server.url("postgres"))?;
-        client
-            .batch_execute(&format!(
-                "DROP DATABASE IF EXISTS {}",
-                db::quote_ident(&url.dbname)
-            ))
-            .map_err(|e| Error::database(format!("dropping `{}`", url.dbname), &e))
-    }
+/// Drops a database made on `server` for a measurement.
+fn drop_database(server: &LocalCluster, url: &DatabaseUrl) -> Result<(), Error> {
+    let mut client = db::connect(&server.url("postgres"))?;
+    client
+        .batch_execute(&format!(
+            "DROP DATABASE IF EXISTS {}",
+            db::quote_ident(&url.dbname)
+        ))
+        .map_err(|e| Error::database(format!("dropping `{}`", url.dbname), &e))
 }
 
 /// A service's migration files, in the order they apply.

@@ -203,16 +203,7 @@ pub fn write(root: &Path, service: &str, shape: SchemaShape) -> Result<usize, Er
         if m.is_empty() {
             continue;
         }
-        let mut sql = String::new();
-        let warnings = diff::warnings(&m);
-        if !warnings.is_empty() {
-            sql.push_str("/*\n  Warnings:\n\n");
-            for w in &warnings {
-                let _ = writeln!(sql, "  - {w}");
-            }
-            sql.push_str("\n*/\n");
-        }
-        sql.push_str(&diff::script(&m, &naming));
+        let sql = diff::migration_file(&m, &naming);
         let folder = migrations.join(format!(
             "20250101{:02}{:02}{:02}_{name}",
             i / 3600,

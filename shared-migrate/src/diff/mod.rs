@@ -20,5 +20,5 @@ pub use drift::{Creators, Difference, Sides, differences};
 pub use expected::{Expected, expected};
 pub use introspect::{Introspected, introspect};
 pub use model::SqlSchema;
-pub use script::{Naming, migration_file, script, warnings};
+pub use script::{Naming, migration_file, script, warnings, with_warnings};
 pub use summary::summary;

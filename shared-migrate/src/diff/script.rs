@@ -75,18 +75,22 @@ pub fn script(m: &SchemaDiff, naming: &Naming) -> String {
 
 /// The migration file Prisma writes: the warnings header, then the script.
 pub fn migration_file(m: &SchemaDiff, naming: &Naming) -> String {
-    let warnings = warnings(m);
+    with_warnings(&warnings(m), &script(m, naming))
+}
+
+/// `script` under Prisma's `/* Warnings: ... */` header (none without warnings).
+pub fn with_warnings(warnings: &[String], script: &str) -> String {
     let mut out = String::new();
     if !warnings.is_empty() {
         out.push_str("/*\n  Warnings:\n\n");
-        for w in &warnings {
+        for w in warnings {
             out.push_str("  - ");
             out.push_str(w);
             out.push('\n');
         }
         out.push_str("\n*/\n");
     }
-    out.push_str(&script(m, naming));
+    out.push_str(script);
     out
 }
 
@@ -636,10 +640,7 @@ pub fn warnings(m: &SchemaDiff) -> Vec<String> {
                         TableChange::AddColumn(c) => {
                             let col = &nt.columns[*c];
                             if col.arity == ColumnArity::Required && col.default.is_none() && !col.autoincrement {
-                                unexecutable.push(format!(
-                                    "Added the required column `{}` to the `{}` table without a default value. This is not possible if the table is not empty.",
-                                    col.name, nt.name
-                                ));
+                                unexecutable.push(required_without_default(&col.name, &nt.name));
                             }
                         }
                         TableChange::AlterColumn {
@@ -690,10 +691,7 @@ pub fn warnings(m: &SchemaDiff) -> Vec<String> {
                                 && nc.arity == ColumnArity::Required
                                 && nc.default.is_none()
                             {
-                                unexecutable.push(format!(
-                                    "Added the required column `{}` to the `{}` table without a default value. This is not possible if the table is not empty.",
-                                    pc.name, pt.name
-                                ));
+                                unexecutable.push(required_without_default(&pc.name, &pt.name));
                             } else if nc.arity == ColumnArity::Required && nc.default.is_none() {
                                 unexecutable.push(format!(
                                     "Changed the type of `{}` on the `{}` table. No cast exists, the column would be dropped and recreated, which cannot be done if there is data, since the column is required.",
@@ -751,4 +749,11 @@ fn type_text(c: &Column) -> String {
         ColumnType::Enum { name, .. } => name.clone(),
         ColumnType::Unsupported(u) => u.clone(),
     }
+}
+
+/// Prisma's warning for a required column that existing rows cannot fill.
+fn required_without_default(column: &str, table: &str) -> String {
+    format!(
+        "Added the required column `{column}` to the `{table}` table without a default value. This is not possible if the table is not empty."
+    )
 }

@@ -125,51 +125,37 @@ fn line(m: &SchemaDiff, step: &DiffStep, out: &mut String) {
                         previous,
                         next,
                         changes,
+                    }
+                    | TableChange::DropAndRecreateColumn {
+                        previous,
+                        next,
+                        changes,
                     } => {
+                        let name = &nt.columns[*next].name;
+                        let what = if matches!(c, TableChange::AlterColumn { .. }) {
+                            format!("[*] Altered column `{name}`")
+                        } else {
+                            format!("[*] Column `{name}` would be dropped and recreated")
+                        };
                         let _ = writeln!(
                             out,
-                            "  [*] Altered column `{}` ({})",
-                            nt.columns[*next].name,
+                            "  {what} ({})",
                             column_changes(&pt.columns[*previous], &nt.columns[*next], changes)
                         );
                     }
                     TableChange::DropColumn(p) => {
                         let _ = writeln!(out, "  [-] Removed column `{}`", pt.columns[*p].name);
                     }
-                    TableChange::DropAndRecreateColumn {
-                        previous,
-                        next,
-                        changes,
-                    } => {
-                        let _ = writeln!(
-                            out,
-                            "  [*] Column `{}` would be dropped and recreated ({})",
-                            nt.columns[*next].name,
-                            column_changes(&pt.columns[*previous], &nt.columns[*next], changes)
-                        );
-                    }
                     TableChange::DropPrimaryKey => {
-                        let cols = pt
-                            .primary_key
-                            .as_ref()
-                            .map(|p| names(&p.columns))
-                            .unwrap_or_default();
+                        let cols = primary_key_columns(pt);
                         let _ = writeln!(out, "  [-] Dropped the primary key on columns ({cols})");
                     }
                     TableChange::RenamePrimaryKey => {
-                        let cols = pt
-                            .primary_key
-                            .as_ref()
-                            .map(|p| names(&p.columns))
-                            .unwrap_or_default();
+                        let cols = primary_key_columns(pt);
                         let _ = writeln!(out, "  [*] Renamed the primary key on columns ({cols})");
                     }
                     TableChange::AddPrimaryKey => {
-                        let cols = nt
-                            .primary_key
-                            .as_ref()
-                            .map(|p| names(&p.columns))
-                            .unwrap_or_default();
+                        let cols = primary_key_columns(nt);
                         // Prisma prints this line with a second closing parenthesis line.
                         let _ = writeln!(out, "  [+] Added primary key on columns ({cols})\n)");
                     }
@@ -281,4 +267,12 @@ fn literal_text(v: &Literal) -> String {
                 .join(", ")
         ),
     }
+}
+
+/// A table's primary key columns, as the summary lists them (empty without one).
+fn primary_key_columns(t: &SqlTable) -> String {
+    t.primary_key
+        .as_ref()
+        .map(|p| names(&p.columns))
+        .unwrap_or_default()
 }

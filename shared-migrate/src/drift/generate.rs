@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use super::{DiffReport, Places, Source, diff_service};
 use crate::config;
+use crate::diff;
 use crate::error::Error;
 use crate::workspace::{Service, create_migration_with, naming};
 
@@ -49,17 +50,7 @@ pub fn from_schema(
     if differences.is_empty() {
         return Ok(GeneratedMigration::InSync);
     }
-    let mut file = String::new();
-    if !warnings.is_empty() {
-        file.push_str("/*\n  Warnings:\n\n");
-        for w in &warnings {
-            file.push_str("  - ");
-            file.push_str(w);
-            file.push('\n');
-        }
-        file.push_str("\n*/\n");
-    }
-    file.push_str(&script);
+    let file = diff::with_warnings(&warnings, &script);
     let renames = rename_hints(&script);
     let path = create_migration_with(service, description, &vague_words, &file)?;
     Ok(GeneratedMigration::Written {
