@@ -201,15 +201,19 @@ fn diff_with(
         report.summary = diff::summary(&m);
         report.script = diff::script(&m, &naming);
         report.warnings = diff::warnings(&m);
-        let creators = Creators::of(&service.migrations()?);
-        report.differences = diff::differences(
-            &m,
-            &creators,
-            &diff::Sides {
-                from: from.label(),
-                to: to.label(),
-            },
-        );
+        let migrations = service.migrations()?;
+        // Locating differences analyses every migration's SQL: only when there are some.
+        if !m.is_empty() {
+            let creators = Creators::of(&migrations);
+            report.differences = diff::differences(
+                &m,
+                &creators,
+                &diff::Sides {
+                    from: from.label(),
+                    to: to.label(),
+                },
+            );
+        }
         report.unmanaged = a.unmanaged.into_iter().chain(b.unmanaged).collect();
         Ok(())
     })();
