@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::db::Waits;
 use crate::error::{Error, Location, utf8_text};
@@ -25,6 +25,10 @@ pub const DEFAULT_STEP_TIMEOUT: Duration = Duration::from_secs(600);
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct File {
+    /// Services whose changes also affect this one (`--since`): e.g. a service whose tests
+    /// read another's schema. Names of other services.
+    #[serde(default)]
+    pub depends_on: Vec<toml::Spanned<String>>,
     #[serde(default)]
     pub verify: VerifySection,
     #[serde(default)]
@@ -90,6 +94,29 @@ pub struct VerifySection {
     pub postgres_version: Option<String>,
     /// Full image reference for the docker backend (overrides postgres_version).
     pub image: Option<String>,
+    /// What a service's throwaway database shares with other services'. Default "database".
+    pub isolation: Option<Isolation>,
+}
+
+/// How `verify` keeps services apart on its own servers (local and docker backends).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Isolation {
+    /// A database of its own on a server the run shares between services (created from
+    /// template0): tables, schemas, extensions and the ledger are the service's own; roles,
+    /// tablespaces and server settings are the server's.
+    Database,
+    /// A server (cluster or container) of its own: nothing is shared.
+    Cluster,
+}
+
+impl Isolation {
+    pub fn name(self) -> &'static str {
+        match self {
+            Isolation::Database => "database",
+            Isolation::Cluster => "cluster",
+        }
+    }
 }
 
 /// The verify configuration in force for one service.
@@ -99,6 +126,7 @@ pub struct VerifyConfig {
     pub test: Option<Vec<String>>,
     pub timeout: Duration,
     pub image: String,
+    pub isolation: Isolation,
 }
 
 impl File {
@@ -199,7 +227,30 @@ pub fn verify_config(root: &Path, service: &Service) -> Result<VerifyConfig, Err
         test: own.test.or(repo.test),
         timeout,
         image: image(&merged),
+        isolation: own
+            .isolation
+            .or(repo.isolation)
+            .unwrap_or(Isolation::Database),
     })
+}
+
+/// The services `service` declares in `depends_on`, each checked to exist (`known`).
+pub fn depends_on(service: &Service, known: &[&str]) -> Result<Vec<String>, Error> {
+    let path = service.dir.join(FILE_NAME);
+    let file = File::read(&path)?;
+    let mut names = Vec::new();
+    for name in &file.depends_on {
+        if !known.contains(&name.get_ref().as_str()) {
+            let text = std::fs::read(&path).unwrap_or_default();
+            let at = Location::of_offset(&path, &text, name.span().start);
+            return Err(Error::Config(format!(
+                "{at}: depends_on names `{}`, which is not a service (services/<name>/ with prisma/ in it)",
+                name.get_ref()
+            )));
+        }
+        names.push(name.get_ref().clone());
+    }
+    Ok(names)
 }
 
 /// How `service`'s migrations wait: `flags` (each given one), else the service's `[migrate]`,

@@ -62,6 +62,7 @@ pub mod pg_tools;
 pub mod lint;
 
 pub mod config;
+pub mod plan;
 
 pub mod migrate;
 
@@ -91,7 +92,7 @@ pub use commands::{
     Reset, Resolution, ServiceStatus, baseline, baseline_preview, check_reset_allowed,
     lint_services, new_migration, new_revert, reset, resolve, status_service,
 };
-pub use config::{default_image, migrate_waits};
+pub use config::{Isolation, default_image, migrate_waits};
 pub use db::{DEFAULT_LOCK_TIMEOUT, DatabaseUrl, UrlOrigin, UrlSources, Waits};
 pub use drift::generate::{GeneratedMigration, IN_SYNC, from_schema};
 pub use drift::{DiffReport, Places, Source, diff_replayed, diff_service};
@@ -100,6 +101,9 @@ pub use lint::render::{github as lint_github, human as lint_human, summary as li
 pub use lint::{LintOptions, LintReport, RULES, Rule, RuleLevel};
 pub use migrate::{MigrateOptions, MigrateReport, MigrateTarget, migrate_all};
 pub use parallel::Progress;
+pub use plan::{
+    Affected, Matrix, SHARD_SECONDS, Scope, Shard, Timings, affected, matrix, scope, weigh,
+};
 pub use render::{
     bench_figures, diff_github, diff_scripts, diff_summary, dry_run_summary, junit,
     migrate_summary, status_summary, verify_summary,

@@ -30,7 +30,13 @@ impl Diff {
         install_signal_handler();
         let services = ws.select(&self.selection.services)?;
         let image = default_image(&ws.root, self.image.clone())?;
-        let backend = choose_backend(backend_kind(self.backend), None, &image, self.image)?;
+        let backend = choose_backend(
+            backend_kind(self.backend),
+            None,
+            &image,
+            self.image,
+            Some(&ws.template_cache()),
+        )?;
         let (from, to) = (source(self.from), source(self.to));
         let needs_url = from == Source::Database || to == Source::Database;
         let reports: Vec<_> = cx::targets(services, self.selection.database_url.as_deref())

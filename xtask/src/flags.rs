@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use shared_migrate::{DEFAULT_LOCK_TIMEOUT, duration_text, parse_duration};
+use shared_migrate::{DEFAULT_LOCK_TIMEOUT, SHARD_SECONDS, Shard, duration_text, parse_duration};
 
 #[derive(Parser)]
 #[command(
@@ -46,9 +46,57 @@ pub enum Command {
     /// Compare any two of a service's migrations, schema.prisma and its database (as
     /// `prisma migrate diff`); exit 0 no difference, 2 differences, 1 error.
     Diff(Diff),
+    /// List the services a change affects (since a git revision), and why.
+    Affected(Affected),
+    /// Print a GitHub Actions matrix of verify shards for the affected services.
+    CiPlan(CiPlan),
     /// Measure lint, migrate and verify against plain psql on a generated monorepo, and print
     /// the figures (medians, ranges, ratios to one psql session per service).
     Bench(Bench),
+}
+
+/// `--since`, `--shard`, `--timings`: which services of a large monorepo a run covers.
+#[derive(Args)]
+pub struct Plan {
+    /// Only the services affected since this git revision (e.g. origin/main): a file of
+    /// theirs changed (counted from the merge base with HEAD, uncommitted files included),
+    /// a service they name in `depends_on` is affected, or the tool or xtask.toml changed.
+    #[arg(long, value_name = "REV")]
+    pub since: Option<String>,
+    /// Only part K of N of the selected services: shards are disjoint, cover every service,
+    /// and are balanced by migration count, or by --timings.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<Shard>,
+    /// Earlier `verify --format json` output or `verify --junit` XML (repeatable): balance
+    /// shards by each service's time in it.
+    #[arg(long, value_name = "FILE")]
+    pub timings: Vec<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct Affected {
+    /// The git revision to compare with (e.g. origin/main).
+    #[arg(long, value_name = "REV")]
+    pub since: String,
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+}
+
+#[derive(Args)]
+pub struct CiPlan {
+    /// Plan only the services affected since this git revision (default: every service).
+    #[arg(long, value_name = "REV")]
+    pub since: Option<String>,
+    /// At most this many shards (runners).
+    #[arg(long, value_name = "N", default_value_t = 8)]
+    pub max_shards: usize,
+    /// Estimated work that makes a shard worth a runner, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = SHARD_SECONDS)]
+    pub shard_seconds: f64,
+    /// Earlier `verify --format json` output or `verify --junit` XML (repeatable): estimate
+    /// each service's work from its time in it.
+    #[arg(long, value_name = "FILE")]
+    pub timings: Vec<PathBuf>,
 }
 
 /// A duration flag (`10s`, `2m`, `500ms`), shown in `--help` as it is written.
@@ -157,8 +205,13 @@ pub struct Diff {
 
 #[derive(Args)]
 pub struct Lint {
-    /// A service to lint (repeatable). Default: every service.
-    #[arg(long = "service", short = 's', value_name = "NAME")]
+    /// A service to lint (repeatable, or comma-separated). Default: every service.
+    #[arg(
+        long = "service",
+        short = 's',
+        value_name = "NAME",
+        value_delimiter = ','
+    )]
     pub services: Vec<String>,
     /// Only report on migrations added or changed since this git revision (e.g. origin/main),
     /// and check that those on it were not edited, renamed or deleted, and that new ones sort
@@ -183,9 +236,16 @@ pub enum LintFormat {
 
 #[derive(Args)]
 pub struct Verify {
-    /// A service to verify (repeatable). Default: every service.
-    #[arg(long = "service", short = 's', value_name = "NAME")]
+    /// A service to verify (repeatable, or comma-separated). Default: every service.
+    #[arg(
+        long = "service",
+        short = 's',
+        value_name = "NAME",
+        value_delimiter = ','
+    )]
     pub services: Vec<String>,
+    #[command(flatten)]
+    pub plan: Plan,
     /// Where throwaway databases come from: auto (docker if an engine and the image are there,
     /// else local), docker, local (initdb/postgres on PATH), url (scratch databases on
     /// --database-url).
@@ -204,6 +264,11 @@ pub struct Verify {
     /// Leave a failed service's database running, and print where it is and how to remove it.
     #[arg(long)]
     pub keep: bool,
+    /// What a service's throwaway database shares with other services': database (one
+    /// server per run, a database each; the default) or cluster (a server each). Overrides
+    /// `[verify] isolation`. The url backend always isolates by database.
+    #[arg(long, value_enum, value_name = "WHAT")]
+    pub isolation: Option<IsolationFlag>,
     /// Skip the lint step (`cargo xtask lint` on each service before its database steps).
     #[arg(long)]
     pub no_lint: bool,
@@ -219,6 +284,12 @@ pub struct Verify {
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum IsolationFlag {
+    Database,
+    Cluster,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
 pub enum Backend {
     Auto,
     Docker,
@@ -228,8 +299,13 @@ pub enum Backend {
 
 #[derive(Args)]
 pub struct Selection {
-    /// A service to work on (repeatable). Default: every service.
-    #[arg(long = "service", short = 's', value_name = "NAME")]
+    /// A service to work on (repeatable, or comma-separated). Default: every service.
+    #[arg(
+        long = "service",
+        short = 's',
+        value_name = "NAME",
+        value_delimiter = ','
+    )]
     pub services: Vec<String>,
     /// The database URL, when exactly one service is selected. Otherwise each service's URL
     /// comes from <SERVICE>_DATABASE_URL, else from its datasource's directUrl or url (the
@@ -255,6 +331,10 @@ pub struct Migrate {
     /// nothing (no database, schema, ledger row or lock is created).
     #[arg(long, conflicts_with = "backup")]
     pub dry_run: bool,
+    /// With --dry-run: only the services affected since this git revision (see
+    /// `cargo xtask affected`).
+    #[arg(long, value_name = "REV", requires = "dry_run")]
+    pub since: Option<String>,
     /// Before applying anything to a service, pg_dump its schema to
     /// DIR/<service>-<UTC timestamp>.dump and check it is readable; if that fails, nothing is
     /// applied.

@@ -2,8 +2,10 @@
 //! each), and exits with the documented code. Logic lives in `shared_migrate`; this crate only
 //! reads flags, prints, and asks for confirmation.
 
+mod affected;
 mod baseline;
 mod bench;
+mod ci_plan;
 mod cx;
 mod diff;
 mod flags;
@@ -73,6 +75,8 @@ fn run(flags: flags::Xtask) -> anyhow::Result<ExitCode> {
         flags::Command::Verify(f) => f.run(&ws),
         flags::Command::Lint(f) => f.run(&ws),
         flags::Command::Diff(f) => f.run(&ws),
+        flags::Command::Affected(f) => f.run(&ws),
+        flags::Command::CiPlan(f) => f.run(&ws),
         flags::Command::Bench(f) => f.run(&ws),
     }
 }

@@ -1,8 +1,8 @@
 //! `cargo xtask migrate`.
 
 use shared_migrate::{
-    ExitCode, MigrateOptions, Waits, Workspace, dry_run_summary, migrate_all, migrate_summary,
-    migrate_waits,
+    ExitCode, MigrateOptions, Scope, Waits, Workspace, dry_run_summary, migrate_all,
+    migrate_summary, migrate_waits, scope,
 };
 
 use crate::cx;
@@ -10,7 +10,14 @@ use crate::flags::{Format, Migrate};
 
 impl Migrate {
     pub fn run(self, ws: &Workspace) -> anyhow::Result<ExitCode> {
-        let services = ws.select(&self.selection.services)?;
+        let (services, _) = scope(
+            ws,
+            &Scope {
+                services: self.selection.services,
+                since: self.since,
+                ..Scope::default()
+            },
+        )?;
         let mut targets = cx::targets(services, self.selection.database_url.as_deref());
         let flags = Waits {
             ddl_lock_timeout: self.ddl_lock_timeout.map(|w| w.0),

@@ -39,7 +39,13 @@ impl New {
         }
         shared_migrate::install_signal_handler();
         let image = default_image(&ws.root, None)?;
-        let backend = choose_backend(BackendKind::Auto, None, &image, None)?;
+        let backend = choose_backend(
+            BackendKind::Auto,
+            None,
+            &image,
+            None,
+            Some(&ws.template_cache()),
+        )?;
         let url = cx::targets(vec![service.clone()], None).remove(0).url.ok();
         let places = Places {
             ws,

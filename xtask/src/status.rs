@@ -17,7 +17,13 @@ impl Status {
         if self.drift {
             shared_migrate::install_signal_handler();
             let image = default_image(&ws.root, None)?;
-            let backend = choose_backend(BackendKind::Auto, None, &image, None)?;
+            let backend = choose_backend(
+                BackendKind::Auto,
+                None,
+                &image,
+                None,
+                Some(&ws.template_cache()),
+            )?;
             for t in &targets {
                 drift.push(t.url.as_ref().ok().map(|url| {
                     let places = Places {

@@ -2,17 +2,45 @@
 
 use anyhow::Context;
 use shared_migrate::{
-    BackendKind, DEFAULT_LOCK_TIMEOUT, ExitCode, VerifyOptions, Workspace, choose_backend,
-    default_image, install_signal_handler, junit, verify_all, verify_summary,
+    BackendKind, DEFAULT_LOCK_TIMEOUT, ExitCode, Isolation, Scope, VerifyOptions, Workspace,
+    choose_backend, default_image, install_signal_handler, junit, scope, verify_all,
+    verify_summary,
 };
 
-use crate::flags::{Backend, Format, Verify};
+use crate::flags::{Backend, Format, IsolationFlag, Verify};
 use crate::live;
 
 impl Verify {
     pub fn run(self, ws: &Workspace) -> anyhow::Result<ExitCode> {
         install_signal_handler();
-        let services = ws.select(&self.services)?;
+        let (services, found) = scope(
+            ws,
+            &Scope {
+                services: self.services,
+                since: self.plan.since,
+                shard: self.plan.shard,
+                timings: self.plan.timings,
+            },
+        )?;
+        if let Some(found) = &found {
+            eprintln!(
+                "{} of {} services affected since {}",
+                found.affected.len(),
+                found.affected.len() + found.unaffected.len(),
+                found.since
+            );
+        }
+        if services.is_empty() {
+            eprintln!("nothing to verify");
+            if self.format == Format::Json {
+                println!("[]");
+            }
+            if let Some(path) = &self.junit {
+                std::fs::write(path, junit(&[]))
+                    .with_context(|| format!("writing {}", path.display()))?;
+            }
+            return Ok(ExitCode::Success);
+        }
         let kind = match self.backend {
             Backend::Auto => BackendKind::Auto,
             Backend::Docker => BackendKind::Docker,
@@ -20,13 +48,23 @@ impl Verify {
             Backend::Url => BackendKind::Url,
         };
         let image = default_image(&ws.root, self.image.clone())?;
-        let backend = choose_backend(kind, self.database_url.as_deref(), &image, self.image)?;
+        let backend = choose_backend(
+            kind,
+            self.database_url.as_deref(),
+            &image,
+            self.image,
+            Some(&ws.template_cache()),
+        )?;
         let options = VerifyOptions {
             jobs: self.jobs,
             keep: self.keep,
             lock_timeout: DEFAULT_LOCK_TIMEOUT,
             lint: !self.no_lint,
             schema_check: !self.no_schema_check,
+            isolation: self.isolation.map(|i| match i {
+                IsolationFlag::Database => Isolation::Database,
+                IsolationFlag::Cluster => Isolation::Cluster,
+            }),
         };
         let view = live::View::new(&services);
         let reports = verify_all(ws, &services, backend.as_ref(), &options, &|svc, step| {

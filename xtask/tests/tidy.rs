@@ -25,6 +25,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("pg_tools", &["pg_tools"]),
     ("lint", &["lint"]),
     ("config", &["config"]),
+    ("plan", &["plan"]),
     ("migrate", &["migrate"]),
     ("seed", &["seed"]),
     ("commands", &["commands"]),

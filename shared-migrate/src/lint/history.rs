@@ -4,7 +4,9 @@
 use std::collections::{BTreeMap, HashMap};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
+
+use crate::workspace::git::git;
 
 use crate::error::Error;
 use crate::workspace::Service;
@@ -38,12 +40,6 @@ pub fn same_text(a: &[u8], b: &[u8]) -> bool {
     a == b || text(a) == text(b)
 }
 
-fn git(root: &Path) -> Command {
-    let mut cmd = Command::new("git");
-    cmd.arg("-C").arg(root);
-    cmd
-}
-
 fn usage(message: String) -> Error {
     Error::Config(message)
 }
@@ -54,22 +50,7 @@ pub fn load(
     rev: &str,
     services: &[Service],
 ) -> Result<HashMap<String, Baseline>, Error> {
-    let verified = git(root)
-        .args(["rev-parse", "--verify", "--quiet", "--end-of-options"])
-        .arg(format!("{rev}^{{commit}}"))
-        .output()
-        .map_err(|e| {
-            usage(format!(
-                "--since {rev}: cannot run git: {e}; install git, or lint without --since"
-            ))
-        })?;
-    if !verified.status.success() {
-        return Err(usage(format!(
-            "--since {rev}: not a commit in the repository at {}: fetch it first (e.g. `git fetch origin main`) or name another revision",
-            root.display()
-        )));
-    }
-    let commit = String::from_utf8_lossy(&verified.stdout).trim().to_string();
+    let commit = crate::workspace::git::commit(root, rev, "lint without --since")?;
 
     // Paths relative to `root`, as git prints them when run there.
     let dirs: Vec<(String, String)> = services

@@ -164,6 +164,12 @@ impl PostgresContainer {
         self.ready
     }
 
+    /// How to remove the container once kept.
+    pub fn remove_command(&self) -> String {
+        let id = self.container.as_ref().map(|c| c.id()).unwrap_or_default();
+        format!("docker rm -f {id}")
+    }
+
     /// Leaves the container running after this process ends; returns how to reach and remove
     /// it.
     pub fn keep(mut self) -> String {

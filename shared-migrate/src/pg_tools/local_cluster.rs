@@ -91,6 +91,12 @@ fn private_dir(
     Ok(dir)
 }
 
+fn process_exists(pid: i32) -> bool {
+    // SAFETY: signal 0 only checks that the process exists.
+    let r = unsafe { libc::kill(pid, 0) };
+    r == 0 || io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
+}
+
 /// Removes cluster directories whose owning process is gone (it was killed).
 fn sweep(base: &Path) {
     let Ok(entries) = std::fs::read_dir(base) else {
@@ -104,101 +110,253 @@ fn sweep(base: &Path) {
         let owner = std::fs::read_to_string(e.path().join("owner.pid"))
             .ok()
             .and_then(|s| s.trim().parse::<i32>().ok());
-        // SAFETY: kill with signal 0 only checks that the process exists.
         if let Some(pid) = owner
-            && unsafe { libc::kill(pid, 0) } != 0
-            && io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH)
+            && !process_exists(pid)
         {
             let _ = std::fs::remove_dir_all(e.path());
         }
     }
 }
 
-/// An initdb'd data directory, copied for each cluster.
+/// An initdb'd data directory, copied for each cluster: made for this run ([`Self::prepare`]),
+/// or kept between runs in a cache directory ([`Self::cached`]).
 pub struct Template {
-    dir: tempfile::TempDir,
-    _guard: crate::cleanup::Guard,
+    /// The data directory each cluster copies.
+    data: PathBuf,
+    /// Where clusters are made (RAM when there is some).
+    base: PathBuf,
+    /// The run's own template directory (removed on drop); None when cached.
+    _own: Option<(tempfile::TempDir, crate::cleanup::Guard)>,
+    /// A shared lock on the cache entry: another run does not remove it while we copy it.
+    _lock: Option<std::fs::File>,
     run_as: Option<RunAs>,
     postgres: PathBuf,
-    /// How long initdb took.
+    /// How long initdb (or finding it in the cache) took.
     pub prepare_time: Duration,
+    /// Whether the data directory came from the cache.
+    pub from_cache: bool,
+}
+
+/// initdb's arguments: part of the cache key, so changing them rebuilds cached templates.
+const INITDB_ARGS: &[&str] = &[
+    "-U",
+    "postgres",
+    "-A",
+    "trust",
+    "-E",
+    "UTF8",
+    "--locale=C",
+    "--no-sync",
+    "--no-instructions",
+];
+
+/// Bumped when what a cached template holds changes.
+const CACHE_FORMAT: u32 = 1;
+
+/// Runs initdb into a new private directory under `base`.
+fn initdb(base: &Path, run_as: Option<RunAs>) -> Result<tempfile::TempDir, Error> {
+    let initdb = binary("initdb")?;
+    let dir = private_dir(base, &format!("{PREFIX}template-"), run_as)?;
+    let mut cmd = Command::new(&initdb);
+    cmd.args(INITDB_ARGS)
+        .arg("-D")
+        .arg(dir.path().join("data"))
+        .stdin(Stdio::null())
+        .env("LC_ALL", "C");
+    if let Some(r) = run_as {
+        cmd.uid(r.uid).gid(r.gid);
+    }
+    let out = cmd
+        .output()
+        .map_err(|e| Error::Cluster(format!("cannot run {}: {e}", initdb.display())))?;
+    if !out.status.success() {
+        return Err(Error::Cluster(format!(
+            "initdb failed ({}): {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        )));
+    }
+    Ok(dir)
+}
+
+/// `cp -a`: keeps the owner (the `postgres` user) and modes PostgreSQL insists on.
+fn copy_dir(from: &Path, to: &Path) -> Result<(), Error> {
+    let out = Command::new("cp")
+        .arg("-a")
+        .arg(from)
+        .arg(to)
+        .output()
+        .map_err(|e| Error::Cluster(format!("cannot run cp: {e}")))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(Error::Cluster(format!(
+            "copying {} to {} failed: {}",
+            from.display(),
+            to.display(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        )))
+    }
+}
+
+/// The cache entry's name: PostgreSQL's version and binary, initdb's arguments, the OS user
+/// the server runs as, the format. Anything else in the cache directory is stale.
+fn cache_key(postgres: &Path, run_as: Option<RunAs>) -> Result<String, Error> {
+    use sha2::Digest;
+    let out = Command::new(postgres)
+        .arg("--version")
+        .output()
+        .map_err(|e| Error::Cluster(format!("cannot run {}: {e}", postgres.display())))?;
+    let version = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let mut hash = sha2::Sha256::new();
+    hash.update(format!(
+        "{CACHE_FORMAT}\n{version}\n{}\n{}\n{:?}",
+        postgres.display(),
+        INITDB_ARGS.join(" "),
+        run_as.map(|r| (r.uid, r.gid))
+    ));
+    let major = version
+        .split_whitespace()
+        .last()
+        .and_then(|v| v.split('.').next())
+        .unwrap_or("x");
+    let hex: String = hash
+        .finalize()
+        .iter()
+        .take(6)
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    Ok(format!("pg{major}-{hex}"))
+}
+
+/// Whether a cache entry is whole: written last, the marker says the copy finished.
+fn entry_complete(entry: &Path) -> bool {
+    entry.join("complete").is_file()
+        && entry.join("data/PG_VERSION").is_file()
+        && entry.join("data/global/pg_control").is_file()
+}
+
+fn lock_file(path: &Path) -> Result<std::fs::File, Error> {
+    std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .map_err(|e| Error::io(path, e))
+}
+
+/// Removes the cache's other entries (another PostgreSQL, other settings, an older format)
+/// and unfinished copies, unless a run is using them (it holds their lock).
+fn sweep_cache(cache: &Path, keep: &str) {
+    let Ok(entries) = std::fs::read_dir(cache) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name == keep || !e.path().is_dir() {
+            continue;
+        }
+        // An unfinished copy: `<key>.part-<pid>`, removed once its writer is gone.
+        if let Some((_, pid)) = name.rsplit_once(".part-") {
+            let alive = pid.parse::<i32>().is_ok_and(process_exists);
+            if !alive {
+                let _ = std::fs::remove_dir_all(e.path());
+            }
+            continue;
+        }
+        let lock_path = cache.join(format!("{name}.lock"));
+        let Ok(lock) = lock_file(&lock_path) else {
+            continue;
+        };
+        if lock.try_lock().is_ok() {
+            let _ = std::fs::remove_dir_all(e.path());
+            let _ = std::fs::remove_file(cache.join(format!("{name}.build.lock")));
+            let _ = std::fs::remove_file(&lock_path);
+        }
+    }
 }
 
 impl Template {
+    /// A template for this run only, removed on drop.
     pub fn prepare() -> Result<Template, Error> {
         let start = Instant::now();
         let run_as = run_as()?;
-        let initdb = binary("initdb")?;
         let postgres = binary("postgres")?;
         let base = base_dir();
         sweep(&base);
-        let dir = private_dir(&base, &format!("{PREFIX}template-"), run_as)?;
-        let data = dir.path().join("data");
-        let mut cmd = Command::new(&initdb);
-        cmd.args([
-            "-U",
-            "postgres",
-            "-A",
-            "trust",
-            "-E",
-            "UTF8",
-            "--locale=C",
-            "--no-sync",
-            "--no-instructions",
-            "-D",
-        ])
-        .arg(&data)
-        .stdin(Stdio::null())
-        .env("LC_ALL", "C");
-        if let Some(r) = run_as {
-            cmd.uid(r.uid).gid(r.gid);
-        }
-        let out = cmd
-            .output()
-            .map_err(|e| Error::Cluster(format!("cannot run {}: {e}", initdb.display())))?;
-        if !out.status.success() {
-            return Err(Error::Cluster(format!(
-                "initdb failed ({}): {}",
-                out.status,
-                String::from_utf8_lossy(&out.stderr).trim()
-            )));
-        }
+        let dir = initdb(&base, run_as)?;
         let path = dir.path().to_path_buf();
         let guard = crate::cleanup::register(move || {
             let _ = std::fs::remove_dir_all(&path);
         });
         Ok(Template {
-            dir,
-            _guard: guard,
+            data: dir.path().join("data"),
+            base,
+            _own: Some((dir, guard)),
+            _lock: None,
             run_as,
             postgres,
             prepare_time: start.elapsed(),
+            from_cache: false,
+        })
+    }
+
+    /// The template kept in `cache` (e.g. `target/xtask/pg-template`), made there by initdb
+    /// when missing or incomplete. Entries for another PostgreSQL or other settings are
+    /// removed. Safe under concurrent runs: an entry is built under an exclusive lock and
+    /// renamed into place whole; a run copying from an entry holds a shared lock on it.
+    pub fn cached(cache: &Path) -> Result<Template, Error> {
+        let start = Instant::now();
+        let run_as = run_as()?;
+        let postgres = binary("postgres")?;
+        let base = base_dir();
+        sweep(&base);
+        std::fs::create_dir_all(cache).map_err(|e| Error::io(cache, e))?;
+        let key = cache_key(&postgres, run_as)?;
+        sweep_cache(cache, &key);
+        let entry = cache.join(&key);
+        let lock = lock_file(&cache.join(format!("{key}.lock")))?;
+        let locked = |r: io::Result<()>| r.map_err(|e| Error::io(&entry, e));
+        locked(lock.lock_shared())?;
+        let mut from_cache = entry_complete(&entry);
+        if !from_cache {
+            // One builder at a time (its own lock: users' shared locks do not hold it up);
+            // another run may have built the entry meanwhile.
+            let build = lock_file(&cache.join(format!("{key}.build.lock")))?;
+            locked(build.lock())?;
+            if entry_complete(&entry) {
+                from_cache = true;
+            } else {
+                let fresh = initdb(&base, run_as)?;
+                let part = cache.join(format!("{key}.part-{}", std::process::id()));
+                let _ = std::fs::remove_dir_all(&part);
+                std::fs::create_dir(&part).map_err(|e| Error::io(&part, e))?;
+                copy_dir(&fresh.path().join("data"), &part.join("data"))?;
+                std::fs::write(part.join("complete"), "").map_err(|e| Error::io(&part, e))?;
+                if entry.exists() {
+                    std::fs::remove_dir_all(&entry).map_err(|e| Error::io(&entry, e))?;
+                }
+                std::fs::rename(&part, &entry).map_err(|e| Error::io(&entry, e))?;
+            }
+        }
+        Ok(Template {
+            data: entry.join("data"),
+            base,
+            _own: None,
+            _lock: Some(lock),
+            run_as,
+            postgres,
+            prepare_time: start.elapsed(),
+            from_cache,
         })
     }
 
     /// Starts a new cluster from a copy of this template.
     pub fn start(&self) -> Result<LocalCluster, Error> {
         let started = Instant::now();
-        let base = self
-            .dir
-            .path()
-            .parent()
-            .expect("template has a parent")
-            .to_path_buf();
-        let dir = private_dir(&base, PREFIX, self.run_as)?;
+        let dir = private_dir(&self.base, PREFIX, self.run_as)?;
         let data = dir.path().join("data");
-        let out = Command::new("cp")
-            .arg("-a")
-            .arg(self.dir.path().join("data"))
-            .arg(&data)
-            .output()
-            .map_err(|e| Error::Cluster(format!("cannot run cp: {e}")))?;
-        if !out.status.success() {
-            return Err(Error::Cluster(format!(
-                "copying the template data directory failed: {}",
-                String::from_utf8_lossy(&out.stderr).trim()
-            )));
-        }
+        copy_dir(&self.data, &data)?;
         let mut last_error = String::new();
         // A free port can be taken between our probe and the server's bind: try a few.
         for _ in 0..5 {
@@ -568,17 +726,27 @@ impl LocalCluster {
             std::fs::write(dir.join("owner.pid"), pid).map_err(|e| Error::io(&dir, e))?;
         }
         self._guard.take();
+        Ok(self.stop_command_in(&dir))
+    }
+
+    /// The command that stops this server and removes its directory once kept
+    /// ([`Self::keep`] returns the same).
+    pub fn stop_command(&self) -> String {
+        self.stop_command_in(self.dir())
+    }
+
+    fn stop_command_in(&self, dir: &Path) -> String {
         let as_user = if self.run_as.is_some() {
             "runuser -u postgres -- "
         } else {
             ""
         };
-        Ok(format!(
+        format!(
             "{as_user}{} stop -m fast -D {} && rm -rf {}",
-            pg_ctl.display(),
-            data.display(),
+            self.postgres.with_file_name("pg_ctl").display(),
+            dir.join("data").display(),
             dir.display()
-        ))
+        )
     }
 
     /// Stops the server (immediate shutdown: the data is thrown away) and deletes the directory.

@@ -1,11 +1,17 @@
-//! Where `verify` gets a throwaway database for each service: a local cluster copied from a
-//! template, a container (docker), or a scratch database on a given server (url). One trait,
-//! [`Backend`], is the seam; [`choose_backend`] picks one.
+//! Where `verify` gets a throwaway database for each service: on a local cluster copied from a
+//! template, in a container (docker), or on a given server (url). With database isolation
+//! (the default) one server per run holds every service's scratch database; with cluster
+//! isolation each service gets a server of its own. One trait, [`Backend`], is the seam;
+//! [`choose_backend`] picks one.
 
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::cleanup;
-use crate::config::VerifyConfig;
+use crate::config::{Isolation, VerifyConfig};
 use crate::db::{self, DatabaseUrl, quote_ident};
 use crate::error::Error;
 use crate::pg_tools::{self, LocalCluster, PostgresContainer, Template};
@@ -21,6 +27,10 @@ pub enum BackendKind {
 /// A source of fresh, empty databases.
 pub trait Backend: Send + Sync {
     fn name(&self) -> &'static str;
+    /// The isolation a service that asks for `wanted` gets.
+    fn isolation(&self, wanted: Isolation) -> Isolation {
+        wanted
+    }
     /// A fresh database for `service`, ready (a connection succeeded).
     fn provision(&self, service: &str, config: &VerifyConfig) -> Result<Box<dyn Database>, Error>;
 }
@@ -34,17 +44,118 @@ pub trait Database: Send {
     fn keep(self: Box<Self>) -> Result<String, Error>;
 }
 
+// --- shared servers (database isolation) --------------------------------------------------
+
+/// A server this run started (cluster or container) that can outlive it.
+trait OwnServer: Send {
+    /// How to stop and remove it once kept.
+    fn removal(&self) -> String;
+    /// Leaves it running after this process ends.
+    fn keep(self: Box<Self>);
+}
+
+impl OwnServer for LocalCluster {
+    fn removal(&self) -> String {
+        self.stop_command()
+    }
+    fn keep(self: Box<Self>) {
+        if let Err(e) = LocalCluster::keep(*self) {
+            eprintln!("could not keep the throwaway server: {e}");
+        }
+    }
+}
+
+impl OwnServer for PostgresContainer {
+    fn removal(&self) -> String {
+        self.remove_command()
+    }
+    fn keep(self: Box<Self>) {
+        PostgresContainer::keep(*self);
+    }
+}
+
+/// A server holding several services' scratch databases. It stops when the backend and the
+/// last database are gone, unless a database on it was kept (`--keep`): then it outlives the
+/// run (restarting it on the spot would cut the other services' sessions).
+struct SharedServer {
+    url: DatabaseUrl,
+    server: Mutex<Option<Box<dyn OwnServer>>>,
+    keep: AtomicBool,
+}
+
+impl SharedServer {
+    fn new(url: DatabaseUrl, server: Box<dyn OwnServer>) -> Arc<SharedServer> {
+        Arc::new(SharedServer {
+            url,
+            server: Mutex::new(Some(server)),
+            keep: AtomicBool::new(false),
+        })
+    }
+
+    /// Marks the server to be kept; returns how to remove it.
+    fn keep(&self) -> String {
+        self.keep.store(true, Ordering::SeqCst);
+        self.server
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            .map(|s| s.removal())
+            .unwrap_or_default()
+    }
+}
+
+impl Drop for SharedServer {
+    fn drop(&mut self) {
+        let server = self
+            .server
+            .get_mut()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        if let Some(server) = server
+            && self.keep.load(Ordering::SeqCst)
+        {
+            server.keep();
+        }
+    }
+}
+
+/// Started on first use, then shared by the services that isolate by database.
+#[derive(Default)]
+struct Lazy(Mutex<Option<Arc<SharedServer>>>);
+
+impl Lazy {
+    fn get(
+        &self,
+        start: impl FnOnce() -> Result<Arc<SharedServer>, Error>,
+    ) -> Result<Arc<SharedServer>, Error> {
+        let mut slot = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(server) = &*slot {
+            return Ok(server.clone());
+        }
+        let server = start()?;
+        *slot = Some(server.clone());
+        Ok(server)
+    }
+}
+
 // --- local --------------------------------------------------------------------------------
 
 pub struct LocalBackend {
     template: Template,
+    shared: Lazy,
 }
 
 impl LocalBackend {
-    /// initdb's a template once; each database is then a copy of it on its own server.
-    pub fn new() -> Result<LocalBackend, Error> {
+    /// initdb's a template once (or finds it in `cache`, kept between runs); each service then
+    /// gets a database on one shared server, or a server of its own copied from the template.
+    pub fn new(cache: Option<&Path>) -> Result<LocalBackend, Error> {
+        let template = match cache {
+            Some(dir) => Template::cached(dir)?,
+            None => Template::prepare()?,
+        };
         Ok(LocalBackend {
-            template: Template::prepare()?,
+            template,
+            shared: Lazy::default(),
         })
     }
 }
@@ -54,11 +165,17 @@ impl Backend for LocalBackend {
         "local"
     }
 
-    fn provision(
-        &self,
-        _service: &str,
-        _config: &VerifyConfig,
-    ) -> Result<Box<dyn Database>, Error> {
+    fn provision(&self, service: &str, config: &VerifyConfig) -> Result<Box<dyn Database>, Error> {
+        if config.isolation == Isolation::Database {
+            let server = self.shared.get(|| {
+                let cluster = self.template.start()?;
+                Ok(SharedServer::new(
+                    cluster.url("postgres"),
+                    Box::new(cluster),
+                ))
+            })?;
+            return ScratchDatabase::create(&server.url.clone(), service, Some(server));
+        }
         let cluster = self.template.start()?;
         let url = cluster.url("postgres");
         Ok(Box::new(LocalDatabase { cluster, url }))
@@ -104,43 +221,14 @@ impl Backend for UrlBackend {
         "url"
     }
 
+    /// The server is not ours: a database of its own is all it can give.
+    fn isolation(&self, _wanted: Isolation) -> Isolation {
+        Isolation::Database
+    }
+
+    /// Always a database of its own: the server is not ours to isolate by cluster.
     fn provision(&self, service: &str, _config: &VerifyConfig) -> Result<Box<dyn Database>, Error> {
-        let start = Instant::now();
-        let clean: String = service
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() {
-                    c.to_ascii_lowercase()
-                } else {
-                    '_'
-                }
-            })
-            .take(30)
-            .collect();
-        let name = format!(
-            "xtask_verify_{clean}_{}_{}",
-            std::process::id(),
-            &db::ledger::new_id()[..8]
-        );
-        let mut admin = db::connect(&self.server)?;
-        admin
-            .batch_execute(&format!(
-                "CREATE DATABASE {} TEMPLATE template0",
-                quote_ident(&name)
-            ))
-            .map_err(|e| Error::database(format!("creating scratch database `{name}`"), &e))?;
-        let url = self.server.with_dbname(&name);
-        let server = self.server.clone();
-        let dropped = name.clone();
-        let guard = cleanup::register(move || drop_database(&server, &dropped));
-        db::connect(&url)?;
-        Ok(Box::new(ScratchDatabase {
-            server: self.server.clone(),
-            name,
-            url,
-            ready: start.elapsed(),
-            guard: Some(guard),
-        }))
+        ScratchDatabase::create(&self.server, service, None)
     }
 }
 
@@ -158,12 +246,63 @@ fn drop_database(server: &DatabaseUrl, name: &str) {
     }
 }
 
+/// A database of its own on a server shared with others, created from template0 and dropped
+/// afterwards.
 struct ScratchDatabase {
     server: DatabaseUrl,
     name: String,
     url: DatabaseUrl,
     ready: Duration,
     guard: Option<cleanup::Guard>,
+    /// The server, when this run started it: kept alive while the database exists.
+    host: Option<Arc<SharedServer>>,
+}
+
+impl ScratchDatabase {
+    fn create(
+        server: &DatabaseUrl,
+        service: &str,
+        host: Option<Arc<SharedServer>>,
+    ) -> Result<Box<dyn Database>, Error> {
+        let start = Instant::now();
+        let clean: String = service
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_ascii_lowercase()
+                } else {
+                    '_'
+                }
+            })
+            .take(30)
+            .collect();
+        let name = format!(
+            "xtask_verify_{clean}_{}_{}",
+            std::process::id(),
+            &db::ledger::new_id()[..8]
+        );
+        let mut admin = db::connect(server)?;
+        admin
+            .batch_execute(&format!(
+                "CREATE DATABASE {} TEMPLATE template0",
+                quote_ident(&name)
+            ))
+            .map_err(|e| Error::database(format!("creating scratch database `{name}`"), &e))?;
+        let url = server.with_dbname(&name);
+        let guard = {
+            let (server, name) = (server.clone(), name.clone());
+            cleanup::register(move || drop_database(&server, &name))
+        };
+        db::connect(&url)?;
+        Ok(Box::new(ScratchDatabase {
+            server: server.clone(),
+            name,
+            url,
+            ready: start.elapsed(),
+            guard: Some(guard),
+            host,
+        }))
+    }
 }
 
 impl Database for ScratchDatabase {
@@ -175,11 +314,15 @@ impl Database for ScratchDatabase {
     }
     fn keep(mut self: Box<Self>) -> Result<String, Error> {
         self.guard.take();
-        let msg = format!(
-            "{} (remove it with: DROP DATABASE {};)",
-            self.url,
-            quote_ident(&self.name)
-        );
+        let drop = format!("DROP DATABASE {};", quote_ident(&self.name));
+        let msg = match &self.host {
+            Some(host) => format!(
+                "{} (its server, shared with the run's other services, stays up after this run: stop it with: {}; or remove just this database with: {drop})",
+                self.url,
+                host.keep()
+            ),
+            None => format!("{} (remove it with: {drop})", self.url),
+        };
         self.name.clear();
         Ok(msg)
     }
@@ -196,10 +339,12 @@ impl Drop for ScratchDatabase {
 
 // --- docker -------------------------------------------------------------------------------
 
-/// A container per service.
+/// A container per image shared by the services that isolate by database; a container of its
+/// own for each service that isolates by cluster.
 pub struct DockerBackend {
     /// `--image`: overrides every service's configured image.
     image_override: Option<String>,
+    shared: Mutex<HashMap<String, Arc<Lazy>>>,
 }
 
 impl DockerBackend {
@@ -210,7 +355,10 @@ impl DockerBackend {
             ));
         }
         pg_tools::sweep_containers();
-        Ok(DockerBackend { image_override })
+        Ok(DockerBackend {
+            image_override,
+            shared: Mutex::default(),
+        })
     }
 }
 
@@ -221,6 +369,24 @@ impl Backend for DockerBackend {
 
     fn provision(&self, service: &str, config: &VerifyConfig) -> Result<Box<dyn Database>, Error> {
         let image = self.image_override.as_deref().unwrap_or(&config.image);
+        if config.isolation == Isolation::Database {
+            // One lazily started container per image; services of other images do not wait.
+            let lazy = self
+                .shared
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .entry(image.to_string())
+                .or_default()
+                .clone();
+            let server = lazy.get(|| {
+                let container = PostgresContainer::start(image, "shared")?;
+                Ok(SharedServer::new(
+                    container.url().clone(),
+                    Box::new(container),
+                ))
+            })?;
+            return ScratchDatabase::create(&server.url.clone(), service, Some(server));
+        }
         Ok(Box::new(PostgresContainer::start(image, service)?))
     }
 }
@@ -237,16 +403,18 @@ impl Database for PostgresContainer {
     }
 }
 
-/// The backend `kind` names. `auto`: docker if an engine answers and `image` is present, else
+/// The backend `kind` names; the local backend keeps its initdb template in `template_cache`
+/// between runs (none: made for this run). `auto`: docker if an engine answers and `image` is present, else
 /// local, else an error explaining each option.
 pub fn choose_backend(
     kind: BackendKind,
     url: Option<&str>,
     image: &str,
     image_override: Option<String>,
+    template_cache: Option<&Path>,
 ) -> Result<Box<dyn Backend>, Error> {
     match kind {
-        BackendKind::Local => Ok(Box::new(LocalBackend::new()?)),
+        BackendKind::Local => Ok(Box::new(LocalBackend::new(template_cache)?)),
         BackendKind::Docker => Ok(Box::new(DockerBackend::new(image_override)?)),
         BackendKind::Url => {
             let text = url.ok_or_else(|| {
@@ -275,7 +443,7 @@ pub fn choose_backend(
             } else {
                 return Ok(Box::new(DockerBackend::new(image_override)?));
             };
-            match LocalBackend::new() {
+            match LocalBackend::new(template_cache) {
                 Ok(b) => Ok(Box::new(b)),
                 Err(local) => Err(Error::Config(format!(
                     "no backend for throwaway databases:\n  docker: {docker}\n  local: {local}\n  url: pass --backend url --database-url URL of a server where scratch databases may be created"

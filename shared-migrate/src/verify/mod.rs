@@ -11,7 +11,7 @@ use serde::Serialize;
 pub use backend::{Backend, BackendKind, Database, UrlBackend, choose_backend};
 
 use crate::commands;
-use crate::config::{self, VerifyConfig};
+use crate::config::{self, Isolation, VerifyConfig};
 use crate::db::{self, DatabaseUrl};
 use crate::diff;
 use crate::error::ExitCode;
@@ -31,6 +31,8 @@ pub struct VerifyOptions {
     pub lint: bool,
     /// Compare the migrated database with schema.prisma (the `schema` step).
     pub schema_check: bool,
+    /// `--isolation`: overrides each service's `[verify] isolation`.
+    pub isolation: Option<Isolation>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -54,6 +56,8 @@ pub struct Step {
 pub struct VerifyReport {
     pub service: String,
     pub backend: &'static str,
+    /// What the service's database shared with others' (none until its configuration is read).
+    pub isolation: Option<Isolation>,
     /// Redacted.
     pub url: Option<String>,
     pub migrations: usize,
@@ -182,6 +186,7 @@ fn verify_service(
         report: VerifyReport {
             service: service.name.clone(),
             backend: backend.name(),
+            isolation: None,
             url: None,
             migrations: 0,
             ready_millis: None,
@@ -193,12 +198,16 @@ fn verify_service(
         failed: false,
     };
     let config = run.step("config", || {
-        let config = config::verify_config(&ws.root, service).map_err(|e| e.to_string())?;
+        let mut config = config::verify_config(&ws.root, service).map_err(|e| e.to_string())?;
+        if let Some(isolation) = options.isolation {
+            config.isolation = isolation;
+        }
         let n = service.migrations().map_err(|e| e.to_string())?.len();
         Ok(((config, n), None))
     });
-    if let Some((_, n)) = &config {
+    if let Some((config, n)) = &config {
         run.report.migrations = *n;
+        run.report.isolation = Some(backend.isolation(config.isolation));
     }
     if options.lint {
         // Lint errors fail the service, but the database steps still run: both answers help.

@@ -4,6 +4,7 @@
 //! No database.
 
 mod create;
+pub mod git;
 mod layout;
 mod migration;
 pub mod naming;

@@ -43,6 +43,20 @@ impl Workspace {
         self.root.join("services")
     }
 
+    /// Cargo's target directory (CARGO_TARGET_DIR, else `target/`), where the tool keeps what
+    /// it caches between runs.
+    pub fn target_dir(&self) -> PathBuf {
+        match std::env::var_os("CARGO_TARGET_DIR") {
+            Some(dir) if !dir.is_empty() => self.root.join(dir),
+            _ => self.root.join("target"),
+        }
+    }
+
+    /// Where the local backend keeps its initdb template between runs.
+    pub fn template_cache(&self) -> PathBuf {
+        self.target_dir().join("xtask").join("pg-template")
+    }
+
     /// Every service, sorted by name. Directories under `services/` with neither a `prisma/`
     /// folder nor a Prisma configuration file are not Prisma services and are passed over (a
     /// monorepo holds other things too).
