@@ -39,6 +39,17 @@ if [ "$(id -u)" = 0 ] && ! id postgres >/dev/null 2>&1; then
   useradd --system --user-group --no-create-home postgres
 fi
 
+# The workflow in ci/ is checked against GitHub's workflow schema with check-jsonschema (PyPI),
+# installed here under target/ and run through a wrapper that sets its PYTHONPATH.
+tools=$PWD/target/ci-tools
+if [ ! -x "$tools/check-jsonschema" ]; then
+  command -v pip3 >/dev/null 2>&1 || { as_root apt-get update -qq; as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-pip >/dev/null; }
+  pip3 install -q --disable-pip-version-check --target "$tools/python" check-jsonschema==0.39.0 2>&1 | grep -v "^WARNING: Running pip as" || true
+  printf '#!/bin/sh\nPYTHONPATH=%s exec python3 %s "$@"\n' "$tools/python" "$tools/python/bin/check-jsonschema" >"$tools/check-jsonschema"
+  chmod +x "$tools/check-jsonschema"
+fi
+export XTASK_CHECK_JSONSCHEMA=$tools/check-jsonschema
+
 log=$(mktemp)
 dockerd_pid=""
 cleanup() {

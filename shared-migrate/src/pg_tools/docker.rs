@@ -1,6 +1,7 @@
 //! PostgreSQL in a Docker container (testcontainers): ready when a connection succeeds (not when
 //! a log line appears), removed when dropped, on Ctrl-C, or by the next run if its owner was
-//! killed (containers carry their owner's pid as a label).
+//! killed (containers carry their owner's pid as a label). The engine is the one the `docker`
+//! CLI uses: DOCKER_HOST (unix or tcp), with DOCKER_TLS_VERIFY and DOCKER_CERT_PATH for TLS.
 
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -126,10 +127,17 @@ impl PostgresContainer {
         let port = container
             .get_host_port_ipv4(5432.tcp())
             .map_err(|e| fail(&e))?;
+        // The engine publishes ports on its own host: DOCKER_HOST's for a remote engine
+        // (tcp://build-host:2376), this machine for a local socket.
+        let host = match container.get_host().map_err(|e| fail(&e))? {
+            url::Host::Domain(d) if d == "localhost" => "127.0.0.1".to_string(),
+            url::Host::Ipv6(ip) => format!("[{ip}]"),
+            other => other.to_string(),
+        };
         let url = DatabaseUrl::parse(&format!(
-            "postgresql://postgres:{PASSWORD}@127.0.0.1:{port}/postgres"
+            "postgresql://postgres:{PASSWORD}@{host}:{port}/postgres"
         ))
-        .expect("valid url");
+        .map_err(|e| fail(&e))?;
         // Ready means a successful connection: log lines differ between images.
         let deadline = Instant::now() + Duration::from_secs(120);
         loop {

@@ -28,7 +28,7 @@ pub fn shard_count(services: &[Weighted], max_shards: usize, shard_seconds: f64)
         return 0;
     }
     let total: f64 = services.iter().map(|s| s.millis).sum();
-    let worth = (total / (shard_seconds.max(1.0) * 1000.0)).ceil() as usize;
+    let worth = (total / (shard_seconds.max(0.001) * 1000.0)).ceil() as usize;
     worth.clamp(1, max_shards.max(1)).min(services.len())
 }
 
