@@ -4,8 +4,10 @@
 # - PostgreSQL server binaries (the tests start their own throwaway servers) and, as root, the
 #   `postgres` OS user to run them as;
 # - a Docker engine for the docker backend's tests: Debian's docker.io, started here if none
-#   answers (and stopped again at exit, by pid), and a PostgreSQL image built from this
-#   machine's own binaries (ci/postgres-image/build.sh: no registry needed).
+#   answers (and stopped again at exit, by pid), also listening on TCP with TLS for the
+#   remote-engine test, and a PostgreSQL image built from this machine's own binaries
+#   (ci/postgres-image/build.sh: no registry needed);
+# - check-jsonschema (PyPI) for the workflow's schema test.
 # Used by .ci/run and by developers: `bash ci/test.sh`. XTASK_SKIP_DOCKER_TESTS=1 leaves Docker out.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,6 +20,8 @@ command -v git >/dev/null 2>&1 || packages+=(git)
 if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   packages+=(postgresql)
 fi
+# The docker test engine's certificates are made with the openssl CLI.
+command -v openssl >/dev/null 2>&1 || packages+=(openssl)
 # TLS: the postgres client links OpenSSL (headers and pkg-config to build).
 if ! pkg-config --exists openssl 2>/dev/null; then
   packages+=(libssl-dev pkg-config)
@@ -54,6 +58,7 @@ log=$(mktemp)
 dockerd_pid=""
 cleanup() {
   rm -f "$log"
+  [ -n "${docker_tls:-}" ] && rm -rf "$docker_tls"
   if [ -n "$dockerd_pid" ]; then
     kill "$dockerd_pid" 2>/dev/null || true
     wait "$dockerd_pid" 2>/dev/null || true
@@ -65,7 +70,23 @@ if [ -z "$docker_wanted" ]; then
   if ! docker version >/dev/null 2>&1; then
     echo "ci/test.sh: starting dockerd"
     as_root true
-    dockerd --iptables=false >"${TMPDIR:-/tmp}/xtask-dockerd.log" 2>&1 &
+    # Also on TCP with TLS (certificates made here), for the remote-engine test: the
+    # listener is on 127.0.0.2, so a client that ignored DOCKER_HOST's host would be seen.
+    docker_tls=$(mktemp -d)
+    (
+      cd "$docker_tls"
+      openssl req -x509 -newkey rsa:2048 -nodes -keyout ca-key.pem -out ca.pem -days 2 -subj /CN=xtask-test-docker-ca 2>/dev/null
+      openssl req -newkey rsa:2048 -nodes -keyout server-key.pem -out server.csr -subj /CN=localhost 2>/dev/null
+      printf 'subjectAltName=DNS:localhost,IP:127.0.0.1,IP:127.0.0.2\nextendedKeyUsage=serverAuth\n' >server.ext
+      openssl x509 -req -in server.csr -CA ca.pem -CAkey ca-key.pem -CAcreateserial -out server-cert.pem -days 2 -extfile server.ext 2>/dev/null
+      openssl req -newkey rsa:2048 -nodes -keyout key.pem -out client.csr -subj /CN=xtask-test 2>/dev/null
+      printf 'extendedKeyUsage=clientAuth\n' >client.ext
+      openssl x509 -req -in client.csr -CA ca.pem -CAkey ca-key.pem -CAcreateserial -out cert.pem -days 2 -extfile client.ext 2>/dev/null
+    )
+    docker_tcp_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.2", 0)); print(s.getsockname()[1])')
+    dockerd --iptables=false -H unix:///var/run/docker.sock -H "tcp://127.0.0.2:$docker_tcp_port" \
+      --tlsverify --tlscacert "$docker_tls/ca.pem" --tlscert "$docker_tls/server-cert.pem" --tlskey "$docker_tls/server-key.pem" \
+      >"${TMPDIR:-/tmp}/xtask-dockerd.log" 2>&1 &
     dockerd_pid=$!
     for _ in $(seq 1 120); do docker version >/dev/null 2>&1 && break; sleep 0.5; done
     if ! docker version >/dev/null 2>&1; then
@@ -73,6 +94,9 @@ if [ -z "$docker_wanted" ]; then
       tail -n 20 "${TMPDIR:-/tmp}/xtask-dockerd.log" >&2
       exit 1
     fi
+  fi
+  if [ -n "${docker_tcp_port:-}" ]; then
+    export XTASK_TEST_DOCKER_TLS_HOST="tcp://127.0.0.2:$docker_tcp_port" XTASK_TEST_DOCKER_CERT_PATH="$docker_tls"
   fi
   export XTASK_TEST_DOCKER_IMAGE=xtask-postgres:local
   if ! docker image inspect "$XTASK_TEST_DOCKER_IMAGE" >/dev/null 2>&1; then

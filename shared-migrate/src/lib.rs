@@ -85,6 +85,7 @@ pub mod testing;
 
 pub use bench::generate::Shape;
 pub use bench::measure::report_own_peak;
+pub use bench::scale::{ScaleOptions, ScaleResults, run_scale};
 pub use bench::schema_history::SchemaShape;
 pub use bench::{BenchOptions, BenchResults, run_bench};
 pub use cleanup::{install_signal_handler, interrupted};
@@ -106,7 +107,7 @@ pub use plan::{
 };
 pub use render::{
     bench_figures, diff_github, diff_scripts, diff_summary, dry_run_summary, junit,
-    migrate_summary, status_summary, verify_summary,
+    migrate_summary, scale_figures, status_summary, verify_summary,
 };
 pub use text::{duration_text, parse_duration, plural};
 pub use verify::{BackendKind, VerifyOptions, VerifyReport, choose_backend, verify_all};

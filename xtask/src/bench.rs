@@ -4,8 +4,8 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use shared_migrate::{
-    BenchOptions, ExitCode, SchemaShape, Shape, Workspace, bench_figures, default_image,
-    install_signal_handler, run_bench,
+    BenchOptions, ExitCode, ScaleOptions, SchemaShape, Shape, Workspace, bench_figures,
+    default_image, install_signal_handler, run_bench, run_scale, scale_figures,
 };
 
 use crate::flags::Bench;
@@ -18,14 +18,39 @@ impl Bench {
                 .map_or_else(|| ws.root.join("target"), PathBuf::from)
                 .join("bench")
         });
-        let options = BenchOptions {
-            exe: std::env::current_exe().context("finding the xtask binary")?,
-            build: if cfg!(debug_assertions) {
-                "debug"
-            } else {
-                "release"
+        let exe = std::env::current_exe().context("finding the xtask binary")?;
+        let build = if cfg!(debug_assertions) {
+            "debug"
+        } else {
+            "release"
+        };
+        if self.scale {
+            let options = ScaleOptions {
+                exe,
+                build: build.into(),
+                dir,
+                // Few rows: the scenario measures the cost per service, not the data.
+                shape: Shape {
+                    services: self.scale_services,
+                    migrations: self.scale_migrations,
+                    rows: 10,
+                    seed: self.seed,
+                },
+                shards: self.shards.max(1),
+                runs: self.runs,
+                jobs: self.jobs,
+            };
+            let results = run_scale(&options, &|line| eprintln!("{line}"))?;
+            print!("{}", scale_figures(&results));
+            if let Some(path) = &self.json {
+                std::fs::write(path, serde_json::to_string_pretty(&results)?)
+                    .with_context(|| format!("writing {}", path.display()))?;
             }
-            .into(),
+            return Ok(ExitCode::Success);
+        }
+        let options = BenchOptions {
+            exe,
+            build: build.into(),
             dir,
             shape: Shape {
                 services: self.services,

@@ -165,6 +165,17 @@ pub struct Bench {
     /// Also write the figures as JSON, to compare runs.
     #[arg(long, value_name = "PATH")]
     pub json: Option<PathBuf>,
+    /// Instead: the scale scenario. A monorepo of --scale-services x --scale-migrations
+    /// verified with database isolation, with cluster isolation, and in --shards shards run
+    /// one after another (--runs times, interleaved).
+    #[arg(long)]
+    pub scale: bool,
+    #[arg(long, value_name = "N", default_value_t = 500, requires = "scale")]
+    pub scale_services: usize,
+    #[arg(long, value_name = "N", default_value_t = 20, requires = "scale")]
+    pub scale_migrations: usize,
+    #[arg(long, value_name = "N", default_value_t = 4, requires = "scale")]
+    pub shards: usize,
 }
 
 /// What `diff` compares.

@@ -144,3 +144,88 @@ fn interrupt_removes_containers() {
     interrupt(child);
     assert!(containers_of(pid).is_empty(), "{:?}", containers_of(pid));
 }
+
+/// Services' ports and database names from `verify --format json`.
+fn servers(stdout: &str) -> Vec<(String, String)> {
+    let json: serde_json::Value = serde_json::from_str(stdout).unwrap();
+    json.as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let url = r["url"].as_str().unwrap();
+            let (host_port, rest) = url.split_once('@').unwrap().1.split_once('/').unwrap();
+            (
+                host_port.to_string(),
+                rest.split('?').next().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn database_isolation_shares_one_container_and_cluster_isolation_does_not() {
+    let Some(image) = image() else { return };
+    for (isolation, shared) in [("database", true), ("cluster", false)] {
+        let (code, stdout, stderr, pid) = run(xtask(&repo_root()).args([
+            "verify",
+            "--backend",
+            "docker",
+            "--image",
+            &image,
+            "--isolation",
+            isolation,
+            "--no-lint",
+            "--format",
+            "json",
+        ]))
+        .parts();
+        assert_eq!(code, 0, "{stdout}\n{stderr}");
+        let found = servers(&stdout);
+        let mut hosts: Vec<&str> = found.iter().map(|(h, _)| h.as_str()).collect();
+        hosts.dedup();
+        assert_eq!(hosts.len() == 1, shared, "{isolation}: {found:?}");
+        assert!(containers_of(pid).is_empty(), "containers left");
+    }
+}
+
+/// A remote engine: DOCKER_HOST over TCP with TLS (ci/test.sh starts dockerd listening on
+/// 127.0.0.2 with certificates it makes). The databases are reached on the engine's host.
+#[test]
+fn a_remote_engine_over_tls_is_used_and_reached_on_its_host() {
+    let Some(image) = image() else { return };
+    let (Ok(host), Ok(certs)) = (
+        std::env::var("XTASK_TEST_DOCKER_TLS_HOST"),
+        std::env::var("XTASK_TEST_DOCKER_CERT_PATH"),
+    ) else {
+        panic!(
+            "set XTASK_TEST_DOCKER_TLS_HOST and XTASK_TEST_DOCKER_CERT_PATH to a dockerd's TLS listener (bash ci/test.sh starts one), or XTASK_SKIP_DOCKER_TESTS=1"
+        )
+    };
+    let remote = |cert_path: &str| {
+        let mut c = xtask(&repo_root());
+        c.env("DOCKER_HOST", &host)
+            .env("DOCKER_TLS_VERIFY", "1")
+            .env("DOCKER_CERT_PATH", cert_path)
+            .args([
+                "verify",
+                "-s",
+                "azora-wallet",
+                "--backend",
+                "docker",
+                "--image",
+                &image,
+            ])
+            .args(["--no-lint", "--format", "json"]);
+        run(&mut c).parts()
+    };
+    let (code, stdout, stderr, _) = remote(&certs);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let found = servers(&stdout);
+    assert!(found[0].0.starts_with("127.0.0.2:"), "{found:?}");
+
+    // Without the client certificate the engine refuses, and the run says there is none.
+    let empty = tempfile::tempdir().unwrap();
+    let (code, _, stderr, _) = remote(empty.path().to_str().unwrap());
+    assert_ne!(code, 0);
+    assert!(stderr.contains("no Docker engine answers"), "{stderr}");
+}

@@ -10,6 +10,7 @@
 mod drift;
 pub mod generate;
 pub mod measure;
+pub mod scale;
 pub mod schema_history;
 
 use std::path::{Path, PathBuf};

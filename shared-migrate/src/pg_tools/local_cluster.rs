@@ -29,6 +29,9 @@ const SERVER_SETTINGS: &[&str] = &[
     "synchronous_commit=off",
     "full_page_writes=off",
     "autovacuum=off",
+    // No replication: tables created and filled in one transaction skip the WAL.
+    "wal_level=minimal",
+    "max_wal_senders=0",
     "max_connections=200",
     "shared_buffers=32MB",
 ];

@@ -3,6 +3,7 @@
 use std::fmt::Write as _;
 
 use crate::bench::BenchResults;
+use crate::bench::scale::ScaleResults;
 
 /// The figures as a table, with the machine and the command's shape.
 pub fn bench_figures(r: &BenchResults) -> String {
@@ -114,5 +115,61 @@ pub fn bench_figures(r: &BenchResults) -> String {
     for s in &r.skipped {
         let _ = writeln!(out, "skipped: {s}");
     }
+    out
+}
+
+/// `bench --scale`: each contender's median, range, time per service and memory.
+pub fn scale_figures(r: &ScaleResults) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{} services x {} migrations ({} migrations, {:.1} MB of SQL); verify --backend local --jobs {}",
+        r.services,
+        r.migrations_per_service,
+        r.monorepo.migrations,
+        r.monorepo.bytes as f64 / 1e6,
+        r.jobs
+    );
+    let _ = writeln!(
+        out,
+        "machine: {} cores ({}), {} GiB, {}, {}; xtask {} build; {} runs, interleaved",
+        r.machine.cores,
+        r.machine.cpu,
+        r.machine.memory_gib,
+        r.machine.os,
+        r.machine.postgres,
+        r.build,
+        r.runs
+    );
+    let width = r.figures.iter().map(|f| f.name.len()).max().unwrap_or(0);
+    let _ = writeln!(
+        out,
+        "\n{:<width$}  {:>10}  {:>21}  {:>11}  {:>11}  {:>12}",
+        "", "median", "min - max", "per service", "xtask peak", "servers peak"
+    );
+    let mb =
+        |k: Option<u64>| k.map_or_else(|| "-".into(), |k| format!("{:.1} MB", k as f64 / 1024.0));
+    for f in &r.figures {
+        let _ = writeln!(
+            out,
+            "{:<width$}  {:>7.0} ms  {:>21}  {:>8.1} ms  {:>11}  {:>12}",
+            f.name,
+            f.stats.median_ms,
+            format!("{:.0} - {:.0} ms", f.stats.min_ms, f.stats.max_ms),
+            f.per_service_ms,
+            mb(f.stats.peak_rss_kib),
+            mb(f.servers_peak_kib)
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\nshards one after another: sum {:.0} ms, longest {:.0} ms (medians over runs)",
+        r.shards_sum_ms, r.shards_max_ms
+    );
+    let _ = writeln!(
+        out,
+        "cluster isolation takes {:.2}x database isolation's time per service",
+        r.cluster_over_database
+    );
     out
 }

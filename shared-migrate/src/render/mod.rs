@@ -10,7 +10,7 @@ mod migrate;
 mod status;
 mod verify;
 
-pub use bench::bench_figures;
+pub use bench::{bench_figures, scale_figures};
 pub use diff::{diff_github, diff_scripts, diff_summary};
 pub use junit::junit;
 pub use migrate::{dry_run_summary, migrate_summary};

@@ -6,13 +6,12 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use crate::cleanup;
+use super::scratch::{ScratchDatabase, SharedServer};
 use crate::config::{Isolation, VerifyConfig};
-use crate::db::{self, DatabaseUrl, quote_ident};
+use crate::db::{self, DatabaseUrl};
 use crate::error::Error;
 use crate::pg_tools::{self, LocalCluster, PostgresContainer, Template};
 
@@ -45,79 +44,6 @@ pub trait Database: Send {
 }
 
 // --- shared servers (database isolation) --------------------------------------------------
-
-/// A server this run started (cluster or container) that can outlive it.
-trait OwnServer: Send {
-    /// How to stop and remove it once kept.
-    fn removal(&self) -> String;
-    /// Leaves it running after this process ends.
-    fn keep(self: Box<Self>);
-}
-
-impl OwnServer for LocalCluster {
-    fn removal(&self) -> String {
-        self.stop_command()
-    }
-    fn keep(self: Box<Self>) {
-        if let Err(e) = LocalCluster::keep(*self) {
-            eprintln!("could not keep the throwaway server: {e}");
-        }
-    }
-}
-
-impl OwnServer for PostgresContainer {
-    fn removal(&self) -> String {
-        self.remove_command()
-    }
-    fn keep(self: Box<Self>) {
-        PostgresContainer::keep(*self);
-    }
-}
-
-/// A server holding several services' scratch databases. It stops when the backend and the
-/// last database are gone, unless a database on it was kept (`--keep`): then it outlives the
-/// run (restarting it on the spot would cut the other services' sessions).
-struct SharedServer {
-    url: DatabaseUrl,
-    server: Mutex<Option<Box<dyn OwnServer>>>,
-    keep: AtomicBool,
-}
-
-impl SharedServer {
-    fn new(url: DatabaseUrl, server: Box<dyn OwnServer>) -> Arc<SharedServer> {
-        Arc::new(SharedServer {
-            url,
-            server: Mutex::new(Some(server)),
-            keep: AtomicBool::new(false),
-        })
-    }
-
-    /// Marks the server to be kept; returns how to remove it.
-    fn keep(&self) -> String {
-        self.keep.store(true, Ordering::SeqCst);
-        self.server
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .as_ref()
-            .map(|s| s.removal())
-            .unwrap_or_default()
-    }
-}
-
-impl Drop for SharedServer {
-    fn drop(&mut self) {
-        let server = self
-            .server
-            .get_mut()
-            .unwrap_or_else(|p| p.into_inner())
-            .take();
-        if let Some(server) = server
-            && self.keep.load(Ordering::SeqCst)
-        {
-            server.keep();
-        }
-    }
-}
 
 /// Started on first use, then shared by the services that isolate by database.
 #[derive(Default)]
@@ -165,16 +91,13 @@ impl Backend for LocalBackend {
         "local"
     }
 
-    fn provision(&self, service: &str, config: &VerifyConfig) -> Result<Box<dyn Database>, Error> {
+    fn provision(&self, _service: &str, config: &VerifyConfig) -> Result<Box<dyn Database>, Error> {
         if config.isolation == Isolation::Database {
             let server = self.shared.get(|| {
                 let cluster = self.template.start()?;
-                Ok(SharedServer::new(
-                    cluster.url("postgres"),
-                    Box::new(cluster),
-                ))
+                SharedServer::new(cluster.url("postgres"), Box::new(cluster))
             })?;
-            return ScratchDatabase::create(&server.url.clone(), service, Some(server));
+            return ScratchDatabase::on_own(server);
         }
         let cluster = self.template.start()?;
         let url = cluster.url("postgres");
@@ -228,112 +151,7 @@ impl Backend for UrlBackend {
 
     /// Always a database of its own: the server is not ours to isolate by cluster.
     fn provision(&self, service: &str, _config: &VerifyConfig) -> Result<Box<dyn Database>, Error> {
-        ScratchDatabase::create(&self.server, service, None)
-    }
-}
-
-fn drop_database(server: &DatabaseUrl, name: &str) {
-    if let Ok(mut c) = db::connect(server) {
-        // WITH (FORCE) ends sessions a test left open (PostgreSQL 13+).
-        let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", quote_ident(name));
-        if c.batch_execute(&sql).is_err() {
-            let _ = c.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1",
-                &[&name],
-            );
-            let _ = c.batch_execute(&format!("DROP DATABASE IF EXISTS {}", quote_ident(name)));
-        }
-    }
-}
-
-/// A database of its own on a server shared with others, created from template0 and dropped
-/// afterwards.
-struct ScratchDatabase {
-    server: DatabaseUrl,
-    name: String,
-    url: DatabaseUrl,
-    ready: Duration,
-    guard: Option<cleanup::Guard>,
-    /// The server, when this run started it: kept alive while the database exists.
-    host: Option<Arc<SharedServer>>,
-}
-
-impl ScratchDatabase {
-    fn create(
-        server: &DatabaseUrl,
-        service: &str,
-        host: Option<Arc<SharedServer>>,
-    ) -> Result<Box<dyn Database>, Error> {
-        let start = Instant::now();
-        let clean: String = service
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() {
-                    c.to_ascii_lowercase()
-                } else {
-                    '_'
-                }
-            })
-            .take(30)
-            .collect();
-        let name = format!(
-            "xtask_verify_{clean}_{}_{}",
-            std::process::id(),
-            &db::ledger::new_id()[..8]
-        );
-        let mut admin = db::connect(server)?;
-        admin
-            .batch_execute(&format!(
-                "CREATE DATABASE {} TEMPLATE template0",
-                quote_ident(&name)
-            ))
-            .map_err(|e| Error::database(format!("creating scratch database `{name}`"), &e))?;
-        let url = server.with_dbname(&name);
-        let guard = {
-            let (server, name) = (server.clone(), name.clone());
-            cleanup::register(move || drop_database(&server, &name))
-        };
-        db::connect(&url)?;
-        Ok(Box::new(ScratchDatabase {
-            server: server.clone(),
-            name,
-            url,
-            ready: start.elapsed(),
-            guard: Some(guard),
-            host,
-        }))
-    }
-}
-
-impl Database for ScratchDatabase {
-    fn url(&self) -> &DatabaseUrl {
-        &self.url
-    }
-    fn ready_time(&self) -> Duration {
-        self.ready
-    }
-    fn keep(mut self: Box<Self>) -> Result<String, Error> {
-        self.guard.take();
-        let drop = format!("DROP DATABASE {};", quote_ident(&self.name));
-        let msg = match &self.host {
-            Some(host) => format!(
-                "{} (its server, shared with the run's other services, stays up after this run: stop it with: {}; or remove just this database with: {drop})",
-                self.url,
-                host.keep()
-            ),
-            None => format!("{} (remove it with: {drop})", self.url),
-        };
-        self.name.clear();
-        Ok(msg)
-    }
-}
-
-impl Drop for ScratchDatabase {
-    fn drop(&mut self) {
-        if !self.name.is_empty() {
-            drop_database(&self.server, &self.name);
-        }
-        self.guard.take();
+        ScratchDatabase::on(&self.server, service)
     }
 }
 
@@ -380,12 +198,9 @@ impl Backend for DockerBackend {
                 .clone();
             let server = lazy.get(|| {
                 let container = PostgresContainer::start(image, "shared")?;
-                Ok(SharedServer::new(
-                    container.url().clone(),
-                    Box::new(container),
-                ))
+                SharedServer::new(container.url().clone(), Box::new(container))
             })?;
-            return ScratchDatabase::create(&server.url.clone(), service, Some(server));
+            return ScratchDatabase::on_own(server);
         }
         Ok(Box::new(PostgresContainer::start(image, service)?))
     }

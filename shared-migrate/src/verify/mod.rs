@@ -3,6 +3,7 @@
 //! nothing pending → the seed → the tests. Each step is timed and has a time limit.
 
 mod backend;
+mod scratch;
 
 use std::time::{Duration, Instant};
 

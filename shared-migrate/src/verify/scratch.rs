@@ -1,0 +1,336 @@
+//! Scratch databases: a database of its own for each service, created from template0 on a
+//! server shared with other services, and dropped afterwards.
+//!
+//! On a server this run started ([`SharedServer`], database isolation) a worker thread with
+//! its own session keeps one database created ahead and drops finished ones in the
+//! background: the run's CPUs are otherwise idle while services wait on their sessions, and
+//! a service no longer waits for either. On a server that is not ours (`--backend url`) each
+//! database is created and dropped on the spot, and dropped on Ctrl-C too.
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use super::backend::Database;
+use crate::cleanup;
+use crate::db::{self, DatabaseUrl, quote_ident};
+use crate::error::Error;
+use crate::pg_tools::{LocalCluster, PostgresContainer};
+
+/// A server this run started (cluster or container) that can outlive it.
+pub(super) trait OwnServer: Send {
+    /// How to stop and remove it once kept.
+    fn removal(&self) -> String;
+    /// Leaves it running after this process ends.
+    fn keep(self: Box<Self>);
+}
+
+impl OwnServer for LocalCluster {
+    fn removal(&self) -> String {
+        self.stop_command()
+    }
+    fn keep(self: Box<Self>) {
+        if let Err(e) = LocalCluster::keep(*self) {
+            eprintln!("could not keep the throwaway server: {e}");
+        }
+    }
+}
+
+impl OwnServer for PostgresContainer {
+    fn removal(&self) -> String {
+        self.remove_command()
+    }
+    fn keep(self: Box<Self>) {
+        PostgresContainer::keep(*self);
+    }
+}
+
+/// What the worker does.
+enum Job {
+    /// Create a database ahead, for the next service.
+    Create,
+    Drop(String),
+}
+
+/// A server holding several services' scratch databases. It stops when the backend and the
+/// last database are gone, unless a database on it was kept (`--keep`): then it outlives the
+/// run (restarting it on the spot would cut the other services' sessions).
+pub(super) struct SharedServer {
+    pub(super) url: DatabaseUrl,
+    server: Mutex<Option<Box<dyn OwnServer>>>,
+    keep: AtomicBool,
+    /// Creates a database when none is ready (the worker's is busy or failed).
+    admin: Mutex<postgres::Client>,
+    /// `STRATEGY FILE_COPY` (PostgreSQL 15+): copying template0's files is cheaper than
+    /// logging every block, and its checkpoints are cheap on a server without fsync.
+    file_copy: bool,
+    /// Databases created ahead, not yet given out.
+    ready: Arc<Mutex<Vec<String>>>,
+    worker: Mutex<Option<(mpsc::Sender<Job>, std::thread::JoinHandle<()>)>>,
+}
+
+/// A new database's name: `xtask_verify_<pid>_<n>`.
+fn next_name() -> String {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    format!(
+        "xtask_verify_{}_{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    )
+}
+
+fn create_sql(name: &str, file_copy: bool) -> String {
+    let strategy = if file_copy { " STRATEGY FILE_COPY" } else { "" };
+    format!(
+        "CREATE DATABASE {} TEMPLATE template0{strategy}",
+        quote_ident(name)
+    )
+}
+
+fn drop_with(c: &mut postgres::Client, name: &str) {
+    // WITH (FORCE) ends sessions a test left open (PostgreSQL 13+).
+    let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", quote_ident(name));
+    if c.batch_execute(&sql).is_err() {
+        let _ = c.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1",
+            &[&name],
+        );
+        let _ = c.batch_execute(&format!("DROP DATABASE IF EXISTS {}", quote_ident(name)));
+    }
+}
+
+impl SharedServer {
+    pub(super) fn new(
+        url: DatabaseUrl,
+        server: Box<dyn OwnServer>,
+    ) -> Result<Arc<SharedServer>, Error> {
+        let mut admin = db::connect(&url)?;
+        let version: i32 = admin
+            .query_one("SELECT current_setting('server_version_num')::int", &[])
+            .map_err(|e| Error::database("reading the server's version", &e))?
+            .get(0);
+        let file_copy = version >= 150000;
+        let ready = Arc::new(Mutex::new(Vec::new()));
+        let (tx, rx) = mpsc::channel::<Job>();
+        let worker = {
+            let (url, ready) = (url.clone(), ready.clone());
+            std::thread::Builder::new()
+                .name("scratch-databases".into())
+                .spawn(move || {
+                    let Ok(mut c) = db::connect(&url) else {
+                        return; // Everything is then done on the spot.
+                    };
+                    for job in rx {
+                        match job {
+                            Job::Create => {
+                                let name = next_name();
+                                if c.batch_execute(&create_sql(&name, file_copy)).is_ok() {
+                                    // The first session in a database builds its catalog
+                                    // cache file: do it here too.
+                                    let _ = db::connect(&url.with_dbname(&name));
+                                    ready.lock().unwrap_or_else(|p| p.into_inner()).push(name);
+                                }
+                            }
+                            Job::Drop(name) => drop_with(&mut c, &name),
+                        }
+                    }
+                })
+                .map_err(|e| Error::Cluster(format!("cannot start a thread: {e}")))?
+        };
+        Ok(Arc::new(SharedServer {
+            url,
+            server: Mutex::new(Some(server)),
+            keep: AtomicBool::new(false),
+            admin: Mutex::new(admin),
+            file_copy,
+            ready,
+            worker: Mutex::new(Some((tx, worker))),
+        }))
+    }
+
+    fn send(&self, job: Job) -> bool {
+        let worker = self.worker.lock().unwrap_or_else(|p| p.into_inner());
+        worker.as_ref().is_some_and(|(tx, _)| tx.send(job).is_ok())
+    }
+
+    /// A new database: one created ahead when there is one, else one created now. Either
+    /// way the worker starts on the next.
+    fn take_database(&self) -> Result<String, Error> {
+        let ahead = self.ready.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        self.send(Job::Create);
+        if let Some(name) = ahead {
+            return Ok(name);
+        }
+        let name = next_name();
+        let mut admin = self.admin.lock().unwrap_or_else(|p| p.into_inner());
+        if admin.is_closed() {
+            *admin = db::connect(&self.url)?;
+        }
+        admin
+            .batch_execute(&create_sql(&name, self.file_copy))
+            .map_err(|e| Error::database(format!("creating scratch database `{name}`"), &e))?;
+        Ok(name)
+    }
+
+    /// Drops `name` in the background (on the spot if the worker is gone).
+    fn release(&self, name: String) {
+        if !self.send(Job::Drop(name.clone())) {
+            let mut admin = self.admin.lock().unwrap_or_else(|p| p.into_inner());
+            drop_with(&mut admin, &name);
+        }
+    }
+
+    /// Marks the server to be kept; returns how to remove it.
+    fn keep(&self) -> String {
+        self.keep.store(true, Ordering::SeqCst);
+        self.server
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            .map(|s| s.removal())
+            .unwrap_or_default()
+    }
+}
+
+impl Drop for SharedServer {
+    fn drop(&mut self) {
+        let keep = self.keep.load(Ordering::SeqCst);
+        if let Some((tx, worker)) = self
+            .worker
+            .get_mut()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+        {
+            drop(tx);
+            // A kept server is restarted: let the drops under way finish first. Otherwise the
+            // server goes, and its databases with it.
+            if keep {
+                let _ = worker.join();
+            }
+        }
+        let server = self
+            .server
+            .get_mut()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        if let Some(server) = server
+            && keep
+        {
+            server.keep();
+        }
+    }
+}
+
+/// A database of its own for one service; dropped when this is.
+pub(super) struct ScratchDatabase {
+    server: DatabaseUrl,
+    name: String,
+    url: DatabaseUrl,
+    ready: Duration,
+    /// On a server that is not ours: drops the database on Ctrl-C.
+    guard: Option<cleanup::Guard>,
+    /// The server, when this run started it: kept alive while the database exists.
+    host: Option<Arc<SharedServer>>,
+}
+
+impl ScratchDatabase {
+    /// A database on the run's own server.
+    pub(super) fn on_own(host: Arc<SharedServer>) -> Result<Box<dyn Database>, Error> {
+        let start = Instant::now();
+        let name = host.take_database()?;
+        let url = host.url.with_dbname(&name);
+        db::connect(&url)?;
+        Ok(Box::new(ScratchDatabase {
+            server: host.url.clone(),
+            name,
+            url,
+            ready: start.elapsed(),
+            guard: None,
+            host: Some(host),
+        }))
+    }
+
+    /// A database on `server`, which is not ours: named after the service, so whoever looks
+    /// at the server knows what it is.
+    pub(super) fn on(server: &DatabaseUrl, service: &str) -> Result<Box<dyn Database>, Error> {
+        let start = Instant::now();
+        let clean: String = service
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_ascii_lowercase()
+                } else {
+                    '_'
+                }
+            })
+            .take(30)
+            .collect();
+        let name = format!(
+            "xtask_verify_{clean}_{}_{}",
+            std::process::id(),
+            &db::ledger::new_id()[..8]
+        );
+        db::connect(server)?
+            .batch_execute(&create_sql(&name, false))
+            .map_err(|e| Error::database(format!("creating scratch database `{name}`"), &e))?;
+        let url = server.with_dbname(&name);
+        let guard = {
+            let (server, name) = (server.clone(), name.clone());
+            cleanup::register(move || {
+                if let Ok(mut c) = db::connect(&server) {
+                    drop_with(&mut c, &name);
+                }
+            })
+        };
+        db::connect(&url)?;
+        Ok(Box::new(ScratchDatabase {
+            server: server.clone(),
+            name,
+            url,
+            ready: start.elapsed(),
+            guard: Some(guard),
+            host: None,
+        }))
+    }
+}
+
+impl Database for ScratchDatabase {
+    fn url(&self) -> &DatabaseUrl {
+        &self.url
+    }
+    fn ready_time(&self) -> Duration {
+        self.ready
+    }
+    fn keep(mut self: Box<Self>) -> Result<String, Error> {
+        self.guard.take();
+        let drop = format!("DROP DATABASE {};", quote_ident(&self.name));
+        let msg = match &self.host {
+            Some(host) => format!(
+                "{} (its server, shared with the run's other services, stays up after this run: stop it with: {}; or remove just this database with: {drop})",
+                self.url,
+                host.keep()
+            ),
+            None => format!("{} (remove it with: {drop})", self.url),
+        };
+        self.name.clear();
+        Ok(msg)
+    }
+}
+
+impl Drop for ScratchDatabase {
+    fn drop(&mut self) {
+        if !self.name.is_empty() {
+            let name = std::mem::take(&mut self.name);
+            match &self.host {
+                Some(host) => host.release(name),
+                None => {
+                    if let Ok(mut c) = db::connect(&self.server) {
+                        drop_with(&mut c, &name);
+                    }
+                }
+            }
+        }
+        self.guard.take();
+    }
+}
