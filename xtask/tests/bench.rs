@@ -166,3 +166,57 @@ fn bench_refuses_zero_runs() {
         out.stderr
     );
 }
+
+/// `bench --scale`, small: both isolations and every shard run and are reported; the
+/// shards' services add up to the monorepo, and memory is measured for xtask and its servers.
+#[test]
+fn the_scale_scenario_runs_both_isolations_and_the_shards() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("scale.json");
+    let out = run(xtask(dir.path())
+        .args([
+            "bench",
+            "--scale",
+            "--scale-services",
+            "6",
+            "--scale-migrations",
+            "3",
+            "--shards",
+            "2",
+            "--runs",
+            "1",
+            "--jobs",
+            "2",
+        ])
+        .arg("--dir")
+        .arg(dir.path().join("work"))
+        .arg("--json")
+        .arg(&json));
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    for line in [
+        "verify, database isolation",
+        "verify, cluster isolation",
+        "verify --shard 1/2",
+        "verify --shard 2/2",
+        "shards one after another: sum",
+        "cluster isolation takes",
+    ] {
+        assert!(out.stdout.contains(line), "{line}:\n{}", out.stdout);
+    }
+    let r: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let figures = r["figures"].as_array().unwrap();
+    assert_eq!(figures.len(), 4);
+    for f in figures {
+        assert!(f["peak_rss_kib"].as_u64().unwrap() > 1000, "{f}");
+        assert!(f["servers_peak_kib"].as_u64().unwrap() > 1000, "{f}");
+    }
+    let per_service = |i: usize| figures[i]["per_service_ms"].as_f64().unwrap();
+    let ratio = r["cluster_over_database"].as_f64().unwrap();
+    assert!((ratio - per_service(1) / per_service(0)).abs() < 1e-9);
+    let shards = r["shards_sum_ms"].as_f64().unwrap();
+    let each: f64 = figures[2..]
+        .iter()
+        .map(|f| f["median_ms"].as_f64().unwrap())
+        .sum();
+    assert!((shards - each).abs() < 1e-6, "{shards} vs {each}");
+}

@@ -129,10 +129,18 @@ impl PostgresContainer {
             .map_err(|e| fail(&e))?;
         // The engine publishes ports on its own host: DOCKER_HOST's for a remote engine
         // (tcp://build-host:2376), this machine for a local socket.
-        let host = match container.get_host().map_err(|e| fail(&e))? {
-            url::Host::Domain(d) if d == "localhost" => "127.0.0.1".to_string(),
-            url::Host::Ipv6(ip) => format!("[{ip}]"),
-            other => other.to_string(),
+        let remote = std::env::var("DOCKER_HOST").is_ok_and(|h| {
+            ["tcp://", "http://", "https://"]
+                .iter()
+                .any(|p| h.starts_with(p))
+        });
+        let host = if remote {
+            match container.get_host().map_err(|e| fail(&e))? {
+                url::Host::Ipv6(ip) => format!("[{ip}]"),
+                other => other.to_string(),
+            }
+        } else {
+            "127.0.0.1".to_string()
         };
         let url = DatabaseUrl::parse(&format!(
             "postgresql://postgres:{PASSWORD}@{host}:{port}/postgres"

@@ -20,7 +20,7 @@ use crate::pg_tools::{LocalCluster, PostgresContainer};
 
 /// A server this run started (cluster or container) that can outlive it.
 pub(super) trait OwnServer: Send {
-    /// How to stop and remove it once kept.
+    /// How to stop and remove it once kept: "stop it with: <command>".
     fn removal(&self) -> String;
     /// Leaves it running after this process ends.
     fn keep(self: Box<Self>);
@@ -28,7 +28,7 @@ pub(super) trait OwnServer: Send {
 
 impl OwnServer for LocalCluster {
     fn removal(&self) -> String {
-        self.stop_command()
+        format!("stop it with: {}", self.stop_command())
     }
     fn keep(self: Box<Self>) {
         if let Err(e) = LocalCluster::keep(*self) {
@@ -39,7 +39,7 @@ impl OwnServer for LocalCluster {
 
 impl OwnServer for PostgresContainer {
     fn removal(&self) -> String {
-        self.remove_command()
+        format!("remove it with: {}", self.remove_command())
     }
     fn keep(self: Box<Self>) {
         PostgresContainer::keep(*self);
@@ -307,7 +307,7 @@ impl Database for ScratchDatabase {
         let drop = format!("DROP DATABASE {};", quote_ident(&self.name));
         let msg = match &self.host {
             Some(host) => format!(
-                "{} (its server, shared with the run's other services, stays up after this run: stop it with: {}; or remove just this database with: {drop})",
+                "{} (its server, shared with the run's other services, stays up after this run; to drop only this database: {drop} To remove the server, {})",
                 self.url,
                 host.keep()
             ),
