@@ -7,7 +7,8 @@
 #   answers (and stopped again at exit, by pid), also listening on TCP with TLS for the
 #   remote-engine test, and a PostgreSQL image built from this machine's own binaries
 #   (ci/postgres-image/build.sh: no registry needed);
-# - check-jsonschema (PyPI) for the workflow's schema test.
+# - check-jsonschema (PyPI) for the workflow's schema test, and the squawk CLI (PyPI) that
+#   bench compares lint with.
 # Used by .ci/run and by developers: `bash ci/test.sh`. XTASK_SKIP_DOCKER_TESTS=1 leaves Docker out.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -53,6 +54,11 @@ if [ ! -x "$tools/check-jsonschema" ]; then
   chmod +x "$tools/check-jsonschema"
 fi
 export XTASK_CHECK_JSONSCHEMA=$tools/check-jsonschema
+# The squawk CLI (PyPI, a native binary), which bench compares lint with.
+if [ ! -x "$tools/squawk/bin/squawk" ]; then
+  pip3 install -q --disable-pip-version-check --target "$tools/squawk" squawk-cli==2.68.0 2>&1 | grep -v "^WARNING: Running pip as" || true
+fi
+export XTASK_TEST_SQUAWK=$tools/squawk/bin/squawk
 
 log=$(mktemp)
 dockerd_pid=""

@@ -17,6 +17,7 @@
 //! | [`pg_tools`] | local throwaway clusters, containers, PostgreSQL's client programs |
 //! | [`lint`] | the linter: rules over a replayed history, with settings given to it |
 //! | [`config`] | `xtask.toml`: fills in lint's settings and verify's, every default once |
+//! | [`plan`] | CI work over many services: affected by a change (`--since`), shards, `ci-plan`; no database |
 //! | [`migrate`] | the deploy path, its failure messages, `--backup` |
 //! | [`seed`] | a service's seed and configured commands |
 //! | [`commands`] | status, resolve, baseline, reset, new (and `--revert`), lint |
@@ -62,6 +63,7 @@ pub mod pg_tools;
 pub mod lint;
 
 pub mod config;
+
 pub mod plan;
 
 pub mod migrate;

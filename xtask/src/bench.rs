@@ -68,6 +68,7 @@ impl Bench {
             jobs: self.jobs,
             image: default_image(&ws.root, self.image)?,
             docker: !self.no_docker,
+            squawk: self.squawk,
         };
         let results = run_bench(&options, &|line| eprintln!("{line}"))?;
         print!("{}", bench_figures(&results));

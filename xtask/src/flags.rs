@@ -159,6 +159,10 @@ pub struct Bench {
     /// Leave out verify on the docker backend.
     #[arg(long)]
     pub no_docker: bool,
+    /// The squawk CLI lint is compared with (default: `squawk` on PATH; left out when absent).
+    /// It installs with `pip install squawk-cli==2.68.0`.
+    #[arg(long, value_name = "PATH")]
+    pub squawk: Option<PathBuf>,
     /// Where to generate the monorepos (default: target/bench).
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
@@ -235,6 +239,10 @@ pub struct Lint {
     /// List the rules, their default levels and what they catch, and exit.
     #[arg(long)]
     pub list_rules: bool,
+    /// Neither read nor write the cache under target/xtask/lint-cache (each file's parse,
+    /// keyed by its SHA-256, and each history's findings, keyed by every input): lint all anew.
+    #[arg(long)]
+    pub no_cache: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]

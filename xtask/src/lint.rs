@@ -14,7 +14,9 @@ impl Lint {
             return Ok(ExitCode::Success);
         }
         let services = ws.select(&self.services)?;
-        let report = lint_services(ws, &services, &LintOptions::now(self.since))?;
+        let cache = (!self.no_cache).then(|| ws.lint_cache());
+        let options = LintOptions::now(self.since).cached(cache);
+        let report = lint_services(ws, &services, &options)?;
         let format = self.format.unwrap_or(
             if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
                 LintFormat::Github

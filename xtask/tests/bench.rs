@@ -46,6 +46,11 @@ fn bench_measures_every_contender_and_writes_its_figures_as_json() {
             false
         }
     };
+    // ci/test.sh installs the squawk CLI (PyPI) for lint's comparison.
+    let squawk = std::env::var_os("XTASK_TEST_SQUAWK");
+    if let Some(path) = &squawk {
+        cmd.arg("--squawk").arg(path);
+    }
     let out = run(&mut cmd);
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
 
@@ -60,6 +65,7 @@ fn bench_measures_every_contender_and_writes_its_figures_as_json() {
     let mut expected = vec![
         "(a) psql -f, once per migration",
         "(b) psql, one session per service",
+        "(c) psql, one transaction per migration",
         "migrate --jobs 1",
         "migrate --jobs 2",
         "verify --backend local --jobs 1",
@@ -71,8 +77,30 @@ fn bench_measures_every_contender_and_writes_its_figures_as_json() {
             "verify --backend docker --jobs 2",
         ]);
     }
-    expected.extend(["lint (45 migrations)", "lint (120 migrations, 1 service)"]);
+    expected.extend([
+        "lint (45 migrations)",
+        "lint (120 migrations, 1 service)",
+        "lint again, cached (120 migrations)",
+    ]);
+    let squawk_ran = names.contains(&"squawk 2.68 (120 migrations)");
+    if squawk.is_some() {
+        assert!(squawk_ran, "{names:?}\n{}", out.stderr);
+    }
+    if squawk_ran {
+        expected.push("squawk 2.68 (120 migrations)");
+    } else {
+        assert!(
+            r["skipped"].to_string().contains("squawk"),
+            "{}",
+            r["skipped"]
+        );
+    }
     assert_eq!(names, expected);
+    let median = |name: &str| {
+        figures.iter().find(|f| f["name"] == name).unwrap()["median_ms"]
+            .as_f64()
+            .unwrap()
+    };
     for f in figures {
         let name = f["name"].as_str().unwrap();
         let samples: Vec<f64> = f["samples_ms"]
@@ -95,14 +123,24 @@ fn bench_measures_every_contender_and_writes_its_figures_as_json() {
             let kib = f["peak_rss_kib"].as_u64().unwrap();
             assert!((1_000..200_000).contains(&kib), "{name}: {kib} KiB");
         }
-        // Ratios are to baseline (b), for everything that applies migrations.
+        // Ratios are to baseline (b) and to the floor (c), for everything that applies
+        // migrations; lint of the long history is compared with squawk.
+        let lints = name.starts_with("lint") || name.starts_with("squawk");
         match f["ratio_to_b"].as_f64() {
             Some(x) => {
-                assert!(!name.starts_with("lint"), "{name}");
-                let b = figures[1]["median_ms"].as_f64().unwrap();
+                assert!(!lints, "{name}");
+                let b = median("(b) psql, one session per service");
                 assert!((x - med / b).abs() < 1e-9, "{name}");
+                let c = median("(c) psql, one transaction per migration");
+                let floor = f["ratio_to_floor"].as_f64().unwrap();
+                assert!((floor - med / c).abs() < 1e-9, "{name}");
             }
-            None => assert!(name.starts_with("lint"), "{name}"),
+            None => assert!(lints, "{name}"),
+        }
+        if lints && name != "lint (45 migrations)" && squawk_ran {
+            let floor = f["ratio_to_floor"].as_f64().unwrap();
+            let squawk = median("squawk 2.68 (120 migrations)");
+            assert!((floor - med / squawk).abs() < 1e-9, "{name}");
         }
     }
     // Times to ready: every service of every verify run.

@@ -261,3 +261,82 @@ fn list_rules_names_every_rule_with_its_level() {
     }
     assert!(out.stdout.contains("migration-size") && out.stdout.contains("warning"));
 }
+
+/// The cache under target/ gives exactly what a run without it gives, follows every change of
+/// file, configuration and scope, survives damage, and holds under concurrent runs.
+#[test]
+fn the_cache_changes_nothing_but_the_time() {
+    let repo = TempRepo::new();
+    repo.migration("app", "20250101000000_init", INIT);
+    repo.migration("app", "20250102000000_drop_student_name", DROP);
+    let cache = repo.root().join("target/xtask/lint-cache");
+    let json = |args: &[&str]| {
+        let out = lint(repo.root(), &[&["--format", "json"], args].concat());
+        (out.code, out.stdout)
+    };
+    let fresh = json(&["--no-cache"]);
+    assert_eq!(fresh.0, 1, "{}", fresh.1);
+    assert!(!cache.exists(), "--no-cache writes no cache");
+    // Concurrent first runs: each reads what it can and replaces files whole.
+    let children: Vec<_> = (0..4)
+        .map(|_| {
+            xtask(repo.root())
+                .args(["lint", "--format", "json"])
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(String::from_utf8_lossy(&out.stdout), fresh.1);
+    }
+    assert!(
+        cache.read_dir().unwrap().count() >= 2,
+        "a pack and findings"
+    );
+    assert_eq!(json(&[]), fresh);
+
+    // A file edited: its findings follow; back as it was: the earlier ones again.
+    let suppressed =
+        format!("-- lint:allow drop-column: name moved to profiles in 20250101000000_init\n{DROP}");
+    repo.migration("app", "20250102000000_drop_student_name", &suppressed);
+    assert_eq!(json(&[]), json(&["--no-cache"]));
+    assert_eq!(json(&[]).0, 0);
+    repo.migration("app", "20250102000000_drop_student_name", DROP);
+    assert_eq!(json(&[]), fresh);
+
+    // The configuration changes a level: the findings follow.
+    std::fs::write(
+        repo.root().join("xtask.toml"),
+        "[lint.rules]\ndrop-column = \"warning\"\n",
+    )
+    .unwrap();
+    let warned = json(&[]);
+    assert_eq!(warned.0, 0);
+    assert_eq!(warned, json(&["--no-cache"]));
+    std::fs::remove_file(repo.root().join("xtask.toml")).unwrap();
+
+    // A new migration.
+    repo.migration(
+        "app",
+        "20250103000000_add_index",
+        "CREATE INDEX \"i\" ON \"students\" (\"name\");\n",
+    );
+    assert_eq!(json(&[]), json(&["--no-cache"]));
+
+    // Damaged files are ignored and replaced.
+    for entry in cache.read_dir().unwrap() {
+        let path = entry.unwrap().path();
+        let mut bytes = std::fs::read(&path).unwrap();
+        let mid = bytes.len() / 2;
+        bytes[mid] ^= 0x55;
+        std::fs::write(&path, &bytes).unwrap();
+    }
+    let after_damage = json(&[]);
+    assert_eq!(after_damage, json(&["--no-cache"]));
+    for entry in cache.read_dir().unwrap() {
+        std::fs::write(entry.unwrap().path(), b"not a cache").unwrap();
+    }
+    assert_eq!(json(&[]), after_damage);
+}

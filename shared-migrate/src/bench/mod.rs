@@ -45,6 +45,8 @@ pub struct BenchOptions {
     /// The image of the docker backend; skipped when no engine runs or the image is absent.
     pub image: String,
     pub docker: bool,
+    /// The squawk CLI to compare lint with; None: `squawk` on PATH, if any.
+    pub squawk: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -52,8 +54,12 @@ pub struct BenchOptions {
 enum Contender {
     /// (a) `psql -f` once per migration, in order, service after service: a shell script.
     PsqlPerMigration,
-    /// (b) one `psql` session per service running all its migrations: close to the floor.
+    /// (b) one `psql` session per service running all its migrations, statement by statement
+    /// in autocommit.
     PsqlPerService,
+    /// (c) one `psql` session per service, each migration in a transaction of its own, as
+    /// migrate runs them: the floor.
+    PsqlTransactionPerMigration,
     Migrate {
         jobs: usize,
     },
@@ -61,8 +67,13 @@ enum Contender {
         backend: &'static str,
         jobs: usize,
     },
+    /// lint with an empty cache (emptied before each run).
     LintMonorepo,
     LintLongHistory,
+    /// lint again, nothing changed: the cache's case.
+    LintLongHistoryWarm,
+    /// The squawk CLI on the same history, one process, as its users run it.
+    Squawk,
 }
 
 impl Contender {
@@ -70,6 +81,9 @@ impl Contender {
         match self {
             Contender::PsqlPerMigration => "(a) psql -f, once per migration".into(),
             Contender::PsqlPerService => "(b) psql, one session per service".into(),
+            Contender::PsqlTransactionPerMigration => {
+                "(c) psql, one transaction per migration".into()
+            }
             Contender::Migrate { jobs } => format!("migrate --jobs {jobs}"),
             Contender::Verify { backend, jobs } => {
                 format!("verify --backend {backend} --jobs {jobs}")
@@ -81,6 +95,13 @@ impl Contender {
             Contender::LintLongHistory => {
                 format!("lint ({} migrations, 1 service)", options.lint_migrations)
             }
+            Contender::LintLongHistoryWarm => {
+                format!(
+                    "lint again, cached ({} migrations)",
+                    options.lint_migrations
+                )
+            }
+            Contender::Squawk => format!("squawk 2.68 ({} migrations)", options.lint_migrations),
         }
     }
 
@@ -88,20 +109,37 @@ impl Contender {
     fn needs_databases(&self) -> bool {
         matches!(
             self,
-            Contender::PsqlPerMigration | Contender::PsqlPerService | Contender::Migrate { .. }
+            Contender::PsqlPerMigration
+                | Contender::PsqlPerService
+                | Contender::PsqlTransactionPerMigration
+                | Contender::Migrate { .. }
         )
     }
 
     fn is_ours(&self) -> bool {
         !matches!(
             self,
-            Contender::PsqlPerMigration | Contender::PsqlPerService
+            Contender::PsqlPerMigration
+                | Contender::PsqlPerService
+                | Contender::PsqlTransactionPerMigration
+                | Contender::Squawk
         )
     }
 
-    /// Compared to baseline (b): everything that applies the migrations.
+    /// Compared to the psql baselines: everything that applies the migrations.
     fn applies_migrations(&self) -> bool {
-        !matches!(self, Contender::LintMonorepo | Contender::LintLongHistory)
+        !self.lints()
+    }
+
+    /// Compared to squawk: lint of the long history.
+    fn lints(&self) -> bool {
+        matches!(
+            self,
+            Contender::LintMonorepo
+                | Contender::LintLongHistory
+                | Contender::LintLongHistoryWarm
+                | Contender::Squawk
+        )
     }
 }
 
@@ -126,6 +164,9 @@ pub struct Figure {
     pub stats: Stats,
     /// Median over baseline (b)'s median; absent for lint, which applies nothing.
     pub ratio_to_b: Option<f64>,
+    /// Median over the floor's: (c) for what applies migrations, squawk for lint of the long
+    /// history (absent when squawk is not installed).
+    pub ratio_to_floor: Option<f64>,
     pub samples_ms: Vec<f64>,
 }
 
@@ -248,7 +289,11 @@ pub fn run_bench(options: &BenchOptions, progress: &dyn Fn(&str)) -> Result<Benc
         Error::Bench("`psql` was not found: the baselines need it (Debian: `apt-get install postgresql-client`)".into())
     })?;
 
-    let mut contenders = vec![Contender::PsqlPerMigration, Contender::PsqlPerService];
+    let mut contenders = vec![
+        Contender::PsqlPerMigration,
+        Contender::PsqlPerService,
+        Contender::PsqlTransactionPerMigration,
+    ];
     let jobs: Vec<usize> = if options.jobs > 1 {
         vec![1, options.jobs]
     } else {
@@ -277,7 +322,23 @@ pub fn run_bench(options: &BenchOptions, progress: &dyn Fn(&str)) -> Result<Benc
     } else {
         skipped.push("verify --backend docker: --no-docker".to_string());
     }
-    contenders.extend([Contender::LintMonorepo, Contender::LintLongHistory]);
+    contenders.extend([
+        Contender::LintMonorepo,
+        Contender::LintLongHistory,
+        Contender::LintLongHistoryWarm,
+    ]);
+    let squawk = options
+        .squawk
+        .clone()
+        .or_else(|| which::which("squawk").ok());
+    match &squawk {
+        Some(path) if path.is_file() => contenders.push(Contender::Squawk),
+        Some(path) => skipped.push(format!("squawk: {} is not a file", path.display())),
+        None => skipped.push(
+            "squawk: not installed (`pip install squawk-cli==2.68.0`, then --squawk DIR/bin/squawk)"
+                .to_string(),
+        ),
+    }
 
     progress("starting a local PostgreSQL server for migrate and the baselines");
     let template = Template::prepare()?;
@@ -295,6 +356,7 @@ pub fn run_bench(options: &BenchOptions, progress: &dyn Fn(&str)) -> Result<Benc
         monorepo: &monorepo_dir,
         services: Workspace::new(&monorepo_dir).services()?,
         long_history: &long_dir,
+        squawk: squawk.as_deref(),
     };
 
     let mut samples: Vec<Vec<Sample>> = vec![Vec::new(); contenders.len()];
@@ -343,22 +405,32 @@ pub fn run_bench(options: &BenchOptions, progress: &dyn Fn(&str)) -> Result<Benc
         .iter()
         .map(|s| Stats::of(s).expect("at least one run"))
         .collect();
-    let floor = contenders
-        .iter()
-        .position(|c| *c == Contender::PsqlPerService)
-        .map(|i| stats[i].median_ms);
+    let median_of = |contender: Contender| {
+        contenders
+            .iter()
+            .position(|c| *c == contender)
+            .map(|i| stats[i].median_ms)
+    };
+    let b = median_of(Contender::PsqlPerService);
+    let c_floor = median_of(Contender::PsqlTransactionPerMigration);
+    let squawk_floor = median_of(Contender::Squawk);
     let figures = contenders
         .iter()
-        .zip(stats)
+        .zip(stats.iter().copied())
         .zip(samples)
         .map(|((c, stats), samples)| Figure {
             name: c.name(options),
             contender: serde_json::to_value(c).unwrap_or_default(),
             ours: c.is_ours(),
             stats,
-            ratio_to_b: floor
+            ratio_to_b: b
                 .filter(|_| c.applies_migrations())
                 .map(|f| stats.median_ms / f),
+            ratio_to_floor: match c {
+                Contender::LintMonorepo => None,
+                c if c.lints() => squawk_floor.map(|f| stats.median_ms / f),
+                _ => c_floor.map(|f| stats.median_ms / f),
+            },
             samples_ms: samples.iter().map(|s| s.millis).collect(),
         })
         .collect();
@@ -445,6 +517,7 @@ struct Cx<'a> {
     monorepo: &'a Path,
     services: Vec<Service>,
     long_history: &'a Path,
+    squawk: Option<&'a Path>,
 }
 
 impl Cx<'_> {
@@ -509,6 +582,54 @@ impl Cx<'_> {
                 }
                 return self.psql_sequence(&per_service);
             }
+            Contender::PsqlTransactionPerMigration => {
+                // One script per service: BEGIN; \i file; COMMIT; for each migration.
+                let mut per_service = Vec::new();
+                for (service, url) in self.services.iter().zip(urls) {
+                    let mut script = String::new();
+                    for file in migration_files(service)? {
+                        // As migrate: a file with CREATE INDEX CONCURRENTLY and the like runs
+                        // statement by statement.
+                        let sql =
+                            std::fs::read_to_string(&file).map_err(|e| Error::io(&file, e))?;
+                        let quoted = file.display().to_string().replace('\'', "''");
+                        if crate::sql::Plan::new(&file, &sql)?.transactional() {
+                            script.push_str(&format!("BEGIN;\n\\i '{quoted}'\nCOMMIT;\n"));
+                        } else {
+                            script.push_str(&format!("\\i '{quoted}'\n"));
+                        }
+                    }
+                    let path = self
+                        .options
+                        .dir
+                        .join(format!("transactions-{}.psql", service.name));
+                    std::fs::write(&path, script).map_err(|e| Error::io(&path, e))?;
+                    per_service.push((url, vec![path]));
+                }
+                return self.psql_sequence(&per_service);
+            }
+            Contender::Squawk => {
+                let squawk = self.squawk.expect("squawk is a contender only when found");
+                let mut cmd = self.scratch.command(squawk)?;
+                cmd.current_dir(self.long_history)
+                    .arg("services/*/prisma/migrations/*/migration.sql");
+                let (millis, _) = measure::run(&mut cmd)?;
+                // squawk exits 1 when it has findings (it has, on this history): its output
+                // says whether it checked every file.
+                let checked = format!("checked {} source files", self.options.lint_migrations);
+                let code = if self.scratch.stdout().contains(&checked) {
+                    0
+                } else {
+                    1
+                };
+                return Ok((
+                    Sample {
+                        millis,
+                        peak_rss_kib: None,
+                    },
+                    code,
+                ));
+            }
             Contender::Migrate { jobs } => {
                 cmd.arg("--root").arg(self.monorepo).args([
                     "migrate",
@@ -535,12 +656,36 @@ impl Cx<'_> {
                     cmd.args(["--image", &self.options.image]);
                 }
             }
-            Contender::LintMonorepo | Contender::LintLongHistory => {
+            Contender::LintMonorepo
+            | Contender::LintLongHistory
+            | Contender::LintLongHistoryWarm => {
                 let root = if contender == Contender::LintMonorepo {
                     self.monorepo
                 } else {
                     self.long_history
                 };
+                let cache = Workspace::new(root).lint_cache();
+                if contender == Contender::LintLongHistoryWarm {
+                    // Filled by an untimed run if empty; unchanged since, as a re-lint finds it.
+                    let (_, code) = measure::run(
+                        self.scratch
+                            .command(&self.options.exe)?
+                            .arg("--root")
+                            .arg(root)
+                            .args(["lint", "--format", "json"]),
+                    )?;
+                    if code > 1 {
+                        return Ok((
+                            Sample {
+                                millis: 0.0,
+                                peak_rss_kib: None,
+                            },
+                            code,
+                        ));
+                    }
+                } else if cache.exists() {
+                    std::fs::remove_dir_all(&cache).map_err(|e| Error::io(&cache, e))?;
+                }
                 cmd.arg("--root")
                     .arg(root)
                     .args(["lint", "--format", "json"]);

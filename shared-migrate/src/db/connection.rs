@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use postgres::config::SslMode as WireMode;
 use postgres::error::SqlState;
+use postgres::types::Type;
 use postgres::{Client, NoTls};
 
 use super::database_url::DatabaseUrl;
@@ -147,9 +148,9 @@ pub fn connect_or_create(url: &DatabaseUrl) -> Result<(Client, bool), Error> {
 /// without, returns false when it does not exist (read-only commands create nothing).
 pub fn use_schema(client: &mut Client, schema: &str, create: bool) -> Result<bool, Error> {
     let exists: bool = client
-        .query_one(
+        .query_typed_one(
             "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)",
-            &[&schema],
+            &[(&schema, Type::NAME)],
         )
         .map_err(|e| Error::database("checking the schema", &e))?
         .get(0);

@@ -207,6 +207,62 @@ pub fn run_file(
     }
 }
 
+/// How [`run_batched`] ended.
+pub enum Batched {
+    Committed,
+    /// The file failed and was rolled back whole, records included: nothing of it persisted.
+    /// Run it again statement by statement ([`run_file`]) to locate the failure.
+    RolledBack,
+    /// A failure that running it again would not explain: the session was lost, or the
+    /// records or the commit failed.
+    Failed(RunFailure),
+}
+
+/// A transactional file that needs no parse ([`crate::sql::needs_parse`]) in two round trips,
+/// where [`run_file`] takes one per statement: `BEGIN`, the start record and the whole file in
+/// one; the finish record (`finished()`, asked for after the file ran) and `COMMIT` in the
+/// other. Nothing is appended to the file's own text, so a file that ends inside a string or a
+/// comment cannot swallow a record; it fails and is rolled back.
+pub fn run_batched(
+    client: &mut Client,
+    sql: &str,
+    started: &str,
+    finished: impl FnOnce() -> String,
+) -> Batched {
+    if let Err(error) = client.batch_execute(&format!("BEGIN;{started}\n{sql}")) {
+        if client.is_closed() {
+            return Batched::Failed(RunFailure::Statement {
+                index: 0,
+                error,
+                from: None,
+            });
+        }
+        let _ = client.batch_execute("ROLLBACK");
+        return Batched::RolledBack;
+    }
+    let Err(error) = client.batch_execute(&format!("{}COMMIT;", finished())) else {
+        return Batched::Committed;
+    };
+    // Either the records' updates failed, and the transaction is still open (aborted: every
+    // query fails with 25P02) with the COMMIT not reached; or the COMMIT itself failed (a
+    // deferred constraint), and the server rolled back.
+    let aborted = !client.is_closed()
+        && client.batch_execute("SELECT 1").is_err_and(|e| {
+            e.code() == Some(&postgres::error::SqlState::IN_FAILED_SQL_TRANSACTION)
+        });
+    if aborted {
+        let _ = client.batch_execute("ROLLBACK");
+        return Batched::Failed(RunFailure::Bookkeeping {
+            stage: Stage::Finish,
+            error: Error::database("recording a finished migration", &error),
+        });
+    }
+    Batched::Failed(RunFailure::Transaction {
+        stage: Stage::Finish,
+        error,
+    })
+}
+
 /// The statements of a transactional plan, inside the caller's transaction. One statement at a
 /// time when the file parsed cleanly, so that a failure names its statement even when the server
 /// gives no position (a round trip each, as with psql -f); otherwise the whole file at once, and

@@ -4,6 +4,7 @@
 use std::time::SystemTime;
 
 use postgres::GenericClient;
+use postgres::types::Type;
 
 use crate::error::Error;
 
@@ -48,9 +49,9 @@ impl Row {
 
 pub fn exists(client: &mut impl GenericClient, schema: &str) -> Result<bool, Error> {
     Ok(client
-        .query_one(
+        .query_typed_one(
             "SELECT EXISTS (SELECT 1 FROM pg_tables WHERE schemaname = $1 AND tablename = $2)",
-            &[&schema, &TABLE],
+            &[(&schema, Type::NAME), (&TABLE, Type::NAME)],
         )
         .map_err(|e| Error::database("looking for the _prisma_migrations table", &e))?
         .get(0))
@@ -65,9 +66,9 @@ pub fn create(client: &mut impl GenericClient) -> Result<(), Error> {
 /// The other tables of the schema (the emptiness check before creating the ledger).
 pub fn other_tables(client: &mut impl GenericClient, schema: &str) -> Result<Vec<String>, Error> {
     Ok(client
-        .query(
+        .query_typed(
             "SELECT tablename::text FROM pg_tables WHERE schemaname = $1 AND tablename <> $2 ORDER BY 1",
-            &[&schema, &TABLE],
+            &[(&schema, Type::NAME), (&TABLE, Type::NAME)],
         )
         .map_err(|e| Error::database("listing the tables of the schema", &e))?
         .iter()
@@ -87,7 +88,7 @@ pub fn rows(client: &mut impl GenericClient) -> Result<Vec<Row>, Error> {
          FROM _prisma_migrations ORDER BY started_at, migration_name"
     );
     let rows = client
-        .query(&sql, &[])
+        .query_typed(&sql, &[])
         .map_err(|e| Error::database("reading _prisma_migrations", &e))?;
     Ok(rows
         .iter()
@@ -124,6 +125,38 @@ pub fn insert_started(
         )
         .map(drop)
         .map_err(|e| Error::database(format!("recording the start of `{name}`"), &e))
+}
+
+/// [`insert_started`] as SQL text, for a migration sent in one batch with its row.
+pub fn insert_started_sql(id: &str, checksum: &str, name: &str, started_at: SystemTime) -> String {
+    format!(
+        "INSERT INTO _prisma_migrations (id, checksum, started_at, migration_name) VALUES ({}, {}, {}, {});",
+        literal(id),
+        literal(checksum),
+        timestamp(started_at),
+        literal(name)
+    )
+}
+
+/// [`mark_finished`] as SQL text: the same two updates, the finish time `at`.
+pub fn mark_finished_sql(id: &str, at: SystemTime) -> String {
+    format!(
+        "UPDATE _prisma_migrations SET applied_steps_count = applied_steps_count + 1 WHERE id = {id};\
+         UPDATE _prisma_migrations SET finished_at = {} WHERE id = {id};",
+        timestamp(at),
+        id = literal(id)
+    )
+}
+
+/// A string literal that reads the same whatever `standard_conforming_strings` says.
+fn literal(s: &str) -> String {
+    format!("E'{}'", s.replace('\\', "\\\\").replace('\'', "''"))
+}
+
+/// A client time as a `timestamptz` literal, with the microseconds the binary protocol keeps.
+fn timestamp(at: SystemTime) -> String {
+    let at: chrono::DateTime<chrono::Utc> = at.into();
+    format!("'{}'::timestamptz", at.format("%Y-%m-%d %H:%M:%S%.6f+00"))
 }
 
 /// Prisma's two updates after a successful script: one step, then the finish time.

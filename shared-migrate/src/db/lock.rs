@@ -9,6 +9,7 @@ use std::ops::{Deref, DerefMut};
 use std::time::{Duration, Instant};
 
 use postgres::Client;
+use postgres::types::Type;
 
 use super::database_url::DatabaseUrl;
 use crate::error::Error;
@@ -41,7 +42,7 @@ impl Drop for Locked {
     fn drop(&mut self) {
         let _ = self
             .client
-            .execute("SELECT pg_advisory_unlock($1)", &[&LOCK_KEY]);
+            .query_typed("SELECT pg_advisory_unlock($1)", &[(&LOCK_KEY, Type::INT8)]);
     }
 }
 
@@ -70,7 +71,10 @@ fn poll(
     let mut told = false;
     loop {
         let got: bool = client
-            .query_one("SELECT pg_try_advisory_lock($1)", &[&LOCK_KEY])
+            .query_typed_one(
+                "SELECT pg_try_advisory_lock($1)",
+                &[(&LOCK_KEY, Type::INT8)],
+            )
             .map_err(|e| Error::database("taking the migration lock", &e))?
             .get(0);
         if got {

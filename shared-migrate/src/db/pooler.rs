@@ -27,7 +27,7 @@ pub fn refuse_transaction_pooling(client: &mut Client, url: &DatabaseUrl) -> Res
         return Err(refusal(url, &why));
     }
     let row = client
-        .query_one("SELECT pg_backend_pid(), inet_server_port()", &[])
+        .query_typed_one("SELECT pg_backend_pid(), inet_server_port()", &[])
         .map_err(|e| Error::database("checking for a connection pooler", &e))?;
     let (ours, server_port): (i32, Option<i32>) = (row.get(0), row.get(1));
     let direct = match server_port {
@@ -42,7 +42,7 @@ pub fn refuse_transaction_pooling(client: &mut Client, url: &DatabaseUrl) -> Res
         return Ok(());
     };
     let theirs: i32 = other
-        .query_one("SELECT pg_backend_pid()", &[])
+        .query_typed_one("SELECT pg_backend_pid()", &[])
         .map_err(|e| Error::database("checking for a connection pooler", &e))?
         .get(0);
     if theirs == ours {

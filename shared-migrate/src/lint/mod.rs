@@ -10,6 +10,7 @@
 //! The linter takes its settings ([`LintConfig`]) from the caller: reading `xtask.toml` is the
 //! job of [`crate::config`], a layer above.
 
+mod cache;
 mod config;
 mod history;
 pub mod render;
@@ -54,6 +55,10 @@ pub struct MigrationFile {
 impl MigrationFile {
     pub fn new(name: String, shown: String, sql: String) -> MigrationFile {
         let analysis = crate::sql::analyse(&sql);
+        MigrationFile::analysed(name, shown, sql, analysis)
+    }
+
+    fn analysed(name: String, shown: String, sql: String, analysis: Analysis) -> MigrationFile {
         let suppressions = suppression::parse(&sql, &analysis);
         MigrationFile {
             name,
@@ -79,15 +84,23 @@ pub struct LintOptions {
     pub since: Option<String>,
     /// The current UTC time (a parameter so that tests are stable).
     pub now: NaiveDateTime,
+    /// Where analyses are cached between runs ([`Workspace::lint_cache`]); None: no cache.
+    pub cache: Option<std::path::PathBuf>,
 }
 
 impl LintOptions {
-    /// Options at the current time.
+    /// Options at the current time, without a cache.
     pub fn now(since: Option<String>) -> LintOptions {
         LintOptions {
             since,
             now: chrono::Utc::now().naive_utc(),
+            cache: None,
         }
+    }
+
+    /// The same, with analyses cached in `dir`.
+    pub fn cached(self, dir: Option<std::path::PathBuf>) -> LintOptions {
+        LintOptions { cache: dir, ..self }
     }
 }
 
@@ -127,6 +140,10 @@ impl LintReport {
 }
 
 /// Lints `services` of the workspace, each with its settings (`configs[i]` for `services[i]`).
+///
+/// With a cache ([`LintOptions::cache`]), a service whose files, configuration and rules are
+/// those of an earlier run gets that run's findings back, and every file analysed before gets
+/// its analysis back ([`cache`]); without `--since` only, which compares with git.
 pub fn lint(
     ws: &Workspace,
     services: &[Service],
@@ -148,46 +165,146 @@ pub fn lint(
             folders.push((i, name, dir));
         }
     }
-    // Reading and parsing is most of the work: spread it over the cores.
-    let files = folders
+    // Reading and checksumming every file, on every core.
+    let loaded = folders
         .into_par_iter()
-        .map(|(i, name, dir)| {
-            let migration = Migration::load(name, &dir)?;
-            let shown = shown_path(&ws.root, &migration.path);
-            Ok((i, MigrationFile::new(migration.name, shown, migration.sql)))
-        })
+        .map(|(i, name, dir)| Ok((i, Migration::load(name, &dir)?)))
         .collect::<Result<Vec<_>, Error>>()?;
-    let mut per_service: Vec<Vec<MigrationFile>> = services.iter().map(|_| Vec::new()).collect();
-    for (i, mut file) in files {
-        let baseline = baselines.as_ref().and_then(|b| b.get(&services[i].name));
-        file.in_scope = match baseline {
-            Some(b) => b.edited(&file.name, file.sql.as_bytes()) != Some(false),
-            None => true,
-        };
-        per_service[i].push(file);
+    let mut per_service: Vec<Vec<Migration>> = services.iter().map(|_| Vec::new()).collect();
+    for (i, m) in loaded {
+        per_service[i].push(m);
     }
-    let findings: Vec<Vec<Finding>> = services
-        .par_iter()
-        .zip(per_service.par_iter())
-        .zip(configs.par_iter())
-        .map(|((service, migrations), config)| {
-            let cx = ServiceCx {
-                service: &service.name,
-                migrations,
+    let cache = options.cache.as_deref();
+    let remembered: Vec<Option<cache::Findings>> = services
+        .iter()
+        .zip(configs)
+        .zip(&per_service)
+        .map(|((service, config), migrations)| {
+            let dir = cache.filter(|_| baselines.is_none())?;
+            let files = migrations
+                .iter()
+                .map(|m| (m.name.as_str(), m.checksum.as_str()));
+            Some(cache::Findings::new(
+                dir,
+                &service.migrations_dir(),
                 config,
-                baseline: baselines.as_ref().and_then(|b| b.get(&service.name)),
-                now: options.now,
-            };
-            lint_service(&cx, &shown_path(&ws.root, &service.migrations_dir()))
+                files,
+            ))
         })
         .collect();
-    let mut findings: Vec<Finding> = findings.into_iter().flatten().collect();
+    let known: Vec<Option<Vec<Finding>>> = remembered
+        .iter()
+        .map(|r| r.as_ref().and_then(cache::Findings::get))
+        .collect();
+    let counts: Vec<usize> = per_service.iter().map(Vec::len).collect();
+    let files = analyse(ws, services, per_service, &known, cache);
+    let results: Vec<(Vec<Finding>, usize)> = services
+        .par_iter()
+        .zip(files)
+        .zip(configs.par_iter())
+        .zip(known)
+        .zip(remembered)
+        .zip(counts)
+        .map(
+            |(((((service, files), config), known), remembered), count)| {
+                if let Some(found) = known {
+                    return (found, count);
+                }
+                let baseline = baselines.as_ref().and_then(|b| b.get(&service.name));
+                let migrations: Vec<MigrationFile> = files
+                    .into_iter()
+                    .map(|mut file| {
+                        file.in_scope = match baseline {
+                            Some(b) => b.edited(&file.name, file.sql.as_bytes()) != Some(false),
+                            None => true,
+                        };
+                        file
+                    })
+                    .collect();
+                let cx = ServiceCx {
+                    service: &service.name,
+                    migrations: &migrations,
+                    config,
+                    baseline,
+                    now: options.now,
+                };
+                let found = lint_service(&cx, &shown_path(&ws.root, &service.migrations_dir()));
+                // A date in the future is told with the current time: not a finding to keep.
+                if let Some(r) = remembered
+                    && !found.iter().any(|f| f.rule == rules::MIGRATION_TIMESTAMP)
+                {
+                    r.save(&found);
+                }
+                (found, migrations.iter().filter(|m| m.in_scope).count())
+            },
+        )
+        .collect();
+    let migrations = results.iter().map(|(_, n)| n).sum();
+    let mut findings: Vec<Finding> = results.into_iter().flat_map(|(f, _)| f).collect();
     findings.sort_by(|a, b| (&a.path, a.line, a.column).cmp(&(&b.path, b.line, b.column)));
     Ok(LintReport {
         services: services.len(),
-        migrations: per_service.iter().flatten().filter(|m| m.in_scope).count(),
+        migrations,
         findings,
     })
+}
+
+/// The files of the services whose findings are not `known`, analysed: from the cache's packs
+/// where it has them, else parsed, on every core (the packs are then brought up to date).
+/// Services whose findings are known get no files.
+fn analyse(
+    ws: &Workspace,
+    services: &[Service],
+    per_service: Vec<Vec<Migration>>,
+    known: &[Option<Vec<Finding>>],
+    cache: Option<&Path>,
+) -> Vec<Vec<MigrationFile>> {
+    let mut packs: Vec<Option<cache::Pack>> = services
+        .iter()
+        .zip(known)
+        .map(|(s, k)| match (cache, k) {
+            (Some(dir), None) => Some(cache::Pack::open(dir, &s.migrations_dir())),
+            _ => None,
+        })
+        .collect();
+    let mut work = Vec::new();
+    for (i, migrations) in per_service.into_iter().enumerate() {
+        if known[i].is_some() {
+            continue;
+        }
+        for m in migrations {
+            let cached = packs[i].as_mut().and_then(|p| p.take(&m.checksum));
+            work.push((i, m, cached));
+        }
+    }
+    // Parsing is most of the work: spread it over the cores.
+    let analysed: Vec<(usize, String, MigrationFile)> = work
+        .into_par_iter()
+        .map(|(i, m, cached)| {
+            let analysis = cached.unwrap_or_else(|| crate::sql::analyse(&m.sql));
+            let shown = shown_path(&ws.root, &m.path);
+            (
+                i,
+                m.checksum,
+                MigrationFile::analysed(m.name, shown, m.sql, analysis),
+            )
+        })
+        .collect();
+    for (i, pack) in packs.into_iter().enumerate() {
+        if let Some(pack) = pack {
+            pack.save(
+                analysed
+                    .iter()
+                    .filter(|(j, ..)| *j == i)
+                    .map(|(_, checksum, f)| (checksum.as_str(), &f.analysis)),
+            );
+        }
+    }
+    let mut files: Vec<Vec<MigrationFile>> = services.iter().map(|_| Vec::new()).collect();
+    for (i, _, file) in analysed {
+        files[i].push(file);
+    }
+    files
 }
 
 /// Runs every active rule over one service's history.

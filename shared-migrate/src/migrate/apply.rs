@@ -11,7 +11,7 @@ use postgres::{Client, GenericClient};
 
 use super::messages::{self, Ending};
 use super::waits::{Watcher, blocked_by};
-use crate::db::{self, Bookkeeping, RunFailure, Stage, Waits, ledger};
+use crate::db::{self, Batched, Bookkeeping, Limits, RunFailure, Stage, Waits, ledger};
 use crate::error::{Error, connection_lost};
 use crate::parallel::Progress;
 use crate::sql::{Plan, StatementKind};
@@ -55,11 +55,16 @@ pub struct Attempts<'a> {
 /// Applies one migration and records it in the ledger. A migration that cannot take its locks
 /// (lock_timeout, deadlock) before anything of it committed is rolled back whole and tried
 /// again, `waits.retries` times; then it stays pending, unrecorded.
+///
+/// `plan` is None for a file that needs no parse ([`crate::sql::needs_parse`]): without limits
+/// to honour it is sent whole with its row ([`db::run_batched`], two round trips); if that
+/// fails, it was rolled back whole and runs again here statement by statement, which tells the
+/// failure as it always does.
 pub fn apply(
     service: &Service,
     client: &mut Client,
     m: &Migration,
-    plan: &Plan,
+    plan: Option<&Plan>,
     how: &Attempts,
 ) -> Result<(), Error> {
     let mut row = Row {
@@ -69,6 +74,26 @@ pub fn apply(
         inserted: false,
     };
     let limits = how.waits.limits();
+    let parsed;
+    let plan = match plan {
+        Some(plan) => plan,
+        None => {
+            if limits == Limits::default() {
+                let started =
+                    ledger::insert_started_sql(&row.id, &m.checksum, &m.name, row.started_at);
+                let finished = || ledger::mark_finished_sql(&row.id, SystemTime::now());
+                match db::run_batched(client, &m.sql, &started, finished) {
+                    Batched::Committed => return Ok(()),
+                    Batched::Failed(failure) => {
+                        return failed_in_transaction(service, client, m, row.started_at, failure);
+                    }
+                    Batched::RolledBack => {}
+                }
+            }
+            parsed = Plan::new(&m.path, &m.sql)?;
+            &parsed
+        }
+    };
     let mut attempt = 1;
     let failure = loop {
         if let Some(w) = how.watcher {

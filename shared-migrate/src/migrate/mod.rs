@@ -19,6 +19,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use postgres::Client;
+use rayon::prelude::*;
 use serde::Serialize;
 
 pub use apply::{Attempts, apply};
@@ -249,7 +250,7 @@ fn run_locked(
     let watcher = match (waits.watched(), pending.is_empty()) {
         (true, false) => {
             let pid: i32 = client
-                .query_one("SELECT pg_backend_pid()", &[])
+                .query_typed_one("SELECT pg_backend_pid()", &[])
                 .map_err(|e| Error::database("reading the session's pid", &e))?
                 .get(0);
             Watcher::start(url, pid)
@@ -264,14 +265,14 @@ fn run_locked(
     for (m, plan) in pending {
         progress(name, &format!("applying {}", m.name));
         let started = Instant::now();
-        apply(service, client, m, &plan, &how)
+        apply(service, client, m, plan.as_ref(), &how)
             .map_err(|e| messages::point_at_backup(e, &report.backup))?;
         let millis = started.elapsed().as_millis();
         progress(name, &format!("applied {} ({millis} ms)", m.name));
         report.applied.push(Applied {
             name: m.name.clone(),
             millis,
-            transactional: plan.transactional(),
+            transactional: plan.as_ref().is_none_or(Plan::transactional),
         });
     }
     Ok(())
@@ -304,6 +305,8 @@ fn ledger_rows(
 
 /// Compares the folders with the ledger and plans every pending migration: failed rows,
 /// `--strict` problems and files that cannot be run are refused before anything is applied.
+/// A file that needs no parse to run as one transaction ([`crate::sql::needs_parse`]) gets no
+/// plan (None); the others are parsed on every core.
 fn plan_pending<'m>(
     name: &str,
     local: &'m [Migration],
@@ -311,7 +314,7 @@ fn plan_pending<'m>(
     options: &MigrateOptions,
     progress: Progress,
     report: &mut MigrateReport,
-) -> Result<Vec<(&'m Migration, Plan)>, Error> {
+) -> Result<Vec<(&'m Migration, Option<Plan>)>, Error> {
     let failed: Vec<&ledger::Row> = rows.iter().filter(|r| r.is_failed()).collect();
     if !failed.is_empty() {
         return Err(Error::FailedMigrations(messages::failed_rows(
@@ -347,8 +350,15 @@ fn plan_pending<'m>(
         }
     }
     pending
-        .iter()
-        .map(|&i| Plan::new(&local[i].path, &local[i].sql).map(|p| (&local[i], p)))
+        .par_iter()
+        .map(|&i| {
+            let m = &local[i];
+            let plan = match crate::sql::needs_parse(&m.sql) {
+                true => Some(Plan::new(&m.path, &m.sql)?),
+                false => None,
+            };
+            Ok((m, plan))
+        })
         .collect()
 }
 
@@ -378,12 +388,18 @@ fn dry_run(
     };
     let pending = plan_pending(name, local, &rows, options, progress, report)?;
     report.planned = pending
-        .iter()
-        .map(|(m, plan)| Planned {
-            name: m.name.clone(),
-            transactional: plan.transactional(),
-            statements: plan.summaries(&m.sql),
+        .into_iter()
+        .map(|(m, plan)| {
+            let plan = match plan {
+                Some(plan) => plan,
+                None => Plan::new(&m.path, &m.sql)?,
+            };
+            Ok(Planned {
+                name: m.name.clone(),
+                transactional: plan.transactional(),
+                statements: plan.summaries(&m.sql),
+            })
         })
-        .collect();
+        .collect::<Result<_, Error>>()?;
     Ok(())
 }

@@ -1,4 +1,5 @@
-//! `cargo xtask bench`'s figures: medians, ranges, ratios to baseline (b), peak memory.
+//! `cargo xtask bench`'s figures: medians, ranges, ratios to baseline (b) and to the floor
+//! ((c), or squawk for lint), peak memory.
 
 use std::fmt::Write as _;
 
@@ -34,13 +35,16 @@ pub fn bench_figures(r: &BenchResults) -> String {
     let width = r.figures.iter().map(|f| f.name.len()).max().unwrap_or(0);
     let _ = writeln!(
         out,
-        "\n{:<width$}  {:>9}  {:>17}  {:>7}  {:>9}",
-        "", "median", "min - max", "vs (b)", "peak RSS"
+        "\n{:<width$}  {:>9}  {:>17}  {:>7}  {:>8}  {:>9}",
+        "", "median", "min - max", "vs (b)", "vs floor", "peak RSS"
     );
     for f in &r.figures {
         let range = format!("{:.0} - {:.0} ms", f.stats.min_ms, f.stats.max_ms);
         let ratio = f
             .ratio_to_b
+            .map_or_else(|| "-".to_string(), |x| format!("{x:.2}x"));
+        let floor = f
+            .ratio_to_floor
             .map_or_else(|| "-".to_string(), |x| format!("{x:.2}x"));
         let peak = f.stats.peak_rss_kib.map_or_else(
             || "-".to_string(),
@@ -48,10 +52,14 @@ pub fn bench_figures(r: &BenchResults) -> String {
         );
         let _ = writeln!(
             out,
-            "{:<width$}  {:>6.0} ms  {:>17}  {:>7}  {:>9}",
-            f.name, f.stats.median_ms, range, ratio, peak
+            "{:<width$}  {:>6.0} ms  {:>17}  {:>7}  {:>8}  {:>9}",
+            f.name, f.stats.median_ms, range, ratio, floor, peak
         );
     }
+    let _ = writeln!(
+        out,
+        "floor: (c) for what applies migrations, squawk for lint of the one long history"
+    );
     if !r.ready.is_empty() {
         let ready: Vec<String> = r
             .ready

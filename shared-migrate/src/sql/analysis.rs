@@ -4,6 +4,7 @@
 
 use std::ops::Range;
 
+use serde::{Deserialize, Serialize};
 use squawk_syntax::ast::{self, AstNode};
 use squawk_syntax::{SourceFile, SyntaxKind, SyntaxNode};
 
@@ -17,8 +18,8 @@ macro_rules! range {
     }};
 }
 
-/// One migration file, analysed.
-#[derive(Debug, Default)]
+/// One migration file, analysed. Serialisable: lint keeps it in its cache.
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
 pub struct Analysis {
     pub statements: Vec<Statement>,
     /// `--` and `/* */` comments holding `lint:allow`: byte range and text.
@@ -31,7 +32,7 @@ pub struct Analysis {
     pub transactional: bool,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Action {
     pub kind: ActionKind,
     /// The part of the statement the action comes from.
@@ -40,7 +41,7 @@ pub struct Action {
 
 /// Names are normalised as PostgreSQL does: quoted identifiers verbatim, others lower-cased,
 /// schema qualifiers dropped (Prisma's schema is the search path).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum ActionKind {
     CreateTable {
         table: String,
@@ -130,7 +131,7 @@ pub enum ActionKind {
     },
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ColumnDef {
     pub name: String,
     pub ty: String,
@@ -144,7 +145,7 @@ pub struct ColumnDef {
     pub references: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum DefaultValue {
     /// Evaluated once for all existing rows (a constant, `now()`, ...).
     Stable,
@@ -152,7 +153,7 @@ pub enum DefaultValue {
     Volatile,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ForeignKey {
     pub name: Option<String>,
     pub columns: Vec<String>,
@@ -188,7 +189,13 @@ impl ActionKind {
 /// Reads what `sql` does.
 pub fn analyse(sql: &str) -> Analysis {
     let parse = SourceFile::parse(sql);
-    let (transactional, unrunnable) = match Plan::check(sql, &parse) {
+    let errors = parse.errors();
+    let statements = plan::statements(&parse);
+    let plain = statements.iter().map(|(_, s)| s.clone()).collect();
+    let first = errors
+        .first()
+        .map(|e| (usize::from(e.range().start()), e.message()));
+    let (transactional, unrunnable) = match Plan::of_statements(sql, plain, first) {
         Ok(plan) => (plan.transactional(), None),
         Err(refusal) => {
             let start = refusal.offset;
@@ -206,11 +213,11 @@ pub fn analyse(sql: &str) -> Analysis {
             .map(|t| (range!(t.text_range()), t.text().to_string()))
             .collect()
     };
-    let syntax_error = parse.errors().first().map(|e| {
+    let syntax_error = errors.first().map(|e| {
         let r = range!(e.range());
         (r, e.message().to_string())
     });
-    let statements = plan::statements(&parse)
+    let statements = statements
         .into_iter()
         .map(|(stmt, mut statement)| {
             actions_of(&stmt, &mut statement.actions);

@@ -12,5 +12,5 @@ pub use analysis::{
     normalise_type,
 };
 pub use catalog::{Catalog, Index, RecordedForeignKey, Table};
-pub use plan::{Plan, Refusal, Statement, StatementKind};
+pub use plan::{Plan, Refusal, Statement, StatementKind, needs_parse};
 pub use position::error_location;

@@ -9,6 +9,8 @@
 use std::ops::Range;
 use std::path::Path;
 
+use serde::{Deserialize, Serialize};
+
 use squawk_syntax::ast::{self, AstNode};
 use squawk_syntax::{Parse, SourceFile, SyntaxKind};
 
@@ -27,13 +29,69 @@ pub enum StatementKind {
     Other,
 }
 
+/// What [`classify`] calls the statements that cannot run in a transaction block.
+const NO_TRANSACTION: &[&str] = &[
+    "VACUUM",
+    "CREATE DATABASE",
+    "DROP DATABASE",
+    "CREATE TABLESPACE",
+    "DROP TABLESPACE",
+    "ALTER SYSTEM",
+    "CREATE INDEX CONCURRENTLY",
+    "DROP INDEX CONCURRENTLY",
+    "REINDEX CONCURRENTLY",
+    "REINDEX DATABASE/SYSTEM",
+    "ALTER TABLE ... DETACH PARTITION ... CONCURRENTLY",
+];
+
+impl From<StatementKind> for String {
+    fn from(kind: StatementKind) -> String {
+        match kind {
+            StatementKind::Begin => "BEGIN".into(),
+            StatementKind::Commit => "COMMIT".into(),
+            StatementKind::NoTransaction(what) => what.into(),
+            StatementKind::Other => String::new(),
+        }
+    }
+}
+
+impl Serialize for StatementKind {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&String::from(*self))
+    }
+}
+
+impl<'de> Deserialize<'de> for StatementKind {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<StatementKind, D::Error> {
+        StatementKind::try_from(String::deserialize(d)?).map_err(serde::de::Error::custom)
+    }
+}
+
+impl TryFrom<String> for StatementKind {
+    type Error = String;
+    fn try_from(text: String) -> Result<StatementKind, String> {
+        Ok(match text.as_str() {
+            "BEGIN" => StatementKind::Begin,
+            "COMMIT" => StatementKind::Commit,
+            "" => StatementKind::Other,
+            what => StatementKind::NoTransaction(
+                NO_TRANSACTION
+                    .iter()
+                    .find(|w| **w == what)
+                    .ok_or_else(|| format!("unknown statement kind `{what}`"))?,
+            ),
+        })
+    }
+}
+
 /// One statement of a migration file (empty statements, a lone `;`, are left out).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Statement {
     /// Byte range in the file, trailing `;` included, leading comments excluded.
     pub range: Range<usize>,
     pub kind: StatementKind,
     /// The syntax kind, for summaries (`CREATE_TABLE`, ...).
+    #[serde(with = "raw_kind")]
     pub syntax: SyntaxKind,
     /// What the statement does to the schema: read by [`analyse`](super::analyse) for lint and
     /// `new --revert`; empty in a plan made only to run the file.
@@ -66,6 +124,24 @@ pub(super) fn statements(parse: &Parse<SourceFile>) -> Vec<(ast::Stmt, Statement
         .collect()
 }
 
+/// A syntax kind as its number (squawk's kinds have no serde of their own).
+mod raw_kind {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use squawk_syntax::SyntaxKind;
+
+    pub fn serialize<S: Serializer>(kind: &SyntaxKind, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u16(u16::from(*kind))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<SyntaxKind, D::Error> {
+        let raw = u16::deserialize(d)?;
+        if raw > u16::from(SyntaxKind::__LAST) {
+            return Err(serde::de::Error::custom(format!("no syntax kind {raw}")));
+        }
+        Ok(SyntaxKind::from(raw))
+    }
+}
+
 /// Why a file cannot be run as written, and where (byte offset).
 #[derive(Debug, Clone)]
 pub struct Refusal {
@@ -81,6 +157,39 @@ pub struct Plan {
     /// The parser understood the whole file, so the statements cover all of it and can be sent
     /// one by one. Otherwise the file is sent whole and the server is the judge.
     pub parsed_cleanly: bool,
+}
+
+/// Words that, anywhere in a file (even in a comment or a string), mean it must be parsed before
+/// it runs: they could open or end a transaction block, name a statement that cannot run inside
+/// one, or one a migration refuses. A file without any of them runs as one transaction as
+/// written, and [`needs_parse`] spares `migrate` the parse (most of its own CPU time).
+const PARSE_WORDS: &[&str] = &[
+    "ABORT",
+    "BEGIN",
+    "COMMIT",
+    "CONCURRENTLY",
+    "DATABASE",
+    "END",
+    "PREPARE",
+    "PREPARED",
+    "ROLLBACK",
+    "START",
+    "SYSTEM",
+    "TABLESPACE",
+    "TRANSACTION",
+    "VACUUM",
+];
+
+/// Whether `sql` must be parsed to be run: it holds one of [`PARSE_WORDS`] (case-insensitive,
+/// whole words). Without one, [`Plan::check`] could not refuse it and would find it
+/// transactional.
+pub fn needs_parse(sql: &str) -> bool {
+    // `$` ends a word: `$fn$BEGIN` opens a function body with BEGIN.
+    sql.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || !c.is_ascii()))
+        .any(|word| {
+            (3..=12).contains(&word.len())
+                && PARSE_WORDS.iter().any(|w| w.eq_ignore_ascii_case(word))
+        })
 }
 
 impl Plan {
@@ -101,8 +210,22 @@ impl Plan {
     pub fn check(sql: &str, parse: &Parse<SourceFile>) -> Result<Plan, Refusal> {
         let statements: Vec<Statement> = statements(parse).into_iter().map(|(_, s)| s).collect();
         let errors = parse.errors();
+        let first = errors
+            .first()
+            .map(|e| (usize::from(e.range().start()), e.message()));
+        Plan::of_statements(sql, statements, first)
+    }
+
+    /// [`Plan::check`] of a file whose statements and syntax errors are known already (both
+    /// walk the whole tree: [`analyse`](super::analyse) does each once).
+    /// `first_error`: the first syntax error's offset and message, if any.
+    pub(super) fn of_statements(
+        sql: &str,
+        statements: Vec<Statement>,
+        first_error: Option<(usize, &str)>,
+    ) -> Result<Plan, Refusal> {
         let plan = Plan {
-            parsed_cleanly: errors.is_empty(),
+            parsed_cleanly: first_error.is_none(),
             first_no_transaction: statements
                 .iter()
                 .position(|s| matches!(s.kind, StatementKind::NoTransaction(_))),
@@ -112,12 +235,11 @@ impl Plan {
         if plan.first_no_transaction.is_some() {
             // Running statement by statement commits each one: a statement boundary found in the
             // wrong place would apply half a statement. Only split text that parsed cleanly.
-            if let Some(err) = errors.first() {
+            if let Some((offset, message)) = first_error {
                 return Err(Refusal {
-                    offset: usize::from(err.range().start()),
+                    offset,
                     message: format!(
-                        "{}: this migration must run statement by statement (it holds a statement that cannot run in a transaction), and it cannot be split safely while it does not parse",
-                        err.message()
+                        "{message}: this migration must run statement by statement (it holds a statement that cannot run in a transaction), and it cannot be split safely while it does not parse"
                     ),
                 });
             }
@@ -335,6 +457,37 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains(":3:1") && e.contains("ROLLBACK"), "{e}");
+    }
+
+    #[test]
+    fn only_files_with_transaction_words_need_a_parse() {
+        let prisma = "-- CreateTable\nCREATE TABLE \"a\" (\"id\" TEXT NOT NULL, \"ending\" INT);\n\n-- AddForeignKey\nALTER TABLE \"a\" ADD CONSTRAINT \"a_fkey\" FOREIGN KEY (\"id\") REFERENCES \"b\"(\"id\") ON DELETE RESTRICT ON UPDATE CASCADE;\n";
+        assert!(!needs_parse(prisma));
+        assert!(plan(prisma).unwrap().transactional());
+        for sql in [
+            "begin;\nSELECT 1;\ncommit;",
+            "CREATE INDEX CONCURRENTLY i ON t(c);",
+            "DO $$ BEGIN PERFORM 1; END $$;",
+            "CREATE FUNCTION f() RETURNS int AS $fn$BEGIN RETURN 1; END$fn$ LANGUAGE plpgsql;",
+            "SELECT CASE WHEN true THEN 1 END;",
+            "vacuum t;",
+            "SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;",
+            "ALTER SYSTEM SET work_mem = '4MB';",
+            "-- a comment that says Commit\nSELECT 1;",
+        ] {
+            assert!(needs_parse(sql), "{sql}");
+        }
+        // Every file Plan::check refuses or runs statement by statement is parsed first.
+        for sql in [
+            "SELECT 1;\nROLLBACK;",
+            "PREPARE TRANSACTION 'x';",
+            "CREATE DATABASE d;",
+            "DROP TABLESPACE t;",
+            "REINDEX SYSTEM d;",
+            "ALTER TABLE p DETACH PARTITION c CONCURRENTLY;",
+        ] {
+            assert!(needs_parse(sql), "{sql}");
+        }
     }
 
     #[test]

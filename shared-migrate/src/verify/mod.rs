@@ -322,7 +322,7 @@ pub fn render_drift(summary: &str, list: &[diff::Difference]) -> String {
 
 /// Lints the service; errors fail the step, warnings are its detail.
 fn lint_step(ws: &Workspace, service: &Service) -> seed::StepOutcome {
-    let options = crate::lint::LintOptions::now(None);
+    let options = crate::lint::LintOptions::now(None).cached(Some(ws.lint_cache()));
     let report = commands::lint_services(ws, std::slice::from_ref(service), &options)
         .map_err(|e| e.to_string())?;
     let text = crate::lint::render::human(&report, false);

@@ -3,8 +3,6 @@
 
 use std::path::{Path, PathBuf};
 
-use walkdir::WalkDir;
-
 use super::Migration;
 use super::layout::{Datasource, Layout};
 use super::prisma_config::PrismaConfig;
@@ -55,6 +53,11 @@ impl Workspace {
     /// Where the local backend keeps its initdb template between runs.
     pub fn template_cache(&self) -> PathBuf {
         self.target_dir().join("xtask").join("pg-template")
+    }
+
+    /// Where lint keeps the analyses of migration files between runs.
+    pub fn lint_cache(&self) -> PathBuf {
+        self.target_dir().join("xtask").join("lint-cache")
     }
 
     /// Every service, sorted by name. Directories under `services/` with neither a `prisma/`
@@ -215,39 +218,44 @@ fn subdirectories(
     dir: &Path,
     wanted: impl Fn(&Path) -> bool,
 ) -> Result<Vec<(String, PathBuf)>, Error> {
+    // One listing of `dir` (walkdir would also open every subdirectory it returns: 10,000
+    // migrations, 10,000 needless listings).
+    let mut entries = std::fs::read_dir(dir)
+        .and_then(|list| list.collect::<Result<Vec<_>, _>>())
+        .map_err(|e| Error::io(dir, e))?;
+    entries.sort_by_key(|e| e.file_name());
     let mut found = Vec::new();
-    for entry in WalkDir::new(dir)
-        .min_depth(1)
-        .max_depth(1)
-        .follow_links(true)
-        .sort_by_file_name()
-    {
-        let entry = entry.map_err(|e| walk_error(dir, e))?;
-        if !entry.file_type().is_dir() || !wanted(entry.path()) {
+    for entry in entries {
+        let path = entry.path();
+        let mut kind = entry.file_type().map_err(|e| Error::io(&path, e))?;
+        if kind.is_symlink() {
+            // Links are followed; a link back to `dir` itself would be walked forever.
+            kind = std::fs::metadata(&path)
+                .map_err(|e| Error::io(&path, e))?
+                .file_type();
+            if kind.is_dir() && same_dir(&path, dir) {
+                return Err(Error::io(
+                    &path,
+                    std::io::Error::other("symbolic link loop: remove or fix the link"),
+                ));
+            }
+        }
+        if !kind.is_dir() || !wanted(&path) {
             continue;
         }
         let name = entry
             .file_name()
             .to_str()
-            .ok_or_else(|| Error::NonUtf8Name {
-                path: entry.path().to_path_buf(),
-            })?
+            .ok_or_else(|| Error::NonUtf8Name { path: path.clone() })?
             .to_string();
-        found.push((name, entry.path().to_path_buf()));
+        found.push((name, path));
     }
     Ok(found)
 }
 
-fn walk_error(dir: &Path, e: walkdir::Error) -> Error {
-    let path = e.path().unwrap_or(dir).to_path_buf();
-    if e.loop_ancestor().is_some() {
-        return Error::io(
-            &path,
-            std::io::Error::other("symbolic link loop: remove or fix the link"),
-        );
-    }
-    match e.into_io_error() {
-        Some(io) => Error::io(&path, io),
-        None => Error::io(&path, std::io::Error::other("cannot read directory")),
-    }
+fn same_dir(a: &Path, b: &Path) -> bool {
+    matches!(
+        (std::fs::canonicalize(a), std::fs::canonicalize(b)),
+        (Ok(a), Ok(b)) if a == b
+    )
 }

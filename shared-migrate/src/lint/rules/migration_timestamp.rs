@@ -6,9 +6,12 @@ use crate::workspace::naming::{self, NameProblem};
 
 pub struct MigrationTimestamp;
 
+/// The one rule whose findings depend on the clock (lint's cache keeps none of them).
+pub const NAME: &str = "migration-timestamp";
+
 impl Rule for MigrationTimestamp {
     fn name(&self) -> &'static str {
-        "migration-timestamp"
+        NAME
     }
     fn about(&self) -> &'static str {
         "timestamp that is not a real UTC date-time, or lies in the future"

@@ -42,6 +42,7 @@ mod volatile_default;
 #[cfg(test)]
 pub(crate) mod test_support;
 
+pub use migration_timestamp::NAME as MIGRATION_TIMESTAMP;
 pub use revert_todo::TODO as REVERT_TODO;
 pub use unused_suppression::{NAME as UNUSED_SUPPRESSION, report_unused};
 
