@@ -208,6 +208,9 @@ pub enum Error {
     Bench(String),
     #[error("{0}")]
     Backup(String),
+    /// `migrate --precheck`: a pending migration would fail on the rows there.
+    #[error("{0}")]
+    Precheck(String),
 }
 
 impl Error {
@@ -242,7 +245,8 @@ impl Error {
             | Error::Resolve(_)
             | Error::Cluster(_)
             | Error::Bench(_)
-            | Error::Backup(_) => ExitCode::Failure,
+            | Error::Backup(_)
+            | Error::Precheck(_) => ExitCode::Failure,
             _ => ExitCode::Usage,
         }
     }

@@ -372,6 +372,16 @@ pub struct Migrate {
     /// [migrate] statement_timeout in xtask.toml, else no limit.
     #[arg(long, value_name = "DURATION")]
     pub statement_timeout: Option<Wait>,
+    /// Before applying anything to a service, check its pending migrations against the rows
+    /// already there, read-only (implied by --dry-run): NULLs before SET NOT NULL, duplicates
+    /// before a unique key, orphans before a foreign key, values that do not cast, rows before a
+    /// required column; with each statement's lock and table size. A migration that would fail
+    /// stops the service's deploy before anything is applied.
+    #[arg(long)]
+    pub precheck: bool,
+    /// How long each precheck query may take (then its verdict is "unknown").
+    #[arg(long, value_name = "DURATION", default_value = "10s")]
+    pub precheck_timeout: Wait,
     /// Try a migration again this many times when it timed out on a lock or deadlocked
     /// before anything of it committed (it is rolled back whole first, with a growing pause).
     /// Default: [migrate] retries in xtask.toml, else 0.

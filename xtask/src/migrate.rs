@@ -35,6 +35,7 @@ impl Migrate {
             backup: self.backup,
             to: self.to,
             waits: flags,
+            precheck: (self.precheck || self.dry_run).then_some(self.precheck_timeout.0),
         };
         let reports = migrate_all(targets, &options, &cx::progress);
         match self.format {

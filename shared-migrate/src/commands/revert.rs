@@ -386,6 +386,7 @@ fn step(kind: &ActionKind, catalog: &Catalog, defs: &Definitions, text: &str) ->
             name,
             columns,
             concurrently,
+            ..
         } => {
             let name = name
                 .clone()

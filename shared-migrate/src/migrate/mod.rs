@@ -12,6 +12,7 @@
 mod apply;
 pub mod backup;
 mod messages;
+pub mod precheck;
 mod waits;
 
 use std::collections::BTreeMap;
@@ -48,6 +49,10 @@ pub struct MigrateOptions {
     pub to: Option<String>,
     /// Lock and statement limits and retries; [`migrate_all`] takes each target's own.
     pub waits: Waits,
+    /// Check the pending migrations against the rows on the target first ([`precheck`]),
+    /// each query bounded by this; a deploy stops before applying anything when one would
+    /// fail.
+    pub precheck: Option<Duration>,
 }
 
 impl Default for MigrateOptions {
@@ -60,6 +65,7 @@ impl Default for MigrateOptions {
             backup: None,
             to: None,
             waits: Waits::default(),
+            precheck: None,
         }
     }
 }
@@ -90,6 +96,8 @@ pub struct Planned {
     pub transactional: bool,
     /// Each statement, shortened to what it does.
     pub statements: Vec<String>,
+    /// `--precheck` (and `--dry-run`): what it will meet in the rows on the target.
+    pub checks: Vec<precheck::Check>,
 }
 
 #[derive(Debug, Serialize)]
@@ -230,6 +238,16 @@ fn run_locked(
     db::use_schema(client, &url.schema, true)?;
     let rows = ledger_rows(client, url, name, true)?;
     let pending = plan_pending(name, local, &rows, options, progress, report)?;
+    if let (Some(timeout), false) = (options.precheck, pending.is_empty()) {
+        report.planned = planned(&pending)?;
+        attach_checks(client, &pending, timeout, report)?;
+        for check in report.planned.iter().flat_map(|p| &p.checks) {
+            if check.verdict != precheck::Verdict::Ok {
+                progress(name, &format!("precheck: {check}"));
+            }
+        }
+        refuse_failing(report)?;
+    }
     if let (Some(dir), false) = (&options.backup, pending.is_empty()) {
         let more = service.datasource()?.map(|d| d.schemas).unwrap_or_default();
         progress(name, &format!("backing up schema `{}`", url.schema));
@@ -276,6 +294,38 @@ fn run_locked(
         });
     }
     Ok(())
+}
+
+/// A deploy with `--precheck` stops, before applying anything, when a pending migration would
+/// fail on the rows there (and `--dry-run` says the deploy would fail).
+fn refuse_failing(report: &MigrateReport) -> Result<(), Error> {
+    let failing: Vec<String> = report
+        .planned
+        .iter()
+        .flat_map(|p| p.checks.iter().map(move |c| (p, c)))
+        .filter(|(_, c)| c.verdict == precheck::Verdict::WillFail)
+        .map(|(p, c)| {
+            format!(
+                "  {}: {} on {} in {}: {}",
+                c.at,
+                c.what,
+                db::quote_ident(&c.table),
+                p.name,
+                c.finding.as_deref().unwrap_or("will fail")
+            )
+        })
+        .collect();
+    if failing.is_empty() {
+        return Ok(());
+    }
+    Err(Error::Precheck(format!(
+        "nothing was applied: the precheck found pending migrations that would fail on the rows in the database:\n{}\n\
+         Fix the data first, or change the migration so that it works with rows: add the column \
+         nullable, backfill it, then SET NOT NULL in a later migration (Prisma's expand and \
+         contract); remove duplicates before a unique index; add a foreign key NOT VALID and \
+         VALIDATE it once the orphans are gone.",
+        failing.join("\n")
+    )))
 }
 
 /// The ledger's rows; without a ledger, an empty schema gets one (`create`) and a schema with
@@ -373,33 +423,59 @@ fn dry_run(
     report: &mut MigrateReport,
 ) -> Result<(), Error> {
     let name = service.name.as_str();
-    let rows = match db::connect_existing(url)? {
+    let mut client = db::connect_existing(url)?;
+    let rows = match &mut client {
         None => {
             report.database_created = true;
             Vec::new()
         }
-        Some(mut client) => {
-            if db::use_schema(&mut client, &url.schema, false)? {
-                ledger_rows(&mut client, url, name, false)?
+        Some(client) => {
+            if db::use_schema(client, &url.schema, false)? {
+                ledger_rows(client, url, name, false)?
             } else {
                 Vec::new()
             }
         }
     };
     let pending = plan_pending(name, local, &rows, options, progress, report)?;
-    report.planned = pending
-        .into_iter()
+    report.planned = planned(&pending)?;
+    // Without a database or a ledger, no table exists for a migration to meet.
+    if let (Some(timeout), Some(client), false) = (options.precheck, &mut client, rows.is_empty()) {
+        attach_checks(client, &pending, timeout, report)?;
+        refuse_failing(report)?;
+    }
+    Ok(())
+}
+
+fn planned(pending: &[(&Migration, Option<Plan>)]) -> Result<Vec<Planned>, Error> {
+    pending
+        .iter()
         .map(|(m, plan)| {
             let plan = match plan {
-                Some(plan) => plan,
+                Some(plan) => plan.clone(),
                 None => Plan::new(&m.path, &m.sql)?,
             };
             Ok(Planned {
                 name: m.name.clone(),
                 transactional: plan.transactional(),
                 statements: plan.summaries(&m.sql),
+                checks: Vec::new(),
             })
         })
-        .collect::<Result<_, Error>>()?;
+        .collect()
+}
+
+/// Runs the prechecks of `pending` into `report.planned`.
+fn attach_checks(
+    client: &mut Client,
+    pending: &[(&Migration, Option<Plan>)],
+    timeout: Duration,
+    report: &mut MigrateReport,
+) -> Result<(), Error> {
+    let migrations: Vec<&Migration> = pending.iter().map(|(m, _)| *m).collect();
+    let checks = precheck::precheck(client, &migrations, timeout)?;
+    for (planned, checks) in report.planned.iter_mut().zip(checks) {
+        planned.checks = checks;
+    }
     Ok(())
 }

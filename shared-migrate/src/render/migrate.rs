@@ -54,10 +54,53 @@ pub fn migrate_summary(reports: &[MigrateReport]) -> String {
 }
 
 /// `migrate --dry-run`: per service, the migrations a deploy would apply, in order, each with
-/// its statements.
+/// its statements and what the precheck found.
 pub fn dry_run_summary(reports: &[MigrateReport]) -> String {
     let mut out = String::new();
     for r in reports {
+        if r.result.is_ok() && r.planned.is_empty() {
+            let _ = writeln!(out, "{}: up to date, nothing to apply\n", r.service);
+            continue;
+        }
+        if !r.planned.is_empty() {
+            let created = if r.database_created {
+                " (the database does not exist yet: a deploy creates it)"
+            } else {
+                ""
+            };
+            let _ = writeln!(
+                out,
+                "{}: would apply {}{created}:",
+                r.service,
+                plural(r.planned.len(), "migration")
+            );
+            for (i, p) in r.planned.iter().enumerate() {
+                let how = if p.transactional {
+                    "in one transaction"
+                } else {
+                    "statement by statement"
+                };
+                let _ = writeln!(
+                    out,
+                    "  {}. {}  ({}, {how})",
+                    i + 1,
+                    p.name,
+                    plural(p.statements.len(), "statement")
+                );
+                for st in &p.statements {
+                    let _ = writeln!(out, "       {st}");
+                }
+                if !p.checks.is_empty() {
+                    let _ = writeln!(out, "     precheck, on the rows there now:");
+                    for check in &p.checks {
+                        let _ = writeln!(out, "       {check}");
+                    }
+                }
+            }
+            for w in &r.warnings {
+                let _ = writeln!(out, "warning[{}]: {w}", r.service);
+            }
+        }
         match &r.result {
             Err(e) => {
                 let _ = writeln!(
@@ -66,43 +109,7 @@ pub fn dry_run_summary(reports: &[MigrateReport]) -> String {
                     r.service, r.service
                 );
             }
-            Ok(()) if r.planned.is_empty() => {
-                let _ = writeln!(out, "{}: up to date, nothing to apply\n", r.service);
-            }
-            Ok(()) => {
-                let created = if r.database_created {
-                    " (the database does not exist yet: a deploy creates it)"
-                } else {
-                    ""
-                };
-                let _ = writeln!(
-                    out,
-                    "{}: would apply {}{created}:",
-                    r.service,
-                    plural(r.planned.len(), "migration")
-                );
-                for (i, p) in r.planned.iter().enumerate() {
-                    let how = if p.transactional {
-                        "in one transaction"
-                    } else {
-                        "statement by statement"
-                    };
-                    let _ = writeln!(
-                        out,
-                        "  {}. {}  ({}, {how})",
-                        i + 1,
-                        p.name,
-                        plural(p.statements.len(), "statement")
-                    );
-                    for st in &p.statements {
-                        let _ = writeln!(out, "       {st}");
-                    }
-                }
-                for w in &r.warnings {
-                    let _ = writeln!(out, "warning[{}]: {w}", r.service);
-                }
-                out.push('\n');
-            }
+            Ok(()) => out.push('\n'),
         }
     }
     out.push_str("dry run: nothing was changed\n");

@@ -111,6 +111,8 @@ pub enum ActionKind {
         /// The leading plain columns; an expression ends the list.
         columns: Vec<String>,
         concurrently: bool,
+        /// UNIQUE over plain columns only and without WHERE: the key whose duplicates fail it.
+        unique_key: Option<Vec<String>>,
     },
     DropIndex {
         names: Vec<String>,
@@ -158,6 +160,8 @@ pub struct ForeignKey {
     pub name: Option<String>,
     pub columns: Vec<String>,
     pub references: String,
+    /// The referenced columns; empty: the referenced table's primary key.
+    pub referenced: Vec<String>,
     pub range: Range<usize>,
 }
 
@@ -268,6 +272,7 @@ fn actions_of(stmt: &ast::Stmt, out: &mut Vec<Action>) {
                                     name: None,
                                     columns: vec![def.name.clone()],
                                     references: to.clone(),
+                                    referenced: Vec::new(),
                                     range: range!(column.syntax().text_range()),
                                 });
                             }
@@ -336,6 +341,11 @@ fn actions_of(stmt: &ast::Stmt, out: &mut Vec<Action>) {
                 return;
             };
             let mut columns = Vec::new();
+            let items = index
+                .partition_item_list()
+                .iter()
+                .flat_map(|l| l.partition_items())
+                .count();
             for item in index
                 .partition_item_list()
                 .iter()
@@ -350,9 +360,14 @@ fn actions_of(stmt: &ast::Stmt, out: &mut Vec<Action>) {
                     _ => break,
                 }
             }
+            let unique_key = (index.unique_token().is_some()
+                && index.where_clause().is_none()
+                && items == columns.len())
+            .then(|| columns.clone());
             push(
                 ActionKind::CreateIndex {
                     table,
+                    unique_key,
                     name: index.index().and_then(|p| last_ident(p.syntax())),
                     columns,
                     concurrently: index.concurrently_token().is_some(),
@@ -584,6 +599,10 @@ fn foreign_key(node: &SyntaxNode) -> Option<ForeignKey> {
             .map(|l| idents_of_kind(l.syntax(), SyntaxKind::COLUMN_NAME_REF))
             .unwrap_or_default(),
         references: last_ident(fk.table_name_ref()?.syntax())?,
+        referenced: fk
+            .to_columns()
+            .map(|l| idents_of_kind(l.syntax(), SyntaxKind::COLUMN_NAME_REF))
+            .unwrap_or_default(),
         range: range!(node.text_range()),
     })
 }

@@ -132,6 +132,7 @@ impl Catalog {
                             name: None,
                             columns: vec![column.name.clone()],
                             references: to.clone(),
+                            referenced: Vec::new(),
                             range: range.clone(),
                         },
                         migration,
