@@ -18,7 +18,7 @@
 //! | [`lint`] | the linter: rules over a replayed history, with settings given to it |
 //! | [`config`] | `xtask.toml`: fills in lint's settings and verify's, every default once |
 //! | [`plan`] | CI work over many services: affected by a change (`--since`), shards, `ci-plan`; no database |
-//! | [`migrate`] | the deploy path, its failure messages, `--backup` |
+//! | [`migrate`] | the deploy path, its failure messages, `--backup`, prechecks on the target's rows |
 //! | [`seed`] | a service's seed and configured commands |
 //! | [`commands`] | status, resolve, baseline, reset, new (and `--revert`), lint |
 //! | [`verify`] | throwaway databases per service and the verify steps |

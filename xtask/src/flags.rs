@@ -346,8 +346,9 @@ pub struct Migrate {
     /// pending one is older than the newest applied one.
     #[arg(long)]
     pub strict: bool,
-    /// Show, per service, the migrations that would be applied and their statements; change
-    /// nothing (no database, schema, ledger row or lock is created).
+    /// Show, per service, the migrations that would be applied, their statements and what
+    /// the rows there will do to them (--precheck, read-only); change nothing (no database,
+    /// schema, ledger row or lock is created). Exits 1 when a deploy would fail.
     #[arg(long, conflicts_with = "backup")]
     pub dry_run: bool,
     /// With --dry-run: only the services affected since this git revision (see

@@ -7,7 +7,8 @@
 //! every pending migration (`run`, `run_locked`, `plan_pending`) → [`apply`] runs one with its
 //! ledger row, in a transaction or, when it holds `CREATE INDEX CONCURRENTLY` and the like,
 //! statement by statement ([`apply`](apply::apply) → [`crate::db::run_file`]). What a failure
-//! says is in [`messages`]; `--backup` is [`backup`].
+//! says is in [`messages`]; `--backup` is [`backup`]; `--precheck` (and `--dry-run`) is
+//! [`precheck`].
 
 mod apply;
 pub mod backup;
