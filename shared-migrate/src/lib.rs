@@ -21,10 +21,10 @@
 //! | [`migrate`] | the deploy path, its failure messages, `--backup`, prechecks on the target's rows |
 //! | [`seed`] | a service's seed and configured commands |
 //! | [`commands`] | status, resolve, baseline, reset, new (and `--revert`), lint |
-//! | [`verify`] | throwaway databases per service and the verify steps |
+//! | [`verify`] | throwaway databases per service, the verify steps, the measured locks of `--report` |
 //! | [`drift`] | `diff`, `status --drift` and `new --from-schema`: schema.prisma, the migrations and the live database compared |
 //! | [`bench`] | `cargo xtask bench` |
-//! | [`render`] | what people read: tables, JUnit, bench figures |
+//! | [`render`] | what people read: tables, JUnit, the lock report, bench figures |
 //!
 //! # Follow a migration
 //!
@@ -108,7 +108,7 @@ pub use plan::{
     Affected, Matrix, SHARD_SECONDS, Scope, Shard, Timings, affected, matrix, scope, weigh,
 };
 pub use render::{
-    bench_figures, diff_github, diff_scripts, diff_summary, dry_run_summary, junit,
+    bench_figures, diff_github, diff_scripts, diff_summary, dry_run_summary, junit, lock_report,
     migrate_summary, scale_figures, status_summary, verify_summary,
 };
 pub use text::{duration_text, parse_duration, plural};

@@ -300,6 +300,11 @@ pub struct Verify {
     /// Also write a JUnit XML report (one test case per service).
     #[arg(long, value_name = "PATH")]
     pub junit: Option<PathBuf>,
+    /// Also replay each service's migrations once more, statement by statement, measuring the
+    /// locks each statement takes, the tables and indexes it rewrites, rows and time; write
+    /// them to PATH as Markdown (also in --format json, and warnings in --junit).
+    #[arg(long, value_name = "PATH")]
+    pub report: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]

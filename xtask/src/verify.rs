@@ -3,7 +3,7 @@
 use anyhow::Context;
 use shared_migrate::{
     BackendKind, DEFAULT_LOCK_TIMEOUT, ExitCode, Isolation, Scope, VerifyOptions, Workspace,
-    choose_backend, default_image, install_signal_handler, junit, scope, verify_all,
+    choose_backend, default_image, install_signal_handler, junit, lock_report, scope, verify_all,
     verify_summary,
 };
 
@@ -65,6 +65,7 @@ impl Verify {
                 IsolationFlag::Database => Isolation::Database,
                 IsolationFlag::Cluster => Isolation::Cluster,
             }),
+            locks: self.report.is_some(),
         };
         let view = live::View::new(&services);
         let reports = verify_all(ws, &services, backend.as_ref(), &options, &|svc, step| {
@@ -73,6 +74,10 @@ impl Verify {
         view.finish(&reports);
         if let Some(path) = &self.junit {
             std::fs::write(path, junit(&reports))
+                .with_context(|| format!("writing {}", path.display()))?;
+        }
+        if let Some(path) = &self.report {
+            std::fs::write(path, lock_report(&reports))
                 .with_context(|| format!("writing {}", path.display()))?;
         }
         match self.format {

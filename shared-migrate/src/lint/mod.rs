@@ -15,7 +15,7 @@ mod config;
 mod history;
 pub mod render;
 pub mod rules;
-mod suppression;
+pub(crate) mod suppression;
 
 pub use config::{
     DEFAULT_MAX_BYTES, DEFAULT_MAX_CLOCK_SKEW, DEFAULT_MAX_STATEMENTS, DEFAULT_MAX_TABLES,

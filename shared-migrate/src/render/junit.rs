@@ -65,6 +65,12 @@ pub fn junit(reports: &[VerifyReport]) -> String {
                 StepStatus::Skipped => "skipped",
             };
             let _ = writeln!(steps, "{}: {status} ({} ms)", s.name, s.millis);
+            // The lock report's warnings, where CI shows a test's output.
+            if s.name == "locks"
+                && let Some(detail) = &s.detail
+            {
+                let _ = writeln!(steps, "{detail}");
+            }
         }
         let _ = write!(
             out,

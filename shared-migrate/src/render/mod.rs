@@ -6,6 +6,7 @@
 mod bench;
 mod diff;
 mod junit;
+mod locks;
 mod migrate;
 mod status;
 mod verify;
@@ -13,6 +14,7 @@ mod verify;
 pub use bench::{bench_figures, scale_figures};
 pub use diff::{diff_github, diff_scripts, diff_summary};
 pub use junit::junit;
+pub use locks::lock_report;
 pub use migrate::{dry_run_summary, migrate_summary};
 pub use status::status_summary;
 pub use verify::verify_summary;

@@ -3,6 +3,7 @@
 //! nothing pending → the seed → the tests. Each step is timed and has a time limit.
 
 mod backend;
+pub mod locks;
 mod scratch;
 
 use std::time::{Duration, Instant};
@@ -34,6 +35,9 @@ pub struct VerifyOptions {
     pub schema_check: bool,
     /// `--isolation`: overrides each service's `[verify] isolation`.
     pub isolation: Option<Isolation>,
+    /// `--report`: replay the migrations once more, watching each statement's locks and
+    /// rewrites ([`locks`]).
+    pub locks: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -67,6 +71,9 @@ pub struct VerifyReport {
     pub millis: u128,
     /// Where the kept database is and how to remove it (`--keep`, failed services).
     pub kept: Option<String>,
+    /// `--report`: each migration's statements, their locks and rewrites.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub locks: Option<Vec<locks::MigrationLocks>>,
 }
 
 impl VerifyReport {
@@ -194,6 +201,7 @@ fn verify_service(
             steps: Vec::new(),
             millis: 0,
             kept: None,
+            locks: None,
         },
         progress,
         failed: false,
@@ -236,6 +244,26 @@ fn verify_service(
         for name in ["migrate", "redeploy", "schema", "seed", "test"] {
             run.skip(name, String::new());
         }
+    }
+    if options.locks
+        && let (Some((config, _)), Some(_)) = (&config, &db)
+    {
+        // On a database of its own: the first one has been migrated, seeded and tested.
+        let observed = run.step("locks", || {
+            let fresh = backend
+                .provision(&service.name, config)
+                .map_err(|e| e.to_string())?;
+            let migrations = service.migrations().map_err(|e| e.to_string())?;
+            let observed = locks::observe(fresh.url(), &migrations)?;
+            let warnings: Vec<String> = observed
+                .iter()
+                .flat_map(|m| m.warnings())
+                .map(|s| format!("{}: {}", s.at, s.warning.as_deref().unwrap_or_default()))
+                .collect();
+            let detail = (!warnings.is_empty()).then(|| warnings.join("\n"));
+            Ok((observed, detail))
+        });
+        run.report.locks = observed;
     }
     // Unless kept, the database is dropped here: server, container or scratch database removed.
     if let Some(db) = db

@@ -1,0 +1,119 @@
+//! `verify --report PATH`: the locks and rewrites each statement caused, as Markdown for a
+//! pull-request comment.
+
+use std::fmt::Write;
+
+use crate::verify::VerifyReport;
+use crate::verify::locks::StatementLocks;
+
+/// `AccessExclusiveLock` as people write it: `ACCESS EXCLUSIVE`.
+fn mode(lock: &str) -> String {
+    let name = lock.strip_suffix("Lock").unwrap_or(lock);
+    let mut out = String::new();
+    for (i, c) in name.chars().enumerate() {
+        if c.is_uppercase() && i > 0 {
+            out.push(' ');
+        }
+        out.push(c.to_ascii_uppercase());
+    }
+    out
+}
+
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|").replace('`', "'")
+}
+
+fn locks_cell(s: &StatementLocks) -> String {
+    let list: Vec<String> = s
+        .locks
+        .iter()
+        .map(|l| {
+            let name = if l.existed {
+                format!("**{}**", cell(&l.relation))
+            } else {
+                cell(&l.relation)
+            };
+            format!("{} on {name}", mode(&l.mode))
+        })
+        .collect();
+    if list.is_empty() {
+        "-".into()
+    } else {
+        list.join("<br>")
+    }
+}
+
+/// The report: per service and migration, a row per statement; warnings under the table.
+pub fn lock_report(reports: &[VerifyReport]) -> String {
+    let mut out = String::from(
+        "# Locks and rewrites\n\nMeasured by `cargo xtask verify --report`: each statement run on a throwaway database, \
+         its transaction's locks read from `pg_locks` after it. Tables that existed before the \
+         migration are in bold: production's queries wait on their locks until the migration \
+         commits.\n",
+    );
+    for r in reports {
+        let _ = writeln!(out, "\n## {}\n", r.service);
+        let Some(migrations) = &r.locks else {
+            let why = r
+                .step("locks")
+                .and_then(|s| s.detail.clone())
+                .unwrap_or_else(|| "not measured: an earlier step failed".into());
+            let _ = writeln!(out, "{}", cell(&why));
+            continue;
+        };
+        for m in migrations {
+            let how = if m.transactional {
+                "one transaction: locks held until it commits"
+            } else {
+                "statement by statement: each lock held by its statement only"
+            };
+            let _ = writeln!(out, "### {} ({how})\n", m.name);
+            if m.statements.is_empty() {
+                let _ = writeln!(out, "(run whole: the parser could not split it)\n");
+                continue;
+            }
+            out.push_str("| statement | locks taken | rewrites | blocks | rows | time |\n");
+            out.push_str("|---|---|---|---|---|---|\n");
+            for s in &m.statements {
+                let _ = writeln!(
+                    out,
+                    "| `{}` | {} | {} | {} | {} | {:.1} ms |",
+                    cell(&s.statement),
+                    locks_cell(s),
+                    if s.rewritten.is_empty() {
+                        "-".into()
+                    } else {
+                        cell(&s.rewritten.join(", "))
+                    },
+                    if s.blocks.is_empty() {
+                        "-".into()
+                    } else {
+                        cell(&s.blocks.join("<br>"))
+                    },
+                    s.rows,
+                    s.millis
+                );
+            }
+            for s in &m.statements {
+                if let Some(w) = &s.warning {
+                    match &s.allowed {
+                        None => {
+                            let _ = writeln!(out, "\n> **warning** `{}`: {}", s.at, cell(w));
+                        }
+                        Some(reason) => {
+                            let _ = writeln!(
+                                out,
+                                "\n> allowed `{}`: {} (lint:allow: {})",
+                                s.at,
+                                cell(w),
+                                cell(reason)
+                            );
+                        }
+                    }
+                }
+            }
+            out.push('\n');
+        }
+    }
+    out
+}
