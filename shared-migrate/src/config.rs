@@ -96,7 +96,14 @@ pub struct VerifySection {
     pub image: Option<String>,
     /// What a service's throwaway database shares with other services'. Default "database".
     pub isolation: Option<Isolation>,
+    /// Apply each migration over rows (`verify --data`). Default false.
+    pub data: Option<bool>,
+    /// Rows per table with `data` (`--rows`). Default [`DEFAULT_DATA_ROWS`].
+    pub rows: Option<usize>,
 }
+
+/// Rows per table of `verify --data`.
+pub const DEFAULT_DATA_ROWS: usize = 100;
 
 /// How `verify` keeps services apart on its own servers (local and docker backends).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
@@ -127,6 +134,9 @@ pub struct VerifyConfig {
     pub timeout: Duration,
     pub image: String,
     pub isolation: Isolation,
+    /// `[verify] data`: migrations applied over rows.
+    pub data: bool,
+    pub rows: usize,
 }
 
 impl File {
@@ -231,6 +241,8 @@ pub fn verify_config(root: &Path, service: &Service) -> Result<VerifyConfig, Err
             .isolation
             .or(repo.isolation)
             .unwrap_or(Isolation::Database),
+        data: own.data.or(repo.data).unwrap_or(false),
+        rows: own.rows.or(repo.rows).unwrap_or(DEFAULT_DATA_ROWS),
     })
 }
 

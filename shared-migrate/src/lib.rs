@@ -21,7 +21,7 @@
 //! | [`migrate`] | the deploy path, its failure messages, `--backup`, prechecks on the target's rows |
 //! | [`seed`] | a service's seed and configured commands |
 //! | [`commands`] | status, resolve, baseline, reset, new (and `--revert`), lint |
-//! | [`verify`] | throwaway databases per service, the verify steps, the measured locks of `--report` |
+//! | [`verify`] | throwaway databases per service, the verify steps, rows for `--data`, the measured locks of `--report` |
 //! | [`drift`] | `diff`, `status --drift` and `new --from-schema`: schema.prisma, the migrations and the live database compared |
 //! | [`bench`] | `cargo xtask bench` |
 //! | [`render`] | what people read: tables, JUnit, the lock report, bench figures |

@@ -288,6 +288,17 @@ pub struct Verify {
     /// `[verify] isolation`. The url backend always isolates by database.
     #[arg(long, value_enum, value_name = "WHAT")]
     pub isolation: Option<IsolationFlag>,
+    /// Apply each migration over rows: before every migration after the first, each table is
+    /// topped up to --rows generated rows that fit the schema at that point, so a migration
+    /// that only fails on a non-empty table fails here. Default: [verify] data.
+    #[arg(long)]
+    pub data: bool,
+    /// Rows per table with --data (default: [verify] rows, else 100).
+    #[arg(long, value_name = "N")]
+    pub rows: Option<usize>,
+    /// The seed of --data's generated rows (the same seed, the same rows).
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub seed: u64,
     /// Skip the lint step (`cargo xtask lint` on each service before its database steps).
     #[arg(long)]
     pub no_lint: bool,

@@ -36,6 +36,7 @@ impl Migrate {
             to: self.to,
             waits: flags,
             precheck: (self.precheck || self.dry_run).then_some(self.precheck_timeout.0),
+            before_each: None,
         };
         let reports = migrate_all(targets, &options, &cx::progress);
         match self.format {

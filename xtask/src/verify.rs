@@ -66,6 +66,9 @@ impl Verify {
                 IsolationFlag::Cluster => Isolation::Cluster,
             }),
             locks: self.report.is_some(),
+            data: self.data,
+            rows: self.rows,
+            seed: self.seed,
         };
         let view = live::View::new(&services);
         let reports = verify_all(ws, &services, backend.as_ref(), &options, &|svc, step| {

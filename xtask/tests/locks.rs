@@ -164,3 +164,113 @@ fn each_statement_s_locks_and_rewrites_are_measured() {
             .all(|s| s["name"] != "locks")
     );
 }
+
+/// `verify --data`: each migration that only fails on a non-empty table fails verify, located,
+/// with the reason and the safe way; its safe variant passes. Without --data all of them pass.
+#[test]
+fn migrations_that_fail_only_with_rows_fail_verify_data() {
+    const INIT: &str = "CREATE TABLE \"students\" (\"id\" SERIAL NOT NULL, \"email\" TEXT NOT NULL, \"name\" TEXT NOT NULL, \"grade\" TEXT, \"active\" BOOLEAN NOT NULL, CONSTRAINT \"students_pkey\" PRIMARY KEY (\"id\"));\nCREATE UNIQUE INDEX \"students_email_key\" ON \"students\"(\"email\");\n";
+    let cases = [
+        (
+            "ALTER TABLE \"students\" ADD COLUMN \"score\" INTEGER NOT NULL;\n",
+            "column \"score\" of relation \"students\" contains null values",
+            "ALTER TABLE \"students\" ADD COLUMN \"score\" INTEGER NOT NULL DEFAULT 0;\n",
+        ),
+        (
+            "ALTER TABLE \"students\" ALTER COLUMN \"grade\" SET NOT NULL;\n",
+            "column \"grade\" of relation \"students\" contains null values",
+            "UPDATE \"students\" SET \"grade\" = 'C' WHERE \"grade\" IS NULL;\nALTER TABLE \"students\" ALTER COLUMN \"grade\" SET NOT NULL;\n",
+        ),
+        (
+            "CREATE UNIQUE INDEX \"students_active_key\" ON \"students\"(\"active\");\n",
+            "could not create unique index \"students_active_key\"",
+            "CREATE INDEX \"students_active_idx\" ON \"students\"(\"active\");\n",
+        ),
+        (
+            "ALTER TABLE \"students\" ALTER COLUMN \"name\" SET DATA TYPE INTEGER USING (\"name\"::integer);\n",
+            "invalid input syntax for type integer",
+            "ALTER TABLE \"students\" ALTER COLUMN \"name\" SET DATA TYPE VARCHAR(200);\n",
+        ),
+    ];
+    for (bad, reason, safe) in cases {
+        let repo = TempRepo::new();
+        repo.migration("school", "20250101000000_init", INIT);
+        repo.migration("school", "20250102000000_change", bad);
+        let verify = |data: bool| {
+            let mut cmd = xtask(repo.root());
+            cmd.args(["verify", "--backend", "local", "--no-lint"]);
+            if data {
+                cmd.args(["--data", "--rows", "20"]);
+            }
+            run(&mut cmd)
+        };
+        let plain = verify(false);
+        assert_eq!(plain.code, 0, "{bad}: {}{}", plain.stdout, plain.stderr);
+        let out = verify(true);
+        assert_eq!(out.code, 1, "{bad}: {}{}", out.stdout, out.stderr);
+        assert!(out.stdout.contains(reason), "{bad}: {}", out.stdout);
+        assert!(
+            out.stdout
+                .contains("20250102000000_change/migration.sql:1:1"),
+            "{bad}: {}",
+            out.stdout
+        );
+        assert!(
+            out.stdout
+                .contains("with rows: verify --data put up to 20 rows in every table"),
+            "{}",
+            out.stdout
+        );
+        repo.migration("school", "20250102000000_change", safe);
+        let out = verify(true);
+        assert_eq!(out.code, 0, "{safe}: {}{}", out.stdout, out.stderr);
+    }
+}
+
+/// The same seed, the same rows; rows accumulate across migrations; the seed and tests see
+/// empty tables again.
+#[test]
+fn generated_rows_fit_the_schema_and_are_emptied_after() {
+    let repo = TempRepo::new();
+    repo.migration(
+        "app",
+        "20250101000000_init",
+        "CREATE TYPE \"Role\" AS ENUM ('A', 'B');\nCREATE TABLE \"parents\" (\"id\" SERIAL NOT NULL, \"code\" VARCHAR(3) NOT NULL, \"role\" \"Role\" NOT NULL, \"tags\" TEXT[], \"meta\" JSONB NOT NULL, \"at\" TIMESTAMP(3) NOT NULL, \"uid\" UUID NOT NULL, CONSTRAINT \"parents_pkey\" PRIMARY KEY (\"id\"));\nCREATE TABLE \"children\" (\"id\" SERIAL NOT NULL, \"parentId\" INTEGER NOT NULL, \"n\" INTEGER NOT NULL CHECK (\"n\" % 2 = 0), CONSTRAINT \"children_pkey\" PRIMARY KEY (\"id\"), CONSTRAINT \"children_parentId_fkey\" FOREIGN KEY (\"parentId\") REFERENCES \"parents\"(\"id\"));\n",
+    );
+    // Fails if any child points nowhere or any table is short of rows.
+    repo.migration(
+        "app",
+        "20250102000000_check",
+        "DO $$ BEGIN\n  ASSERT (SELECT count(*) FROM \"parents\") = 30, 'parents';\n  ASSERT (SELECT count(*) FROM \"children\") = 15, 'children: the odd n were refused';\n  ASSERT NOT EXISTS (SELECT 1 FROM \"children\" c LEFT JOIN \"parents\" p ON p.\"id\" = c.\"parentId\" WHERE p.\"id\" IS NULL);\nEND $$;\n",
+    );
+    std::fs::write(
+        repo.root().join("services/app/xtask.toml"),
+        "[verify]\ndata = true\nrows = 30\ntest = [\"psql\", \"-X\", \"-q\", \"-v\", \"ON_ERROR_STOP=1\", \"-c\", \"DO $$ BEGIN ASSERT (SELECT count(*) FROM parents) = 0; END $$\"]\n",
+    )
+    .unwrap();
+    let out = run(xtask(repo.root()).args([
+        "verify",
+        "--backend",
+        "local",
+        "--no-lint",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let json: Value = serde_json::from_str(&out.stdout).unwrap();
+    let migrate = json[0]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "migrate")
+        .unwrap();
+    let detail = migrate["detail"].as_str().unwrap();
+    assert!(
+        detail.starts_with("2 migrations applied over rows (45 rows generated, up to 30 per table"),
+        "{detail}"
+    );
+    assert!(
+        detail.contains("rows the server refused: \"children\" 15"),
+        "{detail}"
+    );
+}

@@ -54,6 +54,22 @@ pub struct MigrateOptions {
     /// each query bounded by this; a deploy stops before applying anything when one would
     /// fail.
     pub precheck: Option<Duration>,
+    /// Called on the migrating session before each pending migration after the first (no
+    /// transaction open): `verify --data` fills new tables there.
+    pub before_each: Option<BeforeEach>,
+}
+
+/// What [`BeforeEach`] runs: an error message stops the deploy.
+pub type BeforeEachFn = dyn Fn(&mut Client) -> Result<(), String> + Send + Sync;
+
+/// [`MigrateOptions::before_each`].
+#[derive(Clone)]
+pub struct BeforeEach(pub std::sync::Arc<BeforeEachFn>);
+
+impl std::fmt::Debug for BeforeEach {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("BeforeEach")
+    }
 }
 
 impl Default for MigrateOptions {
@@ -67,6 +83,7 @@ impl Default for MigrateOptions {
             to: None,
             waits: Waits::default(),
             precheck: None,
+            before_each: None,
         }
     }
 }
@@ -281,7 +298,13 @@ fn run_locked(
         watcher: watcher.as_ref(),
         progress,
     };
-    for (m, plan) in pending {
+    for (i, (m, plan)) in pending.into_iter().enumerate() {
+        if let (Some(hook), true) = (&options.before_each, i > 0) {
+            (hook.0)(client).map_err(|message| Error::Database {
+                context: format!("before {}", m.name),
+                message,
+            })?;
+        }
         progress(name, &format!("applying {}", m.name));
         let started = Instant::now();
         apply(service, client, m, plan.as_ref(), &how)

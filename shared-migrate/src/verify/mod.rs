@@ -1,8 +1,11 @@
 //! `verify`: per service, in parallel, a throwaway database ([`backend`]) → every migration
-//! applied from scratch through the same code as `migrate` → a second deploy that must find
-//! nothing pending → the seed → the tests. Each step is timed and has a time limit.
+//! applied from scratch through the same code as `migrate` (with `--data`, over rows: [`data`])
+//! → a second deploy that must find nothing pending → the seed → the tests; with `--report`,
+//! a second replay that measures each statement's locks ([`locks`]). Each step is timed and
+//! has a time limit.
 
 mod backend;
+pub mod data;
 pub mod locks;
 mod scratch;
 
@@ -38,6 +41,12 @@ pub struct VerifyOptions {
     /// `--report`: replay the migrations once more, watching each statement's locks and
     /// rewrites ([`locks`]).
     pub locks: bool,
+    /// `--data`: apply each migration over rows ([`data`]), whatever `[verify] data` says.
+    pub data: bool,
+    /// `--rows`: rows per table with data (overrides `[verify] rows`).
+    pub rows: Option<usize>,
+    /// `--seed`: the generated rows' seed.
+    pub seed: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -383,19 +392,32 @@ fn steps_on_database(
             progress(svc, msg);
         }
     };
-    run.step("migrate", || {
-        let (r, timed_out) = db::with_deadline(url, timeout, || {
-            migrate::migrate_service(service, Ok(url.clone()), &mopts, &forward)
+    if options.data || config.data {
+        let rows = options.rows.unwrap_or(config.rows);
+        run.step("migrate", || {
+            let (r, timed_out) = db::with_deadline(url, timeout, || {
+                migrate_over_rows(service, url, &mopts, rows, options.seed, &forward)
+            });
+            match r {
+                Err(_) if timed_out => Err(format!("timed out after {timeout:?}")),
+                r => r.map(|detail| ((), Some(detail))),
+            }
         });
-        match r.result {
-            Ok(()) => Ok(((), Some(format!("{} migrations applied", r.applied.len())))),
-            Err(_) if timed_out => Err(format!(
-                "timed out after {timeout:?} (after {} migrations)",
-                r.applied.len()
-            )),
-            Err(e) => Err(e.to_string()),
-        }
-    });
+    } else {
+        run.step("migrate", || {
+            let (r, timed_out) = db::with_deadline(url, timeout, || {
+                migrate::migrate_service(service, Ok(url.clone()), &mopts, &forward)
+            });
+            match r.result {
+                Ok(()) => Ok(((), Some(format!("{} migrations applied", r.applied.len())))),
+                Err(_) if timed_out => Err(format!(
+                    "timed out after {timeout:?} (after {} migrations)",
+                    r.applied.len()
+                )),
+                Err(e) => Err(e.to_string()),
+            }
+        });
+    }
     run.step("redeploy", || {
         let (r, _) = db::with_deadline(url, timeout, || migrate::migrate_service(service, Ok(url.clone()), &mopts, &|_, _| {}));
         match r.result {
@@ -441,4 +463,85 @@ fn steps_on_database(
             ),
         ),
     }
+}
+
+/// `--data`: the migrations applied through the same code as `migrate`, every new table filled
+/// with `rows` rows on the migrating session before each migration after the first.
+fn migrate_over_rows(
+    service: &Service,
+    url: &DatabaseUrl,
+    mopts: &MigrateOptions,
+    rows: usize,
+    seed: u64,
+    progress: Progress,
+) -> Result<String, String> {
+    use std::sync::{Arc, Mutex};
+    let state = Arc::new(Mutex::new((
+        std::collections::BTreeMap::new(),
+        data::Filled::default(),
+    )));
+    let schema = url.schema.clone();
+    let hook = {
+        let state = state.clone();
+        migrate::BeforeEach(Arc::new(move |client: &mut postgres::Client| {
+            let mut guard = state.lock().unwrap_or_else(|e| e.into_inner());
+            let (known, filled) = &mut *guard;
+            let f = data::fill(client, &schema, rows, seed, known).map_err(|e| {
+                format!(
+                    "verify --data: generating rows: {}",
+                    crate::error::describe_pg_error(&e)
+                )
+            })?;
+            filled.rows += f.rows;
+            for (t, n) in f.dropped {
+                *filled.dropped.entry(t).or_default() += n;
+            }
+            filled.skipped.extend(f.skipped);
+            Ok(())
+        }))
+    };
+    let options = MigrateOptions {
+        before_each: Some(hook),
+        ..mopts.clone()
+    };
+    let r = migrate::migrate_service(service, Ok(url.clone()), &options, progress);
+    let applied = r.applied.len();
+    if let Err(e) = r.result {
+        if applied == 0 {
+            return Err(e.to_string());
+        }
+        return Err(format!(
+            "{e}\n\nwith rows: verify --data put up to {rows} rows in every table before this \
+             migration (production's tables hold rows too); a statement that only works on an \
+             empty table fails here. The zero-downtime way: add a column nullable or with a \
+             default, backfill it, then SET NOT NULL in a later migration; remove duplicates \
+             before a unique index; add a foreign key NOT VALID, fix the orphans, then \
+             VALIDATE CONSTRAINT; change a type with USING where values need converting"
+        ));
+    }
+    let filled = std::mem::take(&mut state.lock().unwrap_or_else(|e| e.into_inner()).1);
+    let mut client = db::connect(url).map_err(|e| e.to_string())?;
+    db::use_schema(&mut client, &url.schema, true).map_err(|e| e.to_string())?;
+    data::clear(&mut client, &url.schema).map_err(|e| {
+        format!(
+            "emptying the tables after the migrations: {}",
+            crate::error::describe_pg_error(&e)
+        )
+    })?;
+    let mut detail = format!(
+        "{applied} migrations applied over rows ({} rows generated, up to {rows} per table; emptied again for the seed and tests)",
+        filled.rows
+    );
+    if !filled.dropped.is_empty() {
+        let list: Vec<String> = filled
+            .dropped
+            .iter()
+            .map(|(t, n)| format!("{} {n}", db::quote_ident(t)))
+            .collect();
+        detail.push_str(&format!("; rows the server refused: {}", list.join(", ")));
+    }
+    if !filled.skipped.is_empty() {
+        detail.push_str(&format!("; not filled: {}", filled.skipped.join("; ")));
+    }
+    Ok(detail)
 }
