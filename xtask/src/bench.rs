@@ -59,6 +59,7 @@ impl Bench {
                 seed: self.seed,
             },
             lint_migrations: self.lint_migrations,
+            data_rows: self.data_rows,
             schema: SchemaShape {
                 models: self.schema_models,
                 migrations: self.schema_migrations,

@@ -141,6 +141,9 @@ pub struct Bench {
     /// Length of the one-service history lint is also measured on.
     #[arg(long, value_name = "N", default_value_t = 10_000)]
     pub lint_migrations: usize,
+    /// Rows per table of the `verify --data` contenders, one contender each.
+    #[arg(long, value_name = "N,...", value_delimiter = ',', default_values_t = [100, 10_000])]
+    pub data_rows: Vec<usize>,
     /// Models of the generated Prisma project the drift figures are measured on.
     #[arg(long, value_name = "N", default_value_t = 100)]
     pub schema_models: usize,

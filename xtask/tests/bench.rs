@@ -23,6 +23,8 @@ fn bench_measures_every_contender_and_writes_its_figures_as_json() {
         "20",
         "--lint-migrations",
         "120",
+        "--data-rows",
+        "10",
         "--schema-models",
         "12",
         "--schema-migrations",
@@ -70,6 +72,7 @@ fn bench_measures_every_contender_and_writes_its_figures_as_json() {
         "migrate --jobs 2",
         "verify --backend local --jobs 1",
         "verify --backend local --jobs 2",
+        "verify --data --rows 10 --jobs 2",
     ];
     if docker {
         expected.extend([

@@ -225,6 +225,36 @@ fn migrations_that_fail_only_with_rows_fail_verify_data() {
         let out = verify(true);
         assert_eq!(out.code, 0, "{safe}: {}{}", out.stdout, out.stderr);
     }
+    // With --data, --report measures over the same rows: the backfill touches the 10 NULLs of
+    // 20 rows.
+    let repo = TempRepo::new();
+    repo.migration("school", "20250101000000_init", INIT);
+    repo.migration("school", "20250102000000_change", cases[1].2);
+    let report = repo.root().join("locks.md");
+    let out = run(xtask(repo.root()).args([
+        "verify",
+        "--backend",
+        "local",
+        "--no-lint",
+        "--data",
+        "--rows",
+        "20",
+        "--format",
+        "json",
+        "--report",
+        report.to_str().unwrap(),
+    ]));
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let json: Value = serde_json::from_str(&out.stdout).unwrap();
+    let backfill = &json[0]["locks"][1]["statements"][0];
+    assert!(
+        backfill["statement"]
+            .as_str()
+            .unwrap()
+            .starts_with("UPDATE"),
+        "{backfill}"
+    );
+    assert_eq!(backfill["rows"], 10, "{backfill}");
 }
 
 /// The same seed, the same rows; rows accumulate across migrations; the seed and tests see

@@ -37,6 +37,8 @@ pub struct BenchOptions {
     pub shape: Shape,
     /// The size of the long history `lint` is also measured on (one service).
     pub lint_migrations: usize,
+    /// Rows per table of the `verify --data` contenders (one contender each).
+    pub data_rows: Vec<usize>,
     /// The generated Prisma project of the drift figures.
     pub schema: SchemaShape,
     pub runs: usize,
@@ -67,6 +69,11 @@ enum Contender {
         backend: &'static str,
         jobs: usize,
     },
+    /// `verify --backend local --data --rows N`: each migration over rows.
+    VerifyData {
+        rows: usize,
+        jobs: usize,
+    },
     /// lint with an empty cache (emptied before each run).
     LintMonorepo,
     LintLongHistory,
@@ -87,6 +94,9 @@ impl Contender {
             Contender::Migrate { jobs } => format!("migrate --jobs {jobs}"),
             Contender::Verify { backend, jobs } => {
                 format!("verify --backend {backend} --jobs {jobs}")
+            }
+            Contender::VerifyData { rows, jobs } => {
+                format!("verify --data --rows {rows} --jobs {jobs}")
             }
             Contender::LintMonorepo => format!(
                 "lint ({} migrations)",
@@ -303,6 +313,10 @@ pub fn run_bench(options: &BenchOptions, progress: &dyn Fn(&str)) -> Result<Benc
     contenders.extend(jobs.iter().map(|&jobs| Contender::Verify {
         backend: "local",
         jobs,
+    }));
+    contenders.extend(options.data_rows.iter().map(|&rows| Contender::VerifyData {
+        rows,
+        jobs: options.jobs.max(1),
     }));
     let mut skipped = Vec::new();
     if options.docker {
@@ -655,6 +669,20 @@ impl Cx<'_> {
                 if backend == "docker" {
                     cmd.args(["--image", &self.options.image]);
                 }
+            }
+            Contender::VerifyData { rows, jobs } => {
+                cmd.arg("--root").arg(self.monorepo).args([
+                    "verify",
+                    "--backend",
+                    "local",
+                    "--jobs",
+                    &jobs.to_string(),
+                    "--data",
+                    "--rows",
+                    &rows.to_string(),
+                    "--format",
+                    "json",
+                ]);
             }
             Contender::LintMonorepo
             | Contender::LintLongHistory

@@ -15,6 +15,7 @@ use postgres::Client;
 use postgres::types::Type;
 use serde::Serialize;
 
+use super::data;
 use crate::db::{self, DatabaseUrl};
 use crate::error::{Location, describe_pg_error};
 use crate::lint::suppression;
@@ -75,14 +76,31 @@ impl MigrationLocks {
 /// Relations of the schema: oid → (name, relfilenode, relkind).
 type Relations = BTreeMap<u32, (String, u32, String)>;
 
-/// Replays `migrations` on `url` (an empty database) and watches each statement.
-pub fn observe(url: &DatabaseUrl, migrations: &[Migration]) -> Result<Vec<MigrationLocks>, String> {
+/// Replays `migrations` on `url` (an empty database) and watches each statement. With `rows`
+/// (`--data`: rows per table and seed), new tables are filled before each migration after the
+/// first, as `verify --data` fills them, so times and rows touched are those at N rows.
+pub fn observe(
+    url: &DatabaseUrl,
+    migrations: &[Migration],
+    rows: Option<(usize, u64)>,
+) -> Result<Vec<MigrationLocks>, String> {
     let mut client = db::connect(url).map_err(|e| e.to_string())?;
     db::use_schema(&mut client, &url.schema, true).map_err(|e| e.to_string())?;
-    migrations
-        .iter()
-        .map(|m| observe_one(&mut client, &url.schema, m))
-        .collect()
+    let mut known = BTreeMap::new();
+    let mut out = Vec::new();
+    for (i, m) in migrations.iter().enumerate() {
+        if let (Some((rows, seed)), true) = (rows, i > 0) {
+            data::fill(&mut client, &url.schema, rows, seed, &mut known).map_err(|e| {
+                format!(
+                    "generating rows before {}: {}",
+                    m.name,
+                    describe_pg_error(&e)
+                )
+            })?;
+        }
+        out.push(observe_one(&mut client, &url.schema, m)?);
+    }
+    Ok(out)
 }
 
 fn observe_one(client: &mut Client, schema: &str, m: &Migration) -> Result<MigrationLocks, String> {

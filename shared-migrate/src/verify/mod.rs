@@ -263,7 +263,9 @@ fn verify_service(
                 .provision(&service.name, config)
                 .map_err(|e| e.to_string())?;
             let migrations = service.migrations().map_err(|e| e.to_string())?;
-            let observed = locks::observe(fresh.url(), &migrations)?;
+            let rows = (options.data || config.data)
+                .then(|| (options.rows.unwrap_or(config.rows), options.seed));
+            let observed = locks::observe(fresh.url(), &migrations, rows)?;
             let warnings: Vec<String> = observed
                 .iter()
                 .flat_map(|m| m.warnings())
