@@ -100,6 +100,9 @@ pub struct VerifySection {
     pub data: Option<bool>,
     /// Rows per table with `data` (`--rows`). Default [`DEFAULT_DATA_ROWS`].
     pub rows: Option<usize>,
+    /// With `data`: the migrations up to and including this one (of the service's own file)
+    /// are applied without rows: history deployed when its tables were empty.
+    pub data_since: Option<String>,
 }
 
 /// Rows per table of `verify --data`.
@@ -137,6 +140,8 @@ pub struct VerifyConfig {
     /// `[verify] data`: migrations applied over rows.
     pub data: bool,
     pub rows: usize,
+    /// `[verify] data_since`: rows only before the migrations after this one.
+    pub data_since: Option<String>,
 }
 
 impl File {
@@ -224,6 +229,23 @@ pub fn verify_config(root: &Path, service: &Service) -> Result<VerifyConfig, Err
         image: own.image.or(repo.image),
         ..VerifySection::default()
     };
+    if repo.data_since.is_some() {
+        return Err(Error::Config(format!(
+            "{}: [verify] data_since names a migration of one service: set it in services/<service>/{FILE_NAME}",
+            root.join(FILE_NAME).display()
+        )));
+    }
+    if let Some(since) = &own.data_since {
+        let migrations = service.migrations()?;
+        if !migrations.iter().any(|m| &m.name == since) {
+            return Err(Error::Config(format!(
+                "{}: [verify] data_since: service `{}` has no migration `{since}`{}",
+                own_path.display(),
+                service.name,
+                crate::text::suggest(since, migrations.iter().map(|m| m.name.as_str()))
+            )));
+        }
+    }
     for (what, cmd) in [("seed", &own.seed), ("test", &own.test)] {
         if cmd.as_ref().is_some_and(|c| c.is_empty()) {
             return Err(Error::Config(format!(
@@ -243,6 +265,7 @@ pub fn verify_config(root: &Path, service: &Service) -> Result<VerifyConfig, Err
             .unwrap_or(Isolation::Database),
         data: own.data.or(repo.data).unwrap_or(false),
         rows: own.rows.or(repo.rows).unwrap_or(DEFAULT_DATA_ROWS),
+        data_since: own.data_since,
     })
 }
 

@@ -39,18 +39,28 @@ pub fn one_line(sql: &str, max: usize) -> String {
     }
 }
 
-/// `; did you mean `x`?` when a candidate contains `name` (or the reverse), else the last three
-/// candidates; empty without candidates. Appended to "no such migration" messages.
+/// `; did you mean `x`?` when a candidate contains `name` (or the reverse) or is a few edits
+/// away from it, else the three nearest candidates; empty without candidates. Appended to
+/// "no such migration" messages.
 pub fn suggest<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> String {
     let list: Vec<&str> = candidates.collect();
     if let Some(c) = list.iter().find(|c| c.contains(name) || name.contains(**c)) {
         return format!("; did you mean `{c}`?");
     }
-    if list.is_empty() {
-        String::new()
-    } else {
-        let tail: Vec<&str> = list.iter().rev().take(3).rev().copied().collect();
-        format!("; candidates: {}", tail.join(", "))
+    let mut near: Vec<(usize, &str)> = list
+        .iter()
+        .map(|c| (strsim::levenshtein(name, c), *c))
+        .collect();
+    near.sort();
+    match near.first() {
+        None => String::new(),
+        Some(&(d, c)) if d <= (name.chars().count() / 5).max(2) => {
+            format!("; did you mean `{c}`?")
+        }
+        Some(_) => {
+            let nearest: Vec<&str> = near.iter().take(3).map(|&(_, c)| c).collect();
+            format!("; nearest: {}", nearest.join(", "))
+        }
     }
 }
 
@@ -92,6 +102,24 @@ pub fn duration_text(d: Duration) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_misspelt_name_is_suggested_by_its_edits() {
+        let names = [
+            "20250101000000_init",
+            "20250102000000_add_users",
+            "20250103000000_add_posts",
+        ];
+        assert_eq!(
+            suggest("20250102000000_add_usres", names.into_iter()),
+            "; did you mean `20250102000000_add_users`?"
+        );
+        assert_eq!(
+            suggest("20240101000000_drop_everything", names.into_iter()),
+            "; nearest: 20250102000000_add_users, 20250101000000_init, 20250103000000_add_posts"
+        );
+        assert_eq!(suggest("x", std::iter::empty()), "");
+    }
 
     #[test]
     fn suggested_commands_quote_what_a_shell_would_split_or_run() {

@@ -55,12 +55,12 @@ pub struct MigrateOptions {
     /// fail.
     pub precheck: Option<Duration>,
     /// Called on the migrating session before each pending migration after the first (no
-    /// transaction open): `verify --data` fills new tables there.
+    /// transaction open), with that migration's name: `verify --data` fills new tables there.
     pub before_each: Option<BeforeEach>,
 }
 
 /// What [`BeforeEach`] runs: an error message stops the deploy.
-pub type BeforeEachFn = dyn Fn(&mut Client) -> Result<(), String> + Send + Sync;
+pub type BeforeEachFn = dyn Fn(&mut Client, &str) -> Result<(), String> + Send + Sync;
 
 /// [`MigrateOptions::before_each`].
 #[derive(Clone)]
@@ -300,7 +300,7 @@ fn run_locked(
     };
     for (i, (m, plan)) in pending.into_iter().enumerate() {
         if let (Some(hook), true) = (&options.before_each, i > 0) {
-            (hook.0)(client).map_err(|message| Error::Database {
+            (hook.0)(client, &m.name).map_err(|message| Error::Database {
                 context: format!("before {}", m.name),
                 message,
             })?;

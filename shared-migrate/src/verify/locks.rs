@@ -77,20 +77,27 @@ impl MigrationLocks {
 type Relations = BTreeMap<u32, (String, u32, String)>;
 
 /// Replays `migrations` on `url` (an empty database) and watches each statement. With `rows`
-/// (`--data`: rows per table and seed), new tables are filled before each migration after the
-/// first, as `verify --data` fills them, so times and rows touched are those at N rows.
+/// (`--data`), new tables are filled before each migration after the first, as
+/// `verify --data` fills them, so times and rows touched are those at N rows.
 pub fn observe(
     url: &DatabaseUrl,
     migrations: &[Migration],
-    rows: Option<(usize, u64)>,
+    rows: Option<&data::Rows>,
 ) -> Result<Vec<MigrationLocks>, String> {
     let mut client = db::connect(url).map_err(|e| e.to_string())?;
     db::use_schema(&mut client, &url.schema, true).map_err(|e| e.to_string())?;
     let mut known = BTreeMap::new();
     let mut out = Vec::new();
     for (i, m) in migrations.iter().enumerate() {
-        if let (Some((rows, seed)), true) = (rows, i > 0) {
-            data::fill(&mut client, &url.schema, rows, seed, &mut known).map_err(|e| {
+        if let Some(rows) = rows.filter(|r| i > 0 && r.before(&m.name)) {
+            data::fill(
+                &mut client,
+                &url.schema,
+                rows.per_table,
+                rows.seed,
+                &mut known,
+            )
+            .map_err(|e| {
                 format!(
                     "generating rows before {}: {}",
                     m.name,

@@ -263,9 +263,11 @@ fn verify_service(
                 .provision(&service.name, config)
                 .map_err(|e| e.to_string())?;
             let migrations = service.migrations().map_err(|e| e.to_string())?;
-            let rows = (options.data || config.data)
-                .then(|| (options.rows.unwrap_or(config.rows), options.seed));
-            let observed = locks::observe(fresh.url(), &migrations, rows)?;
+            let rows = match options.data || config.data {
+                true => Some(data_rows(service, options, config)?),
+                false => None,
+            };
+            let observed = locks::observe(fresh.url(), &migrations, rows.as_ref())?;
             let warnings: Vec<String> = observed
                 .iter()
                 .flat_map(|m| m.warnings())
@@ -395,10 +397,10 @@ fn steps_on_database(
         }
     };
     if options.data || config.data {
-        let rows = options.rows.unwrap_or(config.rows);
         run.step("migrate", || {
+            let rows = data_rows(service, options, config)?;
             let (r, timed_out) = db::with_deadline(url, timeout, || {
-                migrate_over_rows(service, url, &mopts, rows, options.seed, &forward)
+                migrate_over_rows(service, url, &mopts, &rows, &forward)
             });
             match r {
                 Err(_) if timed_out => Err(format!("timed out after {timeout:?}")),
@@ -467,14 +469,29 @@ fn steps_on_database(
     }
 }
 
+/// What `--data` generates for a service: the flags over its `[verify]` configuration and
+/// its migrations' markers.
+fn data_rows(
+    service: &Service,
+    options: &VerifyOptions,
+    config: &VerifyConfig,
+) -> Result<data::Rows, String> {
+    let migrations = service.migrations().map_err(|e| e.to_string())?;
+    data::Rows::new(
+        options.rows.unwrap_or(config.rows),
+        options.seed,
+        config.data_since.clone(),
+        &migrations,
+    )
+}
+
 /// `--data`: the migrations applied through the same code as `migrate`, every new table filled
-/// with `rows` rows on the migrating session before each migration after the first.
+/// on the migrating session before each migration after the first (after `data_since`).
 fn migrate_over_rows(
     service: &Service,
     url: &DatabaseUrl,
     mopts: &MigrateOptions,
-    rows: usize,
-    seed: u64,
+    rows: &data::Rows,
     progress: Progress,
 ) -> Result<String, String> {
     use std::sync::{Arc, Mutex};
@@ -484,23 +501,29 @@ fn migrate_over_rows(
     )));
     let schema = url.schema.clone();
     let hook = {
-        let state = state.clone();
-        migrate::BeforeEach(Arc::new(move |client: &mut postgres::Client| {
-            let mut guard = state.lock().unwrap_or_else(|e| e.into_inner());
-            let (known, filled) = &mut *guard;
-            let f = data::fill(client, &schema, rows, seed, known).map_err(|e| {
-                format!(
-                    "verify --data: generating rows: {}",
-                    crate::error::describe_pg_error(&e)
-                )
-            })?;
-            filled.rows += f.rows;
-            for (t, n) in f.dropped {
-                *filled.dropped.entry(t).or_default() += n;
-            }
-            filled.skipped.extend(f.skipped);
-            Ok(())
-        }))
+        let (state, rows) = (state.clone(), rows.clone());
+        migrate::BeforeEach(Arc::new(
+            move |client: &mut postgres::Client, next: &str| {
+                if !rows.before(next) {
+                    return Ok(());
+                }
+                let mut guard = state.lock().unwrap_or_else(|e| e.into_inner());
+                let (known, filled) = &mut *guard;
+                let f =
+                    data::fill(client, &schema, rows.per_table, rows.seed, known).map_err(|e| {
+                        format!(
+                            "verify --data: generating rows: {}",
+                            crate::error::describe_pg_error(&e)
+                        )
+                    })?;
+                filled.rows += f.rows;
+                for (t, (n, why)) in f.dropped {
+                    filled.dropped.entry(t).or_insert((0, why)).0 += n;
+                }
+                filled.skipped.extend(f.skipped);
+                Ok(())
+            },
+        ))
     };
     let options = MigrateOptions {
         before_each: Some(hook),
@@ -509,16 +532,30 @@ fn migrate_over_rows(
     let r = migrate::migrate_service(service, Ok(url.clone()), &options, progress);
     let applied = r.applied.len();
     if let Err(e) = r.result {
-        if applied == 0 {
+        let had_rows = !state.lock().unwrap_or_else(|e| e.into_inner()).0.is_empty();
+        if !had_rows {
             return Err(e.to_string());
         }
+        // From scratch, the failing migration is the one after those applied.
+        let failed = service
+            .migrations()
+            .ok()
+            .and_then(|ms| ms.get(applied).map(|m| m.name.clone()))
+            .unwrap_or_else(|| "<migration>".to_string());
         return Err(format!(
-            "{e}\n\nwith rows: verify --data put up to {rows} rows in every table before this \
+            "{e}\n\nwith rows: verify --data put up to {} rows in every table before this \
              migration (production's tables hold rows too); a statement that only works on an \
              empty table fails here. The zero-downtime way: add a column nullable or with a \
              default, backfill it, then SET NOT NULL in a later migration; remove duplicates \
              before a unique index; add a foreign key NOT VALID, fix the orphans, then \
-             VALIDATE CONSTRAINT; change a type with USING where values need converting"
+             VALIDATE CONSTRAINT; change a type with USING where values need converting.\n\
+             If its tables are empty in production when it runs (created earlier in the same \
+             release), say so in the migration: `{} <reason>`. If this migration is deployed \
+             already (its tables were empty then), start the rows after it: \
+             data_since = \"{failed}\" under [verify] in {}",
+            rows.per_table,
+            data::EMPTY_MARKER,
+            service.dir.join(config::FILE_NAME).display()
         ));
     }
     let filled = std::mem::take(&mut state.lock().unwrap_or_else(|e| e.into_inner()).1);
@@ -530,15 +567,19 @@ fn migrate_over_rows(
             crate::error::describe_pg_error(&e)
         )
     })?;
+    let since = match &rows.since {
+        Some(s) => format!(", from the migration after {s} on"),
+        None => String::new(),
+    };
     let mut detail = format!(
-        "{applied} migrations applied over rows ({} rows generated, up to {rows} per table; emptied again for the seed and tests)",
-        filled.rows
+        "{applied} migrations applied over rows ({} rows generated, up to {} per table{since}; emptied again for the seed and tests)",
+        filled.rows, rows.per_table
     );
     if !filled.dropped.is_empty() {
         let list: Vec<String> = filled
             .dropped
             .iter()
-            .map(|(t, n)| format!("{} {n}", db::quote_ident(t)))
+            .map(|(t, (n, why))| format!("{} {n} ({why})", db::quote_ident(t)))
             .collect();
         detail.push_str(&format!("; rows the server refused: {}", list.join(", ")));
     }
