@@ -8,6 +8,26 @@ use common::{run, xtask};
 use serde_json::Value;
 use shared_migrate::testing::TempRepo;
 
+/// Runs `verify --backend local --no-lint --format json` with `args`, which must pass, and
+/// returns the migrate step's detail.
+fn migrate_detail(repo: &TempRepo, args: &[&str]) -> String {
+    let out = run(xtask(repo.root())
+        .args([
+            "verify",
+            "--backend",
+            "local",
+            "--no-lint",
+            "--format",
+            "json",
+        ])
+        .args(args));
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let json: Value = serde_json::from_str(&out.stdout).unwrap();
+    let steps = json[0]["steps"].as_array().unwrap();
+    let migrate = steps.iter().find(|s| s["name"] == "migrate").unwrap();
+    migrate["detail"].as_str().unwrap().to_string()
+}
+
 /// `verify --data`: each migration that only fails on a non-empty table fails verify, located,
 /// with the reason and the safe way; its safe variant passes. Without --data all of them pass.
 #[test]
@@ -126,23 +146,7 @@ fn generated_rows_fit_the_schema_and_are_emptied_after() {
         "[verify]\ndata = true\nrows = 30\ntest = [\"psql\", \"-X\", \"-q\", \"-v\", \"ON_ERROR_STOP=1\", \"-c\", \"DO $$ BEGIN ASSERT (SELECT count(*) FROM parents) = 0; END $$\"]\n",
     )
     .unwrap();
-    let out = run(xtask(repo.root()).args([
-        "verify",
-        "--backend",
-        "local",
-        "--no-lint",
-        "--format",
-        "json",
-    ]));
-    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
-    let json: Value = serde_json::from_str(&out.stdout).unwrap();
-    let migrate = json[0]["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["name"] == "migrate")
-        .unwrap();
-    let detail = migrate["detail"].as_str().unwrap();
+    let detail = migrate_detail(&repo, &[]);
     assert!(
         detail.starts_with("2 migrations applied over rows (45 rows generated, up to 30 per table"),
         "{detail}"
@@ -214,23 +218,7 @@ fn keys_cycles_and_checks_get_rows_that_fit() {
         "[verify]\ndata = true\nrows = 20\n",
     )
     .unwrap();
-    let out = run(xtask(repo.root()).args([
-        "verify",
-        "--backend",
-        "local",
-        "--no-lint",
-        "--format",
-        "json",
-    ]));
-    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
-    let json: Value = serde_json::from_str(&out.stdout).unwrap();
-    let migrate = json[0]["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["name"] == "migrate")
-        .unwrap();
-    let detail = migrate["detail"].as_str().unwrap();
+    let detail = migrate_detail(&repo, &[]);
     assert!(
         detail
             .starts_with("3 migrations applied over rows (197 rows generated, up to 20 per table"),
@@ -306,31 +294,10 @@ fn data_since_starts_the_rows_after_deployed_history() {
         "[verify]\ndata_since = \"20250102000000_add_score\"\n",
     )
     .unwrap();
-    let out = run(xtask(repo.root()).args([
-        "verify",
-        "--backend",
-        "local",
-        "--no-lint",
-        "--data",
-        "--rows",
-        "10",
-        "--format",
-        "json",
-    ]));
-    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
-    let json: Value = serde_json::from_str(&out.stdout).unwrap();
-    let migrate = json[0]["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["name"] == "migrate")
-        .unwrap();
+    let detail = migrate_detail(&repo, &["--data", "--rows", "10"]);
     assert!(
-        migrate["detail"]
-            .as_str()
-            .unwrap()
-            .contains("up to 10 per table, from the migration after 20250102000000_add_score on"),
-        "{migrate}"
+        detail.contains("up to 10 per table, from the migration after 20250102000000_add_score on"),
+        "{detail}"
     );
 }
 
