@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{run, xtask};
+use common::{repo_root, run, xtask};
 use serde_json::Value;
 use shared_migrate::testing::TempRepo;
 
@@ -359,4 +359,62 @@ fn a_marked_migration_meets_its_new_tables_empty() {
     );
     let out = verify();
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+}
+
+/// The example services pass `verify --data` (seeds and tests included), and their lock report
+/// says what their migrations do over rows: the price column rewritten (allowed, with the
+/// lint:allow's reason), the status backfill touching generated rows.
+#[test]
+fn examples_pass_over_rows_with_their_lock_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("locks.md");
+    let out = run(xtask(&repo_root())
+        .args([
+            "verify",
+            "--backend",
+            "local",
+            "--data",
+            "--format",
+            "json",
+            "--report",
+        ])
+        .arg(&report));
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let json: Value = serde_json::from_str(&out.stdout).unwrap();
+    for r in json.as_array().unwrap() {
+        for s in r["steps"].as_array().unwrap() {
+            assert_ne!(s["status"], "failed", "{}: {s}", r["service"]);
+        }
+    }
+    let education = &json[0];
+    assert_eq!(education["service"], "azora-education");
+    let statements: Vec<&Value> = education["locks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|m| m["statements"].as_array().unwrap())
+        .collect();
+    let backfill = statements
+        .iter()
+        .find(|s| {
+            s["statement"]
+                .as_str()
+                .unwrap()
+                .starts_with("UPDATE \"students\"")
+        })
+        .unwrap();
+    assert!(backfill["rows"].as_u64().unwrap() > 0, "{backfill}");
+    let md = std::fs::read_to_string(&report).unwrap();
+    for service in [
+        "## azora-education",
+        "## azora-notifications",
+        "## azora-wallet",
+    ] {
+        assert!(md.contains(service), "{md}");
+    }
+    assert!(
+        md.contains("rewrites \"courses\" under ACCESS EXCLUSIVE")
+            && md.contains("(lint:allow: courses is a catalogue of a few hundred rows"),
+        "{md}"
+    );
 }
