@@ -305,6 +305,76 @@ fn expand_and_contract_passes() {
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
 }
 
+/// The migration's own expressions are evaluated on the rows, read-only: a type change's USING
+/// conversion (the first value it fails on is named; one that takes every value only blocks)
+/// and a new CHECK (the rows it is false for; NOT VALID checks none).
+#[test]
+fn using_and_check_expressions_are_evaluated_on_the_rows() {
+    let db = fresh_database("precheck_using");
+    let (repo, cmd) = repo_with(&db);
+    assert_eq!(cmd(&["migrate"]).code, 0);
+    connect(&db).unwrap().batch_execute(ROWS).unwrap();
+    let before = fingerprint(&db);
+    let what = "ALTER COLUMN \"grade\" SET DATA TYPE integer";
+    repo.migration(
+        "app",
+        "20250102000000_grade_number",
+        "ALTER TABLE \"students\" ALTER COLUMN \"grade\" SET DATA TYPE INTEGER USING (\"grade\"::integer);\n",
+    );
+    let out = cmd(&["migrate", "--dry-run", "--format", "json"]);
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    let json: Value = serde_json::from_str(&out.stdout).unwrap();
+    let grade = check(&checks(&json), what).clone();
+    assert_eq!(grade["verdict"], "will-fail", "{grade}");
+    assert!(
+        grade["finding"]
+            .as_str()
+            .unwrap()
+            .contains("invalid input syntax for type integer: \"B\""),
+        "{grade}"
+    );
+    repo.migration(
+        "app",
+        "20250102000000_grade_number",
+        "ALTER TABLE \"students\" ALTER COLUMN \"grade\" SET DATA TYPE INTEGER USING (CASE WHEN \"grade\" ~ '^[0-9]+$' THEN \"grade\"::integer END);\n",
+    );
+    let out = cmd(&["migrate", "--dry-run", "--format", "json"]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let json: Value = serde_json::from_str(&out.stdout).unwrap();
+    let grade = check(&checks(&json), what).clone();
+    assert_eq!(grade["verdict"], "will-block-reads-and-writes", "{grade}");
+    assert_eq!(
+        grade["finding"], "every value converts with USING",
+        "{grade}"
+    );
+
+    let check_age =
+        "ALTER TABLE \"students\" ADD CONSTRAINT \"students_age_check\" CHECK (\"age\" < 100)";
+    repo.migration(
+        "app",
+        "20250102000000_grade_number",
+        &format!("{check_age};\n"),
+    );
+    let out = cmd(&["migrate", "--dry-run", "--format", "json"]);
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    let json: Value = serde_json::from_str(&out.stdout).unwrap();
+    let age = check(&checks(&json), "ADD CHECK \"students_age_check\"").clone();
+    assert_eq!(age["verdict"], "will-fail", "{age}");
+    assert_eq!(age["finding"], "1 row violates the CHECK", "{age}");
+    repo.migration(
+        "app",
+        "20250102000000_grade_number",
+        &format!("{check_age} NOT VALID;\n"),
+    );
+    let out = cmd(&["migrate", "--dry-run", "--format", "json"]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert_eq!(
+        fingerprint(&db),
+        before,
+        "the precheck changed the database"
+    );
+}
+
 /// A precheck never queues behind a lock: a table another session holds is "unknown" after
 /// --precheck-timeout.
 #[test]

@@ -181,7 +181,7 @@ fn check_migration(
                 table,
                 column,
                 ty,
-                using: false,
+                using: None,
             } = &action.kind
                 && let Some(source) = no_assignment_cast(tx, table, column, ty, timeout)?
             {
@@ -327,8 +327,10 @@ fn shape(kind: &ActionKind) -> Option<Shape> {
             what: format!("ALTER COLUMN {} SET DATA TYPE {ty}", q(column)),
             lock: ACCESS_EXCLUSIVE,
             work: Work::Scan,
-            // A USING expression is the migration's own conversion: not evaluated here.
-            count: (!using).then(|| cast_count(table, column, ty)),
+            count: Some(match using {
+                Some(expr) => using_count(table, expr, ty),
+                None => cast_count(table, column, ty),
+            }),
         },
         AddKey {
             table,
@@ -410,8 +412,9 @@ fn shape(kind: &ActionKind) -> Option<Shape> {
             }),
         },
         AddCheck {
-            table: _,
+            table,
             name,
+            expr,
             not_valid,
         } => Shape {
             what: format!(
@@ -426,7 +429,16 @@ fn shape(kind: &ActionKind) -> Option<Shape> {
             } else {
                 Work::Scan
             },
-            count: None,
+            // Rows the CHECK is false for (NULL passes, as in PostgreSQL); NOT VALID checks
+            // none.
+            count: expr.as_ref().filter(|_| !*not_valid).map(|expr| Count {
+                sql: format!("SELECT count(*) FROM {} WHERE NOT ({expr})", q(table)),
+                says: Box::new(|n| match n {
+                    1 => "1 row violates the CHECK".to_string(),
+                    n => format!("{n} rows violate the CHECK"),
+                }),
+                none: "every row satisfies the CHECK",
+            }),
         },
         Update { table, .. } => Shape {
             what: format!("UPDATE {}", q(table)),
@@ -584,6 +596,21 @@ fn cast_count(table: &str, column: &str, ty: &str) -> Count {
             says: Box::new(|_| "a value does not cast".into()),
             none: "every value casts",
         },
+    }
+}
+
+/// The migration's own conversion, evaluated on every row (read-only): the first value it
+/// fails on fails the count, and the server's error says which. (Compared with itself, so the
+/// count is 0 when it fails on none.)
+fn using_count(table: &str, expr: &str, ty: &str) -> Count {
+    let converted = format!("(({expr})::{ty})");
+    Count {
+        sql: format!(
+            "SELECT count(*) FROM {} WHERE {converted} IS DISTINCT FROM {converted}",
+            quote_ident(table)
+        ),
+        says: Box::new(|_| "a value does not convert".into()),
+        none: "every value converts with USING",
     }
 }
 

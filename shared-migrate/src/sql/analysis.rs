@@ -75,7 +75,8 @@ pub enum ActionKind {
         column: String,
         /// Normalised type text, e.g. `varchar(255)`.
         ty: String,
-        using: bool,
+        /// The `USING` expression, as written.
+        using: Option<String>,
     },
     SetNotNull {
         table: String,
@@ -89,6 +90,8 @@ pub enum ActionKind {
     AddCheck {
         table: String,
         name: Option<String>,
+        /// The CHECK's expression, as written.
+        expr: Option<String>,
         not_valid: bool,
     },
     /// `ADD [CONSTRAINT n] PRIMARY KEY / UNIQUE (...)`; `using_index` when built from an
@@ -468,7 +471,10 @@ fn alter_table_action(table: &str, action: &ast::AlterTableAction) -> Option<Act
                     table,
                     column,
                     ty: normalise_type(&set.ty()?.syntax().to_string()),
-                    using: set.using_expr().is_some(),
+                    using: set
+                        .using_expr()
+                        .and_then(|u| u.expr())
+                        .map(|e| e.syntax().to_string()),
                 },
                 ast::AlterColumnOption::SetNotNull(_) => ActionKind::SetNotNull { table, column },
                 _ => return None,
@@ -487,6 +493,9 @@ fn alter_table_action(table: &str, action: &ast::AlterTableAction) -> Option<Act
                 SyntaxKind::CHECK_CONSTRAINT => ActionKind::AddCheck {
                     table,
                     name: constraint_name(node),
+                    expr: ast::CheckConstraint::cast(node.clone())
+                        .and_then(|c| c.expr())
+                        .map(|e| e.syntax().to_string()),
                     not_valid,
                 },
                 SyntaxKind::PRIMARY_KEY_CONSTRAINT | SyntaxKind::UNIQUE_CONSTRAINT => {

@@ -28,7 +28,7 @@ impl Rule for ColumnTypeChange {
             return;
         }
         let old = cx.catalog.column_type(table, column);
-        if !using && old.is_some_and(|old| no_rewrite(old, ty)) {
+        if using.is_none() && old.is_some_and(|old| no_rewrite(old, ty)) {
             return;
         }
         let from = old.map_or(String::new(), |o| format!(" from {o}"));
