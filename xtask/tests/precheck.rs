@@ -375,6 +375,68 @@ fn using_and_check_expressions_are_evaluated_on_the_rows() {
     );
 }
 
+/// What the pending migrations create (a type, a function) is not in the database yet: a check
+/// that needs it is "unknown", and the other checks still run.
+#[test]
+fn a_type_the_migration_creates_is_unknown_not_an_error() {
+    let db = fresh_database("precheck_new_type");
+    let (repo, cmd) = repo_with(&db);
+    assert_eq!(cmd(&["migrate"]).code, 0);
+    connect(&db).unwrap().batch_execute(ROWS).unwrap();
+    repo.migration(
+        "app",
+        "20250102000000_grade_enum",
+        "CREATE TYPE \"Grade\" AS ENUM ('A', 'B', 'C');\n\
+         ALTER TABLE \"students\" ALTER COLUMN \"grade\" SET DATA TYPE \"Grade\" USING (\"grade\"::text::\"Grade\");\n\
+         ALTER TABLE \"students\" ALTER COLUMN \"email\" SET DATA TYPE \"Grade\";\n\
+         ALTER TABLE \"students\" ALTER COLUMN \"grade\" SET NOT NULL;\n",
+    );
+    let out = cmd(&["migrate", "--dry-run", "--format", "json"]);
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    let json: Value = serde_json::from_str(&out.stdout).unwrap();
+    let found = checks(&json);
+    for column in ["grade", "email"] {
+        let set = check(&found, &format!("ALTER COLUMN \"{column}\" SET DATA TYPE"));
+        assert_eq!(set["verdict"], "unknown", "{set}");
+        assert!(
+            set["finding"]
+                .as_str()
+                .unwrap()
+                .contains("not in the database yet"),
+            "{set}"
+        );
+    }
+    assert_eq!(
+        check(&found, "ALTER COLUMN \"grade\" SET NOT NULL")["verdict"],
+        "will-fail"
+    );
+
+    // Once the type exists, its quoted, mixed-case name is cast to as written.
+    repo.migration(
+        "app",
+        "20250102000000_grade_enum",
+        "CREATE TYPE \"Grade\" AS ENUM ('A');\n",
+    );
+    assert_eq!(cmd(&["migrate"]).code, 0);
+    repo.migration(
+        "app",
+        "20250103000000_grade_column",
+        "ALTER TABLE \"students\" ALTER COLUMN \"grade\" SET DATA TYPE \"Grade\" USING (\"grade\"::text::\"Grade\");\n",
+    );
+    let out = cmd(&["migrate", "--dry-run", "--format", "json"]);
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    let json: Value = serde_json::from_str(&out.stdout).unwrap();
+    let grade = check(&checks(&json), "ALTER COLUMN \"grade\" SET DATA TYPE").clone();
+    assert_eq!(grade["verdict"], "will-fail", "{grade}");
+    assert!(
+        grade["finding"]
+            .as_str()
+            .unwrap()
+            .contains("invalid input value for enum \"Grade\": \"B\""),
+        "{grade}"
+    );
+}
+
 /// A precheck never queues behind a lock: a table another session holds is "unknown" after
 /// --precheck-timeout.
 #[test]

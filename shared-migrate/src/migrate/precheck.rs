@@ -181,9 +181,10 @@ fn check_migration(
                 table,
                 column,
                 ty,
+                ty_sql,
                 using: None,
             } = &action.kind
-                && let Some(source) = no_assignment_cast(tx, table, column, ty, timeout)?
+                && let Some(source) = no_assignment_cast(tx, table, column, ty_sql, timeout)?
             {
                 check.finding = Some(format!(
                     "there is no automatic conversion from {source} to {ty}: without USING the \
@@ -221,8 +222,10 @@ fn check_migration(
                         check.verdict = Verdict::WillFail;
                     }
                     Probe::Missing => {
-                        check.finding =
-                            Some("a column or table it needs is not in the database yet".into());
+                        check.finding = Some(
+                            "a table, column, type or function it needs is not in the database yet"
+                                .into(),
+                        );
                         check.verdict = Verdict::Unknown;
                     }
                     Probe::Unknown(why) => {
@@ -322,14 +325,15 @@ fn shape(kind: &ActionKind) -> Option<Shape> {
             table,
             column,
             ty,
+            ty_sql,
             using,
         } => Shape {
             what: format!("ALTER COLUMN {} SET DATA TYPE {ty}", q(column)),
             lock: ACCESS_EXCLUSIVE,
             work: Work::Scan,
             count: Some(match using {
-                Some(expr) => using_count(table, expr, ty),
-                None => cast_count(table, column, ty),
+                Some(expr) => using_count(table, expr, ty_sql),
+                None => cast_count(table, column, ty, ty_sql),
             }),
         },
         AddKey {
@@ -573,14 +577,14 @@ fn primary_key(
     })
 }
 
-/// Values that the new type cannot take: longer than a varchar/char length, or failing the
-/// cast (the first such value fails the count, and its error says which).
-fn cast_count(table: &str, column: &str, ty: &str) -> Count {
+/// Values that the new type cannot take: longer than a varchar/char length (read from `ty`,
+/// normalised), or failing the cast to `ty_sql` (as written; the first such value fails the
+/// count, and its error says which).
+fn cast_count(table: &str, column: &str, ty: &str, ty_sql: &str) -> Count {
     let (t, c) = (quote_ident(table), quote_ident(column));
-    let lower = ty.to_ascii_lowercase();
     let length = ["varchar(", "character varying(", "char(", "character("]
         .iter()
-        .find_map(|p| lower.strip_prefix(p))
+        .find_map(|p| ty.strip_prefix(p))
         .and_then(|rest| rest.strip_suffix(')'))
         .and_then(|n| n.trim().parse::<u32>().ok());
     match length {
@@ -592,7 +596,9 @@ fn cast_count(table: &str, column: &str, ty: &str) -> Count {
             none: "every value fits",
         },
         None => Count {
-            sql: format!("SELECT count(*) FROM {t} WHERE {c} IS NOT NULL AND ({c}::{ty}) IS NULL"),
+            sql: format!(
+                "SELECT count(*) FROM {t} WHERE {c} IS NOT NULL AND ({c}::{ty_sql}) IS NULL"
+            ),
             says: Box::new(|_| "a value does not cast".into()),
             none: "every value casts",
         },
@@ -680,7 +686,13 @@ fn savepoint(
     let probe = match result {
         Ok(rows) => Probe::Found(rows),
         Err(e) => match e.code() {
-            Some(c) if *c == SqlState::UNDEFINED_TABLE || *c == SqlState::UNDEFINED_COLUMN => {
+            // Created by a pending migration (a table, a column, a type, a function).
+            Some(c)
+                if *c == SqlState::UNDEFINED_TABLE
+                    || *c == SqlState::UNDEFINED_COLUMN
+                    || *c == SqlState::UNDEFINED_OBJECT
+                    || *c == SqlState::UNDEFINED_FUNCTION =>
+            {
                 Probe::Missing
             }
             Some(c) if *c == SqlState::QUERY_CANCELED || *c == SqlState::LOCK_NOT_AVAILABLE => {

@@ -75,6 +75,8 @@ pub enum ActionKind {
         column: String,
         /// Normalised type text, e.g. `varchar(255)`.
         ty: String,
+        /// The type as written, quotes kept (`"Role"`): what SQL naming it needs.
+        ty_sql: String,
         /// The `USING` expression, as written.
         using: Option<String>,
     },
@@ -471,6 +473,7 @@ fn alter_table_action(table: &str, action: &ast::AlterTableAction) -> Option<Act
                     table,
                     column,
                     ty: normalise_type(&set.ty()?.syntax().to_string()),
+                    ty_sql: set.ty()?.syntax().to_string().trim().to_string(),
                     using: set
                         .using_expr()
                         .and_then(|u| u.expr())

@@ -20,6 +20,7 @@ impl Rule for ColumnTypeChange {
             column,
             ty,
             using,
+            ..
         } = &cx.action.kind
         else {
             return;
