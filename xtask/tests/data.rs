@@ -4,28 +4,19 @@
 
 mod common;
 
-use common::{repo_root, run, xtask};
+use common::{repo_root, run, step, verify_json, xtask};
 use serde_json::Value;
 use shared_migrate::testing::TempRepo;
 
 /// Runs `verify --backend local --no-lint --format json` with `args`, which must pass, and
 /// returns the migrate step's detail.
 fn migrate_detail(repo: &TempRepo, args: &[&str]) -> String {
-    let out = run(xtask(repo.root())
-        .args([
-            "verify",
-            "--backend",
-            "local",
-            "--no-lint",
-            "--format",
-            "json",
-        ])
-        .args(args));
+    let (out, json) = verify_json(repo.root(), args);
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
-    let json: Value = serde_json::from_str(&out.stdout).unwrap();
-    let steps = json[0]["steps"].as_array().unwrap();
-    let migrate = steps.iter().find(|s| s["name"] == "migrate").unwrap();
-    migrate["detail"].as_str().unwrap().to_string()
+    step(&json[0], "migrate")["detail"]
+        .as_str()
+        .unwrap()
+        .to_string()
 }
 
 /// `verify --data`: each migration that only fails on a non-empty table fails verify, located,
@@ -99,21 +90,17 @@ fn migrations_that_fail_only_with_rows_fail_verify_data() {
     repo.migration("school", "20250101000000_init", INIT);
     repo.migration("school", "20250102000000_change", cases[1].2);
     let report = repo.root().join("locks.md");
-    let out = run(xtask(repo.root()).args([
-        "verify",
-        "--backend",
-        "local",
-        "--no-lint",
-        "--data",
-        "--rows",
-        "20",
-        "--format",
-        "json",
-        "--report",
-        report.to_str().unwrap(),
-    ]));
+    let (out, json) = verify_json(
+        repo.root(),
+        &[
+            "--data",
+            "--rows",
+            "20",
+            "--report",
+            report.to_str().unwrap(),
+        ],
+    );
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
-    let json: Value = serde_json::from_str(&out.stdout).unwrap();
     let backfill = &json[0]["locks"][1]["statements"][0];
     assert!(
         backfill["statement"]

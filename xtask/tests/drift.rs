@@ -6,7 +6,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{run, xtask};
+use common::{run, step, verify_json, xtask};
 use shared_migrate::testing::{TempRepo, fresh_database};
 
 fn write(root: &Path, path: &str, text: &str) {
@@ -30,22 +30,8 @@ fn masked(repo: &TempRepo, text: &str) -> String {
 
 /// `verify --no-lint` of the repo's one service: its exit code and its `schema` step.
 fn verify_schema_step(repo: &TempRepo) -> (i32, serde_json::Value) {
-    let out = run(xtask(repo.root()).args([
-        "verify",
-        "--backend",
-        "local",
-        "--no-lint",
-        "--format",
-        "json",
-    ]));
-    let json: serde_json::Value = serde_json::from_str(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}{}", out.stdout, out.stderr));
-    let step = json[0]["steps"]
-        .as_array()
-        .and_then(|steps| steps.iter().find(|s| s["name"] == "schema"))
-        .unwrap_or_else(|| panic!("no schema step: {json}"))
-        .clone();
-    (out.code, step)
+    let (out, json) = verify_json(repo.root(), &[]);
+    (out.code, step(&json[0], "schema").clone())
 }
 
 #[test]

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{run, xtask};
+use common::verify_json;
 use serde_json::Value;
 use shared_migrate::testing::TempRepo;
 
@@ -37,24 +37,20 @@ fn each_statement_s_locks_and_rewrites_are_measured() {
     );
     let report = repo.root().join("target/locks.md");
     let junit = repo.root().join("target/verify.xml");
-    let out = run(xtask(repo.root()).args([
-        "verify",
-        "--backend",
-        "local",
-        "--no-lint",
-        "--format",
-        "json",
-        "--report",
-        report.to_str().unwrap(),
-        "--junit",
-        junit.to_str().unwrap(),
-    ]));
+    let (out, json) = verify_json(
+        repo.root(),
+        &[
+            "--report",
+            report.to_str().unwrap(),
+            "--junit",
+            junit.to_str().unwrap(),
+        ],
+    );
     assert_eq!(
         out.code, 0,
         "warnings do not fail verify: {}{}",
         out.stdout, out.stderr
     );
-    let json: Value = serde_json::from_str(&out.stdout).unwrap();
     let locks = json[0]["locks"].as_array().unwrap();
     assert_eq!(locks.len(), 5);
     let first = |i: usize| &locks[i]["statements"][0];
@@ -145,16 +141,8 @@ fn each_statement_s_locks_and_rewrites_are_measured() {
     );
 
     // Without --report: no locks key, no extra step.
-    let out = run(xtask(repo.root()).args([
-        "verify",
-        "--backend",
-        "local",
-        "--no-lint",
-        "--format",
-        "json",
-    ]));
+    let (out, json) = verify_json(repo.root(), &[]);
     assert_eq!(out.code, 0);
-    let json: Value = serde_json::from_str(&out.stdout).unwrap();
     assert!(json[0].get("locks").is_none());
     assert!(
         json[0]["steps"]

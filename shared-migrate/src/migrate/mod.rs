@@ -475,9 +475,13 @@ fn planned(pending: &[(&Migration, Option<Plan>)]) -> Result<Vec<Planned>, Error
     pending
         .iter()
         .map(|(m, plan)| {
+            let parsed;
             let plan = match plan {
-                Some(plan) => plan.clone(),
-                None => Plan::new(&m.path, &m.sql)?,
+                Some(plan) => plan,
+                None => {
+                    parsed = Plan::new(&m.path, &m.sql)?;
+                    &parsed
+                }
             };
             Ok(Planned {
                 name: m.name.clone(),

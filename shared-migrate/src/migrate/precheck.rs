@@ -2,8 +2,8 @@
 //! rows already on the target, found read-only before anything runs. Per statement that changes
 //! an existing table: the table's size, the lock the statement takes, what the data says (NULLs
 //! before `SET NOT NULL`, duplicates before a unique key, orphans before a foreign key, values
-//! that do not cast before a type change, rows before a required column without a default), and
-//! a verdict.
+//! that do not cast (or that the migration's USING fails on) before a type change, rows a new
+//! CHECK is false for, rows before a required column without a default), and a verdict.
 //!
 //! Everything runs in one `READ ONLY` transaction with `statement_timeout` and `lock_timeout`
 //! set to the bound (a count that takes longer is "unknown", never a wait behind a migration);

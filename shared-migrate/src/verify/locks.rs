@@ -82,28 +82,23 @@ type Relations = BTreeMap<u32, (String, u32, String)>;
 pub fn observe(
     url: &DatabaseUrl,
     migrations: &[Migration],
-    rows: Option<&data::Rows>,
+    rows: Option<data::Rows>,
 ) -> Result<Vec<MigrationLocks>, String> {
     let mut client = db::connect(url).map_err(|e| e.to_string())?;
     db::use_schema(&mut client, &url.schema, true).map_err(|e| e.to_string())?;
-    let mut known = BTreeMap::new();
+    let mut filler = rows.map(data::Filler::new);
     let mut out = Vec::new();
     for (i, m) in migrations.iter().enumerate() {
-        if let Some(rows) = rows.filter(|r| i > 0 && r.before(&m.name)) {
-            data::fill(
-                &mut client,
-                &url.schema,
-                rows.per_table,
-                rows.seed,
-                &mut known,
-            )
-            .map_err(|e| {
-                format!(
-                    "generating rows before {}: {}",
-                    m.name,
-                    describe_pg_error(&e)
-                )
-            })?;
+        if let Some(filler) = filler.as_mut().filter(|_| i > 0) {
+            filler
+                .before(&mut client, &url.schema, &m.name)
+                .map_err(|e| {
+                    format!(
+                        "generating rows before {}: {}",
+                        m.name,
+                        describe_pg_error(&e)
+                    )
+                })?;
         }
         out.push(observe_one(&mut client, &url.schema, m)?);
     }

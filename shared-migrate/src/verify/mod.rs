@@ -24,7 +24,7 @@ use crate::lint::RuleLevel;
 use crate::migrate::{self, MigrateOptions};
 use crate::parallel::{self, Progress};
 use crate::seed;
-use crate::workspace::{Service, Workspace};
+use crate::workspace::{Migration, Service, Workspace};
 
 #[derive(Debug, Clone)]
 pub struct VerifyOptions {
@@ -264,10 +264,10 @@ fn verify_service(
                 .map_err(|e| e.to_string())?;
             let migrations = service.migrations().map_err(|e| e.to_string())?;
             let rows = match options.data || config.data {
-                true => Some(data_rows(service, options, config)?),
+                true => Some(data_rows(&migrations, options, config)?),
                 false => None,
             };
-            let observed = locks::observe(fresh.url(), &migrations, rows.as_ref())?;
+            let observed = locks::observe(fresh.url(), &migrations, rows)?;
             let warnings: Vec<String> = observed
                 .iter()
                 .flat_map(|m| m.warnings())
@@ -398,9 +398,10 @@ fn steps_on_database(
     };
     if options.data || config.data {
         run.step("migrate", || {
-            let rows = data_rows(service, options, config)?;
+            let migrations = service.migrations().map_err(|e| e.to_string())?;
+            let rows = data_rows(&migrations, options, config)?;
             let (r, timed_out) = db::with_deadline(url, timeout, || {
-                migrate_over_rows(service, url, &mopts, &rows, &forward)
+                migrate_over_rows(service, &migrations, url, &mopts, rows, &forward)
             });
             match r {
                 Err(_) if timed_out => Err(format!("timed out after {timeout:?}")),
@@ -472,16 +473,15 @@ fn steps_on_database(
 /// What `--data` generates for a service: the flags over its `[verify]` configuration and
 /// its migrations' markers.
 fn data_rows(
-    service: &Service,
+    migrations: &[Migration],
     options: &VerifyOptions,
     config: &VerifyConfig,
 ) -> Result<data::Rows, String> {
-    let migrations = service.migrations().map_err(|e| e.to_string())?;
     data::Rows::new(
         options.rows.unwrap_or(config.rows),
         options.seed,
         config.data_since.clone(),
-        &migrations,
+        migrations,
     )
 }
 
@@ -489,39 +489,27 @@ fn data_rows(
 /// on the migrating session before each migration after the first (after `data_since`).
 fn migrate_over_rows(
     service: &Service,
+    migrations: &[Migration],
     url: &DatabaseUrl,
     mopts: &MigrateOptions,
-    rows: &data::Rows,
+    rows: data::Rows,
     progress: Progress,
 ) -> Result<String, String> {
     use std::sync::{Arc, Mutex};
-    let state = Arc::new(Mutex::new((
-        std::collections::BTreeMap::new(),
-        data::Filled::default(),
-    )));
+    let (per_table, since) = (rows.per_table, rows.since.clone());
+    let filler = Arc::new(Mutex::new(data::Filler::new(rows)));
     let schema = url.schema.clone();
     let hook = {
-        let (state, rows) = (state.clone(), rows.clone());
+        let filler = filler.clone();
         migrate::BeforeEach(Arc::new(
             move |client: &mut postgres::Client, next: &str| {
-                if !rows.before(next) {
-                    return Ok(());
-                }
-                let mut guard = state.lock().unwrap_or_else(|e| e.into_inner());
-                let (known, filled) = &mut *guard;
-                let f =
-                    data::fill(client, &schema, rows.per_table, rows.seed, known).map_err(|e| {
-                        format!(
-                            "verify --data: generating rows: {}",
-                            crate::error::describe_pg_error(&e)
-                        )
-                    })?;
-                filled.rows += f.rows;
-                for (t, (n, why)) in f.dropped {
-                    filled.dropped.entry(t).or_insert((0, why)).0 += n;
-                }
-                filled.skipped.extend(f.skipped);
-                Ok(())
+                let mut filler = filler.lock().unwrap_or_else(|e| e.into_inner());
+                filler.before(client, &schema, next).map_err(|e| {
+                    format!(
+                        "verify --data: generating rows: {}",
+                        crate::error::describe_pg_error(&e)
+                    )
+                })
             },
         ))
     };
@@ -531,19 +519,17 @@ fn migrate_over_rows(
     };
     let r = migrate::migrate_service(service, Ok(url.clone()), &options, progress);
     let applied = r.applied.len();
+    let filler = std::mem::take(&mut *filler.lock().unwrap_or_else(|e| e.into_inner()));
     if let Err(e) = r.result {
-        let had_rows = !state.lock().unwrap_or_else(|e| e.into_inner()).0.is_empty();
-        if !had_rows {
+        if !filler.started() {
             return Err(e.to_string());
         }
         // From scratch, the failing migration is the one after those applied.
-        let failed = service
-            .migrations()
-            .ok()
-            .and_then(|ms| ms.get(applied).map(|m| m.name.clone()))
-            .unwrap_or_else(|| "<migration>".to_string());
+        let failed = migrations
+            .get(applied)
+            .map_or("<migration>", |m| m.name.as_str());
         return Err(format!(
-            "{e}\n\nwith rows: verify --data put up to {} rows in every table before this \
+            "{e}\n\nwith rows: verify --data put up to {per_table} rows in every table before this \
              migration (production's tables hold rows too); a statement that only works on an \
              empty table fails here. The zero-downtime way: add a column nullable or with a \
              default, backfill it, then SET NOT NULL in a later migration; remove duplicates \
@@ -553,12 +539,11 @@ fn migrate_over_rows(
              release), say so in the migration: `{} <reason>`. If this migration is deployed \
              already (its tables were empty then), start the rows after it: \
              data_since = \"{failed}\" under [verify] in {}",
-            rows.per_table,
             data::EMPTY_MARKER,
             service.dir.join(config::FILE_NAME).display()
         ));
     }
-    let filled = std::mem::take(&mut state.lock().unwrap_or_else(|e| e.into_inner()).1);
+    let filled = filler.filled;
     let mut client = db::connect(url).map_err(|e| e.to_string())?;
     db::use_schema(&mut client, &url.schema, true).map_err(|e| e.to_string())?;
     data::clear(&mut client, &url.schema).map_err(|e| {
@@ -567,13 +552,13 @@ fn migrate_over_rows(
             crate::error::describe_pg_error(&e)
         )
     })?;
-    let since = match &rows.since {
+    let since = match &since {
         Some(s) => format!(", from the migration after {s} on"),
         None => String::new(),
     };
     let mut detail = format!(
-        "{applied} migrations applied over rows ({} rows generated, up to {} per table{since}; emptied again for the seed and tests)",
-        filled.rows, rows.per_table
+        "{applied} migrations applied over rows ({} rows generated, up to {per_table} per table{since}; emptied again for the seed and tests)",
+        filled.rows
     );
     if !filled.dropped.is_empty() {
         let list: Vec<String> = filled

@@ -50,6 +50,32 @@ pub fn run(cmd: &mut Command) -> Out {
     }
 }
 
+/// `verify --backend local --no-lint --format json` on `root`, then `args`: the run and its
+/// JSON report (the test fails, showing the output, when there is none).
+pub fn verify_json(root: &Path, args: &[&str]) -> (Out, serde_json::Value) {
+    let out = run(xtask(root)
+        .args([
+            "verify",
+            "--backend",
+            "local",
+            "--no-lint",
+            "--format",
+            "json",
+        ])
+        .args(args));
+    let json = serde_json::from_str(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}{}", out.stdout, out.stderr));
+    (out, json)
+}
+
+/// The step `name` of one service's verify report.
+pub fn step<'a>(report: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    report["steps"]
+        .as_array()
+        .and_then(|steps| steps.iter().find(|s| s["name"] == name))
+        .unwrap_or_else(|| panic!("no {name} step: {report}"))
+}
+
 impl Out {
     /// (exit code, stdout, stderr, pid), for destructuring.
     pub fn parts(self) -> (i32, String, String, u32) {

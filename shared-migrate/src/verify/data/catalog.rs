@@ -1,5 +1,5 @@
 //! What `verify --data` reads of the schema, from pg_catalog: tables with their columns and
-//! rows, foreign keys (any number of columns), and the CHECK constraints on one column.
+//! rows, foreign keys (any number of columns), and the CHECK constraints on up to four columns.
 
 use std::collections::BTreeMap;
 
@@ -39,6 +39,8 @@ pub(super) struct ForeignKey {
     /// pointed at once at most.
     pub unique: bool,
     pub child: u32,
+    /// As the session names it (`regclass`).
+    pub child_name: String,
     pub columns: Vec<String>,
     pub parent: u32,
     /// As the session names it (`regclass`): the parent may be in another schema.
@@ -48,9 +50,16 @@ pub(super) struct ForeignKey {
 }
 
 impl ForeignKey {
-    /// The parent's rows with a whole key (and, for a unique key, not pointed at yet by
-    /// `child`), numbered from 0 in key order, as `k0, k1, ..., rn`.
-    pub fn numbered_parents(&self, child: &str) -> String {
+    /// Whether every column of the key is nullable in `child` (its table).
+    pub fn nullable(&self, child: &Table) -> bool {
+        self.columns
+            .iter()
+            .all(|n| child.columns.iter().any(|c| &c.name == n && !c.not_null))
+    }
+
+    /// The parent's rows with a whole key (and, for a unique key, not pointed at yet by the
+    /// child), numbered from 0 in key order, as `k0, k1, ..., rn`.
+    pub fn numbered_parents(&self) -> String {
         let cols: Vec<String> = self.parent_columns.iter().map(|c| quote_ident(c)).collect();
         let keys: Vec<String> = cols
             .iter()
@@ -62,27 +71,23 @@ impl ForeignKey {
             keys.join(", "),
             cols.join(", "),
             self.parent_name,
-            self.available(child)
+            self.available()
         )
     }
 
     /// How many parent rows a child row can point at.
-    pub fn parent_rows(
-        &self,
-        client: &mut impl GenericClient,
-        child: &str,
-    ) -> Result<i64, postgres::Error> {
+    pub fn parent_rows(&self, client: &mut impl GenericClient) -> Result<i64, postgres::Error> {
         let sql = format!(
             "SELECT count(*) FROM {} WHERE {}",
             self.parent_name,
-            self.available(child)
+            self.available()
         );
         Ok(client.query_one(&sql, &[])?.get(0))
     }
 
     /// The condition on a parent row (unqualified columns of `parent_name`) for a new row of
-    /// `child` to point at it.
-    fn available(&self, child: &str) -> String {
+    /// the child to point at it.
+    fn available(&self) -> String {
         let mut all: Vec<String> = self
             .parent_columns
             .iter()
@@ -103,7 +108,8 @@ impl ForeignKey {
                 })
                 .collect();
             all.push(format!(
-                "NOT EXISTS (SELECT 1 FROM {child} u WHERE {})",
+                "NOT EXISTS (SELECT 1 FROM {} u WHERE {})",
+                self.child_name,
                 same.join(" AND ")
             ));
         }
@@ -222,7 +228,8 @@ pub(super) fn foreign_keys(
                     ARRAY(SELECT a.attname::text FROM unnest(k.conkey) WITH ORDINALITY u(n, i) \
                           JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = u.n ORDER BY u.i), \
                     ARRAY(SELECT a.attname::text FROM unnest(k.confkey) WITH ORDINALITY u(n, i) \
-                          JOIN pg_attribute a ON a.attrelid = k.confrelid AND a.attnum = u.n ORDER BY u.i) \
+                          JOIN pg_attribute a ON a.attrelid = k.confrelid AND a.attnum = u.n ORDER BY u.i), \
+                    k.conrelid::regclass::text \
              FROM pg_constraint k JOIN pg_namespace n ON n.oid = k.connamespace \
              WHERE k.contype = 'f' AND n.nspname = $1 ORDER BY k.conrelid, k.conname",
             &[(&schema, Type::NAME)],
@@ -237,6 +244,7 @@ pub(super) fn foreign_keys(
             unique: r.get(5),
             columns: r.get(6),
             parent_columns: r.get(7),
+            child_name: r.get(8),
         })
         .collect())
 }

@@ -4,16 +4,18 @@
 //!
 //! The schema is read from the database itself ([`catalog`]), not from the SQL: whatever the
 //! migrations did, the rows fit what exists. Values ([`values`]) are deterministic in the row
-//! number and `seed`: numbers count up (unique keys stay unique), strings are `v<seed>_<n>` cut
-//! to their length, enums cycle through their labels, a CHECK on one column is satisfied with
-//! values the server accepts, nullable columns are NULL in every other row (as real data has
-//! NULLs), and columns with a default, identity or generated columns are left to the server.
+//! number and `seed`: numbers count up (unique keys stay unique; every fifth integer points
+//! nowhere, as orphans do), strings are a tag of their table and column, the seed and the row
+//! number, cut to their length keeping their end, enums cycle through their labels, a CHECK on one
+//! column is satisfied with values the server accepts, nullable columns are NULL in every other
+//! row (as real data has NULLs; as a CHECK over several columns accepts), and columns with a
+//! default, identity or generated columns are left to the server.
 //!
 //! Foreign keys (of any number of columns) point at existing parent rows: parents are filled
 //! first. A cycle is broken at a key that can wait: a nullable one is NULL at first and pointed
 //! at its parent's rows once they exist; a DEFERRABLE one gets placeholder values, deferred to
 //! the end of the fill and pointed at real rows before it. A row the server still refuses (a
-//! CHECK over several columns, a unique key a short string cannot keep unique) is dropped and
+//! CHECK comparing columns, a unique key a short string cannot keep unique) is dropped and
 //! counted.
 
 mod catalog;
@@ -33,7 +35,7 @@ pub const EMPTY_MARKER: &str = "-- verify:empty-tables:";
 
 /// What `--data` generates: rows per table, the seed, the last migration applied without rows
 /// (`[verify] data_since`) and the migrations marked with [`EMPTY_MARKER`].
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Rows {
     pub per_table: usize,
     pub seed: u64,
@@ -82,7 +84,7 @@ impl Rows {
     }
 }
 
-/// What one top-up did.
+/// What the fills of one replay did.
 #[derive(Debug, Default, Clone)]
 pub struct Filled {
     pub rows: u64,
@@ -92,38 +94,88 @@ pub struct Filled {
     pub skipped: Vec<String>,
 }
 
+/// The rows of one replay of a service's migrations: the tables filled so far (with their
+/// rows) and what the fills did.
+#[derive(Default)]
+pub struct Filler {
+    rows: Rows,
+    known: BTreeMap<u32, i64>,
+    pub filled: Filled,
+}
+
+impl Filler {
+    pub fn new(rows: Rows) -> Filler {
+        Filler {
+            rows,
+            known: BTreeMap::new(),
+            filled: Filled::default(),
+        }
+    }
+
+    /// Fills the new tables of `schema` before `migration`, unless it is to meet them empty
+    /// ([`Rows::before`]).
+    pub fn before(
+        &mut self,
+        client: &mut Client,
+        schema: &str,
+        migration: &str,
+    ) -> Result<(), postgres::Error> {
+        if !self.rows.before(migration) {
+            return Ok(());
+        }
+        let (per_table, seed) = (self.rows.per_table, self.rows.seed);
+        fill(
+            client,
+            schema,
+            per_table,
+            seed,
+            &mut self.known,
+            &mut self.filled,
+        )
+    }
+
+    /// Whether any table has been filled yet.
+    pub fn started(&self) -> bool {
+        !self.known.is_empty()
+    }
+}
+
 /// Fills every table of `schema` not in `known` (tables filled before, with their rows) up to
-/// `target` rows, and adds it to `known`. All in one transaction: nothing is left half-filled.
-pub fn fill(
+/// `target` rows, adds it to `known` and what it did to `filled`. All in one transaction:
+/// nothing is left half-filled.
+fn fill(
     client: &mut Client,
     schema: &str,
     target: usize,
     seed: u64,
     known: &mut BTreeMap<u32, i64>,
-) -> Result<Filled, postgres::Error> {
+    filled: &mut Filled,
+) -> Result<(), postgres::Error> {
     // Deferred keys that could not all be pointed at real rows fail at the end: fill again
     // without deferring (those rows are then refused and counted).
-    match fill_once(client, schema, target, seed, known, true)? {
-        Some(filled) => Ok(filled),
-        None => Ok(fill_once(client, schema, target, seed, known, false)?.unwrap_or_default()),
+    if !fill_once(client, schema, target, seed, known, filled, true)? {
+        fill_once(client, schema, target, seed, known, filled, false)?;
     }
+    Ok(())
 }
 
 /// A key filled after its table: NULL (or placeholders, `deferred`) first, real rows after.
 struct Fixup<'a> {
-    table: &'a Table,
     key: &'a ForeignKey,
     deferred: bool,
 }
 
+/// One attempt of [`fill`]; false when deferred keys could not be pointed at real rows (then
+/// nothing was filled, and `known` and `filled` are as they were).
 fn fill_once(
     client: &mut Client,
     schema: &str,
     target: usize,
     seed: u64,
     known: &mut BTreeMap<u32, i64>,
+    total: &mut Filled,
     defer: bool,
-) -> Result<Option<Filled>, postgres::Error> {
+) -> Result<bool, postgres::Error> {
     let tables = catalog::tables(client, schema, known)?;
     let mut filled = Filled::default();
     let new: BTreeSet<u32> = tables
@@ -132,7 +184,7 @@ fn fill_once(
         .map(|t| t.oid)
         .collect();
     if new.is_empty() {
-        return Ok(Some(filled));
+        return Ok(true);
     }
     let keys = catalog::foreign_keys(client, schema)?;
     let checks = catalog::checks(client, &new.iter().copied().collect::<Vec<_>>())?;
@@ -146,7 +198,7 @@ fn fill_once(
             continue;
         }
         let missing = (target as i64 - table.rows) as usize;
-        let Some(insert) = plan(
+        let insert = match plan(
             &mut tx,
             table,
             &keys,
@@ -155,14 +207,15 @@ fn fill_once(
             seed,
             defer,
             &mut fixups,
-        )?
-        else {
-            let what = unsupported(table, seed).unwrap_or_default();
-            filled.skipped.push(format!(
-                "{}: no value generated for column {what}",
-                quote_ident(&table.name)
-            ));
-            continue;
+        )? {
+            Ok(insert) => insert,
+            Err(column) => {
+                filled.skipped.push(format!(
+                    "{}: no value generated for column {column}",
+                    quote_ident(&table.name)
+                ));
+                continue;
+            }
         };
         let (added, refusal) = insert.run(&mut tx)?;
         filled.rows += added;
@@ -181,22 +234,18 @@ fn fill_once(
     if fixups.iter().any(|f| f.deferred) {
         let mut sp = tx.transaction()?;
         if sp.batch_execute("SET CONSTRAINTS ALL IMMEDIATE").is_err() {
-            return Ok(None);
+            return Ok(false);
         }
         sp.commit()?;
     }
     tx.commit()?;
     known.extend(rows);
-    Ok(Some(filled))
-}
-
-/// The first required column of `table` we cannot make a value for.
-fn unsupported(table: &Table, seed: u64) -> Option<String> {
-    table
-        .columns
-        .iter()
-        .find(|c| c.not_null && !c.server && values::value(c, 1, seed).is_none())
-        .map(|c| format!("{} {}", quote_ident(&c.name), c.ty))
+    total.rows += filled.rows;
+    for (table, (n, why)) in filled.dropped {
+        total.dropped.entry(table).or_insert((0, why)).0 += n;
+    }
+    total.skipped.extend(filled.skipped);
+    Ok(true)
 }
 
 /// One table's insert: `INSERT ... SELECT ... FROM (VALUES ...) v JOIN parents ...`.
@@ -262,8 +311,9 @@ impl Insert {
     }
 }
 
-/// How `missing` rows of `table` are made; None when a required column has no value we can
-/// make. Keys whose parent has no rows yet are added to `fixups` (or deferred, with `defer`).
+/// How `missing` rows of `table` are made; `Err` names a required column we can make no value
+/// for (`"name" type`). Keys whose parent has no rows yet are added to `fixups` (or deferred,
+/// with `defer`).
 #[allow(clippy::too_many_arguments)]
 fn plan<'a>(
     tx: &mut Transaction,
@@ -274,7 +324,7 @@ fn plan<'a>(
     seed: u64,
     defer: bool,
     fixups: &mut Vec<Fixup<'a>>,
-) -> Result<Option<Insert>, postgres::Error> {
+) -> Result<Result<Insert, String>, postgres::Error> {
     let mut covered: BTreeSet<&str> = BTreeSet::new();
     let mut columns = Vec::new();
     let mut joins = String::new();
@@ -294,14 +344,14 @@ fn plan<'a>(
         if cols.len() != key.columns.len() || cols.iter().any(|c| covered.contains(&*c.name)) {
             continue;
         }
-        let nullable = cols.iter().all(|c| !c.not_null);
-        let parents = key.parent_rows(tx, &quote_ident(&table.name))?;
+        let nullable = key.nullable(table);
+        let parents = key.parent_rows(tx)?;
         if parents > 0 {
             // A hash join on the parent's rows numbered in key order: 10,000 rows cost no
             // more than 10,000 lookups.
             joins.push_str(&format!(
                 " LEFT JOIN ({}) p{j} ON p{j}.rn = (v.n + {seed}) % {parents}",
-                key.numbered_parents(&quote_ident(&table.name))
+                key.numbered_parents()
             ));
             let pattern = nullable.then(|| nulls.of(&cols[0].name));
             for (m, c) in cols.iter().enumerate() {
@@ -318,7 +368,6 @@ fn plan<'a>(
                 columns.push((quote_ident(&c.name), "NULL".to_string()));
             }
             fixups.push(Fixup {
-                table,
                 key,
                 deferred: false,
             });
@@ -329,7 +378,6 @@ fn plan<'a>(
                 quote_ident(&key.name)
             ))?;
             fixups.push(Fixup {
-                table,
                 key,
                 deferred: true,
             });
@@ -347,7 +395,7 @@ fn plan<'a>(
         }
         if values::value(c, 1, seed).is_none() {
             if c.not_null {
-                return Ok(None);
+                return Ok(Err(format!("{} {}", quote_ident(&c.name), c.ty)));
             }
             continue;
         }
@@ -386,7 +434,7 @@ fn plan<'a>(
         aliases.push(format!("c{j}"));
         columns.push((quote_ident(&c.name), format!("v.c{j}")));
     }
-    Ok(Some(Insert {
+    Ok(Ok(Insert {
         table: quote_ident(&table.name),
         columns,
         rows,
@@ -437,7 +485,7 @@ impl Nulls {
 /// or every placeholder that matches no parent (deferred). A nullable key that cannot be
 /// pointed (a unique key with too few parents) stays NULL.
 fn point_at_parents(tx: &mut Transaction, f: &Fixup, seed: u64) -> Result<(), postgres::Error> {
-    let parents = f.key.parent_rows(tx, &quote_ident(&f.table.name))?;
+    let parents = f.key.parent_rows(tx)?;
     if parents == 0 {
         return Ok(());
     }
@@ -465,13 +513,13 @@ fn point_at_parents(tx: &mut Transaction, f: &Fixup, seed: u64) -> Result<(), po
             .join(" AND ")
     };
     let half = if f.deferred { "" } else { " AND c.rn % 2 = 1" };
-    let table = quote_ident(&f.table.name);
+    let table = &f.key.child_name;
     let sql = format!(
         "UPDATE {table} AS t SET {} FROM (SELECT x.ctid AS id, row_number() OVER (ORDER BY x.ctid) AS rn \
          FROM {table} AS x WHERE {needs}) AS c, ({}) AS p \
          WHERE t.ctid = c.id AND p.rn = (c.rn + {seed}) % {parents}{half}",
         set.join(", "),
-        f.key.numbered_parents(&table)
+        f.key.numbered_parents()
     );
     let mut sp = tx.transaction()?;
     if sp.batch_execute(&sql).is_ok() {
@@ -505,13 +553,7 @@ fn parents_first(tables: &[Table], keys: &[ForeignKey], defer: bool) -> Vec<usiz
         if let (Some(&c), Some(&p)) = (index.get(&k.child), index.get(&k.parent))
             && c != p
         {
-            let nullable = k.columns.iter().all(|n| {
-                tables[c]
-                    .columns
-                    .iter()
-                    .any(|col| &col.name == n && !col.not_null)
-            });
-            needs[c].push((p, nullable || (defer && k.deferrable)));
+            needs[c].push((p, k.nullable(&tables[c]) || (defer && k.deferrable)));
         }
     }
     let mut order = Vec::new();

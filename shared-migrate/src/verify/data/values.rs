@@ -4,8 +4,10 @@
 //! A CHECK is not parsed: its constants (the numbers of `price > 0`, `qty BETWEEN 1 AND 100`,
 //! `char_length(code) = 3`; the strings of `status IN ('open', 'closed')`) suggest candidates,
 //! and the server evaluates the CHECK's own expression on them and on the row values. Rows whose
-//! value it refuses take an accepted candidate instead. Checks over several columns are left to
-//! the insert (refused rows are dropped and counted).
+//! value it refuses take an accepted candidate instead. For a CHECK over several columns, the
+//! server evaluates it on every combination of NULLs and sample values, and the nullable columns
+//! follow the combinations it accepts; what it decides by values alone is left to the insert
+//! (refused rows are dropped and counted).
 
 use postgres::GenericClient;
 
@@ -71,24 +73,10 @@ pub(super) fn satisfy_checks(
         return Ok(());
     }
     let values: Vec<String> = listed.iter().map(|(k, v)| format!("({k}, {v})")).collect();
-    let accepted = format!(
-        "SELECT i FROM (VALUES {}) AS t(i, {}) WHERE {} ORDER BY i",
-        values.join(", "),
-        quote_ident(&c.name),
-        checks
-            .iter()
-            .map(|e| format!("({e}) IS NOT FALSE"))
-            .collect::<Vec<_>>()
-            .join(" AND ")
-    );
     // A candidate the type refuses fails the whole query: then nothing is replaced.
-    let mut sp = client.transaction()?;
-    let Ok(rows) = sp.query(&accepted, &[]) else {
+    let Some(accepted) = accepted(client, &values, &[c], checks)? else {
         return Ok(());
     };
-    sp.commit()?;
-    let accepted: std::collections::BTreeSet<usize> =
-        rows.iter().map(|r| r.get::<_, i32>(0) as usize).collect();
     let pool: Vec<&String> = accepted
         .iter()
         .filter(|&&i| i >= cells.len())
@@ -157,27 +145,46 @@ pub(super) fn null_patterns(
                 format!("({})", row.join(", "))
             })
             .collect();
-        let aliases: Vec<String> = cols.iter().map(|c| quote_ident(&c.name)).collect();
-        let sql = format!(
-            "SELECT i FROM (VALUES {}) AS t(i, {}) WHERE ({expr}) IS NOT FALSE ORDER BY i",
-            rows.join(", "),
-            aliases.join(", ")
-        );
-        let mut sp = client.transaction()?;
-        let Ok(accepted) = sp.query(&sql, &[]) else {
-            continue;
+        let masks = match accepted(client, &rows, &cols, std::slice::from_ref(expr))? {
+            Some(masks) if !masks.is_empty() => masks,
+            _ => continue,
         };
-        sp.commit()?;
-        let masks: Vec<i32> = accepted.iter().map(|r| r.get(0)).collect();
-        if masks.is_empty() {
-            continue;
-        }
         for (bit, &i) in free.iter().enumerate() {
             let pattern = masks.iter().map(|m| m & (1 << bit) != 0).collect();
             out.insert(cols[i].name.clone(), pattern);
         }
     }
     Ok(out)
+}
+
+/// The numbers `i` of `rows` (`(i, value, ...)`, a value per column of `columns`) for which
+/// every one of `checks` holds as a CHECK holds (not false), as the server evaluates them. None
+/// when it cannot (a value the type refuses): the query ran in a savepoint.
+fn accepted(
+    client: &mut impl GenericClient,
+    rows: &[String],
+    columns: &[&Column],
+    checks: &[String],
+) -> Result<Option<std::collections::BTreeSet<usize>>, postgres::Error> {
+    let names: Vec<String> = columns.iter().map(|c| quote_ident(&c.name)).collect();
+    let holds: Vec<String> = checks
+        .iter()
+        .map(|e| format!("({e}) IS NOT FALSE"))
+        .collect();
+    let sql = format!(
+        "SELECT i FROM (VALUES {}) AS t(i, {}) WHERE {}",
+        rows.join(", "),
+        names.join(", "),
+        holds.join(" AND ")
+    );
+    let mut sp = client.transaction()?;
+    let Ok(found) = sp.query(&sql, &[]) else {
+        return Ok(None);
+    };
+    sp.commit()?;
+    Ok(Some(
+        found.iter().map(|r| r.get::<_, i32>(0) as usize).collect(),
+    ))
 }
 
 /// Literals of `c`'s type suggested by the constants of `checks`: numbers around each number,
