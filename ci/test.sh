@@ -105,7 +105,10 @@ if [ -z "$docker_wanted" ]; then
     export XTASK_TEST_DOCKER_TLS_HOST="tcp://127.0.0.2:$docker_tcp_port" XTASK_TEST_DOCKER_CERT_PATH="$docker_tls"
   fi
   export XTASK_TEST_DOCKER_IMAGE=xtask-postgres:local
-  if ! docker image inspect "$XTASK_TEST_DOCKER_IMAGE" >/dev/null 2>&1; then
+  # Built again when ci/postgres-image/build.sh changed since (its checksum is a label).
+  want=$(sha256sum ci/postgres-image/build.sh | cut -c1-16)
+  have=$(docker image inspect -f '{{index .Config.Labels "xtask.build"}}' "$XTASK_TEST_DOCKER_IMAGE" 2>/dev/null || true)
+  if [ "$have" != "$want" ]; then
     bash ci/postgres-image/build.sh "$XTASK_TEST_DOCKER_IMAGE"
   fi
 fi

@@ -40,6 +40,12 @@ for d in lib lib64 bin; do
 done
 # The whole time zone database: migrations may use any zone, and initdb records the host's.
 cp -a /usr/share/zoneinfo/. "$root/usr/share/zoneinfo/"
+# Links that leave the tree (Debian's zoneinfo/localtime -> /etc/localtime) would dangle in the
+# image, and pg_timezone_names fails on a dangling entry: copy what they point at instead.
+find "$root/usr/share/zoneinfo" -type l -lname '/*' | while read -r link; do
+  cp --remove-destination -L "$(readlink -f "${link#"$root"}")" "$link"
+done
+ln -sf /usr/share/zoneinfo/Etc/UTC "$root/etc/localtime"
 
 uid=$(id -u postgres); gid=$(id -g postgres)
 printf 'root:x:0:0:root:/root:/bin/sh\npostgres:x:%s:%s:PostgreSQL:/var/lib/postgresql:/bin/sh\n' "$uid" "$gid" > "$root/etc/passwd"
@@ -53,8 +59,11 @@ setpriv --reuid=postgres --regid=postgres --init-groups \
 echo "host all all all trust" >> "$data/pgdata/pg_hba.conf"
 chown -R postgres:postgres "$root/var/run/postgresql" "$root/var/lib/postgresql"
 
+# The script's own checksum as a label: ci/test.sh rebuilds an image made by another version.
+build_sha=$(sha256sum "$0" | cut -c1-16)
 cat > "$ctx/Dockerfile" <<DOCKERFILE
 FROM scratch
+LABEL xtask.build=$build_sha
 COPY root/ /
 # Copy the parent: a directory COPY creates its target 0755, PostgreSQL wants its data dir 0700.
 COPY --chown=$uid:$gid data/ /var/lib/postgresql/

@@ -48,6 +48,9 @@ pub struct MigrateSection {
     pub statement_timeout: Option<String>,
     /// Further attempts of a migration that timed out on a lock or deadlocked. Default 0.
     pub retries: Option<u32>,
+    /// How long the deploy session may sit idle before the server ends it, freeing the
+    /// migration lock of a deployer that vanished. Default 60s; "0s": the server's setting.
+    pub idle_timeout: Option<String>,
 }
 
 /// `[lint]`: conventions `cargo xtask lint` enforces. A service's file overrides the
@@ -327,6 +330,10 @@ pub fn migrate_waits(root: &Path, service: &Service, flags: &Waits) -> Result<Wa
             flags.retries
         } else {
             own.retries.or(repo.retries).unwrap_or(0)
+        },
+        idle_timeout: match flags.idle_timeout {
+            Some(d) => Some(d),
+            None => duration("idle_timeout", &own.idle_timeout, &repo.idle_timeout)?,
         },
     })
 }

@@ -124,6 +124,15 @@ pub enum Error {
         path = .path.display()
     )]
     Utf16 { path: PathBuf },
+    #[error(
+        "{path} is a symbolic link to {target}, outside the service's migrations folder {folder}: a migration's folder and its migration.sql must be inside that folder (copy the file there instead of linking it); nothing was read or applied",
+        path = .path.display(), target = .target.display(), folder = .folder.display()
+    )]
+    LinkOutsideMigrations {
+        path: PathBuf,
+        target: PathBuf,
+        folder: PathBuf,
+    },
     #[error("{path}: folder name is not valid UTF-8: rename it to `YYYYMMDDHHMMSS_lower_snake_name`", path = .path.display())]
     NonUtf8Name { path: PathBuf },
     #[error(
@@ -132,6 +141,19 @@ pub enum Error {
     LockfileProvider { at: Location, found: String },
     #[error("{path}: no `services/` directory here: run from inside the monorepo or pass --root", path = .path.display())]
     NoServicesDir { path: PathBuf },
+    #[error("{path}: {why}: rename the directory", path = .path.display())]
+    BadServiceName { path: PathBuf, why: String },
+    #[error(
+        "services `{a}` ({}) and `{b}` ({}) would both take their database URL from {var}, so both would migrate into one schema and one ledger: rename one of the directories",
+        .a_dir.display(), .b_dir.display()
+    )]
+    SharedUrlVariable {
+        a: String,
+        a_dir: PathBuf,
+        b: String,
+        b_dir: PathBuf,
+        var: String,
+    },
     #[error("unknown service `{name}`; known services: {known}")]
     UnknownService { name: String, known: String },
     #[error("{path}: no `prisma/migrations` directory: create the first migration with `{}`", crate::remedy::new_migration(.service), path = .path.display())]
@@ -151,13 +173,12 @@ pub enum Error {
     // --- database URL ------------------------------------------------------------------------
     #[error("no database URL for service `{service}`: set {places}")]
     NoDatabaseUrl { service: String, places: String },
-    #[error("invalid database URL {url} (from {origin}): {reason}")]
-    InvalidUrl {
-        /// Already redacted.
-        url: String,
-        origin: String,
-        reason: String,
-    },
+    /// The URL itself is never part of the message: a URL that does not parse cannot be
+    /// redacted reliably (its password may hold the very `/`, `?` or `@` that broke it).
+    #[error(
+        "invalid database URL from {origin} (the value is not shown: it may hold a password): {reason}"
+    )]
+    InvalidUrl { origin: String, reason: String },
 
     // --- database ----------------------------------------------------------------------------
     #[error("cannot connect to {url}: {reason}")]

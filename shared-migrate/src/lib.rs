@@ -112,5 +112,7 @@ pub use render::{
     migrate_summary, scale_figures, status_summary, verify_summary,
 };
 pub use text::{duration_text, parse_duration, plural};
-pub use verify::{BackendKind, VerifyOptions, VerifyReport, choose_backend, verify_all};
+pub use verify::{
+    BackendKind, SWEEP_AFTER, VerifyOptions, VerifyReport, choose_backend, verify_all,
+};
 pub use workspace::{Service, Workspace};

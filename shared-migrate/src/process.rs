@@ -1,5 +1,6 @@
-//! Configured commands (seeds, tests): argument lists run without a shell (xshell), in the
-//! service's directory, with a time limit, their output captured.
+//! Every process the tool starts: [`command`] gives it an environment without anybody's
+//! database settings; configured commands (seeds, tests) run as argument lists without a shell
+//! (xshell), in the service's directory, with a time limit, their output captured.
 
 use std::ffi::OsString;
 use std::os::unix::process::CommandExt;
@@ -7,6 +8,33 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crate::cleanup;
+
+/// A command for `program` whose environment holds no database settings of the caller's:
+/// libpq's `PG*` variables (`PGSERVICE` outranks `PGHOST`, `PGPASSFILE` and `PGOPTIONS` reach
+/// elsewhere), `DATABASE_URL` and every `<SERVICE>_DATABASE_URL` (a production URL in a CI
+/// runner's environment). A child that must reach a database is given its URL explicitly.
+/// Every process the tool starts is made here.
+pub fn command(program: impl AsRef<std::ffi::OsStr>) -> std::process::Command {
+    let mut cmd = std::process::Command::new(program);
+    forget_databases(&mut cmd, &[]);
+    cmd
+}
+
+/// Removes from `cmd`'s environment what [`command`] removes, and the variables `also` names
+/// (those the services' datasources read).
+pub fn forget_databases(cmd: &mut std::process::Command, also: &[String]) {
+    for (key, _) in std::env::vars_os() {
+        let Some(key) = key.to_str() else { continue };
+        if is_database_setting(key) || also.iter().any(|a| a == key) {
+            cmd.env_remove(key);
+        }
+    }
+}
+
+/// libpq's variables (every `PG*`), `DATABASE_URL` and `<ANYTHING>_DATABASE_URL`.
+pub fn is_database_setting(key: &str) -> bool {
+    key.starts_with("PG") || key == "DATABASE_URL" || key.ends_with("_DATABASE_URL")
+}
 
 pub struct Finished {
     /// stdout and stderr, interleaved as written.
@@ -60,11 +88,12 @@ pub fn run(
         .ok_or_else(|| CommandFailure::Spawn("empty command".into()))?;
     let sh = xshell::Shell::new().map_err(|e| CommandFailure::Spawn(e.to_string()))?;
     sh.change_dir(dir);
-    let mut cmd = sh.cmd(program).args(args);
+    let mut cmd: std::process::Command = sh.cmd(program).args(args).into();
+    forget_databases(&mut cmd, &[]);
+    // Ours last: they win over what was forgotten.
     for (k, v) in env {
-        cmd = cmd.env(k, v);
+        cmd.env(k, v);
     }
-    let mut cmd: std::process::Command = cmd.into();
     let log = tempfile::tempfile().map_err(|e| CommandFailure::Spawn(e.to_string()))?;
     let log_err = log
         .try_clone()

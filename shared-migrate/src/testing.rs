@@ -56,7 +56,8 @@ pub fn fresh_database(prefix: &str) -> DatabaseUrl {
 
 /// Throwaway databases on the test cluster, for replaying migrations.
 pub fn test_backend() -> UrlBackend {
-    UrlBackend::new(fresh_database("replays")).unwrap_or_else(|e| panic!("{e}"))
+    UrlBackend::new(fresh_database("replays"), crate::verify::SWEEP_AFTER)
+        .unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// The service's migrations, replayed on `backend`, against its schema.prisma: verify's
@@ -145,17 +146,43 @@ pub struct PgBouncer {
     _dir: tempfile::TempDir,
 }
 
+/// Where a [`PgBouncer`] listens and what it adds to its configuration.
+pub struct BouncerOptions<'a> {
+    pub listen_addr: &'a str,
+    /// None: a free port.
+    pub port: Option<u16>,
+    /// More `[pgbouncer]` settings, one per line (e.g. `server_round_robin = 1`).
+    pub extra: &'a str,
+}
+
+impl Default for BouncerOptions<'_> {
+    fn default() -> Self {
+        BouncerOptions {
+            listen_addr: "127.0.0.1",
+            port: None,
+            extra: "",
+        }
+    }
+}
+
 impl PgBouncer {
     pub fn start(upstream_port: u16, pool_mode: &str) -> PgBouncer {
+        PgBouncer::start_with(upstream_port, pool_mode, &BouncerOptions::default())
+    }
+
+    pub fn start_with(upstream_port: u16, pool_mode: &str, o: &BouncerOptions) -> PgBouncer {
         use std::os::unix::process::CommandExt;
         let dir = tempfile::tempdir().expect("tempdir");
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("free port")
-            .port();
+        let port = o.port.unwrap_or_else(|| {
+            std::net::TcpListener::bind((o.listen_addr, 0))
+                .and_then(|l| l.local_addr())
+                .expect("free port")
+                .port()
+        });
         let d = dir.path().display();
+        let (listen, extra) = (o.listen_addr, o.extra);
         let ini = format!(
-            "[databases]\n* = host=127.0.0.1 port={upstream_port}\n\n[pgbouncer]\nlisten_addr = 127.0.0.1\nlisten_port = {port}\nunix_socket_dir =\nauth_type = trust\nauth_file = {d}/users.txt\npool_mode = {pool_mode}\ndefault_pool_size = 4\nignore_startup_parameters = extra_float_digits,options\nlogfile = {d}/pgbouncer.log\npidfile = {d}/pgbouncer.pid\nadmin_users = postgres\n"
+            "[databases]\n* = host=127.0.0.1 port={upstream_port}\n\n[pgbouncer]\nlisten_addr = {listen}\nlisten_port = {port}\nunix_socket_dir =\nauth_type = trust\nauth_file = {d}/users.txt\npool_mode = {pool_mode}\ndefault_pool_size = 4\nignore_startup_parameters = extra_float_digits,options\nlogfile = {d}/pgbouncer.log\npidfile = {d}/pgbouncer.pid\nadmin_users = postgres\n{extra}\n"
         );
         std::fs::write(dir.path().join("pgbouncer.ini"), ini).expect("ini");
         std::fs::write(dir.path().join("users.txt"), "\"postgres\" \"\"\n").expect("users");
@@ -176,7 +203,7 @@ impl PgBouncer {
         }
         let child = cmd.spawn().expect("spawn pgbouncer");
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        while std::net::TcpStream::connect((o.listen_addr, port)).is_err() {
             assert!(
                 std::time::Instant::now() < deadline,
                 "pgbouncer did not start: {}",

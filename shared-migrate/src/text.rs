@@ -1,5 +1,6 @@
 //! Small text helpers every layer uses: counts with their noun, shell quoting for the commands we
-//! suggest, SQL on one line, "did you mean", and durations as people write them.
+//! suggest, SQL on one line, "did you mean", durations as people write them, and GitHub's
+//! workflow commands.
 
 use std::borrow::Cow;
 use std::time::Duration;
@@ -99,6 +100,29 @@ pub fn duration_text(d: Duration) -> String {
     }
 }
 
+/// One GitHub Actions workflow command (`::error file=a.sql,line=3,title=x::message`): every
+/// property and the message escaped as GitHub documents, so a service name or path holding a
+/// newline, `::` or `,` cannot end the command and start another (`::add-mask::`, `::error`).
+/// Every GitHub output goes through here.
+pub fn github_command(command: &str, properties: &[(&str, String)], message: &str) -> String {
+    let data = |s: &str| {
+        s.replace('%', "%25")
+            .replace('\r', "%0D")
+            .replace('\n', "%0A")
+    };
+    let property = |s: &str| data(s).replace(':', "%3A").replace(',', "%2C");
+    let properties: Vec<String> = properties
+        .iter()
+        .map(|(k, v)| format!("{k}={}", property(v)))
+        .collect();
+    let sep = if properties.is_empty() { "" } else { " " };
+    format!(
+        "::{command}{sep}{}::{}\n",
+        properties.join(","),
+        data(message)
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -129,6 +153,21 @@ mod tests {
         assert_eq!(shell_word("x; rm -rf ~"), "'x; rm -rf ~'");
         assert_eq!(shell_word("$(id)"), "'$(id)'");
         assert_eq!(shell_word(""), "''");
+    }
+
+    #[test]
+    fn github_commands_cannot_be_broken_out_of() {
+        let evil = "svc\n::add-mask::x,title=y:z%";
+        let line = github_command("error", &[("title", evil.into())], evil);
+        assert_eq!(
+            line,
+            "::error title=svc%0A%3A%3Aadd-mask%3A%3Ax%2Ctitle=y%3Az%25::svc%0A::add-mask::x,title=y:z%25\n"
+        );
+        assert_eq!(line.matches('\n').count(), 1);
+        assert_eq!(
+            github_command("notice", &[], "a\r\nb"),
+            "::notice::a%0D%0Ab\n"
+        );
     }
 
     #[test]

@@ -9,7 +9,7 @@ use std::time::Duration;
 use postgres::{Client, NoTls};
 use shared_migrate::db::{DatabaseUrl, Waits};
 use shared_migrate::migrate::{MigrateOptions, MigrateReport, migrate_service};
-use shared_migrate::testing::{PgBouncer, TempRepo, fresh_database, with_cluster};
+use shared_migrate::testing::{BouncerOptions, PgBouncer, TempRepo, fresh_database, with_cluster};
 use shared_migrate::workspace::Service;
 use shared_migrate::{Error, ExitCode};
 
@@ -47,7 +47,7 @@ fn pgbouncer_in_transaction_mode_is_refused_before_anything_is_applied() {
         let e = r.result.unwrap_err();
         assert!(matches!(e, Error::Pooler { .. }), "{mode}: {e}");
         let text = e.to_string();
-        assert!(text.contains("same server session"), "{text}");
+        assert!(text.contains("server sessions"), "{text}");
         assert!(text.contains("directUrl"), "{text}");
         assert_eq!(e.exit_code(), ExitCode::Usage);
         // Nothing applied: no ledger, no table.
@@ -92,6 +92,108 @@ fn pgbouncer_in_session_mode_migrates() {
     );
 }
 
+/// Nothing applied to `direct`: no table in its public schema.
+fn untouched(direct: &DatabaseUrl) -> bool {
+    count(
+        direct,
+        "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'",
+    ) == 0
+}
+
+/// A warm pool handing sessions out in turn (`server_round_robin`), where one extra connection
+/// is often served by another session than ours: refused every time, whichever answers.
+#[test]
+fn transaction_pooling_is_refused_whichever_session_answers() {
+    let repo = TempRepo::new();
+    repo.migration("svc", "20250101000000_init", "CREATE TABLE a (id int);");
+    let direct = fresh_database("bouncer_rr");
+    let bouncer = PgBouncer::start_with(
+        with_cluster(|c| c.port()),
+        "transaction",
+        &BouncerOptions {
+            extra: "server_round_robin = 1",
+            ..BouncerOptions::default()
+        },
+    );
+    let url = through(&bouncer, &direct.dbname);
+    // Warm the pool: four server sessions opened at once and returned.
+    std::thread::scope(|s| {
+        for _ in 0..4 {
+            s.spawn(|| {
+                client(&url)
+                    .batch_execute("BEGIN; SELECT pg_sleep(0.2); COMMIT")
+                    .unwrap()
+            });
+        }
+    });
+    for run in 0..3 {
+        let e = migrate(&repo.service("svc"), &url, &MigrateOptions::default())
+            .result
+            .unwrap_err();
+        assert!(matches!(e, Error::Pooler { .. }), "run {run}: {e}");
+    }
+    // Eight deployers at once: every one refused.
+    let results: Vec<Result<(), Error>> = std::thread::scope(|s| {
+        let runs: Vec<_> = (0..8)
+            .map(|_| {
+                s.spawn(|| migrate(&repo.service("svc"), &url, &MigrateOptions::default()).result)
+            })
+            .collect();
+        runs.into_iter().map(|r| r.join().unwrap()).collect()
+    });
+    for (i, r) in results.iter().enumerate() {
+        assert!(
+            matches!(r, Err(Error::Pooler { .. })),
+            "deployer {i}: {r:?}"
+        );
+    }
+    assert!(untouched(&direct));
+}
+
+/// A PgBouncer on another address with the server's own port number: the port says nothing,
+/// the addresses do.
+#[test]
+fn a_pooler_on_the_servers_port_number_is_still_checked() {
+    let repo = TempRepo::new();
+    repo.migration("svc", "20250101000000_init", "CREATE TABLE a (id int);");
+    let direct = fresh_database("bouncer_port");
+    let port = with_cluster(|c| c.port());
+    if std::net::TcpListener::bind(("127.0.0.2", port)).is_err() {
+        eprintln!("skipped: 127.0.0.2:{port} cannot be bound here");
+        return;
+    }
+    let bouncer = PgBouncer::start_with(
+        port,
+        "transaction",
+        &BouncerOptions {
+            listen_addr: "127.0.0.2",
+            port: Some(port),
+            ..BouncerOptions::default()
+        },
+    );
+    assert_eq!(bouncer.port, port);
+    let url = DatabaseUrl::parse(&format!(
+        "postgresql://postgres@127.0.0.2:{port}/{}?sslmode=disable",
+        direct.dbname
+    ))
+    .unwrap();
+    let e = migrate(&repo.service("svc"), &url, &MigrateOptions::default())
+        .result
+        .unwrap_err();
+    assert!(matches!(e, Error::Pooler { .. }), "{e}");
+    assert!(untouched(&direct));
+    // The server itself, on 127.0.0.1 (TCP) and on its socket: direct, accepted.
+    let tcp = DatabaseUrl::parse(&format!(
+        "postgresql://postgres@127.0.0.1:{port}/{}?sslmode=disable",
+        direct.dbname
+    ))
+    .unwrap();
+    for url in [tcp, direct.clone()] {
+        let r = migrate(&repo.service("svc"), &url, &MigrateOptions::default());
+        r.result.unwrap_or_else(|e| panic!("{url}: {e}"));
+    }
+}
+
 /// A session holding ACCESS EXCLUSIVE on table `a` until told to let go; its pid.
 fn blocker(url: &DatabaseUrl) -> (i32, mpsc::Sender<()>, std::thread::JoinHandle<()>) {
     let (pid_tx, pid_rx) = mpsc::channel();
@@ -132,6 +234,7 @@ fn waits(retries: u32) -> MigrateOptions {
             ddl_lock_timeout: Some(Duration::from_secs(1)),
             statement_timeout: None,
             retries,
+            ..Waits::default()
         },
         ..MigrateOptions::default()
     }
@@ -281,7 +384,7 @@ fn a_statement_by_statement_migration_is_not_retried_once_a_statement_committed(
     let (repo, url) = statement_by_statement_repo(
         "CREATE TABLE d (id int);\nALTER TABLE a ADD COLUMN note text;\nCREATE INDEX CONCURRENTLY c_id_idx ON c (id);",
     );
-    let (_pid, release, thread) = blocker(&url);
+    let (pid, release, thread) = blocker(&url);
     let messages = Mutex::new(0);
     let r = migrate_service(&repo.service("svc"), Ok(url.clone()), &waits(3), &|_, m| {
         if m.contains("rolled back") {
@@ -297,6 +400,21 @@ fn a_statement_by_statement_migration_is_not_retried_once_a_statement_committed(
         "{text}"
     );
     assert!(text.contains("55P03"), "{text}");
+    // The session that held the table is named, as on the one-transaction path.
+    assert!(
+        text.contains(&format!(
+            "lock timeout; blocked by pid {pid} (reporting-job"
+        )),
+        "{text}"
+    );
+    let logs: String = client(&url)
+        .query_one(
+            "SELECT logs FROM _prisma_migrations WHERE finished_at IS NULL",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert!(logs.contains(&format!("blocked by pid {pid}")), "{logs}");
     assert_eq!(unfinished_rows(&url), 1);
 }
 

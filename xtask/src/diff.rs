@@ -36,6 +36,7 @@ impl Diff {
             &image,
             self.image,
             Some(&ws.template_cache()),
+            shared_migrate::SWEEP_AFTER,
         )?;
         let (from, to) = (source(self.from), source(self.to));
         let needs_url = from == Source::Database || to == Source::Database;

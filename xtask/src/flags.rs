@@ -276,6 +276,11 @@ pub struct Verify {
     /// With --backend url: a server where scratch databases may be created and dropped.
     #[arg(long, value_name = "URL")]
     pub database_url: Option<String>,
+    /// With --backend url: drop this tool's scratch databases that earlier runs left on the
+    /// server (a run killed before it could clean up) once they are this old and nobody is
+    /// connected to them (e.g. 30m, 2h; 0s: all of them).
+    #[arg(long, value_name = "DURATION", default_value = "1h", value_parser = shared_migrate::parse_duration)]
+    pub sweep_after: std::time::Duration,
     /// Services verified at once.
     #[arg(long, short = 'j', value_name = "N", default_value_t = default_jobs())]
     pub jobs: usize,
@@ -407,6 +412,12 @@ pub struct Migrate {
     /// Default: [migrate] retries in xtask.toml, else 0.
     #[arg(long, value_name = "N")]
     pub retries: Option<u32>,
+    /// How long the deploy session may sit idle before the server ends it, which frees the
+    /// migration lock of a deployer whose network or runner vanished (PostgreSQL's
+    /// idle_in_transaction_session_timeout and, from 14, idle_session_timeout). Default:
+    /// [migrate] idle_timeout in xtask.toml, else 60s; 0s leaves the server's settings.
+    #[arg(long, value_name = "DURATION")]
+    pub idle_timeout: Option<Wait>,
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
 }
@@ -490,6 +501,10 @@ pub struct New {
     /// Write an empty migration even when schema.prisma differs from the migrations.
     #[arg(long, conflicts_with = "revert")]
     pub empty: bool,
+    /// Accept a schema that defines no model: the migration then drops every table (refused
+    /// without this flag, since it usually means the schema was not found where expected).
+    #[arg(long, conflicts_with_all = ["revert", "empty"])]
+    pub allow_empty_schema: bool,
     /// Write a migration that reverses the migration NAME (the guide's rollback strategy 1):
     /// mechanical reversals last statement first, and a TODO(revert) marker, which lint
     /// reports, for each statement that cannot be reversed without losing data.

@@ -23,6 +23,7 @@ impl Migrate {
             ddl_lock_timeout: self.ddl_lock_timeout.map(|w| w.0),
             statement_timeout: self.statement_timeout.map(|w| w.0),
             retries: self.retries.unwrap_or(0),
+            idle_timeout: self.idle_timeout.map(|w| w.0),
         };
         for t in &mut targets {
             t.waits = migrate_waits(&ws.root, &t.service, &flags)?;

@@ -45,6 +45,7 @@ impl New {
             &image,
             None,
             Some(&ws.template_cache()),
+            shared_migrate::SWEEP_AFTER,
         )?;
         let url = cx::targets(vec![service.clone()], None).remove(0).url.ok();
         let places = Places {
@@ -52,7 +53,7 @@ impl New {
             url,
             backend: backend.as_ref(),
         };
-        match from_schema(&service, &name, &places)? {
+        match from_schema(&service, &name, &places, self.allow_empty_schema)? {
             GeneratedMigration::InSync if self.from_schema => println!("{IN_SYNC}"),
             GeneratedMigration::InSync => {
                 // Nothing to generate: the empty migration asked for, to write by hand.

@@ -23,6 +23,7 @@ impl Status {
                 &image,
                 None,
                 Some(&ws.template_cache()),
+                shared_migrate::SWEEP_AFTER,
             )?;
             for t in &targets {
                 drift.push(t.url.as_ref().ok().map(|url| {

@@ -54,6 +54,7 @@ impl Verify {
             &image,
             self.image,
             Some(&ws.template_cache()),
+            self.sweep_after,
         )?;
         let options = VerifyOptions {
             jobs: self.jobs,

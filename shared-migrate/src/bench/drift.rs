@@ -118,7 +118,7 @@ pub(super) fn measure_drift(
         &|_, _| {},
     )
     .result?;
-    let backend = UrlBackend::new(url.clone())?;
+    let backend = UrlBackend::new(url.clone(), crate::verify::SWEEP_AFTER)?;
     let places = Places {
         ws: &ws,
         url: None,

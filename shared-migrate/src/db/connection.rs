@@ -12,6 +12,7 @@ use postgres::types::Type;
 use postgres::{Client, NoTls};
 
 use super::database_url::DatabaseUrl;
+use super::socket;
 use super::tls::{self, SslMode};
 use crate::error::{Error, describe_pg_error};
 
@@ -20,6 +21,8 @@ use crate::error::{Error, describe_pg_error};
 struct OpenError {
     error: Option<postgres::Error>,
     tls: Option<String>,
+    /// The start-up did not finish within `connect_timeout`.
+    timed_out: bool,
 }
 
 impl OpenError {
@@ -28,13 +31,56 @@ impl OpenError {
     }
 }
 
+/// Opens a session, its whole start-up (TCP, TLS, authentication) bounded by
+/// `connect_timeout`, and watches its socket when `socket_timeout` is given ([`socket`]).
+fn open(url: &DatabaseUrl) -> Result<Client, OpenError> {
+    if url.is_socket() {
+        return open_now(url);
+    }
+    let _one = socket::one_connect_at_a_time();
+    let before = socket::sockets();
+    let (sender, result) = mpsc::channel();
+    let for_thread = url.clone();
+    let helper = std::thread::Builder::new()
+        .name("connect".into())
+        .spawn(move || {
+            let _ = sender.send(open_now(&for_thread));
+        });
+    if helper.is_err() {
+        return open_now(url);
+    }
+    match result.recv_timeout(url.connect_timeout) {
+        Ok(opened) => {
+            let client = opened?;
+            if let Some(timeout) = url.net.socket_timeout
+                && let Some(s) = socket::made_since(&before, url.port)
+            {
+                socket::watch(s, timeout, format!("{}:{}", url.host, url.port));
+            }
+            Ok(client)
+        }
+        Err(_) => {
+            // The helper is still inside the start-up: end its connection so it returns.
+            if let Some(s) = socket::made_since(&before, url.port) {
+                s.shut_down();
+            }
+            Err(OpenError {
+                error: None,
+                tls: None,
+                timed_out: true,
+            })
+        }
+    }
+}
+
 /// Opens a session with libpq's `sslmode` semantics: `allow` tries without TLS first,
 /// `prefer` with TLS first, each falling back when the server's pg_hba.conf refuses that
 /// kind of connection; `require` and the verify modes insist. Unix sockets never use TLS.
-fn open(url: &DatabaseUrl) -> Result<Client, OpenError> {
+fn open_now(url: &DatabaseUrl) -> Result<Client, OpenError> {
     let plan = url.tls.plan().map_err(|reason| OpenError {
         error: None,
         tls: Some(reason),
+        timed_out: false,
     })?;
     let plain = || {
         let mut c = url.config();
@@ -42,12 +88,14 @@ fn open(url: &DatabaseUrl) -> Result<Client, OpenError> {
         c.connect(NoTls).map_err(|e| OpenError {
             error: Some(e),
             tls: None,
+            timed_out: false,
         })
     };
     let secure = |mode: WireMode| {
         let connector = tls::connector(&url.tls, &plan).map_err(|reason| OpenError {
             error: None,
             tls: Some(reason),
+            timed_out: false,
         })?;
         let mut c = url.config();
         c.ssl_mode(mode);
@@ -60,6 +108,7 @@ fn open(url: &DatabaseUrl) -> Result<Client, OpenError> {
             OpenError {
                 error: Some(e),
                 tls,
+                timed_out: false,
             }
         })
     };
@@ -123,25 +172,99 @@ pub fn connect_or_create(url: &DatabaseUrl) -> Result<(Client, bool), Error> {
             let mut admin = connect(&url.with_dbname("postgres"))
                 .or_else(|_| connect(&url.with_dbname("template1")))
                 .map_err(|_| connect_error(url, &e))?;
-            match admin.batch_execute(&format!("CREATE DATABASE {}", quote_ident(&url.dbname))) {
-                Ok(()) => {}
-                // Another deployer created it in the meantime.
-                Err(c) if c.code() == Some(&SqlState::DUPLICATE_DATABASE) => {}
-                Err(c) => {
-                    return Err(Error::Connect {
-                        url: url.to_string(),
-                        reason: format!(
-                            "the database `{}` does not exist and could not be created: {}",
-                            url.dbname,
-                            describe_pg_error(&c)
-                        ),
-                    });
+            let create = format!("CREATE DATABASE {}", quote_ident(&url.dbname));
+            let mut pause = Duration::from_millis(20);
+            let created = loop {
+                match admin.batch_execute(&create) {
+                    Ok(()) => break true,
+                    // Another deployer created it in the meantime: 42P04 once its row is
+                    // committed, 23505 (pg_database's unique index) while both were inserting.
+                    Err(c)
+                        if c.code() == Some(&SqlState::DUPLICATE_DATABASE)
+                            || c.code() == Some(&SqlState::UNIQUE_VIOLATION) =>
+                    {
+                        break false;
+                    }
+                    // The template is being copied or connected to by another session for a
+                    // moment (55006): wait a little, as the other deployer will be done soon.
+                    Err(c)
+                        if c.code() == Some(&SqlState::OBJECT_IN_USE)
+                            && pause < Duration::from_secs(2) =>
+                    {
+                        std::thread::sleep(pause);
+                        pause *= 2;
+                    }
+                    Err(c) => {
+                        return Err(Error::Connect {
+                            url: url.to_string(),
+                            reason: format!(
+                                "the database `{}` does not exist and could not be created: {}",
+                                url.dbname,
+                                describe_pg_error(&c)
+                            ),
+                        });
+                    }
                 }
-            }
-            Ok((connect(url)?, true))
+            };
+            Ok((connect(url)?, created))
         }
         Err(e) => Err(connect_error(url, &e)),
     }
+}
+
+/// What the server does when the deployer vanishes (a network that stops forwarding, a
+/// runner killed): `idle_in_transaction_session_timeout` (and `idle_session_timeout` from
+/// PostgreSQL 14) end the session, and so free the migration lock it holds, after `idle`;
+/// the server's own TCP keepalives find a peer that is gone. `None`: the server's settings.
+pub fn guard_session(client: &mut Client, url: &DatabaseUrl, idle: Option<Duration>) {
+    let net = &url.net;
+    let mut sql = String::new();
+    if let Some(idle) = idle.filter(|d| !d.is_zero()) {
+        let ms = idle.as_millis();
+        sql.push_str(&format!("SET idle_in_transaction_session_timeout = {ms};"));
+        if server_version(client) >= 140000 {
+            sql.push_str(&format!("SET idle_session_timeout = {ms};"));
+        }
+    }
+    if !url.is_socket() && net.keepalives {
+        sql.push_str(&format!(
+            "SET tcp_keepalives_idle = {}; SET tcp_keepalives_interval = {}; SET tcp_keepalives_count = {};",
+            net.keepalives_idle.as_secs(),
+            net.keepalives_interval.as_secs(),
+            net.keepalives_count
+        ));
+        if !net.tcp_user_timeout.is_zero() {
+            sql.push_str(&format!(
+                "SET tcp_user_timeout = {};",
+                net.tcp_user_timeout.as_millis()
+            ));
+        }
+    }
+    // Each on its own: a server that lacks one (or a pooler that refuses SET) keeps the rest.
+    for statement in sql.split_inclusive(';') {
+        let _ = client.batch_execute(statement);
+    }
+}
+
+/// Lets the session sit idle for as long as `work` takes (a `--backup` dump runs in another
+/// process while the session holds the lock), then restores `idle`.
+pub fn idle_while<T>(client: &mut Client, idle: Option<Duration>, work: impl FnOnce() -> T) -> T {
+    let guarded = idle.is_some_and(|d| !d.is_zero()) && server_version(client) >= 140000;
+    if guarded {
+        let _ = client.batch_execute("SET idle_session_timeout = 0");
+    }
+    let out = work();
+    if let (true, Some(idle)) = (guarded, idle) {
+        let _ = client.batch_execute(&format!("SET idle_session_timeout = {}", idle.as_millis()));
+    }
+    out
+}
+
+fn server_version(client: &mut Client) -> i32 {
+    client
+        .query_typed_one("SELECT current_setting('server_version_num')::int", &[])
+        .map(|r| r.get(0))
+        .unwrap_or(0)
 }
 
 /// Points `search_path` at the URL's schema. With `create`, creates the schema when missing;
@@ -216,6 +339,12 @@ pub fn quote_ident(name: &str) -> String {
 
 fn connect_error(url: &DatabaseUrl, open: &OpenError) -> Error {
     let reason = match (&open.tls, &open.error) {
+        _ if open.timed_out => format!(
+            "the server at {}:{} did not complete the connection's start-up (TLS, authentication) within {}s (connect_timeout): check that PostgreSQL itself answers there, not a proxy or a firewall that accepts and then stays silent",
+            url.host,
+            url.port,
+            url.connect_timeout.as_secs()
+        ),
         (Some(tls), _) => tls.clone(),
         (None, Some(e)) => server_refusal(url, e),
         (None, None) => "cannot connect".to_string(),

@@ -25,13 +25,42 @@ pub struct DatabaseUrl {
     pub options: Option<String>,
     /// Prisma's `pgbouncer=true`: the URL goes through PgBouncer in transaction mode.
     pub pgbouncer: bool,
+    /// How a connection that stops answering is ended ([`super::socket`]).
+    pub net: Network,
+}
+
+/// libpq's `keepalives*` and `tcp_user_timeout`, Prisma's `socket_timeout`. Defaults suit a
+/// deploy: a peer gone silent is given up after about a minute, where the system's defaults
+/// wait two hours; nothing bounds a slow answer unless `socket_timeout` is given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Network {
+    pub keepalives: bool,
+    pub keepalives_idle: Duration,
+    pub keepalives_interval: Duration,
+    pub keepalives_count: u32,
+    /// How long sent data may stay unacknowledged before the kernel ends the connection.
+    pub tcp_user_timeout: Duration,
+    /// How long a request may go unanswered before we end the connection.
+    pub socket_timeout: Option<Duration>,
+}
+
+impl Default for Network {
+    fn default() -> Network {
+        Network {
+            keepalives: true,
+            keepalives_idle: Duration::from_secs(30),
+            keepalives_interval: Duration::from_secs(10),
+            keepalives_count: 3,
+            tcp_user_timeout: Duration::from_secs(60),
+            socket_timeout: None,
+        }
+    }
 }
 
 /// URL parameters the Prisma CLI knows; accepted and ignored unless used above.
 const PRISMA_PARAMS: &[&str] = &[
     "connection_limit",
     "pool_timeout",
-    "socket_timeout",
     "pgbouncer",
     "statement_cache_size",
     "application_name",
@@ -85,6 +114,7 @@ impl DatabaseUrl {
             connect_timeout: Duration::from_secs(5),
             options: None,
             pgbouncer: false,
+            net: Network::default(),
         };
         let params: Vec<(String, String)> = url
             .query_pairs()
@@ -114,6 +144,26 @@ impl DatabaseUrl {
                     };
                 }
                 "options" => out.options = Some(value.into_owned()),
+                "keepalives" => out.net.keepalives = value != "0",
+                "keepalives_idle" => out.net.keepalives_idle = seconds(&key, &value)?,
+                "keepalives_interval" => out.net.keepalives_interval = seconds(&key, &value)?,
+                "keepalives_count" => {
+                    out.net.keepalives_count = value
+                        .parse()
+                        .map_err(|_| format!("keepalives_count `{value}` is not a number"))?
+                }
+                // libpq's unit: milliseconds.
+                "tcp_user_timeout" => {
+                    let ms: u64 = value.parse().map_err(|_| {
+                        format!("tcp_user_timeout `{value}` is not a number of milliseconds")
+                    })?;
+                    out.net.tcp_user_timeout = Duration::from_millis(ms);
+                }
+                // Prisma's unit: seconds; 0 or absent: no limit.
+                "socket_timeout" => {
+                    let d = seconds(&key, &value)?;
+                    out.net.socket_timeout = (!d.is_zero()).then_some(d);
+                }
                 "pgbouncer" => out.pgbouncer = value == "true",
                 k if PRISMA_PARAMS.contains(&k) || tls::PARAMS.contains(&k) => {}
                 _ => {} // Prisma ignores parameters it does not know; so do we.
@@ -208,6 +258,16 @@ impl DatabaseUrl {
         if let Some(o) = &self.options {
             c.options(o);
         }
+        let net = &self.net;
+        c.keepalives(net.keepalives);
+        if net.keepalives {
+            c.keepalives_idle(net.keepalives_idle)
+                .keepalives_interval(net.keepalives_interval)
+                .keepalives_retries(net.keepalives_count);
+        }
+        if !net.tcp_user_timeout.is_zero() {
+            c.tcp_user_timeout(net.tcp_user_timeout);
+        }
         if self.host.starts_with('/') {
             c.host_path(&self.host);
         } else {
@@ -247,6 +307,38 @@ impl DatabaseUrl {
         if self.pgbouncer {
             params.push("pgbouncer=true".into());
         }
+        let (net, default) = (&self.net, Network::default());
+        if net.keepalives != default.keepalives {
+            params.push("keepalives=0".into());
+        }
+        for (key, value, default) in [
+            (
+                "keepalives_idle",
+                net.keepalives_idle,
+                default.keepalives_idle,
+            ),
+            (
+                "keepalives_interval",
+                net.keepalives_interval,
+                default.keepalives_interval,
+            ),
+        ] {
+            if value != default {
+                params.push(format!("{key}={}", value.as_secs()));
+            }
+        }
+        if net.keepalives_count != default.keepalives_count {
+            params.push(format!("keepalives_count={}", net.keepalives_count));
+        }
+        if net.tcp_user_timeout != default.tcp_user_timeout {
+            params.push(format!(
+                "tcp_user_timeout={}",
+                net.tcp_user_timeout.as_millis()
+            ));
+        }
+        if let Some(t) = net.socket_timeout {
+            params.push(format!("socket_timeout={}", t.as_secs()));
+        }
         for (k, v) in self.tls.params(secrets) {
             // Paths stay readable: `/` needs no escape in a query.
             params.push(format!("{k}={}", percent_encode(&v).replace("%2F", "/")));
@@ -267,6 +359,73 @@ impl fmt::Debug for DatabaseUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "DatabaseUrl({self})")
     }
+}
+
+/// The error for a URL `text` (from `origin`) that [`DatabaseUrl::parse`] or
+/// [`DatabaseUrl::complete`] refused with `reason`. The text is never copied into the message;
+/// any word of `reason` that is part of the text's credentials is masked, and the usual
+/// mistakes are named by their shape.
+pub fn invalid_url(text: &str, origin: impl Into<String>, reason: String) -> crate::error::Error {
+    let secrets = credentials(text);
+    let mut reason: String = reason
+        .split_inclusive(|c: char| c.is_whitespace() || c == '`' || c == '=' || c == ',')
+        .map(|word| {
+            let core = word.trim_end_matches(|c: char| c.is_whitespace() || "`=,".contains(c));
+            if core.len() >= 3 && secrets.iter().any(|s| s.contains(core)) {
+                word.replacen(core, "***", 1)
+            } else {
+                word.to_string()
+            }
+        })
+        .collect();
+    let lower = text.trim().to_ascii_lowercase();
+    let scheme = ["postgresql", "postgres"]
+        .into_iter()
+        .find(|s| lower.starts_with(s));
+    if let Some(scheme) = scheme {
+        let rest = &lower[scheme.len()..];
+        if rest.starts_with(":/") && !rest.starts_with("://") {
+            reason.push_str(&format!(
+                "; the URL must start with {scheme}:// (two slashes)"
+            ));
+        } else if rest.starts_with("//") {
+            reason.push_str(&format!(
+                "; the URL must start with {scheme}:// (a colon after the scheme)"
+            ));
+        }
+    }
+    if let Some(authority) = text.split_once("://").map(|(_, r)| r)
+        && let Some(at) = authority.rfind('@')
+        && authority[..at].contains(['/', '?', '#', '@'])
+    {
+        reason.push_str(
+            "; the user name or password holds a character that ends that part of a URL: percent-encode it (`/` as %2F, `?` as %3F, `#` as %23, `@` as %40)",
+        );
+    }
+    crate::error::Error::InvalidUrl {
+        origin: origin.into(),
+        reason,
+    }
+}
+
+/// What in a URL's text may be a credential: everything before the last `@` after the scheme
+/// (user and password, however badly written), and the values of `password`, `sslpassword`
+/// and `api_key`.
+fn credentials(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let after_scheme = text.find(':').map_or(text, |i| &text[i + 1..]);
+    if let Some(at) = after_scheme.rfind('@') {
+        out.push(after_scheme[..at].trim_start_matches('/').to_string());
+    }
+    for key in ["password=", "sslpassword=", "api_key="] {
+        for (i, _) in text.match_indices(key) {
+            let value = &text[i + key.len()..];
+            let end = value.find('&').unwrap_or(value.len());
+            out.push(value[..end].to_string());
+        }
+    }
+    out.retain(|s| !s.is_empty());
+    out
 }
 
 /// Redacts the password of a URL that may not even parse: `user:secret@` becomes `user:***@`,
@@ -295,6 +454,13 @@ pub fn redact(text: &str) -> String {
         }
     }
     out
+}
+
+fn seconds(key: &str, value: &str) -> Result<Duration, String> {
+    value
+        .parse()
+        .map(Duration::from_secs)
+        .map_err(|_| format!("{key} `{value}` is not a number of seconds"))
 }
 
 fn percent_decode(s: &str) -> Option<String> {

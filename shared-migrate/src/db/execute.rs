@@ -79,7 +79,13 @@ pub struct Waits {
     pub statement_timeout: Option<Duration>,
     /// Further attempts after a lock timeout or a deadlock.
     pub retries: u32,
+    /// How long the deploy session may sit idle before the server ends it (and frees the
+    /// migration lock): None is [`DEFAULT_IDLE_TIMEOUT`], zero leaves the server's setting.
+    pub idle_timeout: Option<Duration>,
 }
+
+/// A deployer that vanished frees the lock after this long ([`Waits::idle_timeout`]).
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 
 impl Waits {
     pub fn limits(&self) -> Limits {
@@ -87,6 +93,23 @@ impl Waits {
             lock_timeout: self.ddl_lock_timeout,
             statement_timeout: self.statement_timeout,
         }
+    }
+
+    /// The deploy session's idle limit: None when switched off.
+    pub fn idle(&self) -> Option<Duration> {
+        match self.idle_timeout {
+            None => Some(DEFAULT_IDLE_TIMEOUT),
+            Some(d) if d.is_zero() => None,
+            Some(d) => Some(d),
+        }
+    }
+
+    /// How long a request of the deploy session may go unanswered before the connection is
+    /// given up: the statement limit plus time for the server's answer to arrive. None
+    /// without a statement limit (a migration may run for hours).
+    pub fn socket_timeout(&self) -> Option<Duration> {
+        self.statement_timeout
+            .map(|t| t + Duration::from_secs(10).max(t / 2))
     }
 
     /// Whether anyone should watch for blockers.

@@ -14,14 +14,15 @@ mod history;
 pub mod ledger;
 mod lock;
 mod pooler;
+mod socket;
 pub mod tls;
 mod url_sources;
 
 pub use connection::{
-    connect, connect_existing, connect_or_create, quote_ident, terminate_sessions, use_schema,
-    with_deadline,
+    connect, connect_existing, connect_or_create, guard_session, idle_while, quote_ident,
+    terminate_sessions, use_schema, with_deadline,
 };
-pub use database_url::{DatabaseUrl, redact};
+pub use database_url::{DatabaseUrl, Network, invalid_url, redact};
 pub use execute::{
     Batched, Bookkeeping, Limits, Nothing, RunFailure, Stage, Waits, describe_error, run_batched,
     run_file, run_sql_file,

@@ -18,7 +18,7 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use super::database_url::{DatabaseUrl, redact};
+use super::database_url::{DatabaseUrl, invalid_url};
 use crate::error::{Error, Location};
 use crate::workspace::{Declared, DeclaredValue, Service};
 
@@ -108,11 +108,7 @@ impl UrlSources<'_> {
             datasource.as_ref().and_then(|d| d.migration_url()),
             &base,
         )?;
-        let invalid = |reason| Error::InvalidUrl {
-            url: redact(&text),
-            origin: origin.to_string(),
-            reason,
-        };
+        let invalid = |reason| invalid_url(&text, origin.to_string(), reason);
         let mut url = DatabaseUrl::parse(&text).map_err(invalid)?;
         url.complete(self.env, &base).map_err(invalid)?;
         Ok((url, origin))

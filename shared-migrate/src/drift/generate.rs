@@ -29,10 +29,15 @@ pub const IN_SYNC: &str = "Already in sync, no schema change or pending migratio
 
 /// Writes `<now>_<description>/migration.sql` with the SQL Prisma would write, or nothing when
 /// the migrations already build schema.prisma.
+///
+/// A schema without a single model would have every table dropped (what Prisma's engine writes
+/// for a datasource-only schema): usually a schema that was not found where it was expected,
+/// or a folder whose model files moved. Refused unless `allow_empty_schema`.
 pub fn from_schema(
     service: &Service,
     description: &str,
     places: &Places,
+    allow_empty_schema: bool,
 ) -> Result<GeneratedMigration, Error> {
     // The name first: a bad one is refused before any database is started.
     let vague_words = config::lint_config(&places.ws.root, service)?.vague_words;
@@ -50,6 +55,9 @@ pub fn from_schema(
     if differences.is_empty() {
         return Ok(GeneratedMigration::InSync);
     }
+    if !allow_empty_schema {
+        refuse_dropping_everything(service, &script)?;
+    }
     let file = diff::with_warnings(&warnings, &script);
     let renames = rename_hints(&script);
     let path = create_migration_with(service, description, &vague_words, &file)?;
@@ -58,6 +66,33 @@ pub fn from_schema(
         warnings,
         renames,
     })
+}
+
+fn refuse_dropping_everything(service: &Service, script: &str) -> Result<(), Error> {
+    let files = service.layout.schema_files()?;
+    let models = files
+        .iter()
+        .flat_map(|f| &f.ast.blocks)
+        .filter(|b| {
+            matches!(
+                b.kind,
+                crate::psl::BlockKind::Model | crate::psl::BlockKind::View
+            )
+        })
+        .count();
+    if models > 0 {
+        return Ok(());
+    }
+    let dropped = script.matches("DROP TABLE").count();
+    let schema = service.layout.schema.as_ref().map_or_else(
+        || "no schema file".to_string(),
+        |s| s.path().display().to_string(),
+    );
+    Err(Error::Config(format!(
+        "{schema} defines no model, so the migration would drop every table of service `{}` ({}) and nothing was written: if the models are elsewhere (a schema folder, prisma.config.ts `schema`, package.json `prisma.schema`), point the service at them; to drop everything on purpose, pass --allow-empty-schema",
+        service.name,
+        crate::text::plural(dropped, "table")
+    )))
 }
 
 /// Prisma writes a renamed field as a dropped column and an added one (the data is lost). For

@@ -4,6 +4,7 @@
 use annotate_snippets::{Level, Renderer, Snippet};
 
 use crate::lint::RuleLevel;
+use crate::text::github_command;
 
 use super::{Finding, LintReport};
 
@@ -69,7 +70,7 @@ pub fn github(report: &LintReport) -> String {
             RuleLevel::Warning => "warning",
             _ => "error",
         };
-        let mut properties = vec![format!("file={}", property(&f.path))];
+        let mut properties = vec![("file", f.path.clone())];
         for (key, value) in [
             ("line", f.line),
             ("col", f.column),
@@ -77,30 +78,16 @@ pub fn github(report: &LintReport) -> String {
             ("endColumn", f.end_column),
         ] {
             if let Some(v) = value {
-                properties.push(format!("{key}={v}"));
+                properties.push((key, v.to_string()));
             }
         }
-        properties.push(format!("title={}", property(f.rule)));
+        properties.push(("title", f.rule.to_string()));
         let text = if f.help.is_empty() {
             f.message.clone()
         } else {
             format!("{}\n{}", f.message, f.help)
         };
-        out.push_str(&format!(
-            "::{command} {}::{}\n",
-            properties.join(","),
-            data(&text)
-        ));
+        out.push_str(&github_command(command, &properties, &text));
     }
     out
-}
-
-fn data(s: &str) -> String {
-    s.replace('%', "%25")
-        .replace('\r', "%0D")
-        .replace('\n', "%0A")
-}
-
-fn property(s: &str) -> String {
-    data(s).replace(':', "%3A").replace(',', "%2C")
 }

@@ -105,12 +105,16 @@ pub fn apply(
         if plan.transactional() {
             row.inserted = false;
         }
+        // Who held the lock, for every message about a lock failure, whichever path tells it.
+        let blockers = match lock_failure(&failure) {
+            Some(_) => how.watcher.map(|w| w.take()).unwrap_or_default(),
+            None => Vec::new(),
+        };
         let locked_out = lock_failure(&failure).is_some()
             && (plan.transactional() || nothing_left(plan, &failure));
         if !locked_out {
-            break failure;
+            break (failure, blockers);
         }
-        let blockers = how.watcher.map(|w| w.take()).unwrap_or_default();
         let why = lock_failure(&failure).unwrap_or_default();
         if attempt > how.waits.retries {
             if row.inserted {
@@ -140,10 +144,11 @@ pub fn apply(
         std::thread::sleep(pause);
         attempt += 1;
     };
+    let (failure, blockers) = failure;
     if plan.transactional() {
         failed_in_transaction(service, client, m, row.started_at, failure)
     } else {
-        failed_statement_by_statement(service, client, m, plan, &row.id, failure)
+        failed_statement_by_statement(service, client, m, plan, &row.id, failure, &blockers)
     }
 }
 
@@ -189,6 +194,7 @@ fn failed_statement_by_statement(
     plan: &Plan,
     id: &str,
     failure: RunFailure,
+    blockers: &[db::Blocker],
 ) -> Result<(), Error> {
     let index = match failure {
         // Nothing ran: the error is the ledger's own.
@@ -239,7 +245,15 @@ fn failed_statement_by_statement(
             _ => None,
         },
     };
-    let text = messages::failure_text(service, m, &failure);
+    let mut text = messages::failure_text(service, m, &failure);
+    if let Some(why) = lock_failure(&failure) {
+        let by = blocked_by(blockers);
+        if by.is_empty() {
+            text.push_str(&format!("\n({why}: no blocking session was seen)"));
+        } else {
+            text.push_str(&format!("\n({why}{by})"));
+        }
+    }
     let logs = messages::partial_logs(&text, &part);
     let recorded = ledger::mark_failed(client, id, &logs).is_ok();
     Err(messages::partial(service, m, &text, &part, recorded))

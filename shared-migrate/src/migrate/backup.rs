@@ -4,7 +4,7 @@
 //! part of the printed command.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::Instant;
 
 use crate::db::{self, DatabaseUrl, redact};
@@ -67,11 +67,11 @@ pub fn dump_schemas(
         return Err(fail(format!(
             "pg_dump exited with {}: {}",
             out.status,
-            redact(String::from_utf8_lossy(&out.stderr).trim())
+            url.redact_in(&redact(String::from_utf8_lossy(&out.stderr).trim()))
         )));
     }
     // A dump that pg_restore cannot read is no backup.
-    let list = Command::new(&pg_restore)
+    let list = crate::process::command(&pg_restore)
         .arg("--list")
         .arg(&path)
         .stdin(Stdio::null())
@@ -149,7 +149,7 @@ pub fn restore(url: &DatabaseUrl, path: &Path) -> Result<(), Error> {
         return Err(Error::Backup(format!(
             "pg_restore exited with {}: {}",
             out.status,
-            redact(String::from_utf8_lossy(&out.stderr).trim())
+            url.redact_in(&redact(String::from_utf8_lossy(&out.stderr).trim()))
         )));
     }
     Ok(())

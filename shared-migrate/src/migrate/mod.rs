@@ -229,7 +229,14 @@ fn run(
     if options.dry_run {
         return dry_run(service, url, &local, options, progress, report);
     }
-    let (client, created) = db::connect_or_create(url)?;
+    // The deploy session: a request unanswered for longer than its statement limit allows
+    // means a dead network, unless the URL sets its own socket_timeout.
+    let mut session = url.clone();
+    if session.net.socket_timeout.is_none() {
+        session.net.socket_timeout = options.waits.socket_timeout();
+    }
+    let (mut client, created) = db::connect_or_create(&session)?;
+    db::guard_session(&mut client, url, options.waits.idle());
     if created {
         report.database_created = true;
         progress(name, &format!("created database `{}`", url.dbname));
@@ -269,7 +276,9 @@ fn run_locked(
     if let (Some(dir), false) = (&options.backup, pending.is_empty()) {
         let more = service.datasource()?.map(|d| d.schemas).unwrap_or_default();
         progress(name, &format!("backing up schema `{}`", url.schema));
-        let b = backup::dump_schemas(name, url, &more, dir)?;
+        let b = db::idle_while(client, options.waits.idle(), || {
+            backup::dump_schemas(name, url, &more, dir)
+        })?;
         progress(
             name,
             &format!(

@@ -169,7 +169,7 @@ fn system_bundle() -> Option<PathBuf> {
 /// returned [`ClientEnv`] until the program has ended.
 pub fn client_command(program: &Path, url: &DatabaseUrl) -> Result<(Command, ClientEnv), Error> {
     let env = client_env(url)?;
-    let mut cmd = Command::new(program);
+    let mut cmd = crate::process::command(program);
     cmd.stdin(Stdio::null())
         .env_remove("DATABASE_URL")
         .envs(

@@ -3,7 +3,6 @@
 //! killed (containers carry their owner's pid as a label). The engine is the one the `docker`
 //! CLI uses: DOCKER_HOST (unix or tcp), with DOCKER_TLS_VERIFY and DOCKER_CERT_PATH for TLS.
 
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use testcontainers::core::{IntoContainerPort, WaitFor};
@@ -19,7 +18,7 @@ const PASSWORD: &str = "postgres";
 
 /// Whether a Docker engine answers.
 pub fn engine_available() -> bool {
-    Command::new("docker")
+    crate::process::command("docker")
         .args(["version", "--format", "{{.Server.Version}}"])
         .output()
         .is_ok_and(|o| o.status.success())
@@ -27,7 +26,7 @@ pub fn engine_available() -> bool {
 
 /// Whether `image` is present locally (no pull needed).
 pub fn image_present(image: &str) -> bool {
-    Command::new("docker")
+    crate::process::command("docker")
         .args(["image", "inspect", "--format", "{{.Id}}", image])
         .output()
         .is_ok_and(|o| o.status.success())
@@ -38,8 +37,10 @@ pub fn image_present(image: &str) -> bool {
 fn remove_container(id: &str) {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let _ = Command::new("docker").args(["rm", "-f", "-v", id]).output();
-        let exists = Command::new("docker")
+        let _ = crate::process::command("docker")
+            .args(["rm", "-f", "-v", id])
+            .output();
+        let exists = crate::process::command("docker")
             .args(["container", "inspect", "--format", "{{.Id}}", id])
             .output()
             .is_ok_and(|o| o.status.success());
@@ -52,7 +53,7 @@ fn remove_container(id: &str) {
 
 /// Removes containers of earlier runs whose owner process is gone.
 pub fn sweep() {
-    let Ok(out) = Command::new("docker")
+    let Ok(out) = crate::process::command("docker")
         .args([
             "ps",
             "-a",
@@ -152,7 +153,7 @@ impl PostgresContainer {
             match db::connect(&url) {
                 Ok(_) => break,
                 Err(e) if Instant::now() > deadline => {
-                    let logs = Command::new("docker")
+                    let logs = crate::process::command("docker")
                         .args(["logs", "--tail", "20", &id])
                         .output();
                     let logs = logs

@@ -160,7 +160,7 @@ const CACHE_FORMAT: u32 = 1;
 fn initdb(base: &Path, run_as: Option<RunAs>) -> Result<tempfile::TempDir, Error> {
     let initdb = binary("initdb")?;
     let dir = private_dir(base, &format!("{PREFIX}template-"), run_as)?;
-    let mut cmd = Command::new(&initdb);
+    let mut cmd = crate::process::command(&initdb);
     cmd.args(INITDB_ARGS)
         .arg("-D")
         .arg(dir.path().join("data"))
@@ -184,7 +184,7 @@ fn initdb(base: &Path, run_as: Option<RunAs>) -> Result<tempfile::TempDir, Error
 
 /// `cp -a`: keeps the owner (the `postgres` user) and modes PostgreSQL insists on.
 fn copy_dir(from: &Path, to: &Path) -> Result<(), Error> {
-    let out = Command::new("cp")
+    let out = crate::process::command("cp")
         .arg("-a")
         .arg(from)
         .arg(to)
@@ -206,7 +206,7 @@ fn copy_dir(from: &Path, to: &Path) -> Result<(), Error> {
 /// the server runs as, the format. Anything else in the cache directory is stale.
 fn cache_key(postgres: &Path, run_as: Option<RunAs>) -> Result<String, Error> {
     use sha2::Digest;
-    let out = Command::new(postgres)
+    let out = crate::process::command(postgres)
         .arg("--version")
         .output()
         .map_err(|e| Error::Cluster(format!("cannot run {}: {e}", postgres.display())))?;
@@ -416,7 +416,7 @@ fn spawn_server(
     if let Some(r) = run_as {
         let _ = std::os::unix::fs::chown(dir.join("postgres.log"), Some(r.uid), Some(r.gid));
     }
-    let mut cmd = Command::new(postgres);
+    let mut cmd = crate::process::command(postgres);
     cmd.arg("-D")
         .arg(data)
         .arg("-k")
@@ -600,7 +600,7 @@ impl LocalCluster {
     /// is a crash as far as the data is concerned: the next start recovers from the WAL).
     pub fn pg_ctl_stop(&mut self, mode: &str) -> Result<(), Error> {
         let pg_ctl = self.postgres.with_file_name("pg_ctl");
-        let mut cmd = Command::new(&pg_ctl);
+        let mut cmd = crate::process::command(&pg_ctl);
         cmd.args(["stop", "-w", "-m", mode, "-D"])
             .arg(self.dir().join("data"))
             .stdin(Stdio::null());
@@ -691,7 +691,7 @@ impl LocalCluster {
         let dir = self.dir.take().expect("cluster dir").keep();
         let data = dir.join("data");
         let pg_ctl = self.postgres.with_file_name("pg_ctl");
-        let mut cmd = Command::new(&pg_ctl);
+        let mut cmd = crate::process::command(&pg_ctl);
         cmd.arg("start")
             .arg("-w")
             .arg("-D")

@@ -4,6 +4,7 @@
 use std::fmt::Write;
 
 use crate::drift::DiffReport;
+use crate::text::github_command;
 
 /// For people: per service, `no difference` or Prisma's summary and the located differences.
 pub fn diff_summary(reports: &[DiffReport]) -> String {
@@ -81,19 +82,14 @@ pub fn diff_scripts(reports: &[DiffReport]) -> String {
 /// migration that made it).
 pub fn diff_github(reports: &[DiffReport]) -> String {
     let mut out = String::new();
-    let esc = |s: &str| {
-        s.replace('%', "%25")
-            .replace('\r', "%0D")
-            .replace('\n', "%0A")
-    };
     for r in reports {
         if let Err(e) = &r.result {
-            let _ = writeln!(
-                out,
-                "::error title=diff {}::{}",
-                r.service,
-                esc(&e.to_string())
-            );
+            let title = format!("diff {}", r.service);
+            out.push_str(&github_command(
+                "error",
+                &[("title", title)],
+                &e.to_string(),
+            ));
             continue;
         }
         for d in &r.differences {
@@ -102,27 +98,14 @@ pub fn diff_github(reports: &[DiffReport]) -> String {
                 message.push_str(". ");
                 message.push_str(h);
             }
-            match d.schema_at.as_ref().or(d.migration_at.as_ref()) {
-                Some(at) => {
-                    let _ = writeln!(
-                        out,
-                        "::error file={},line={},col={},title=schema drift ({})::{}",
-                        at.path.display(),
-                        at.line,
-                        at.column,
-                        r.service,
-                        esc(&message)
-                    );
-                }
-                None => {
-                    let _ = writeln!(
-                        out,
-                        "::error title=schema drift ({})::{}",
-                        r.service,
-                        esc(&message)
-                    );
-                }
+            let mut properties = Vec::new();
+            if let Some(at) = d.schema_at.as_ref().or(d.migration_at.as_ref()) {
+                properties.push(("file", at.path.display().to_string()));
+                properties.push(("line", at.line.to_string()));
+                properties.push(("col", at.column.to_string()));
             }
+            properties.push(("title", format!("schema drift ({})", r.service)));
+            out.push_str(&github_command("error", &properties, &message));
         }
     }
     out

@@ -132,12 +132,25 @@ pub struct UrlBackend {
 }
 
 impl UrlBackend {
-    pub fn new(server: DatabaseUrl) -> Result<UrlBackend, Error> {
+    /// Also drops what earlier runs of this tool left on the server (killed before they could
+    /// clean up) once older than `sweep_after`: see [`super::scratch::sweep_leftovers`].
+    pub fn new(server: DatabaseUrl, sweep_after: Duration) -> Result<UrlBackend, Error> {
         // Fail early, with the connection error, rather than once per service.
         db::connect(&server)?;
+        let swept = super::scratch::sweep_leftovers(&server, sweep_after)?;
+        if !swept.is_empty() {
+            eprintln!(
+                "dropped {} left by earlier runs on {server}: {}",
+                crate::text::plural(swept.len(), "scratch database"),
+                swept.join(", ")
+            );
+        }
         Ok(UrlBackend { server })
     }
 }
+
+/// How old a scratch database of an earlier run must be before `--backend url` drops it.
+pub const SWEEP_AFTER: Duration = Duration::from_secs(3600);
 
 impl Backend for UrlBackend {
     fn name(&self) -> &'static str {
@@ -227,6 +240,7 @@ pub fn choose_backend(
     image: &str,
     image_override: Option<String>,
     template_cache: Option<&Path>,
+    sweep_after: Duration,
 ) -> Result<Box<dyn Backend>, Error> {
     match kind {
         BackendKind::Local => Ok(Box::new(LocalBackend::new(template_cache)?)),
@@ -235,18 +249,14 @@ pub fn choose_backend(
             let text = url.ok_or_else(|| {
                 Error::Config("--backend url needs --database-url URL (a server where scratch databases may be created)".into())
             })?;
-            let invalid = |reason| Error::InvalidUrl {
-                url: db::redact(text),
-                origin: "--database-url".into(),
-                reason,
-            };
+            let invalid = |reason| db::invalid_url(text, "--database-url", reason);
             let mut server = DatabaseUrl::parse(text).map_err(invalid)?;
             // A flag's certificate paths are relative to where the command runs.
             let cwd = std::env::current_dir().unwrap_or_default();
             server
                 .complete(&|k| std::env::var(k).ok(), &cwd)
                 .map_err(invalid)?;
-            Ok(Box::new(UrlBackend::new(server)?))
+            Ok(Box::new(UrlBackend::new(server, sweep_after)?))
         }
         BackendKind::Auto => {
             let docker = if !pg_tools::engine_available() {

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-pub use backend::{Backend, BackendKind, Database, UrlBackend, choose_backend};
+pub use backend::{Backend, BackendKind, Database, SWEEP_AFTER, UrlBackend, choose_backend};
 
 use crate::commands;
 use crate::config::{self, Isolation, VerifyConfig};

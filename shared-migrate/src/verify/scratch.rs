@@ -251,8 +251,10 @@ impl ScratchDatabase {
         }))
     }
 
-    /// A database on `server`, which is not ours: named after the service, so whoever looks
-    /// at the server knows what it is.
+    /// A database on `server`, which is not ours: named after the service and its creation
+    /// time, so whoever looks at the server knows what it is, and a later run can tell an old
+    /// leftover ([`sweep_leftovers`]). Its undo is registered before it is created, under
+    /// [`cleanup::creating`], so Ctrl-C at any moment drops it.
     pub(super) fn on(server: &DatabaseUrl, service: &str) -> Result<Box<dyn Database>, Error> {
         let start = Instant::now();
         let clean: String = service
@@ -266,33 +268,103 @@ impl ScratchDatabase {
             })
             .take(30)
             .collect();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_secs();
         let name = format!(
-            "xtask_verify_{clean}_{}_{}",
-            std::process::id(),
+            "{LEFTOVER_PREFIX}{clean}_{now}_{}",
             &db::ledger::new_id()[..8]
         );
-        db::connect(server)?
-            .batch_execute(&create_sql(&name, false))
-            .map_err(|e| Error::database(format!("creating scratch database `{name}`"), &e))?;
-        let url = server.with_dbname(&name);
-        let guard = {
-            let (server, name) = (server.clone(), name.clone());
-            cleanup::register(move || {
-                if let Ok(mut c) = db::connect(&server) {
-                    drop_with(&mut c, &name);
-                }
-            })
+        let created = cleanup::creating(|| {
+            let guard = {
+                let (server, name) = (server.clone(), name.clone());
+                cleanup::register(move || {
+                    if let Ok(mut c) = db::connect(&server) {
+                        drop_with(&mut c, &name);
+                    }
+                })
+            };
+            db::connect(server)?
+                .batch_execute(&create_sql(&name, false))
+                .map_err(|e| Error::database(format!("creating scratch database `{name}`"), &e))?;
+            Ok(guard)
+        });
+        let guard = match created {
+            Some(guard) => guard?,
+            None => {
+                return Err(Error::Cluster(
+                    "interrupted: no scratch database was created".into(),
+                ));
+            }
         };
-        db::connect(&url)?;
-        Ok(Box::new(ScratchDatabase {
+        let url = server.with_dbname(&name);
+        // Owned from here: dropping it (a failed connect included) drops the database.
+        let mut database = ScratchDatabase {
             server: server.clone(),
             name,
             url,
-            ready: start.elapsed(),
+            ready: Duration::ZERO,
             guard: Some(guard),
             host: None,
-        }))
+        };
+        db::connect(&database.url)?;
+        database.ready = start.elapsed();
+        Ok(Box::new(database))
     }
+}
+
+/// The prefix of every scratch database this tool creates on a server that is not its own.
+const LEFTOVER_PREFIX: &str = "xtask_verify_";
+
+/// Drops this tool's scratch databases that an earlier run left on `server` (killed before it
+/// could drop them): our prefix and a creation time older than `older_than` in the name, and
+/// no session in `pg_stat_activity`. Nothing else is touched. Returns the names dropped.
+pub fn sweep_leftovers(server: &DatabaseUrl, older_than: Duration) -> Result<Vec<String>, Error> {
+    let mut c = db::connect(server)?;
+    let rows = c
+        .query(
+            "SELECT d.datname::text FROM pg_database d \
+             WHERE d.datname LIKE 'xtask\\_verify\\_%' AND NOT d.datistemplate \
+               AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.datname = d.datname)",
+            &[],
+        )
+        .map_err(|e| Error::database("listing leftover scratch databases", &e))?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs();
+    let mut dropped = Vec::new();
+    for row in rows {
+        let name: String = row.get(0);
+        let Some(created) = created_at(&name) else {
+            continue;
+        };
+        if now.saturating_sub(created) < older_than.as_secs() {
+            continue;
+        }
+        // No FORCE: a session that arrived since means somebody uses it after all.
+        if c.batch_execute(&format!("DROP DATABASE IF EXISTS {}", quote_ident(&name)))
+            .is_ok()
+        {
+            dropped.push(name);
+        }
+    }
+    Ok(dropped)
+}
+
+/// The creation time (Unix seconds) in a scratch database's name:
+/// `xtask_verify_<service>_<seconds>_<8 hex digits>`.
+fn created_at(name: &str) -> Option<u64> {
+    let rest = name.strip_prefix(LEFTOVER_PREFIX)?;
+    let mut parts = rest.rsplitn(3, '_');
+    let id = parts.next()?;
+    let seconds = parts.next()?;
+    parts.next()?;
+    (id.len() == 8 && id.bytes().all(|b| b.is_ascii_hexdigit()))
+        .then(|| seconds.parse().ok())
+        .flatten()
+        .filter(|s: &u64| *s > 1_500_000_000)
 }
 
 impl Database for ScratchDatabase {
@@ -332,5 +404,24 @@ impl Drop for ScratchDatabase {
             }
         }
         self.guard.take();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn leftovers_are_known_by_their_name() {
+        assert_eq!(
+            super::created_at("xtask_verify_pay_api_1765000000_0a1b2c3d"),
+            Some(1765000000)
+        );
+        for other in [
+            "xtask_verify_pay_api_12345_0a1b2c3d",
+            "xtask_verify_pay_1765000000_notanid!",
+            "xtask_verify_1765000000",
+            "production",
+        ] {
+            assert_eq!(super::created_at(other), None, "{other}");
+        }
     }
 }

@@ -7,7 +7,7 @@ use crate::error::Error;
 
 /// `git -C root`.
 pub fn git(root: &Path) -> Command {
-    let mut cmd = Command::new("git");
+    let mut cmd = crate::process::command("git");
     cmd.arg("-C").arg(root);
     cmd
 }

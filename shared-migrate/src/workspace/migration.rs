@@ -24,6 +24,11 @@ impl Migration {
     /// line).
     pub fn load(name: String, dir: &Path) -> Result<Migration, Error> {
         let path = dir.join("migration.sql");
+        // Before anything is read: a link to `.env` or `/etc/passwd` would otherwise be shown
+        // in an error snippet and stored in the ledger's logs.
+        if std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
+            refuse_link_outside(&path, dir.parent().unwrap_or(dir))?;
+        }
         let meta = std::fs::metadata(&path).map_err(|e| {
             if e.kind() == std::io::ErrorKind::NotFound {
                 // A dangling symlink also lands here: metadata follows links.
@@ -70,6 +75,24 @@ impl Migration {
         let crlf = lf.replace('\n', "\r\n");
         stored.eq_ignore_ascii_case(&checksum(crlf.as_bytes()))
     }
+}
+
+/// Refuses the symbolic link `path` when it resolves outside `folder` (the service's migrations
+/// folder): nothing outside the history may be deployed or shown as part of it.
+pub(super) fn refuse_link_outside(path: &Path, folder: &Path) -> Result<(), Error> {
+    let Ok(target) = std::fs::canonicalize(path) else {
+        // Dangling: reported as missing where it is read.
+        return Ok(());
+    };
+    let folder = std::fs::canonicalize(folder).map_err(|e| Error::io(folder, e))?;
+    if target.starts_with(&folder) {
+        return Ok(());
+    }
+    Err(Error::LinkOutsideMigrations {
+        path: path.to_path_buf(),
+        target,
+        folder,
+    })
 }
 
 /// Lowercase hex SHA-256, the format of `_prisma_migrations.checksum`.

@@ -70,12 +70,34 @@ impl Workspace {
                 path: self.root.clone(),
             });
         }
-        subdirectories(&dir, |path| {
+        let found = subdirectories(&dir, Links::Follow, |path| {
             path.join("prisma").is_dir() || PrismaConfig::find(path).is_some()
-        })?
-        .into_iter()
-        .map(|(name, dir)| Service::new(name, dir))
-        .collect()
+        })?;
+        let mut by_variable: std::collections::BTreeMap<String, &(String, PathBuf)> =
+            Default::default();
+        for entry in &found {
+            let (name, path) = entry;
+            if let Some(why) = bad_service_name(name) {
+                return Err(Error::BadServiceName {
+                    path: path.clone(),
+                    why,
+                });
+            }
+            let var = url_env_var(name);
+            if let Some((other, other_dir)) = by_variable.insert(var.clone(), entry) {
+                return Err(Error::SharedUrlVariable {
+                    a: other.clone(),
+                    a_dir: other_dir.clone(),
+                    b: name.clone(),
+                    b_dir: path.clone(),
+                    var,
+                });
+            }
+        }
+        found
+            .into_iter()
+            .map(|(name, dir)| Service::new(name, dir))
+            .collect()
     }
 
     /// The services named in `names` (all of them when `names` is empty), in name order.
@@ -137,19 +159,7 @@ impl Service {
 
     /// The environment variable that holds this service's database URL: `<SERVICE>_DATABASE_URL`.
     pub fn url_env_var(&self) -> String {
-        let mut var: String = self
-            .name
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() {
-                    c.to_ascii_uppercase()
-                } else {
-                    '_'
-                }
-            })
-            .collect();
-        var.push_str("_DATABASE_URL");
-        var
+        url_env_var(&self.name)
     }
 
     /// The migration folder names, in byte order, without reading any file.
@@ -162,7 +172,7 @@ impl Service {
             });
         }
         // The folder list first: an unreadable directory is named as such.
-        let dirs = subdirectories(&dir, |_| true)?;
+        let dirs = subdirectories(&dir, Links::Inside, |_| true)?;
         self.check_lockfile()?;
         Ok(dirs)
     }
@@ -211,11 +221,22 @@ impl Service {
     }
 }
 
-/// The subdirectories of `dir` that `wanted` accepts (links followed, loops detected) with their
-/// names, in byte order of name (on Unix, OsStr compares bytes). A wanted directory whose name
-/// is not UTF-8 is an error.
+/// How [`subdirectories`] treats symbolic links.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Links {
+    /// Followed anywhere (services may live elsewhere and be linked in).
+    Follow,
+    /// Followed only when they resolve inside the listed directory: a migration folder linked
+    /// to a directory elsewhere would deploy files nobody reviews as this service's history.
+    Inside,
+}
+
+/// The subdirectories of `dir` that `wanted` accepts (links followed as `links` says, loops
+/// detected) with their names, in byte order of name (on Unix, OsStr compares bytes). A wanted
+/// directory whose name is not UTF-8 is an error.
 fn subdirectories(
     dir: &Path,
+    links: Links,
     wanted: impl Fn(&Path) -> bool,
 ) -> Result<Vec<(String, PathBuf)>, Error> {
     // One listing of `dir` (walkdir would also open every subdirectory it returns: 10,000
@@ -239,6 +260,9 @@ fn subdirectories(
                     std::io::Error::other("symbolic link loop: remove or fix the link"),
                 ));
             }
+            if links == Links::Inside && kind.is_dir() {
+                super::migration::refuse_link_outside(&path, dir)?;
+            }
         }
         if !kind.is_dir() || !wanted(&path) {
             continue;
@@ -251,6 +275,41 @@ fn subdirectories(
         found.push((name, path));
     }
     Ok(found)
+}
+
+/// `<SERVICE>_DATABASE_URL`: the name upper-cased, every other character `_`.
+fn url_env_var(name: &str) -> String {
+    let mut var: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    var.push_str("_DATABASE_URL");
+    var
+}
+
+/// Why a directory name cannot name a service: the name is written into JUnit (XML 1.0 has no
+/// noncharacters), `-s a,b` lists and `ci-plan`'s matrix (comma-separated), progress lines and
+/// annotations (one line each).
+fn bad_service_name(name: &str) -> Option<String> {
+    let bad = name.chars().find(|&c| {
+        c == ','
+            || c.is_control()
+            || matches!(c as u32, 0xFDD0..=0xFDEF)
+            || (c as u32) & 0xFFFE == 0xFFFE
+    })?;
+    Some(match bad {
+        ',' => "a service name cannot hold a comma (`-s a,b` and ci-plan's lists separate names with commas)".to_string(),
+        c => format!(
+            "a service name cannot hold the character U+{:04X} (a control character or a Unicode noncharacter: JUnit reports and progress lines cannot carry it)",
+            c as u32
+        ),
+    })
 }
 
 fn same_dir(a: &Path, b: &Path) -> bool {
