@@ -31,6 +31,10 @@ fi
 if ! command -v pgbouncer >/dev/null 2>&1 && [ ! -x /usr/sbin/pgbouncer ]; then
   packages+=(pgbouncer)
 fi
+# The stalled-network test drops a port's packets with nftables.
+if ! command -v nft >/dev/null 2>&1 && [ ! -x /usr/sbin/nft ]; then
+  packages+=(nftables)
+fi
 docker_wanted=${XTASK_SKIP_DOCKER_TESTS:-}
 if [ -z "$docker_wanted" ] && ! command -v dockerd >/dev/null 2>&1 && ! docker version >/dev/null 2>&1; then
   packages+=(docker.io)

@@ -466,6 +466,58 @@ fn symlink_loop_in_migrations() {
 }
 
 #[test]
+fn migration_file_linked_to_the_env_file() {
+    // Refused before it is read: the password in .env is neither shown nor stored.
+    check(
+        "migration_file_linked_to_the_env_file",
+        2,
+        &["migrate"],
+        |fx| {
+            fx.file(
+                "services/svc/.env",
+                b"DATABASE_URL=postgresql://app:s3cr3t-in-env@db/app\n",
+            );
+            let env = fx.root().join("services/svc/.env");
+            fx.symlink(
+                env,
+                &format!("services/svc/prisma/migrations/{BAD}/migration.sql"),
+            );
+        },
+    );
+}
+
+#[test]
+fn migration_folder_linked_outside() {
+    check("migration_folder_linked_outside", 2, &["migrate"], |fx| {
+        fx.file("elsewhere/migration.sql", b"CREATE TABLE bad_a (id int);\n");
+        let elsewhere = fx.root().join("elsewhere");
+        fx.symlink(elsewhere, &format!("services/svc/prisma/migrations/{BAD}"));
+    });
+}
+
+#[test]
+fn service_name_with_a_comma() {
+    check("service_name_with_a_comma", 2, &["migrate"], |fx| {
+        fx.file(
+            "services/pay,api/prisma/migrations/20250101000000_init/migration.sql",
+            b"CREATE TABLE bad_a (id int);\n",
+        );
+    });
+}
+
+#[test]
+fn services_sharing_a_url_variable() {
+    check("services_sharing_a_url_variable", 2, &["migrate"], |fx| {
+        for svc in ["pay-api", "pay_api"] {
+            fx.file(
+                &format!("services/{svc}/prisma/migrations/20250101000000_init/migration.sql"),
+                b"CREATE TABLE bad_a (id int);\n",
+            );
+        }
+    });
+}
+
+#[test]
 fn missing_migrations_directory() {
     check("missing_migrations_directory", 2, &["migrate"], |fx| {
         std::fs::remove_dir_all(fx.migrations()).unwrap();
@@ -585,6 +637,25 @@ fn url_with_bad_port() {
     check("url_with_bad_port", 2, &["migrate"], |fx| {
         fx.url = Some("postgresql://app:s3cr3t@127.0.0.1:notaport/db".into());
     });
+}
+
+#[test]
+fn url_with_one_slash() {
+    check("url_with_one_slash", 2, &["migrate"], |fx| {
+        fx.url = Some("postgresql:/app:s3cr3t@127.0.0.1/db".into());
+    });
+}
+
+#[test]
+fn url_with_an_unencoded_slash_in_the_password() {
+    check(
+        "url_with_an_unencoded_slash_in_the_password",
+        2,
+        &["migrate"],
+        |fx| {
+            fx.url = Some("postgresql://app:s3c/r3t@127.0.0.1/db".into());
+        },
+    );
 }
 
 #[test]

@@ -229,3 +229,29 @@ fn a_remote_engine_over_tls_is_used_and_reached_on_its_host() {
     assert_ne!(code, 0);
     assert!(stderr.contains("no Docker engine answers"), "{stderr}");
 }
+
+/// The same history gives the same result on both backends: a migration reading the time zone
+/// database (pg_timezone_names fails on a dangling zoneinfo entry, as the image once had).
+#[test]
+fn a_history_using_time_zones_passes_on_docker_as_on_local() {
+    let Some(image) = image() else { return };
+    let repo = shared_migrate::testing::TempRepo::new();
+    repo.migration(
+        "svc",
+        "20250101000000_zones",
+        "CREATE TABLE zones AS SELECT name, utc_offset FROM pg_timezone_names;\n\
+         CREATE TABLE stamps (at timestamp DEFAULT (now() AT TIME ZONE 'Europe/Paris'));\n\
+         INSERT INTO stamps VALUES ('2025-03-30 02:30:00 Europe/Paris');\n",
+    );
+    for backend in ["local", "docker"] {
+        let out = run(xtask(repo.root()).args([
+            "verify",
+            "--backend",
+            backend,
+            "--image",
+            &image,
+            "--no-lint",
+        ]));
+        assert_eq!(out.code, 0, "{backend}: {}{}", out.stdout, out.stderr);
+    }
+}

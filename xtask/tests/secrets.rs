@@ -279,3 +279,65 @@ fn migration_names_reach_sql_only_as_parameters() {
         .get(0);
     assert!(a, "table a was dropped");
 }
+
+/// URLs that do not parse, or parse into something else, because of how they are written: the
+/// message never receives the text, and no part of the password shows (issue 29).
+#[test]
+fn badly_written_urls_never_show_their_password() {
+    // Each password has two halves, so that a message showing a part is caught too.
+    let urls = [
+        "postgresql:/app:Pw1half-Pw2half@db.example.com/app",
+        "postgres//app:Pw1half-Pw2half@db.example.com/app",
+        "postgresql://app:Pw1half/Pw2half@db.example.com/app",
+        "postgresql://app:Pw1half?Pw2half@db.example.com/app",
+        "postgresql://app:Pw1half#Pw2half@db.example.com/app",
+        "postgresql://app:Pw1half@Pw2half@127.0.0.1:1/app",
+        "postgresql://app:123?sslmode=Pw1half-Pw2half@db.example.com/app",
+        "prisma://accelerate.prisma-data.net/?api_key=Pw1half-Pw2half",
+    ];
+    let repo = {
+        let repo = TempRepo::new();
+        repo.migration("svc", "20250101000000_init", "CREATE TABLE a (id int);\n");
+        repo
+    };
+    for url in urls {
+        for args in [
+            &["migrate"][..],
+            &["status"],
+            &["migrate", "--format", "json"],
+        ] {
+            let out = common::run(xtask(repo.root()).args(args).env("SVC_DATABASE_URL", url));
+            let text = format!("{}{}", out.stdout, out.stderr);
+            assert_ne!(out.code, 0, "{url}: {text}");
+            for half in ["Pw1half", "Pw2half"] {
+                assert!(
+                    !text.contains(half),
+                    "{url} {args:?}: `{half}` shown:\n{text}"
+                );
+            }
+        }
+    }
+    // The shapes are named, so the user knows what to fix without seeing the value.
+    let out = common::run(
+        xtask(repo.root())
+            .arg("migrate")
+            .env("SVC_DATABASE_URL", urls[0]),
+    );
+    assert!(
+        out.stdout.contains("(two slashes)"),
+        "{}{}",
+        out.stdout,
+        out.stderr
+    );
+    let out = common::run(
+        xtask(repo.root())
+            .arg("migrate")
+            .env("SVC_DATABASE_URL", urls[2]),
+    );
+    assert!(
+        out.stdout.contains("percent-encode"),
+        "{}{}",
+        out.stdout,
+        out.stderr
+    );
+}

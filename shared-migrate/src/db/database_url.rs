@@ -366,18 +366,10 @@ impl fmt::Debug for DatabaseUrl {
 /// any word of `reason` that is part of the text's credentials is masked, and the usual
 /// mistakes are named by their shape.
 pub fn invalid_url(text: &str, origin: impl Into<String>, reason: String) -> crate::error::Error {
-    let secrets = credentials(text);
-    let mut reason: String = reason
-        .split_inclusive(|c: char| c.is_whitespace() || c == '`' || c == '=' || c == ',')
-        .map(|word| {
-            let core = word.trim_end_matches(|c: char| c.is_whitespace() || "`=,".contains(c));
-            if core.len() >= 3 && secrets.iter().any(|s| s.contains(core)) {
-                word.replacen(core, "***", 1)
-            } else {
-                word.to_string()
-            }
-        })
-        .collect();
+    let mut reason = reason;
+    for secret in credentials(text) {
+        reason = reason.replace(&secret, "***");
+    }
     let lower = text.trim().to_ascii_lowercase();
     let scheme = ["postgresql", "postgres"]
         .into_iter()
@@ -408,14 +400,24 @@ pub fn invalid_url(text: &str, origin: impl Into<String>, reason: String) -> cra
     }
 }
 
-/// What in a URL's text may be a credential: everything before the last `@` after the scheme
-/// (user and password, however badly written), and the values of `password`, `sslpassword`
-/// and `api_key`.
+/// What in a URL's text may be a credential, longest first: the password as far as it can be
+/// told (after the user name, up to the last `@`), each piece of it between the characters
+/// that end parts of a URL (`/?#@&=:`; parameter names aside), and the values of `password`,
+/// `sslpassword` and `api_key`.
 fn credentials(text: &str) -> Vec<String> {
     let mut out = Vec::new();
     let after_scheme = text.find(':').map_or(text, |i| &text[i + 1..]);
     if let Some(at) = after_scheme.rfind('@') {
-        out.push(after_scheme[..at].trim_start_matches('/').to_string());
+        let userinfo = after_scheme[..at].trim_start_matches('/');
+        if let Some((_, password)) = userinfo.split_once(':') {
+            out.push(password.to_string());
+            out.extend(
+                password
+                    .split(['/', '?', '#', '@', '&', '=', ':'])
+                    .filter(|piece| !PRISMA_PARAMS.contains(piece) && !is_param_name(piece))
+                    .map(str::to_string),
+            );
+        }
     }
     for key in ["password=", "sslpassword=", "api_key="] {
         for (i, _) in text.match_indices(key) {
@@ -424,8 +426,30 @@ fn credentials(text: &str) -> Vec<String> {
             out.push(value[..end].to_string());
         }
     }
-    out.retain(|s| !s.is_empty());
+    out.retain(|s| s.len() >= 3);
+    out.sort_by_key(|s| std::cmp::Reverse(s.len()));
     out
+}
+
+/// A URL parameter this parser knows, by name.
+fn is_param_name(piece: &str) -> bool {
+    tls::PARAMS.contains(&piece)
+        || [
+            "schema",
+            "host",
+            "user",
+            "password",
+            "port",
+            "connect_timeout",
+            "options",
+            "keepalives",
+            "keepalives_idle",
+            "keepalives_interval",
+            "keepalives_count",
+            "tcp_user_timeout",
+            "socket_timeout",
+        ]
+        .contains(&piece)
 }
 
 /// Redacts the password of a URL that may not even parse: `user:secret@` becomes `user:***@`,

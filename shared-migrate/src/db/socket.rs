@@ -163,9 +163,9 @@ struct Watched {
 
 static WATCHED: Mutex<Vec<Watched>> = Mutex::new(Vec::new());
 
-/// Ends `socket`'s connection when a request on it gets no answer within `timeout` (the
-/// socket was written to after it was last read from, `timeout` ago). Stops watching once the
-/// socket is closed. `peer` names the server in the message.
+/// Ends `socket`'s connection when a request on it gets no answer within `timeout`: nothing
+/// sent or received for that long while the session waits on it ([`waited_on`]). Stops
+/// watching once the socket is closed. `peer` names the server in the message.
 pub fn watch(socket: Socket, timeout: Duration, peer: String) {
     static STARTED: std::sync::Once = std::sync::Once::new();
     WATCHED
@@ -197,8 +197,12 @@ fn check_watched() {
         let Some((sent, received)) = w.socket.idle_millis() else {
             return false;
         };
-        let waiting = received > sent;
-        if waiting && u128::from(sent) >= w.timeout.as_millis() {
+        // Nothing either way for the whole timeout, while the session's thread waits for
+        // this socket: a request sent, its answer not (or only partly) come.
+        let quiet = u128::from(sent.min(received)) >= w.timeout.as_millis();
+        let waiting = quiet && waited_on(w.socket);
+
+        if waiting {
             eprintln!(
                 "no answer from {} for {} (socket_timeout): closing the connection",
                 w.peer,
@@ -209,6 +213,44 @@ fn check_watched() {
         }
         true
     });
+}
+
+/// Whether a thread of this process is blocked waiting for `socket`: inside `epoll_wait` on an
+/// epoll instance that watches it (the client's runtime waits that way for an answer; an idle
+/// session is not waited on at all). Read from `/proc/self/task/*/syscall` and the epoll
+/// instances' `fdinfo`.
+fn waited_on(socket: Socket) -> bool {
+    let waits = [
+        libc::SYS_epoll_pwait,
+        libc::SYS_epoll_pwait2,
+        #[cfg(target_arch = "x86_64")]
+        libc::SYS_epoll_wait,
+    ];
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return false;
+    };
+    let blocked_on: Vec<RawFd> = tasks
+        .filter_map(|t| {
+            let text = std::fs::read_to_string(t.ok()?.path().join("syscall")).ok()?;
+            let mut fields = text.split_whitespace();
+            let number: libc::c_long = fields.next()?.parse().ok()?;
+            let fd = fields.next()?.strip_prefix("0x")?;
+            waits
+                .contains(&number)
+                .then(|| RawFd::from_str_radix(fd, 16).ok())
+                .flatten()
+        })
+        .collect();
+    blocked_on.into_iter().any(|epoll| {
+        std::fs::read_to_string(format!("/proc/self/fdinfo/{epoll}")).is_ok_and(|info| {
+            info.lines().any(|l| {
+                l.strip_prefix("tfd:")
+                    .and_then(|rest| rest.split_whitespace().next())
+                    .and_then(|fd| fd.parse::<RawFd>().ok())
+                    == Some(socket.fd)
+            })
+        })
+    })
 }
 
 /// Whether one of this process's TCP sockets has the local address `ip:port`: the address a
