@@ -118,7 +118,10 @@ fn usage_errors_exit_2_with_what_to_do() {
     ]));
     assert_eq!(out.code, 2);
     assert!(
-        out.stdout.contains("mysql://u:***@h/db") && out.stdout.contains("not PostgreSQL"),
+        out.stdout
+            .contains("from --database-url (the value is not shown")
+            && out.stdout.contains("not PostgreSQL")
+            && !out.stdout.contains(SECRET),
         "{}",
         out.stdout
     );

@@ -494,7 +494,8 @@ fn github_output_cannot_be_broken_out_of_by_a_path() {
 #[test]
 fn symbolic_links_out_of_the_migrations_folder_are_refused_unread() {
     let secret = "Sup3r-Secret-DB-Pa55";
-    let cases: [(&str, &dyn Fn(&TempRepo) -> ()); 3] = [
+    type Setup<'a> = &'a dyn Fn(&TempRepo);
+    let cases: [(&str, Setup); 3] = [
         ("a link to the service's .env", &|repo: &TempRepo| {
             let svc = repo.root().join("services/svc");
             std::fs::write(
