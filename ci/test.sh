@@ -27,6 +27,10 @@ command -v openssl >/dev/null 2>&1 || packages+=(openssl)
 if ! pkg-config --exists openssl 2>/dev/null; then
   packages+=(libssl-dev pkg-config)
 fi
+# The example services are Node packages (seeds and tests run with node and npm).
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  packages+=(nodejs npm)
+fi
 # Pooler tests run a real PgBouncer.
 if ! command -v pgbouncer >/dev/null 2>&1 && [ ! -x /usr/sbin/pgbouncer ]; then
   packages+=(pgbouncer)
@@ -116,6 +120,10 @@ if [ -z "$docker_wanted" ]; then
     bash ci/postgres-image/build.sh "$XTASK_TEST_DOCKER_IMAGE"
   fi
 fi
+
+# The examples' dependencies (pg), from the committed lockfile; tests that copy an example
+# find them here. (`cargo xtask verify` would install them itself when missing.)
+npm ci --no-audit --no-fund --loglevel=error
 
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings

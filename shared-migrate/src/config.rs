@@ -106,6 +106,9 @@ pub struct VerifySection {
     /// With `data`: the migrations up to and including this one (of the service's own file)
     /// are applied without rows: history deployed when its tables were empty.
     pub data_since: Option<String>,
+    /// `["seed", "tests"]` (either or both): a service without one fails instead of passing
+    /// with `none`. Default: nothing required.
+    pub require: Option<Vec<String>>,
 }
 
 /// Rows per table of `verify --data`.
@@ -145,6 +148,8 @@ pub struct VerifyConfig {
     pub rows: usize,
     /// `[verify] data_since`: rows only before the migrations after this one.
     pub data_since: Option<String>,
+    /// `[verify] require`: `seed` and/or `tests`: a service without one fails.
+    pub require: Vec<String>,
 }
 
 impl File {
@@ -257,7 +262,18 @@ pub fn verify_config(root: &Path, service: &Service) -> Result<VerifyConfig, Err
             )));
         }
     }
+    let require = own.require.or(repo.require).unwrap_or_default();
+    if let Some(bad) = require
+        .iter()
+        .find(|r| !["seed", "tests"].contains(&r.as_str()))
+    {
+        return Err(Error::Config(format!(
+            "{}: [verify] require: `{bad}` is not something verify can require: use \"seed\" and/or \"tests\"",
+            own_path.display()
+        )));
+    }
     Ok(VerifyConfig {
+        require,
         seed: own.seed.or(repo.seed),
         test: own.test.or(repo.test),
         timeout,

@@ -111,6 +111,7 @@ pub use render::{
     bench_figures, diff_github, diff_scripts, diff_summary, dry_run_summary, junit, lock_report,
     migrate_summary, scale_figures, status_summary, verify_summary,
 };
+pub use seed::datasource_variables;
 pub use text::{duration_text, parse_duration, plural};
 pub use verify::{
     BackendKind, SWEEP_AFTER, VerifyOptions, VerifyReport, choose_backend, verify_all,

@@ -74,12 +74,14 @@ impl CommandFailure {
     }
 }
 
-/// Runs `argv` in `dir` with `env` added to the environment, killing its whole process group
-/// after `timeout` (or on Ctrl-C).
+/// Runs `argv` in `dir` with `env` added to an environment without database settings (see
+/// [`command`]; `forget` names more variables to remove), stdin closed, killing its whole
+/// process group after `timeout` (or on Ctrl-C).
 pub fn run(
     dir: &Path,
     argv: &[String],
     env: &[(String, OsString)],
+    forget: &[String],
     timeout: Duration,
 ) -> Result<Finished, CommandFailure> {
     let start = Instant::now();
@@ -89,7 +91,7 @@ pub fn run(
     let sh = xshell::Shell::new().map_err(|e| CommandFailure::Spawn(e.to_string()))?;
     sh.change_dir(dir);
     let mut cmd: std::process::Command = sh.cmd(program).args(args).into();
-    forget_databases(&mut cmd, &[]);
+    forget_databases(&mut cmd, forget);
     // Ours last: they win over what was forgotten.
     for (k, v) in env {
         cmd.env(k, v);

@@ -134,6 +134,13 @@ impl TempRepo {
             .status()
             .expect("cp");
         assert!(status.success());
+        // The examples are packages of this repository's npm workspace: their dependencies
+        // (installed at its root) are found from the copy too, as Node looks upwards.
+        let modules = Path::new(env!("CARGO_MANIFEST_DIR")).join("../node_modules");
+        let link = self.root().join("node_modules");
+        if modules.is_dir() && !link.exists() {
+            let _ = std::os::unix::fs::symlink(&modules, &link);
+        }
         Service::new(name, to).expect("service layout")
     }
 }

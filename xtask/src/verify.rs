@@ -3,8 +3,8 @@
 use anyhow::Context;
 use shared_migrate::{
     BackendKind, DEFAULT_LOCK_TIMEOUT, ExitCode, Isolation, Scope, VerifyOptions, Workspace,
-    choose_backend, default_image, install_signal_handler, junit, lock_report, scope, verify_all,
-    verify_summary,
+    choose_backend, datasource_variables, default_image, install_signal_handler, junit,
+    lock_report, scope, verify_all, verify_summary,
 };
 
 use crate::flags::{Backend, Format, IsolationFlag, Verify};
@@ -70,6 +70,7 @@ impl Verify {
             data: self.data,
             rows: self.rows,
             seed: self.seed,
+            forget: datasource_variables(&ws.services()?),
         };
         let view = live::View::new(&services);
         let reports = verify_all(ws, &services, backend.as_ref(), &options, &|svc, step| {

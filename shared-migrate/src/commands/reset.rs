@@ -87,12 +87,21 @@ pub fn reset(
     };
     let report = migrate::migrate_service(service, Ok(url.clone()), &options, progress);
     report.result?;
-    let seed = match seed::seed(service, &config, url) {
+    let seed = match seed::find_seed(service, &config)? {
         None => seed::no_seed(service),
-        Some(work) => {
-            progress(name, "seeding");
-            match work() {
-                Ok(((), out)) => out.unwrap_or_else(|| "seed ran".into()),
+        Some(found) => {
+            progress(name, &format!("seeding: {}", found.describe()));
+            let forget = seed::datasource_variables(&ws.services().unwrap_or_default());
+            let installed =
+                seed::install_dependencies(ws, service, config.timeout, &|m| progress(name, m))
+                    .map_err(Error::MigrationFailed)?;
+            let ran = seed::run(ws, service, &found, url, &forget, config.timeout);
+            match ran {
+                Ok(((), out)) => [installed, out, Some(format!("ran {}", found.describe()))]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join("\n"),
                 Err(message) => {
                     return Err(Error::MigrationFailed(format!(
                         "the migrations of `{name}` were applied, but its seed failed:\n{message}"

@@ -20,7 +20,7 @@ pub fn verify_summary(reports: &[VerifyReport]) -> String {
     );
     for r in reports {
         let result = match r.failure() {
-            None => "passed".to_string(),
+            None => passed(r),
             Some(s) => format!("FAILED at {}", s.name),
         };
         let _ = writeln!(
@@ -35,6 +35,30 @@ pub fn verify_summary(reports: &[VerifyReport]) -> String {
             cell(r, "seed"),
             cell(r, "test"),
         );
+    }
+    // Which seed and which tests ran, per service: a pass means what was run passed.
+    let mut ran = String::new();
+    for r in reports.iter().filter(|r| r.failure().is_none()) {
+        let what = |name: &str| match r.step(name) {
+            Some(s) if s.status == StepStatus::Passed => s
+                .detail
+                .as_deref()
+                .and_then(|d| d.lines().next())
+                .and_then(|l| l.strip_prefix("ran "))
+                .map_or_else(|| "ran".to_string(), str::to_string),
+            _ => "none".to_string(),
+        };
+        let _ = writeln!(
+            ran,
+            "{:<width$}  seed: {}; tests: {}",
+            r.service,
+            what("seed"),
+            what("test")
+        );
+    }
+    if !ran.is_empty() {
+        out.push('\n');
+        out.push_str(&ran);
     }
     for r in reports {
         // Every failed step: a lint failure does not stop the database steps.
@@ -54,4 +78,18 @@ pub fn verify_summary(reports: &[VerifyReport]) -> String {
         }
     }
     out
+}
+
+/// `passed`, saying what did not run: a service without a seed or tests passed less.
+fn passed(r: &VerifyReport) -> String {
+    let missing: Vec<&str> = [("seed", "no seed"), ("test", "no tests")]
+        .into_iter()
+        .filter(|(step, _)| r.step(step).is_none_or(|s| s.status != StepStatus::Passed))
+        .map(|(_, what)| what)
+        .collect();
+    if missing.is_empty() {
+        "passed".to_string()
+    } else {
+        format!("passed ({})", missing.join(", "))
+    }
 }

@@ -47,6 +47,9 @@ pub struct VerifyOptions {
     pub rows: Option<usize>,
     /// `--seed`: the generated rows' seed.
     pub seed: u64,
+    /// Variables every service's datasource reads: removed from seeds' and tests'
+    /// environment (this service's own are set to the throwaway database).
+    pub forget: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -248,7 +251,7 @@ fn verify_service(
         run.report.ready_millis = Some(db.ready_time().as_millis());
     }
     if let (Some((config, _)), Some(db)) = (&config, &db) {
-        steps_on_database(&mut run, service, config, db.url(), options);
+        steps_on_database(&mut run, ws, service, config, db.url(), options);
     } else {
         for name in ["migrate", "redeploy", "schema", "seed", "test"] {
             run.skip(name, String::new());
@@ -378,6 +381,7 @@ fn lint_step(ws: &Workspace, service: &Service) -> seed::StepOutcome {
 
 fn steps_on_database(
     run: &mut Run,
+    ws: &Workspace,
     service: &Service,
     config: &VerifyConfig,
     url: &DatabaseUrl,
@@ -450,23 +454,59 @@ fn steps_on_database(
             ),
         }
     }
-    match seed::seed(service, config, url) {
-        Some(work) => {
-            run.step("seed", work);
+    // The team's own seed and tests, as Prisma and their package manager find them.
+    let progress = run.progress;
+    let say = |message: &str| progress(&service.name, message);
+    let mut installed = false;
+    let mut install = |run_seed_or_tests: &seed::Found| -> Result<Option<String>, String> {
+        if installed || matches!(run_seed_or_tests.command, seed::Command::Sql(_)) {
+            return Ok(None);
         }
-        None => run.skip("seed", seed::no_seed(service)),
-    }
-    match &config.test {
-        Some(argv) => {
-            run.step("test", || seed::run_command(service, argv, url, timeout));
-        }
-        None => run.skip(
-            "test",
-            format!(
-                "no tests: set [verify] test in {}",
-                service.dir.join(config::FILE_NAME).display()
-            ),
+        installed = true;
+        seed::install_dependencies(ws, service, timeout, &say)
+    };
+    let forget = &options.forget;
+    for (step, found, none, required) in [
+        (
+            "seed",
+            seed::find_seed(service, config),
+            seed::no_seed(service),
+            config.require.iter().any(|r| r == "seed"),
         ),
+        (
+            "test",
+            seed::find_tests(ws, service, config),
+            seed::no_tests(service),
+            config.require.iter().any(|r| r == "tests"),
+        ),
+    ] {
+        match found {
+            Err(e) => {
+                run.step(step, || Err::<((), _), _>(e.to_string()));
+            }
+            Ok(Some(found)) => {
+                run.step(step, || {
+                    let note = install(&found)?;
+                    let ((), output) = seed::run(ws, service, &found, url, forget, timeout)
+                        .map_err(|e| format!("{} failed: {e}", found.describe()))?;
+                    let mut detail = format!("ran {}", found.describe());
+                    for extra in [note, output].into_iter().flatten() {
+                        detail.push('\n');
+                        detail.push_str(&extra);
+                    }
+                    Ok(((), Some(detail)))
+                });
+            }
+            Ok(None) if required => {
+                run.step(step, || {
+                    Err::<((), _), _>(format!(
+                        "{none}\n([verify] require lists `{}`, so a service without one fails)",
+                        if step == "test" { "tests" } else { step }
+                    ))
+                });
+            }
+            Ok(None) => run.skip(step, none),
+        }
     }
 }
 

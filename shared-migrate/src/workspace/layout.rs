@@ -130,12 +130,15 @@ impl Layout {
             .or_else(|| from_schema(block.as_ref().and_then(|b| b.url.as_ref())));
         let direct_url = from_config(|c| c.direct_url.as_ref(), "datasource.directUrl")
             .or_else(|| from_schema(block.as_ref().and_then(|b| b.direct_url.as_ref())));
+        let shadow_url = from_config(|c| c.shadow_url.as_ref(), "datasource.shadowDatabaseUrl")
+            .or_else(|| from_schema(block.as_ref().and_then(|b| b.shadow_database_url.as_ref())));
         if block.is_none() && url.is_none() && direct_url.is_none() {
             return Ok(None);
         }
         Ok(Some(Datasource {
             url,
             direct_url,
+            shadow_url,
             schemas: block.map(|b| b.schemas).unwrap_or_default(),
             schema_dir,
         }))
@@ -203,6 +206,7 @@ impl Declared {
 pub struct Datasource {
     pub url: Option<Declared>,
     pub direct_url: Option<Declared>,
+    pub shadow_url: Option<Declared>,
     /// `schemas = [...]` of a multi-schema project.
     pub schemas: Vec<String>,
     /// Where relative certificate paths in the URL start (the schema file's directory, as
@@ -214,6 +218,33 @@ impl Datasource {
     /// What migrations connect through: `directUrl` when set, else `url` (as Prisma).
     pub fn migration_url(&self) -> Option<&Declared> {
         self.direct_url.as_ref().or(self.url.as_ref())
+    }
+
+    /// Every environment variable the datasource reads its URLs from (`url`, `directUrl`,
+    /// `shadowDatabaseUrl`), in that order.
+    pub fn variables(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for d in [&self.url, &self.direct_url, &self.shadow_url]
+            .into_iter()
+            .flatten()
+        {
+            for var in d.value.variables() {
+                if !out.contains(&var) {
+                    out.push(var);
+                }
+            }
+        }
+        out
+    }
+}
+
+impl DeclaredValue {
+    /// The environment variables this value reads.
+    pub fn variables(&self) -> Vec<String> {
+        match self {
+            DeclaredValue::Env { var, .. } => vec![var.clone()],
+            _ => Vec::new(),
+        }
     }
 }
 

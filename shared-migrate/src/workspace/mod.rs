@@ -8,6 +8,7 @@ pub mod git;
 mod layout;
 mod migration;
 pub mod naming;
+pub mod package;
 pub mod prisma_config;
 mod services;
 

@@ -89,6 +89,9 @@ pub struct PrismaConfig {
     pub migrations_path: Option<Located>,
     pub url: Option<Located>,
     pub direct_url: Option<Located>,
+    pub shadow_url: Option<Located>,
+    /// `migrations.seed`: the seed command (Prisma 7; read by 6.x too).
+    pub seed: Option<Located>,
 }
 
 impl PrismaConfig {
@@ -136,12 +139,16 @@ pub fn parse(path: &Path, text: &str) -> Result<PrismaConfig, Error> {
                     if let Some((_, p)) = m.iter().find(|(k, _)| k == "path") {
                         config.migrations_path = Some(located(p));
                     }
+                    if let Some((_, p)) = m.iter().find(|(k, _)| k == "seed") {
+                        config.seed = Some(located(p));
+                    }
                 }
                 ("datasource", Value::Object(d)) => {
                     for (k, v) in d {
                         match k.as_str() {
                             "url" => config.url = Some(located(v)),
                             "directUrl" => config.direct_url = Some(located(v)),
+                            "shadowDatabaseUrl" => config.shadow_url = Some(located(v)),
                             _ => {}
                         }
                     }

@@ -70,9 +70,7 @@ impl Workspace {
                 path: self.root.clone(),
             });
         }
-        let found = subdirectories(&dir, Links::Follow, |path| {
-            path.join("prisma").is_dir() || PrismaConfig::find(path).is_some()
-        })?;
+        let found = subdirectories(&dir, Links::Follow, is_prisma_project)?;
         let mut by_variable: std::collections::BTreeMap<String, &(String, PathBuf)> =
             Default::default();
         for entry in &found {
@@ -275,6 +273,19 @@ fn subdirectories(
         found.push((name, path));
     }
     Ok(found)
+}
+
+/// Whether `dir` is a Prisma project, as the Prisma CLI would find one run there: a `prisma/`
+/// folder, a Prisma configuration file, a `schema.prisma` at its root (Prisma's second
+/// default), or a `package.json` naming its schema (`prisma.schema`).
+pub fn is_prisma_project(dir: &Path) -> bool {
+    dir.join("prisma").is_dir()
+        || PrismaConfig::find(dir).is_some()
+        || dir.join("schema.prisma").is_file()
+        || std::fs::read_to_string(dir.join("package.json"))
+            .ok()
+            .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+            .is_some_and(|j| j.pointer("/prisma/schema").is_some())
 }
 
 /// `<SERVICE>_DATABASE_URL`: the name upper-cased, every other character `_`.
