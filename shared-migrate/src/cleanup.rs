@@ -11,9 +11,10 @@ type Action = Box<dyn FnOnce() + Send>;
 static ACTIONS: Mutex<BTreeMap<u64, Action>> = Mutex::new(BTreeMap::new());
 static NEXT: AtomicU64 = AtomicU64::new(0);
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
-/// Held (shared) while something is created and its undo registered; the handler takes it
-/// (exclusive) before undoing, so nothing is created between the two and left behind.
-static CREATING: RwLock<()> = RwLock::new(());
+/// Held (shared) while something is created and its undo registered, or undone by its owner;
+/// the handler takes it (exclusive) before undoing, so nothing is created between the two and
+/// left behind, and no owner's undo is cut short by the exit.
+static CRITICAL: RwLock<()> = RwLock::new(());
 
 /// Whether Ctrl-C (or SIGTERM, SIGHUP) arrived: work that failed since failed because of it.
 pub fn interrupted() -> bool {
@@ -42,15 +43,15 @@ pub fn register(action: impl FnOnce() + Send + 'static) -> Guard {
     Guard(id)
 }
 
-/// Runs `create`, which makes something and registers its undo, so that an interruption
-/// cannot fall between the two: the handler waits for it to finish. None once interrupted
-/// (nothing is created then).
-pub fn creating<T>(create: impl FnOnce() -> T) -> Option<T> {
-    let _shared = CREATING.read().unwrap_or_else(|p| p.into_inner());
+/// Runs `work` (creating something and registering its undo, or an owner undoing it) so that
+/// an interruption cannot fall in the middle: the handler waits for it to finish. None once
+/// interrupted: nothing is done then (the handler undoes what is registered).
+pub fn critical<T>(work: impl FnOnce() -> T) -> Option<T> {
+    let _shared = CRITICAL.read().unwrap_or_else(|p| p.into_inner());
     if interrupted() {
         return None;
     }
-    Some(create())
+    Some(work())
 }
 
 /// Runs every registered action, newest first.
@@ -69,7 +70,7 @@ pub fn install_signal_handler() {
             // First, so that work failing from the cleanup below is known to be interrupted.
             INTERRUPTED.store(true, Ordering::SeqCst);
             eprintln!("interrupted: cleaning up");
-            let _exclusive = CREATING.write().unwrap_or_else(|p| p.into_inner());
+            let _exclusive = CRITICAL.write().unwrap_or_else(|p| p.into_inner());
             run_all();
             std::process::exit(130);
         });

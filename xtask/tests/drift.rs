@@ -418,7 +418,7 @@ fn the_guides_five_changes_on_an_example_service() {
     // The hint's RENAME COLUMN keeps the data and builds the same schema; the seed follows it.
     edit(
         repo.root(),
-        "services/azora-education/prisma/seed.sql",
+        "services/azora-education/prisma/seed.js",
         |s| s.replace("lastLoginAt", "lastSeenAt"),
     );
     std::fs::write(

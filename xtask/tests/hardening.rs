@@ -701,9 +701,9 @@ fn leftovers_of_earlier_runs_are_swept_and_nothing_else() {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs();
-    let old = format!("xtask_verify_svc_{}_0a1b2c3d", now - 7200);
-    let recent = format!("xtask_verify_svc_{}_0a1b2c3e", now - 60);
-    let in_use = format!("xtask_verify_svc_{}_0a1b2c3f", now - 7200);
+    let old = format!("xtask_verify_svc_{}_4242_0a1b2c", now - 7200);
+    let recent = format!("xtask_verify_svc_{}_4242_0a1b2d", now - 60);
+    let in_use = format!("xtask_verify_svc_{}_4242_0a1b2e", now - 7200);
     let not_ours = "xtask_verify_production".to_string();
     for name in [&old, &recent, &in_use, &not_ours] {
         admin

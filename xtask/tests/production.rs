@@ -125,7 +125,8 @@ fn a_prisma_config_ts_service_is_found_and_read() {
     // lint and new find the migrations where the configuration puts them.
     let out = run(xtask(repo.root()).args(["lint", "-s", "billing"]));
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
-    let out = run(xtask(repo.root()).args(["new", "-s", "billing", "add_invoice_number"]));
+    let out =
+        run(xtask(repo.root()).args(["new", "-s", "billing", "add_invoice_number", "--empty"]));
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
     let folders = std::fs::read_dir(repo.root().join("services/billing/db/migrations"))
         .unwrap()

@@ -185,7 +185,11 @@ fn a_lint_error_fails_the_service_but_the_database_steps_still_run_unless_no_lin
 
 #[test]
 fn a_broken_seed_fails_with_its_line() {
+    // A SQL seed (the configuration names none): located like a migration.
     let repo = broken_example(|svc| {
+        let config = svc.join("prisma.config.ts");
+        let text = std::fs::read_to_string(&config).unwrap();
+        std::fs::write(&config, text.replace("seed: \"node prisma/seed.js\",", "")).unwrap();
         std::fs::write(
             svc.join("prisma/seed.sql"),
             "INSERT INTO \"courses\" (\"id\", \"title\", \"price\") VALUES ('c', 'C', 1);\nINSERT INTO \"certificates\" (\"id\", \"studentId\", \"courseId\") VALUES ('x', 'nobody', 'c');\n",
@@ -200,14 +204,33 @@ fn a_broken_seed_fails_with_its_line() {
         "{}",
         out.stdout
     );
+    // The team's JavaScript seed: its own error, and which seed it was.
+    let repo = broken_example(|svc| {
+        std::fs::write(
+            svc.join("prisma/seed.js"),
+            "throw new Error('the seed broke on purpose');\n",
+        )
+        .unwrap()
+    });
+    let out = run(xtask(repo.root()).args(["verify", "--backend", "local"]));
+    assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout.contains("FAILED at seed")
+            && out
+                .stdout
+                .contains("`node prisma/seed.js` (migrations.seed at prisma.config.ts:9) failed")
+            && out.stdout.contains("the seed broke on purpose"),
+        "{}",
+        out.stdout
+    );
 }
 
 #[test]
 fn a_failing_test_shows_its_output_and_keep_leaves_the_database_running() {
     let repo = broken_example(|svc| {
         std::fs::write(
-            svc.join("tests/schema_test.sql"),
-            "\\echo 'test: something that does not hold'\nDO $$ BEGIN ASSERT (SELECT count(*) FROM \"students\") = 99, 'expected 99 students'; END $$;\n",
+            svc.join("test/schema.test.js"),
+            "const { test } = require('node:test');\nconst assert = require('node:assert/strict');\nconst { Client } = require('pg');\ntest('something that does not hold', async () => {\n  const db = new Client({ connectionString: process.env.EDUCATION_DATABASE_URL });\n  await db.connect();\n  const { rows } = await db.query('SELECT count(*)::int AS n FROM students');\n  await db.end();\n  assert.equal(rows[0].n, 99, 'expected 99 students');\n});\n",
         )
         .unwrap()
     });
@@ -215,7 +238,7 @@ fn a_failing_test_shows_its_output_and_keep_leaves_the_database_running() {
     assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
     assert!(out.stdout.contains("FAILED at test"), "{}", out.stdout);
     assert!(
-        out.stdout.contains("exit code 3") && out.stdout.contains("expected 99 students"),
+        out.stdout.contains("exit code 1") && out.stdout.contains("expected 99 students"),
         "{}",
         out.stdout
     );
@@ -297,14 +320,15 @@ fn url_backend_uses_scratch_databases_and_drops_them() {
     let left: i64 = c
         .query_one(
             "SELECT count(*) FROM pg_database WHERE datname LIKE $1",
-            &[&format!("xtask_verify_%_{}_%", out.pid)],
+            &[&format!("xtask\\_verify\\_%\\_{}\\_%", out.pid)],
         )
         .unwrap()
         .get(0);
     assert_eq!(left, 0);
     // And after a failure too.
-    let repo =
-        broken_example(|svc| std::fs::write(svc.join("prisma/seed.sql"), "SELEC 1;").unwrap());
+    let repo = broken_example(|svc| {
+        std::fs::write(svc.join("prisma/seed.js"), "process.exit(3);\n").unwrap()
+    });
     let out = run(xtask(repo.root())
         .args(["verify", "--backend", "url", "--database-url"])
         .arg(server.expose()));
@@ -312,7 +336,7 @@ fn url_backend_uses_scratch_databases_and_drops_them() {
     let left: i64 = c
         .query_one(
             "SELECT count(*) FROM pg_database WHERE datname LIKE $1",
-            &[&format!("xtask_verify_%_{}_%", out.pid)],
+            &[&format!("xtask\\_verify\\_%\\_{}\\_%", out.pid)],
         )
         .unwrap()
         .get(0);

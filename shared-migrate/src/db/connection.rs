@@ -174,38 +174,46 @@ pub fn connect_or_create(url: &DatabaseUrl) -> Result<(Client, bool), Error> {
                 .map_err(|_| connect_error(url, &e))?;
             let create = format!("CREATE DATABASE {}", quote_ident(&url.dbname));
             let mut pause = Duration::from_millis(20);
-            let created = loop {
-                match admin.batch_execute(&create) {
-                    Ok(()) => break true,
-                    // Another deployer created it in the meantime: 42P04 once its row is
-                    // committed, 23505 (pg_database's unique index) while both were inserting.
-                    Err(c)
-                        if c.code() == Some(&SqlState::DUPLICATE_DATABASE)
-                            || c.code() == Some(&SqlState::UNIQUE_VIOLATION) =>
-                    {
-                        break false;
-                    }
-                    // The template is being copied or connected to by another session for a
-                    // moment (55006): wait a little, as the other deployer will be done soon.
-                    Err(c)
-                        if c.code() == Some(&SqlState::OBJECT_IN_USE)
-                            && pause < Duration::from_secs(2) =>
-                    {
-                        std::thread::sleep(pause);
-                        pause *= 2;
-                    }
-                    Err(c) => {
-                        return Err(Error::Connect {
-                            url: url.to_string(),
-                            reason: format!(
-                                "the database `{}` does not exist and could not be created: {}",
-                                url.dbname,
-                                describe_pg_error(&c)
-                            ),
-                        });
+            // Not once interrupted: the Ctrl-C cleanup may just have dropped this very database
+            // (a scratch database whose service was still migrating).
+            let created = crate::cleanup::critical(|| {
+                loop {
+                    match admin.batch_execute(&create) {
+                        Ok(()) => break Ok(true),
+                        // Another deployer created it in the meantime: 42P04 once its row is
+                        // committed, 23505 (pg_database's unique index) while both were inserting.
+                        Err(c)
+                            if c.code() == Some(&SqlState::DUPLICATE_DATABASE)
+                                || c.code() == Some(&SqlState::UNIQUE_VIOLATION) =>
+                        {
+                            break Ok(false);
+                        }
+                        // The template is being copied or connected to by another session for a
+                        // moment (55006): wait a little, as the other deployer will be done soon.
+                        Err(c)
+                            if c.code() == Some(&SqlState::OBJECT_IN_USE)
+                                && pause < Duration::from_secs(2) =>
+                        {
+                            std::thread::sleep(pause);
+                            pause *= 2;
+                        }
+                        Err(c) => {
+                            break Err(Error::Connect {
+                                url: url.to_string(),
+                                reason: format!(
+                                    "the database `{}` does not exist and could not be created: {}",
+                                    url.dbname,
+                                    describe_pg_error(&c)
+                                ),
+                            });
+                        }
                     }
                 }
-            };
+            })
+            .ok_or_else(|| Error::Connect {
+                url: url.to_string(),
+                reason: "interrupted: the database was not created".into(),
+            })??;
             Ok((connect(url)?, created))
         }
         Err(e) => Err(connect_error(url, &e)),

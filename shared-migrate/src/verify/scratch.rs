@@ -89,6 +89,12 @@ fn create_sql(name: &str, file_copy: bool) -> String {
 }
 
 fn drop_with(c: &mut postgres::Client, name: &str) {
+    // No new session first: on Ctrl-C the service's own threads may still be connecting, and a
+    // session that arrives between the termination and the drop makes the drop fail.
+    let _ = c.batch_execute(&format!(
+        "ALTER DATABASE {} WITH ALLOW_CONNECTIONS false",
+        quote_ident(name)
+    ));
     // WITH (FORCE) ends sessions a test left open (PostgreSQL 13+).
     let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", quote_ident(name));
     if c.batch_execute(&sql).is_err() {
@@ -254,7 +260,7 @@ impl ScratchDatabase {
     /// A database on `server`, which is not ours: named after the service and its creation
     /// time, so whoever looks at the server knows what it is, and a later run can tell an old
     /// leftover ([`sweep_leftovers`]). Its undo is registered before it is created, under
-    /// [`cleanup::creating`], so Ctrl-C at any moment drops it.
+    /// [`cleanup::critical`], so Ctrl-C at any moment drops it.
     pub(super) fn on(server: &DatabaseUrl, service: &str) -> Result<Box<dyn Database>, Error> {
         let start = Instant::now();
         let clean: String = service
@@ -266,17 +272,18 @@ impl ScratchDatabase {
                     '_'
                 }
             })
-            .take(30)
+            .take(20)
             .collect();
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap_or_default()
             .as_secs();
         let name = format!(
-            "{LEFTOVER_PREFIX}{clean}_{now}_{}",
-            &db::ledger::new_id()[..8]
+            "{LEFTOVER_PREFIX}{clean}_{now}_{}_{}",
+            std::process::id(),
+            &db::ledger::new_id()[..6]
         );
-        let created = cleanup::creating(|| {
+        let created = cleanup::critical(|| {
             let guard = {
                 let (server, name) = (server.clone(), name.clone());
                 cleanup::register(move || {
@@ -354,14 +361,15 @@ pub fn sweep_leftovers(server: &DatabaseUrl, older_than: Duration) -> Result<Vec
 }
 
 /// The creation time (Unix seconds) in a scratch database's name:
-/// `xtask_verify_<service>_<seconds>_<8 hex digits>`.
+/// `xtask_verify_<service>_<seconds>_<pid>_<6 hex digits>`.
 fn created_at(name: &str) -> Option<u64> {
     let rest = name.strip_prefix(LEFTOVER_PREFIX)?;
-    let mut parts = rest.rsplitn(3, '_');
+    let mut parts = rest.rsplitn(4, '_');
     let id = parts.next()?;
+    let pid = parts.next()?;
     let seconds = parts.next()?;
     parts.next()?;
-    (id.len() == 8 && id.bytes().all(|b| b.is_ascii_hexdigit()))
+    (id.len() == 6 && id.bytes().all(|b| b.is_ascii_hexdigit()) && pid.parse::<u32>().is_ok())
         .then(|| seconds.parse().ok())
         .flatten()
         .filter(|s: &u64| *s > 1_500_000_000)
@@ -397,8 +405,16 @@ impl Drop for ScratchDatabase {
             match &self.host {
                 Some(host) => host.release(name),
                 None => {
-                    if let Ok(mut c) = db::connect(&self.server) {
-                        drop_with(&mut c, &name);
+                    // Whole or not at all: the exit on Ctrl-C would cut a drop short, and the
+                    // server then abandons it (the database stays).
+                    let dropped = cleanup::critical(|| {
+                        if let Ok(mut c) = db::connect(&self.server) {
+                            drop_with(&mut c, &name);
+                        }
+                    });
+                    if dropped.is_none() {
+                        // Interrupted: the handler drops it; its undo stays registered.
+                        std::mem::forget(self.guard.take());
                     }
                 }
             }
@@ -412,13 +428,14 @@ mod tests {
     #[test]
     fn leftovers_are_known_by_their_name() {
         assert_eq!(
-            super::created_at("xtask_verify_pay_api_1765000000_0a1b2c3d"),
+            super::created_at("xtask_verify_pay_api_1765000000_4242_0a1b2c"),
             Some(1765000000)
         );
         for other in [
-            "xtask_verify_pay_api_12345_0a1b2c3d",
-            "xtask_verify_pay_1765000000_notanid!",
-            "xtask_verify_1765000000",
+            "xtask_verify_pay_api_12345_4242_0a1b2c",
+            "xtask_verify_pay_1765000000_4242_notid!",
+            "xtask_verify_pay_1765000000_x_0a1b2c",
+            "xtask_verify_1765000000_0a1b2c",
             "production",
         ] {
             assert_eq!(super::created_at(other), None, "{other}");

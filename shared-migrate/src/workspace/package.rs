@@ -75,7 +75,7 @@ impl PackageManager {
 
 /// A string field of `package.json` and where it is written.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Field {
+pub struct PackageField {
     pub value: String,
     pub at: Location,
 }
@@ -87,9 +87,9 @@ pub struct Package {
     pub dir: PathBuf,
     pub path: PathBuf,
     /// `scripts.test`, unless it is npm's placeholder.
-    pub test: Option<Field>,
+    pub test: Option<PackageField>,
     /// Prisma 6's `prisma.seed`.
-    pub seed: Option<Field>,
+    pub seed: Option<PackageField>,
     /// `packageManager` (Corepack's field), e.g. `pnpm@9.1.0`.
     package_manager: Option<String>,
     has_dependencies: bool,
@@ -109,7 +109,7 @@ impl Package {
         let field = |pointer: &str, key: &str| {
             json.pointer(pointer)
                 .and_then(|v| v.as_str())
-                .map(|v| Field {
+                .map(|v| PackageField {
                     value: v.to_string(),
                     at: locate_key(&path, &text, key),
                 })
@@ -224,7 +224,7 @@ mod tests {
         let p = Package::read(dir.path()).unwrap().unwrap();
         assert_eq!(p.test, None, "npm's placeholder is no test");
         assert_eq!(p.seed.as_ref().unwrap().value, "ts-node prisma/seed.ts");
-        assert_eq!(p.seed.unwrap().at.line, 2);
+        assert_eq!(p.seed.as_ref().unwrap().at.line, 2);
         assert_eq!(p.manager(dir.path()), PackageManager::Pnpm);
         assert!(p.needs_install(dir.path()));
         std::fs::write(dir.path().join("yarn.lock"), "").unwrap();
