@@ -77,6 +77,72 @@ pub struct LintSection {
     /// Rule levels: `"error"`, `"warning"` or `"off"`, by rule name.
     #[serde(default)]
     pub rules: BTreeMap<toml::Spanned<String>, RuleLevel>,
+    /// `[[lint.allow]]`: a rule's findings in one migration, allowed with a reason, without
+    /// editing the file (whose checksum an applied migration must keep).
+    #[serde(default)]
+    pub allow: Vec<AllowEntry>,
+}
+
+/// One `[[lint.allow]]` entry.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AllowEntry {
+    pub migration: String,
+    pub rule: String,
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// The file `lint --accept-history` writes beside `xtask.toml`: per service, the last migration
+/// of the history accepted as it is.
+pub const HISTORY_FILE: &str = "xtask-history.toml";
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct HistoryFile {
+    /// Service name -> the last accepted migration.
+    #[serde(default)]
+    accepted: BTreeMap<String, String>,
+}
+
+fn read_history(root: &Path) -> Result<HistoryFile, Error> {
+    let path = root.join(HISTORY_FILE);
+    let bytes = match std::fs::read(&path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(HistoryFile::default()),
+        Err(e) => return Err(Error::io(&path, e)),
+    };
+    let text = utf8_text(&path, bytes)?;
+    toml::from_str(&text).map_err(|e| {
+        let at = Location::of_offset(&path, text.as_bytes(), e.span().map_or(0, |s| s.start));
+        Error::Config(format!("{at}: {}", e.message()))
+    })
+}
+
+/// The last accepted migration of `service`, if its history was accepted.
+pub fn accepted_through(root: &Path, service: &str) -> Result<Option<String>, Error> {
+    Ok(read_history(root)?.accepted.remove(service))
+}
+
+/// Records that each `(service, last migration)` is accepted history, keeping the other
+/// services' entries; written aside and renamed, so the file is whole or unchanged.
+pub fn accept_history(root: &Path, accepted: &[(String, String)]) -> Result<std::path::PathBuf, Error> {
+    let path = root.join(HISTORY_FILE);
+    let mut file = read_history(root)?;
+    for (service, last) in accepted {
+        file.accepted.insert(service.clone(), last.clone());
+    }
+    let body = toml::to_string(&file).map_err(|e| Error::Config(e.to_string()))?;
+    let text = format!(
+        "# Written by `cargo xtask lint --accept-history`: each service's migrations up to and\n\
+         # including the one named here are deployed history, accepted as they are. Lint's SQL\n\
+         # and naming rules judge only later migrations; the history rules (edited, removed,\n\
+         # out-of-order, duplicate timestamps) still cover every migration. Review it like code.\n\n{body}"
+    );
+    let tmp = root.join(format!(".{HISTORY_FILE}.{}.tmp", std::process::id()));
+    std::fs::write(&tmp, text).map_err(|e| Error::io(&tmp, e))?;
+    std::fs::rename(&tmp, &path).map_err(|e| Error::io(&path, e))?;
+    Ok(path)
 }
 
 /// `[verify]`: how `cargo xtask verify` seeds and tests a service.
@@ -372,7 +438,53 @@ pub fn lint_config(root: &Path, service: &Service) -> Result<LintConfig, Error> 
     }
     apply(&mut config, &repo.lint, &repo_path)?;
     apply(&mut config, &own.lint, &own_path)?;
+    config.accepted_through = accepted_through(root, &service.name)?;
+    for (entries, path) in [(&repo.lint.allow, &repo_path), (&own.lint.allow, &own_path)] {
+        for a in entries {
+            config.allows.push(check_allow(a, path, service)?);
+        }
+    }
     Ok(config)
+}
+
+/// An allow entry, checked: a known rule, a migration of the service, a reason.
+fn check_allow(a: &AllowEntry, path: &Path, service: &Service) -> Result<lint::Allow, Error> {
+    let bad = |why: String| {
+        Error::Config(format!(
+            "{}: [[lint.allow]] {} in {}: {why}",
+            path.display(),
+            a.rule,
+            a.migration
+        ))
+    };
+    if !lint::RULES.iter().any(|r| r.name() == a.rule) {
+        return Err(bad(format!(
+            "no such rule{}",
+            crate::text::suggest(&a.rule, lint::RULES.iter().map(|r| r.name()))
+        )));
+    }
+    let names: Vec<String> = service
+        .migration_dirs()?
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect();
+    if !names.iter().any(|n| *n == a.migration) {
+        return Err(bad(format!(
+            "service `{}` has no such migration{}",
+            service.name,
+            crate::text::suggest(&a.migration, names.iter().map(String::as_str))
+        )));
+    }
+    if a.reason.trim().is_empty() {
+        return Err(bad(
+            "give the reason it is safe (reason = \"...\"): the next reader needs it".into(),
+        ));
+    }
+    Ok(lint::Allow {
+        migration: a.migration.clone(),
+        rule: a.rule.clone(),
+        reason: a.reason.clone(),
+    })
 }
 
 /// The lint settings of each service, in order.

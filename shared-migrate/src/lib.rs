@@ -92,7 +92,7 @@ pub use bench::schema_history::SchemaShape;
 pub use bench::{BenchOptions, BenchResults, run_bench};
 pub use cleanup::{install_signal_handler, interrupted};
 pub use commands::{
-    Reset, Resolution, ServiceStatus, baseline, baseline_preview, check_reset_allowed,
+    Accepted, Reset, Resolution, ServiceStatus, accept_history, baseline, baseline_preview, check_reset_allowed,
     lint_services, new_migration, new_revert, reset, resolve, status_service,
 };
 pub use config::{Isolation, default_image, migrate_waits};

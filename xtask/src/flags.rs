@@ -246,6 +246,12 @@ pub struct Lint {
     /// keyed by its SHA-256, and each history's findings, keyed by every input): lint all anew.
     #[arg(long)]
     pub no_cache: bool,
+    /// Record each selected service's existing migrations as accepted history (in
+    /// xtask-history.toml, to commit): from then on the SQL and naming rules judge only later
+    /// migrations; the history rules (edited, removed, out-of-order, duplicate timestamps)
+    /// still cover all of them.
+    #[arg(long, conflicts_with_all = ["since", "list_rules"])]
+    pub accept_history: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]

@@ -1,8 +1,8 @@
 //! `cargo xtask lint`.
 
 use shared_migrate::{
-    ExitCode, LintOptions, RULES, RuleLevel, Workspace, lint_github, lint_human, lint_services,
-    lint_summary,
+    ExitCode, LintOptions, RULES, RuleLevel, Workspace, accept_history, lint_github, lint_human,
+    lint_services, lint_summary, plural,
 };
 
 use crate::flags::{Lint, LintFormat};
@@ -14,6 +14,24 @@ impl Lint {
             return Ok(ExitCode::Success);
         }
         let services = ws.select(&self.services)?;
+        if self.accept_history {
+            let (path, accepted) = accept_history(ws, &services)?;
+            for a in &accepted {
+                match &a.through {
+                    Some(last) => println!(
+                        "{}: {} accepted as history, through {last}",
+                        a.service,
+                        plural(a.migrations, "migration")
+                    ),
+                    None => println!("{}: no migration yet, nothing to accept", a.service),
+                }
+            }
+            println!(
+                "recorded in {}: commit it; lint now judges only the migrations added after these",
+                path.display()
+            );
+            return Ok(ExitCode::Success);
+        }
         let cache = (!self.no_cache).then(|| ws.lint_cache());
         let options = LintOptions::now(self.since).cached(cache);
         let report = lint_services(ws, &services, &options)?;

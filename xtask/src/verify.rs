@@ -17,7 +17,7 @@ impl Verify {
             ws,
             &Scope {
                 services: self.services,
-                since: self.plan.since,
+                since: self.plan.since.clone(),
                 shard: self.plan.shard,
                 timings: self.plan.timings,
             },
@@ -71,6 +71,7 @@ impl Verify {
             rows: self.rows,
             seed: self.seed,
             forget: datasource_variables(&ws.services()?),
+            since: self.plan.since,
         };
         let view = live::View::new(&services);
         let reports = verify_all(ws, &services, backend.as_ref(), &options, &|svc, step| {

@@ -11,7 +11,7 @@ mod revert;
 mod status;
 
 pub use baseline::{baseline, baseline_preview};
-pub use lint::lint_services;
+pub use lint::{Accepted, accept_history, lint_services};
 pub use new::{new_migration, new_revert};
 pub use reset::{Reset, check_reset_allowed, reset};
 pub use resolve::{Resolution, resolve};

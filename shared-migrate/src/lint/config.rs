@@ -38,7 +38,29 @@ pub struct LintConfig {
     pub max_tables: usize,
     pub exempt_first_migration: bool,
     pub levels: HashMap<String, RuleLevel>,
+    /// `lint --accept-history`: migrations up to and including this one (byte order of
+    /// names) are history: only the history rules judge them.
+    pub accepted_through: Option<String>,
+    /// `[[lint.allow]]`: findings of a rule in a migration, allowed without touching its file.
+    pub allows: Vec<Allow>,
 }
+
+/// A finding allowed from configuration: `rule` in `migration`, for `reason`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Allow {
+    pub migration: String,
+    pub rule: String,
+    pub reason: String,
+}
+
+/// The rules about history itself (edited, removed, out-of-order, duplicate timestamps):
+/// they judge accepted migrations too.
+pub const HISTORY_RULES: &[&str] = &[
+    "edited-migration",
+    "removed-migration",
+    "out-of-order",
+    "duplicate-timestamp",
+];
 
 impl std::default::Default for LintConfig {
     fn default() -> LintConfig {
@@ -51,6 +73,8 @@ impl std::default::Default for LintConfig {
             max_tables: DEFAULT_MAX_TABLES,
             exempt_first_migration: true,
             levels: HashMap::new(),
+            accepted_through: None,
+            allows: Vec::new(),
         }
     }
 }

@@ -18,8 +18,8 @@ pub mod rules;
 pub(crate) mod suppression;
 
 pub use config::{
-    DEFAULT_MAX_BYTES, DEFAULT_MAX_CLOCK_SKEW, DEFAULT_MAX_STATEMENTS, DEFAULT_MAX_TABLES,
-    DEFAULT_POSTGRES_VERSION, LintConfig, RuleLevel,
+    Allow, DEFAULT_MAX_BYTES, DEFAULT_MAX_CLOCK_SKEW, DEFAULT_MAX_STATEMENTS, DEFAULT_MAX_TABLES,
+    DEFAULT_POSTGRES_VERSION, HISTORY_RULES, LintConfig, RuleLevel,
 };
 pub use history::{Baseline, same_text};
 pub use rules::{REVERT_TODO, RULES, Rule};
@@ -383,10 +383,28 @@ fn settle(
         .map(|m| vec![false; m.suppressions.len()])
         .collect();
     let mut kept = Vec::new();
+    let accepted = |m: &MigrationFile| {
+        cx.config
+            .accepted_through
+            .as_ref()
+            .is_some_and(|through| m.name.as_str() <= through.as_str())
+    };
     for f in raw {
         if let Place::Migration(i) = f.place {
             let m = &cx.migrations[i];
             if !m.in_scope {
+                continue;
+            }
+            // Accepted history: only the history rules still judge it.
+            if accepted(m) && !HISTORY_RULES.contains(&f.rule.name()) {
+                continue;
+            }
+            if cx
+                .config
+                .allows
+                .iter()
+                .any(|a| a.migration == m.name && a.rule == f.rule.name())
+            {
                 continue;
             }
             if f.rule.suppressible()
@@ -400,7 +418,7 @@ fn settle(
     }
     if active.iter().any(|r| r.name() == rules::UNUSED_SUPPRESSION) {
         for (i, m) in cx.migrations.iter().enumerate() {
-            if m.in_scope {
+            if m.in_scope && !accepted(m) {
                 rules::report_unused(cx, i, &used[i], &mut kept);
             }
         }

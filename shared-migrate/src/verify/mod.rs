@@ -47,6 +47,8 @@ pub struct VerifyOptions {
     pub rows: Option<usize>,
     /// `--seed`: the generated rows' seed.
     pub seed: u64,
+    /// `--since REV`: lint judges only the migrations added or changed since REV.
+    pub since: Option<String>,
     /// Variables every service's datasource reads: removed from seeds' and tests'
     /// environment (this service's own are set to the throwaway database).
     pub forget: Vec<String>,
@@ -233,7 +235,7 @@ fn verify_service(
     if options.lint {
         // Lint errors fail the service, but the database steps still run: both answers help.
         let failed_before = run.failed;
-        run.step("lint", || lint_step(ws, service));
+        run.step("lint", || lint_step(ws, service, options.since.as_deref()));
         run.failed = failed_before;
     } else {
         run.skip("lint", "--no-lint".into());
@@ -365,18 +367,46 @@ pub fn render_drift(summary: &str, list: &[diff::Difference]) -> String {
 }
 
 /// Lints the service; errors fail the step, warnings are its detail.
-fn lint_step(ws: &Workspace, service: &Service) -> seed::StepOutcome {
-    let options = crate::lint::LintOptions::now(None).cached(Some(ws.lint_cache()));
+fn lint_step(ws: &Workspace, service: &Service, since: Option<&str>) -> seed::StepOutcome {
+    let options =
+        crate::lint::LintOptions::now(since.map(str::to_string)).cached(Some(ws.lint_cache()));
     let report = commands::lint_services(ws, std::slice::from_ref(service), &options)
         .map_err(|e| e.to_string())?;
     let text = crate::lint::render::human(&report, false);
     if report.count(RuleLevel::Error) > 0 {
-        Err(text)
+        Err(format!("{text}{}", history_hint(ws, service, &report)))
     } else if report.findings.is_empty() {
         Ok(((), None))
     } else {
         Ok(((), Some(text)))
     }
+}
+
+/// On a lint failure in a service whose history was never accepted, when the errors are not
+/// all in its newest migration: the way to adopt the tool on deployed history.
+fn history_hint(ws: &Workspace, service: &Service, report: &crate::lint::LintReport) -> String {
+    let accepted = crate::config::accepted_through(&ws.root, &service.name)
+        .ok()
+        .flatten();
+    let newest = service
+        .migration_dirs()
+        .ok()
+        .and_then(|d| d.last().map(|(n, _)| n.clone()));
+    let in_history = report.findings.iter().any(|f| {
+        f.level == RuleLevel::Error
+            && !crate::lint::HISTORY_RULES.contains(&f.rule)
+            && newest
+                .as_ref()
+                .is_none_or(|n| !f.path.contains(&format!("/{n}/")))
+    });
+    if accepted.is_some() || !in_history {
+        return String::new();
+    }
+    format!(
+        "\nIf these migrations are deployed history, accept them as they are: `cargo xtask lint --accept-history -s {}` (commit {}); lint then judges only the migrations added after them. A finding in one migration can also be allowed in xtask.toml ([[lint.allow]] migration, rule, reason).",
+        crate::text::shell_word(&service.name),
+        crate::config::HISTORY_FILE
+    )
 }
 
 fn steps_on_database(
