@@ -25,6 +25,9 @@ pub const DEFAULT_STEP_TIMEOUT: Duration = Duration::from_secs(600);
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct File {
+    /// Root file only: more places services live, as globs (`packages/*`, `apps/**`), beyond
+    /// `services/*` and the workspaces package.json or pnpm-workspace.yaml declare.
+    pub services: Option<Vec<String>>,
     /// Services whose changes also affect this one (`--since`): e.g. a service whose tests
     /// read another's schema. Names of other services.
     #[serde(default)]
@@ -126,7 +129,10 @@ pub fn accepted_through(root: &Path, service: &str) -> Result<Option<String>, Er
 
 /// Records that each `(service, last migration)` is accepted history, keeping the other
 /// services' entries; written aside and renamed, so the file is whole or unchanged.
-pub fn accept_history(root: &Path, accepted: &[(String, String)]) -> Result<std::path::PathBuf, Error> {
+pub fn accept_history(
+    root: &Path,
+    accepted: &[(String, String)],
+) -> Result<std::path::PathBuf, Error> {
     let path = root.join(HISTORY_FILE);
     let mut file = read_history(root)?;
     for (service, last) in accepted {

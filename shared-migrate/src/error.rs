@@ -139,7 +139,7 @@ pub enum Error {
         "{at}: the migration lock file names provider `{found}`, but this tool deploys to PostgreSQL only: expected `provider = \"postgresql\"` (Prisma P3019)"
     )]
     LockfileProvider { at: Location, found: String },
-    #[error("{path}: no `services/` directory here: run from inside the monorepo or pass --root", path = .path.display())]
+    #[error("{path}: no `services/` directory and no workspaces declared here: run from inside the monorepo, pass --root, or list the packages in xtask.toml (services = [\"packages/*\"])", path = .path.display())]
     NoServicesDir { path: PathBuf },
     #[error("{path}: {why}: rename the directory", path = .path.display())]
     BadServiceName { path: PathBuf, why: String },
@@ -154,8 +154,17 @@ pub enum Error {
         b_dir: PathBuf,
         var: String,
     },
-    #[error("unknown service `{name}`; known services: {known}")]
-    UnknownService { name: String, known: String },
+    #[error("unknown service `{name}`: {why}")]
+    UnknownService { name: String, why: String },
+    #[error(
+        "two services are named `{name}` (a service is named by its directory): {a} and {b}: rename one of the directories",
+        a = .a.display(), b = .b.display()
+    )]
+    DuplicateService {
+        name: String,
+        a: PathBuf,
+        b: PathBuf,
+    },
     #[error("{path}: no `prisma/migrations` directory: create the first migration with `{}`", crate::remedy::new_migration(.service), path = .path.display())]
     NoMigrationsDir { service: String, path: PathBuf },
     #[error("{at}: {message}")]

@@ -21,6 +21,48 @@ fn env_var(name: &str) -> Option<String> {
     std::env::var(name).ok()
 }
 
+/// The services a command works on: those named; else, run inside a service's directory
+/// without `--all`, that service alone (as `npx prisma` there); else every service.
+pub fn selected(ws: &Workspace, names: &[String], all: bool) -> anyhow::Result<Vec<Service>> {
+    Ok(ws.select(&selected_names(ws, names.to_vec(), all)?)?)
+}
+
+/// [`selected`]'s names (empty: every service), for commands that select further (`--since`,
+/// `--shard`).
+pub fn selected_names(
+    ws: &Workspace,
+    names: Vec<String>,
+    all: bool,
+) -> anyhow::Result<Vec<String>> {
+    if names.is_empty()
+        && !all
+        && let Some(here) = here(ws)?
+    {
+        eprintln!(
+            "in {}: working on `{}` alone (--all for every service)",
+            here.dir.display(),
+            here.name
+        );
+        return Ok(vec![here.name]);
+    }
+    Ok(names)
+}
+
+/// The one service a command names, else the one whose directory it runs in.
+pub fn named(ws: &Workspace, name: Option<&str>) -> anyhow::Result<Service> {
+    match name {
+        Some(name) => Ok(ws.select(&[name.to_string()])?.remove(0)),
+        None => here(ws)?.context(
+            "name the service: -s NAME (or run the command inside the service's directory)",
+        ),
+    }
+}
+
+fn here(ws: &Workspace) -> anyhow::Result<Option<Service>> {
+    let cwd = std::env::current_dir().context("reading the current directory")?;
+    Ok(ws.service_at(&cwd)?)
+}
+
 /// Each service with its database URL (or why it has none).
 pub fn targets(services: Vec<Service>, flag: Option<&str>) -> Vec<MigrateTarget> {
     let sources = UrlSources {
@@ -48,10 +90,10 @@ pub fn targets(services: Vec<Service>, flag: Option<&str>) -> Vec<MigrateTarget>
 /// The one service a command works on, and its database URL.
 pub fn one_service(
     ws: &Workspace,
-    name: &str,
+    name: Option<&str>,
     flag: Option<&str>,
 ) -> anyhow::Result<(Service, DatabaseUrl)> {
-    let service = ws.select(&[name.to_string()])?.remove(0);
+    let service = named(ws, name)?;
     let sources = UrlSources {
         flag,
         selected: 1,

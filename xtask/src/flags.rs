@@ -223,7 +223,7 @@ pub struct Diff {
 
 #[derive(Args)]
 pub struct Lint {
-    /// A service to lint (repeatable, or comma-separated). Default: every service.
+    /// A service to lint (repeatable, or comma-separated). Default: the service whose directory the command runs in, else every service.
     #[arg(
         long = "service",
         short = 's',
@@ -231,6 +231,9 @@ pub struct Lint {
         value_delimiter = ','
     )]
     pub services: Vec<String>,
+    /// Every service, even when run inside one service's directory.
+    #[arg(long, conflicts_with = "services")]
+    pub all: bool,
     /// Only report on migrations added or changed since this git revision (e.g. origin/main),
     /// and check that those on it were not edited, renamed or deleted, and that new ones sort
     /// after them.
@@ -264,7 +267,7 @@ pub enum LintFormat {
 
 #[derive(Args)]
 pub struct Verify {
-    /// A service to verify (repeatable, or comma-separated). Default: every service.
+    /// A service to verify (repeatable, or comma-separated). Default: the service whose directory the command runs in, else every service.
     #[arg(
         long = "service",
         short = 's',
@@ -272,6 +275,9 @@ pub struct Verify {
         value_delimiter = ','
     )]
     pub services: Vec<String>,
+    /// Every service, even when run inside one service's directory.
+    #[arg(long, conflicts_with = "services")]
+    pub all: bool,
     #[command(flatten)]
     pub plan: Plan,
     /// Where throwaway databases come from: auto (docker if an engine and the image are there,
@@ -348,7 +354,8 @@ pub enum Backend {
 
 #[derive(Args)]
 pub struct Selection {
-    /// A service to work on (repeatable, or comma-separated). Default: every service.
+    /// A service to work on (repeatable, or comma-separated). Default: the service whose
+    /// directory the command runs in (as `npx prisma` there), else every service.
     #[arg(
         long = "service",
         short = 's',
@@ -356,6 +363,9 @@ pub struct Selection {
         value_delimiter = ','
     )]
     pub services: Vec<String>,
+    /// Every service, even when run inside one service's directory.
+    #[arg(long, conflicts_with = "services")]
+    pub all: bool,
     /// The database URL, when exactly one service is selected. Otherwise each service's URL
     /// comes from <SERVICE>_DATABASE_URL, else from its datasource's directUrl or url (the
     /// variable it names, from the environment or the service's .env), else DATABASE_URL.
@@ -430,9 +440,9 @@ pub struct Migrate {
 
 #[derive(Args)]
 pub struct Reset {
-    /// The service whose schema to drop and rebuild.
+    /// The service whose schema to drop and rebuild. Default: the service whose directory the command runs in.
     #[arg(long, short = 's', value_name = "NAME")]
-    pub service: String,
+    pub service: Option<String>,
     #[arg(long, value_name = "URL")]
     pub database_url: Option<String>,
     /// Reset even though the database is not on this machine.
@@ -447,9 +457,9 @@ pub struct Reset {
 
 #[derive(Args)]
 pub struct Baseline {
-    /// The service whose existing database to adopt.
+    /// The service whose existing database to adopt. Default: the service whose directory the command runs in.
     #[arg(long, short = 's', value_name = "NAME")]
-    pub service: String,
+    pub service: Option<String>,
     /// The last migration the database already contains (default: every local migration).
     #[arg(long, value_name = "NAME")]
     pub up_to: Option<String>,
@@ -474,9 +484,9 @@ pub struct Status {
 #[derive(Args)]
 #[command(group(clap::ArgGroup::new("how").required(true).args(["applied", "rolled_back"])))]
 pub struct Resolve {
-    /// The service whose database to change.
+    /// The service whose database to change. Default: the service whose directory the command runs in.
     #[arg(long, short = 's', value_name = "NAME")]
-    pub service: String,
+    pub service: Option<String>,
     /// Record NAME as applied without running it (it was applied by hand, or baselining).
     #[arg(long, value_name = "NAME")]
     pub applied: Option<String>,
@@ -491,9 +501,9 @@ pub struct Resolve {
 
 #[derive(Args)]
 pub struct New {
-    /// The service to add the migration to.
+    /// The service to add the migration to. Default: the service whose directory the command runs in.
     #[arg(long, short = 's', value_name = "NAME")]
-    pub service: String,
+    pub service: Option<String>,
     /// What the migration does, in lower snake case (e.g. add_student_grade).
     #[arg(conflicts_with = "revert")]
     pub name: Option<String>,

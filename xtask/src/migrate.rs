@@ -13,7 +13,7 @@ impl Migrate {
         let (services, _) = scope(
             ws,
             &Scope {
-                services: self.selection.services,
+                services: cx::selected_names(ws, self.selection.services, self.selection.all)?,
                 since: self.since,
                 ..Scope::default()
             },

@@ -11,7 +11,7 @@ use crate::flags::New;
 
 impl New {
     pub fn run(self, ws: &Workspace) -> anyhow::Result<ExitCode> {
-        let service = ws.select(&[self.service])?.remove(0);
+        let service = cx::named(ws, self.service.as_deref())?;
         if let Some(target) = &self.revert {
             let (path, r) = new_revert(&ws.root, &service, target)?;
             println!(

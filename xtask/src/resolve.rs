@@ -7,7 +7,8 @@ use crate::flags::Resolve;
 
 impl Resolve {
     pub fn run(self, ws: &Workspace) -> anyhow::Result<ExitCode> {
-        let (service, url) = cx::one_service(ws, &self.service, self.database_url.as_deref())?;
+        let (service, url) =
+            cx::one_service(ws, self.service.as_deref(), self.database_url.as_deref())?;
         let (name, how) = match (self.applied, self.rolled_back) {
             (Some(n), _) => (n, Resolution::Applied),
             (_, Some(n)) => (n, Resolution::RolledBack),

@@ -16,7 +16,7 @@ impl Verify {
         let (services, found) = scope(
             ws,
             &Scope {
-                services: self.services,
+                services: crate::cx::selected_names(ws, self.services, self.all)?,
                 since: self.plan.since.clone(),
                 shard: self.plan.shard,
                 timings: self.plan.timings,

@@ -139,10 +139,15 @@ impl UrlSources<'_> {
                 },
             ));
         }
+        // The .env files Prisma 6 loads (the project's, and beside the schema); Prisma 7 loads
+        // none (a project loads its own in prisma.config.ts).
         let mut files = vec![service.dir.join(".env"), service.prisma_dir().join(".env")];
         let schema_env = schema_dir.join(".env");
         if !files.contains(&schema_env) {
             files.push(schema_env);
+        }
+        if crate::workspace::package::prisma_major(&service.dir) >= 7 {
+            files.clear();
         }
         let Some(declared) = declared else {
             return self.plain_database_url(service, &files, None);
@@ -156,38 +161,55 @@ impl UrlSources<'_> {
             DeclaredValue::Env { var, .. } if var == "DATABASE_URL" => {
                 self.plain_database_url(service, &files, Some(declared))
             }
-            DeclaredValue::Env { var, default } => {
-                if let Some(v) = (self.env)(var).filter(|v| !v.trim().is_empty()) {
-                    return Ok((
-                        v,
-                        UrlOrigin::Env {
-                            var: var.clone(),
-                            declared: Some(declaration),
-                        },
-                    ));
-                }
-                for path in &files {
-                    if let Some(v) = read_dotenv(path, var)? {
+            DeclaredValue::Env {
+                var,
+                default,
+                fallbacks,
+            } => {
+                // `A || B`: A from the environment or a .env file, then B, ...
+                for var in std::iter::once(var).chain(fallbacks) {
+                    if let Some(v) = (self.env)(var).filter(|v| !v.trim().is_empty()) {
                         return Ok((
                             v,
-                            UrlOrigin::DotEnv {
+                            UrlOrigin::Env {
                                 var: var.clone(),
-                                path: path.clone(),
                                 declared: Some(declaration),
                             },
                         ));
+                    }
+                    for path in &files {
+                        if let Some(v) = read_dotenv(path, var)? {
+                            return Ok((
+                                v,
+                                UrlOrigin::DotEnv {
+                                    var: var.clone(),
+                                    path: path.clone(),
+                                    declared: Some(declaration),
+                                },
+                            ));
+                        }
                     }
                 }
                 if let Some(d) = default {
                     return Ok((d.clone(), UrlOrigin::Literal(declaration)));
                 }
+                let vars: Vec<&str> = std::iter::once(var)
+                    .chain(fallbacks)
+                    .map(String::as_str)
+                    .collect();
+                let where_ = if files.is_empty() {
+                    "in the environment (Prisma 7 reads no .env file, and neither do we for it)"
+                        .to_string()
+                } else {
+                    format!("in the environment or in {}", list(&files))
+                };
                 Err(Error::NoDatabaseUrl {
                     service: service.name.clone(),
                     places: format!(
-                        "{var} (the datasource's {} at {} reads it), in the environment or in {}; or set {own} to override",
+                        "{} (the datasource's {} at {} reads it), {where_}; or set {own} to override",
+                        vars.join(" or "),
                         declared.key,
                         declared.at,
-                        list(&files)
                     ),
                 })
             }
@@ -246,11 +268,17 @@ impl UrlSources<'_> {
         {
             return Ok((d.clone(), UrlOrigin::Literal(declaration)));
         }
-        let mut places = format!(
-            "the environment variable {}, or DATABASE_URL in {}",
-            service.url_env_var(),
-            list(&files[..2])
-        );
+        let mut places = match files.get(..2) {
+            Some(two) => format!(
+                "the environment variable {}, or DATABASE_URL in {}",
+                service.url_env_var(),
+                list(two)
+            ),
+            None => format!(
+                "the environment variable {} (Prisma 7 reads no .env file, and neither do we for it)",
+                service.url_env_var()
+            ),
+        };
         if plain.is_some() {
             places.push_str(
                 " (DATABASE_URL is set in the environment, but applies only when one service is selected with --service)",

@@ -158,9 +158,11 @@ pub struct Declared {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DeclaredValue {
+    /// `var`, else the `fallbacks` in order (`process.env.A || process.env.B`), else `default`.
     Env {
         var: String,
         default: Option<String>,
+        fallbacks: Vec<String>,
     },
     Literal(String),
     /// Only running the configuration would tell (its source text).
@@ -176,6 +178,7 @@ impl Declared {
                 SettingValue::Env(v) => DeclaredValue::Env {
                     var: v.clone(),
                     default: None,
+                    fallbacks: Vec::new(),
                 },
                 SettingValue::Literal(l) => DeclaredValue::Literal(l.clone()),
             },
@@ -189,9 +192,14 @@ impl Declared {
             key: key.to_string(),
             value: match &l.value {
                 ConfigValue::Str(s) => DeclaredValue::Literal(s.clone()),
-                ConfigValue::Env { var, default } => DeclaredValue::Env {
+                ConfigValue::Env {
+                    var,
+                    default,
+                    fallbacks,
+                } => DeclaredValue::Env {
                     var: var.clone(),
                     default: default.clone(),
+                    fallbacks: fallbacks.clone(),
                 },
                 ConfigValue::Dynamic(text) => DeclaredValue::Dynamic(text.clone()),
             },
@@ -242,7 +250,9 @@ impl DeclaredValue {
     /// The environment variables this value reads.
     pub fn variables(&self) -> Vec<String> {
         match self {
-            DeclaredValue::Env { var, .. } => vec![var.clone()],
+            DeclaredValue::Env { var, fallbacks, .. } => {
+                std::iter::once(var).chain(fallbacks).cloned().collect()
+            }
             _ => Vec::new(),
         }
     }
@@ -356,7 +366,8 @@ mod tests {
             ds.migration_url().unwrap().value,
             DeclaredValue::Env {
                 var: "A".into(),
-                default: None
+                default: None,
+                fallbacks: vec![]
             }
         );
     }

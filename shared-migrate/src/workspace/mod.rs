@@ -6,6 +6,7 @@
 mod create;
 pub mod git;
 mod layout;
+mod members;
 mod migration;
 pub mod naming;
 pub mod package;
@@ -15,4 +16,4 @@ mod services;
 pub use create::{create_migration, create_migration_with};
 pub use layout::{Datasource, Declared, DeclaredValue, Layout, SchemaPath};
 pub use migration::{Migration, checksum};
-pub use services::{Service, Workspace};
+pub use services::{Service, Workspace, is_prisma_project};

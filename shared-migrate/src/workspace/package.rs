@@ -165,6 +165,40 @@ impl Package {
     }
 }
 
+/// The major version of Prisma a package uses, which decides whether `.env` files are read
+/// (Prisma 6 reads them, 7 does not): the one installed (`node_modules/prisma`, from `dir`
+/// upwards), else the range `package.json` declares for `prisma` (or `@prisma/client`), else 6.
+pub fn prisma_major(dir: &Path) -> u32 {
+    let major = |v: &str| -> Option<u32> {
+        let digits: String = v
+            .trim_start_matches(|c: char| !c.is_ascii_digit())
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        digits.parse().ok()
+    };
+    let installed = dir.ancestors().find_map(|d| {
+        let text = std::fs::read_to_string(d.join("node_modules/prisma/package.json")).ok()?;
+        let json: serde_json::Value = serde_json::from_str(&text).ok()?;
+        major(json.get("version")?.as_str()?)
+    });
+    if let Some(m) = installed {
+        return m;
+    }
+    let declared = std::fs::read_to_string(dir.join("package.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .and_then(|json| {
+            ["dependencies", "devDependencies"].iter().find_map(|k| {
+                let deps = json.get(k)?;
+                ["prisma", "@prisma/client"]
+                    .iter()
+                    .find_map(|name| major(deps.get(name)?.as_str()?))
+            })
+        });
+    declared.unwrap_or(6)
+}
+
 /// The nearest lockfile from `dir` up to `root`: the manager it names and its directory.
 pub fn lockfile(dir: &Path, root: &Path) -> Option<(PackageManager, PathBuf)> {
     up_to(dir, root).find_map(|d| {
@@ -235,5 +269,21 @@ mod tests {
         );
         std::fs::create_dir(dir.path().join("node_modules")).unwrap();
         assert!(!p.needs_install(dir.path()));
+    }
+
+    #[test]
+    fn the_prisma_version_installed_else_declared_else_six() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(prisma_major(dir.path()), 6);
+        std::fs::write(
+            dir.path().join("package.json"),
+            r#"{ "devDependencies": { "prisma": "^7.4.0" } }"#,
+        )
+        .unwrap();
+        assert_eq!(prisma_major(dir.path()), 7);
+        let installed = dir.path().join("node_modules/prisma");
+        std::fs::create_dir_all(&installed).unwrap();
+        std::fs::write(installed.join("package.json"), r#"{ "version": "6.19.0" }"#).unwrap();
+        assert_eq!(prisma_major(dir.path()), 6, "what is installed wins");
     }
 }

@@ -35,10 +35,12 @@ pub const FILE_NAMES: &[&str] = &[
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ConfigValue {
     Str(String),
-    /// An environment variable, with the default `?? "..."` gives it.
+    /// An environment variable, then the others `||` / `??` fall back to in order, then the
+    /// default a string at the end gives.
     Env {
         var: String,
         default: Option<String>,
+        fallbacks: Vec<String>,
     },
     /// Written in a form only running the file would tell: its source text.
     Dynamic(String),
@@ -287,6 +289,7 @@ enum Value {
     Env {
         var: String,
         default: Option<String>,
+        fallbacks: Vec<String>,
     },
     Object(Vec<(String, Node)>),
     /// A directory: `__dirname`, `import.meta.dirname`, `process.cwd()`.
@@ -344,7 +347,12 @@ impl Reader<'_> {
         let at = Location::of_offset(self.path, self.text.as_bytes(), node.span.start);
         let value = match &node.kind {
             Value::Str(s) => ConfigValue::Str(s.clone()),
-            Value::Env { var, default } => ConfigValue::Env {
+            Value::Env {
+                var,
+                default,
+                fallbacks,
+            } => ConfigValue::Env {
+                fallbacks: fallbacks.clone(),
                 var: var.clone(),
                 default: default.clone(),
             },
@@ -434,10 +442,39 @@ impl Reader<'_> {
                 self.pos += 1;
                 let fallback = self.primary();
                 node.kind = match (node.kind, fallback.kind) {
-                    (Value::Env { var, default: None }, Value::Str(d)) => Value::Env {
+                    (
+                        Value::Env {
+                            var,
+                            default: None,
+                            fallbacks,
+                        },
+                        Value::Str(d),
+                    ) => Value::Env {
                         var,
                         default: Some(d),
+                        fallbacks,
                     },
+                    // `process.env.A || process.env.B`: the first that is set.
+                    (
+                        Value::Env {
+                            var,
+                            default: None,
+                            mut fallbacks,
+                        },
+                        Value::Env {
+                            var: next,
+                            default,
+                            fallbacks: more,
+                        },
+                    ) => {
+                        fallbacks.push(next);
+                        fallbacks.extend(more);
+                        Value::Env {
+                            var,
+                            default,
+                            fallbacks,
+                        }
+                    }
                     _ => Value::Dynamic,
                 };
             } else if matches!(
@@ -559,6 +596,7 @@ impl Reader<'_> {
             [p, e, var] if p == "process" && e == "env" => Value::Env {
                 var: var.clone(),
                 default: None,
+                fallbacks: Vec::new(),
             },
             [d] if d == "__dirname" => Value::Dir,
             [i, m, d] if i == "import" && m == "meta" && d == "dirname" => Value::Dir,
@@ -581,6 +619,7 @@ impl Reader<'_> {
                 ] => Value::Env {
                     var: var.clone(),
                     default: None,
+                    fallbacks: Vec::new(),
                 },
                 _ => Value::Dynamic,
             },
@@ -698,7 +737,8 @@ export default defineConfig({
             url.value,
             ConfigValue::Env {
                 var: "DATABASE_URL".into(),
-                default: None
+                default: None,
+                fallbacks: vec![]
             }
         );
         assert_eq!(url.at.line, 11);
@@ -706,7 +746,8 @@ export default defineConfig({
             c.direct_url.unwrap().value,
             ConfigValue::Env {
                 var: "DIRECT_URL".into(),
-                default: Some("postgresql://localhost/x".into())
+                default: Some("postgresql://localhost/x".into()),
+                fallbacks: vec![]
             }
         );
     }
@@ -736,7 +777,8 @@ export default {
             c.url.unwrap().value,
             ConfigValue::Env {
                 var: "APP_DB".into(),
-                default: None
+                default: None,
+                fallbacks: vec![]
             }
         );
     }

@@ -29,11 +29,15 @@ impl Workspace {
         Workspace { root: root.into() }
     }
 
-    /// The nearest ancestor of `start` (itself included) that holds a `services/` directory.
+    /// The monorepo `start` is in: the nearest ancestor (itself included) holding an
+    /// `xtask.toml` that is not a service's own, else the nearest declaring workspaces
+    /// (`package.json` `workspaces`, `pnpm-workspace.yaml`), else the nearest holding
+    /// `services/`.
     pub fn find(start: &Path) -> Option<Workspace> {
-        start
-            .ancestors()
-            .find(|dir| dir.join("services").is_dir())
+        let found = |test: &dyn Fn(&Path) -> bool| start.ancestors().find(|d| test(d));
+        found(&|d| d.join("xtask.toml").is_file() && !is_prisma_project(d))
+            .or_else(|| found(&|d| super::members::declares_workspaces(d)))
+            .or_else(|| found(&|d| d.join("services").is_dir()))
             .map(Workspace::new)
     }
 
@@ -60,17 +64,45 @@ impl Workspace {
         self.target_dir().join("xtask").join("lint-cache")
     }
 
-    /// Every service, sorted by name. Directories under `services/` with neither a `prisma/`
-    /// folder nor a Prisma configuration file are not Prisma services and are passed over (a
-    /// monorepo holds other things too).
+    /// Every service, sorted by name: the Prisma projects ([`is_prisma_project`]) among
+    /// `services/*` and among the packages the root declares ([`super::members`]). A service is
+    /// named by its directory; two of one name are an error naming both. Other directories
+    /// are passed over (a monorepo holds other things too).
     pub fn services(&self) -> Result<Vec<Service>, Error> {
         let dir = self.services_dir();
-        if !dir.is_dir() {
+        let declared = super::members::declared(&self.root)?;
+        if !dir.is_dir() && declared.is_empty() {
             return Err(Error::NoServicesDir {
                 path: self.root.clone(),
             });
         }
-        let found = subdirectories(&dir, Links::Follow, is_prisma_project)?;
+        let mut found: Vec<(String, PathBuf)> = if dir.is_dir() {
+            subdirectories(&dir, Links::Follow, is_prisma_project)?
+        } else {
+            Vec::new()
+        };
+        let patterns: Vec<String> = declared.into_iter().map(|(p, _)| p).collect();
+        for package in super::members::expand(&self.root, &patterns) {
+            if !is_prisma_project(&package) || found.iter().any(|(_, d)| same_dir(d, &package)) {
+                continue;
+            }
+            let name = package
+                .file_name()
+                .and_then(|n| n.to_str())
+                .ok_or_else(|| Error::NonUtf8Name {
+                    path: package.clone(),
+                })?
+                .to_string();
+            if let Some((_, other)) = found.iter().find(|(n, _)| *n == name) {
+                return Err(Error::DuplicateService {
+                    name,
+                    a: other.clone(),
+                    b: package,
+                });
+            }
+            found.push((name, package));
+        }
+        found.sort();
         let mut by_variable: std::collections::BTreeMap<String, &(String, PathBuf)> =
             Default::default();
         for entry in &found {
@@ -98,7 +130,9 @@ impl Workspace {
             .collect()
     }
 
-    /// The services named in `names` (all of them when `names` is empty), in name order.
+    /// The services named in `names` (all of them when `names` is empty), in name order. An
+    /// unknown name says why: a directory of that name that is not a Prisma project, or the
+    /// nearest names.
     pub fn select(&self, names: &[String]) -> Result<Vec<Service>, Error> {
         let all = self.services()?;
         if names.is_empty() {
@@ -106,20 +140,9 @@ impl Workspace {
         }
         for name in names {
             if !all.iter().any(|s| &s.name == name) {
-                let known = if all.is_empty() {
-                    format!(
-                        "none (no directory under {} has a prisma/ folder)",
-                        self.services_dir().display()
-                    )
-                } else {
-                    all.iter()
-                        .map(|s| s.name.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                };
                 return Err(Error::UnknownService {
                     name: name.clone(),
-                    known,
+                    why: self.why_not_a_service(name, &all),
                 });
             }
         }
@@ -127,6 +150,43 @@ impl Workspace {
             .into_iter()
             .filter(|s| names.contains(&s.name))
             .collect())
+    }
+
+    /// The service whose directory holds `dir` (a command run inside a package acts on it, as
+    /// `npx prisma` does there).
+    pub fn service_at(&self, dir: &Path) -> Result<Option<Service>, Error> {
+        let dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+        Ok(self
+            .services()?
+            .into_iter()
+            .find(|s| std::fs::canonicalize(&s.dir).is_ok_and(|d| dir.starts_with(d))))
+    }
+
+    fn why_not_a_service(&self, name: &str, all: &[Service]) -> String {
+        let mut candidates = vec![self.services_dir().join(name)];
+        if let Ok(declared) = super::members::declared(&self.root) {
+            let patterns: Vec<String> = declared.into_iter().map(|(p, _)| p).collect();
+            candidates.extend(
+                super::members::expand(&self.root, &patterns)
+                    .into_iter()
+                    .filter(|d| d.file_name().and_then(|n| n.to_str()) == Some(name)),
+            );
+        }
+        if let Some(dir) = candidates.iter().find(|d| d.is_dir()) {
+            return format!(
+                "{} is not a Prisma project: it has no prisma/ folder, no schema.prisma, no prisma.config.ts and no \"prisma\": {{\"schema\"}} in package.json",
+                dir.display()
+            );
+        }
+        let known: Vec<&str> = all.iter().map(|s| s.name.as_str()).collect();
+        if known.is_empty() {
+            return format!(
+                "no service at all: no Prisma project under {} nor among the workspaces the root declares",
+                self.services_dir().display()
+            );
+        }
+        let near = crate::text::suggest(name, known.iter().copied());
+        format!("known services: {}{near}", known.join(", "))
     }
 }
 

@@ -1,0 +1,547 @@
+//! Day one in a Node/Prisma monorepo (issue 28), through the real binary, real PostgreSQL and
+//! real Node processes: deployed history accepted, the team's own seeds and tests, nothing but
+//! the throwaway database touched, packages where Node monorepos keep them, Prisma 7's rules.
+
+use std::path::{Path, PathBuf};
+
+use shared_migrate::db::DatabaseUrl;
+use shared_migrate::testing::{TempRepo, fresh_database};
+
+mod common;
+use common::{Out, repo_root, run, verify_json, xtask};
+
+fn all(out: &Out) -> String {
+    format!("{}{}", out.stdout, out.stderr)
+}
+
+fn write(root: &Path, rel: &str, text: &str) -> PathBuf {
+    let path = root.join(rel);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn count(url: &DatabaseUrl, sql: &str) -> i64 {
+    shared_migrate::db::connect(url)
+        .unwrap()
+        .query_one(sql, &[])
+        .unwrap()
+        .get(0)
+}
+
+/// This repository's node_modules (the examples' `pg`), linked into `root`: Node finds it from
+/// the packages below, as in a real workspace.
+fn link_node_modules(root: &Path) {
+    let modules = repo_root().join("node_modules");
+    assert!(
+        modules.is_dir(),
+        "run `npm ci` at the repository root first (bash ci/test.sh does)"
+    );
+    std::os::unix::fs::symlink(modules, root.join("node_modules")).unwrap();
+}
+
+const DROP: &str = "ALTER TABLE \"users\" DROP COLUMN \"nickname\";\n";
+
+fn history_repo() -> TempRepo {
+    let repo = TempRepo::new();
+    repo.migration(
+        "svc",
+        "20240101000000_init",
+        "CREATE TABLE \"users\" (\"id\" INTEGER NOT NULL, \"nickname\" TEXT, \"email\" TEXT, CONSTRAINT \"users_pkey\" PRIMARY KEY (\"id\"));\n",
+    );
+    // Deployed years ago: unsafe by today's rules, harmless now.
+    repo.migration("svc", "20240201000000_drop_nickname", DROP);
+    repo.migration(
+        "svc",
+        "20240301000000_index_email",
+        "CREATE INDEX \"users_email_idx\" ON \"users\"(\"email\");\n",
+    );
+    repo
+}
+
+fn lint_rules(repo: &TempRepo, args: &[&str]) -> (i32, Vec<String>) {
+    let out = run(xtask(repo.root())
+        .args(["lint", "--format", "json", "--no-cache"])
+        .args(args));
+    let json: serde_json::Value = serde_json::from_str(&out.stdout).expect(&all(&out));
+    let rules = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            format!(
+                "{} {}",
+                f["rule"].as_str().unwrap(),
+                f["path"].as_str().unwrap().split('/').nth_back(1).unwrap()
+            )
+        })
+        .collect();
+    (out.code, rules)
+}
+
+#[test]
+fn accepted_history_is_quiet_and_a_new_unsafe_migration_is_still_caught() {
+    let repo = history_repo();
+    let (code, rules) = lint_rules(&repo, &[]);
+    assert_eq!(code, 1, "{rules:?}");
+    assert!(
+        rules.contains(&"drop-column 20240201000000_drop_nickname".to_string()),
+        "{rules:?}"
+    );
+    // verify fails at lint and says how to adopt the tool on deployed history.
+    let out = run(xtask(repo.root()).args(["verify", "--backend", "local"]));
+    assert_eq!(out.code, 1, "{}", all(&out));
+    assert!(
+        out.stdout
+            .contains("cargo xtask lint --accept-history -s svc"),
+        "{}",
+        all(&out)
+    );
+
+    let accepted = run(xtask(repo.root()).args(["lint", "--accept-history"]));
+    assert_eq!(accepted.code, 0, "{}", all(&accepted));
+    assert!(
+        accepted
+            .stdout
+            .contains("svc: 3 migrations accepted as history, through 20240301000000_index_email"),
+        "{}",
+        accepted.stdout
+    );
+    let file = std::fs::read_to_string(repo.root().join("xtask-history.toml")).unwrap();
+    assert!(
+        file.contains("svc = \"20240301000000_index_email\""),
+        "{file}"
+    );
+    assert_eq!(lint_rules(&repo, &[]), (0, vec![]));
+    let out = run(xtask(repo.root()).args(["verify", "--backend", "local"]));
+    assert_eq!(out.code, 0, "{}", all(&out));
+
+    // A new migration is judged as before.
+    repo.migration(
+        "svc",
+        "20250101000000_drop_email",
+        "ALTER TABLE \"users\" DROP COLUMN \"email\";\n",
+    );
+    let (code, rules) = lint_rules(&repo, &[]);
+    assert_eq!(code, 1);
+    assert_eq!(rules, ["drop-column 20250101000000_drop_email"]);
+    // The history rules still cover the accepted migrations: a removed one is caught (against
+    // git, with --since).
+    git(repo.root(), &["init", "-q"]);
+    git(repo.root(), &["add", "-A"]);
+    git(repo.root(), &["commit", "-qm", "history"]);
+    std::fs::remove_dir_all(
+        repo.root()
+            .join("services/svc/prisma/migrations/20240201000000_drop_nickname"),
+    )
+    .unwrap();
+    let (code, rules) = lint_rules(&repo, &["--since", "HEAD"]);
+    assert_eq!(code, 1);
+    assert!(
+        rules.iter().any(|r| r.starts_with("removed-migration")),
+        "{rules:?}"
+    );
+}
+
+#[test]
+fn a_finding_in_an_applied_migration_is_allowed_from_configuration() {
+    let repo = history_repo();
+    write(
+        repo.root(),
+        "services/svc/xtask.toml",
+        "[[lint.allow]]\nmigration = \"20240201000000_drop_nickname\"\nrule = \"drop-column\"\nreason = \"the app stopped reading nickname in v1.4, before this deploy\"\n\n[[lint.allow]]\nmigration = \"20240301000000_index_email\"\nrule = \"index-not-concurrent\"\nreason = \"users had 40 rows then\"\n",
+    );
+    let (code, rules) = lint_rules(&repo, &[]);
+    assert_eq!((code, rules), (0, vec![]));
+    // Without a reason, or naming what does not exist: refused, saying where.
+    for (entry, says) in [
+        (
+            "migration = \"20240201000000_drop_nickname\"\nrule = \"drop-column\"\n",
+            "give the reason",
+        ),
+        (
+            "migration = \"20240201000000_drop_nicknam\"\nrule = \"drop-column\"\nreason = \"x\"\n",
+            "did you mean `20240201000000_drop_nickname`",
+        ),
+        (
+            "migration = \"20240201000000_drop_nickname\"\nrule = \"drop-colum\"\nreason = \"x\"\n",
+            "did you mean `drop-column`",
+        ),
+    ] {
+        write(
+            repo.root(),
+            "services/svc/xtask.toml",
+            &format!("[[lint.allow]]\n{entry}"),
+        );
+        let out = run(xtask(repo.root()).args(["lint"]));
+        assert_eq!(out.code, 2, "{}", all(&out));
+        assert!(
+            out.stderr.contains("xtask.toml: [[lint.allow]]") && out.stderr.contains(says),
+            "{}",
+            all(&out)
+        );
+    }
+}
+
+#[test]
+fn verify_since_lints_only_what_changed() {
+    let repo = history_repo();
+    git(repo.root(), &["init", "-q"]);
+    git(repo.root(), &["add", "-A"]);
+    git(repo.root(), &["commit", "-qm", "history"]);
+    repo.migration(
+        "svc",
+        "20250101000000_add_age",
+        "ALTER TABLE \"users\" ADD COLUMN \"age\" INTEGER;\n",
+    );
+    let out = run(xtask(repo.root()).args(["verify", "--backend", "local", "--since", "HEAD"]));
+    assert_eq!(out.code, 0, "{}", all(&out));
+    repo.migration(
+        "svc",
+        "20250102000000_drop_age",
+        "ALTER TABLE \"users\" DROP COLUMN \"age\";\n",
+    );
+    let out = run(xtask(repo.root()).args(["verify", "--backend", "local", "--since", "HEAD"]));
+    assert_eq!(out.code, 1, "{}", all(&out));
+    assert!(
+        out.stdout.contains("drop-column") && !out.stdout.contains("20240201000000_drop_nickname"),
+        "{}",
+        all(&out)
+    );
+}
+
+fn git(root: &Path, args: &[&str]) {
+    let status = std::process::Command::new("git")
+        .args([
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@t",
+            "-c",
+            "commit.gpgsign=false",
+        ])
+        .args(args)
+        .current_dir(root)
+        .status()
+        .unwrap();
+    assert!(status.success(), "git {args:?}");
+}
+
+/// A Node service: package.json with a Prisma 6 seed in JavaScript that loads `.env` the way
+/// Node does (not overriding what is set) and writes through `pg`.
+fn node_service(repo: &TempRepo, dev: &DatabaseUrl) {
+    repo.migration(
+        "shop",
+        "20250101000000_init",
+        "CREATE TABLE \"orders\" (\"id\" SERIAL PRIMARY KEY, \"note\" TEXT);\n",
+    );
+    let root = repo.root();
+    write(
+        root,
+        "services/shop/prisma/schema.prisma",
+        "datasource db {\n  provider = \"postgresql\"\n  url      = env(\"SHOP_DB_URL\")\n}\n\nmodel orders {\n  id   Int     @id @default(autoincrement())\n  note String?\n}\n",
+    );
+    write(
+        root,
+        "services/shop/package.json",
+        r#"{ "name": "shop", "private": true, "scripts": { "test": "node --test" },
+  "prisma": { "seed": "node prisma/seed.js" }, "dependencies": { "pg": "*" } }"#,
+    );
+    // The developer's own database, as teams keep it in .env.
+    write(
+        root,
+        "services/shop/.env",
+        &format!(
+            "SHOP_DB_URL={}\nDATABASE_URL={}\n",
+            dev.expose(),
+            dev.expose()
+        ),
+    );
+    write(
+        root,
+        "services/shop/prisma/seed.js",
+        "process.loadEnvFile('.env');\nconst { Client } = require('pg');\n(async () => {\n  const db = new Client({ connectionString: process.env.SHOP_DB_URL });\n  await db.connect();\n  await db.query(\"INSERT INTO orders (note) VALUES ('seeded')\");\n  await db.end();\n})().catch((e) => { console.error(e); process.exit(1); });\n",
+    );
+    write(
+        root,
+        "services/shop/test/orders.test.js",
+        "process.loadEnvFile('.env');\nconst { test } = require('node:test');\nconst assert = require('node:assert/strict');\nconst { Client } = require('pg');\ntest('the seed is there', async () => {\n  const db = new Client({ connectionString: process.env.DATABASE_URL });\n  await db.connect();\n  const { rows } = await db.query('SELECT note FROM orders');\n  await db.end();\n  assert.deepEqual(rows.map((r) => r.note), ['seeded']);\n});\n",
+    );
+    link_node_modules(root);
+}
+
+#[test]
+fn seeds_and_tests_touch_only_the_throwaway_database_whatever_env_says() {
+    let dev = fresh_database("developers_own");
+    shared_migrate::db::connect(&dev)
+        .unwrap()
+        .batch_execute("CREATE TABLE orders (id SERIAL PRIMARY KEY, note TEXT); INSERT INTO orders (note) VALUES ('mine')")
+        .unwrap();
+    let repo = TempRepo::new();
+    node_service(&repo, &dev);
+    let (out, json) = verify_json(repo.root(), &[]);
+    assert_eq!(out.code, 0, "{}", all(&out));
+    let seed = common::step(&json[0], "seed");
+    assert_eq!(seed["status"], "passed", "{seed}");
+    assert!(
+        seed["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("ran `node prisma/seed.js` (package.json prisma.seed at package.json:2)"),
+        "{seed}"
+    );
+    let test = common::step(&json[0], "test");
+    assert_eq!(test["status"], "passed", "{test}");
+    assert_eq!(
+        count(&dev, "SELECT count(*) FROM orders"),
+        1,
+        "the developer's database was written to"
+    );
+    // The human summary says which seed and which tests ran.
+    let out = run(xtask(repo.root()).args(["verify", "--backend", "local", "--no-lint"]));
+    assert!(
+        out.stdout.contains("seed: `node prisma/seed.js` (package.json prisma.seed at package.json:2); tests: `npm test`"),
+        "{}",
+        all(&out)
+    );
+}
+
+#[test]
+fn a_prisma_seed_runs_through_a_shell_with_node_modules_bin_on_path() {
+    let repo = TempRepo::new();
+    repo.migration("tool", "20250101000000_init", "CREATE TABLE t (v text);\n");
+    let root = repo.root();
+    write(
+        root,
+        "services/tool/package.json",
+        r#"{ "name": "tool", "prisma": { "seed": "seed-tool first && seed-tool second" } }"#,
+    );
+    let bin = write(
+        root,
+        "services/tool/node_modules/.bin/seed-tool",
+        "#!/bin/sh\npsql -X -q -v ON_ERROR_STOP=1 -c \"INSERT INTO t VALUES ('$1')\"\n",
+    );
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let (out, json) = verify_json(root, &[]);
+    assert_eq!(out.code, 0, "{}", all(&out));
+    assert_eq!(common::step(&json[0], "seed")["status"], "passed");
+    // No test script, so no tests: the summary says so, and `require` makes it a failure.
+    let out = run(xtask(root).args(["verify", "--backend", "local", "--no-lint"]));
+    assert!(out.stdout.contains("passed (no tests)"), "{}", all(&out));
+    write(
+        root,
+        "services/tool/xtask.toml",
+        "[verify]\nrequire = [\"seed\", \"tests\"]\n",
+    );
+    let out = run(xtask(root).args(["verify", "--backend", "local", "--no-lint"]));
+    assert_eq!(out.code, 1, "{}", all(&out));
+    assert!(
+        out.stdout.contains("FAILED at test")
+            && out.stdout.contains("[verify] require lists `tests`"),
+        "{}",
+        all(&out)
+    );
+}
+
+#[test]
+fn packages_where_node_monorepos_keep_them_are_services() {
+    let repo = TempRepo::new();
+    let root = repo.root();
+    std::fs::remove_dir(root.join("services")).unwrap();
+    write(
+        root,
+        "package.json",
+        r#"{ "private": true, "workspaces": ["packages/*", "apps/*"] }"#,
+    );
+    // Prisma's second default: schema.prisma and migrations/ at the package root.
+    write(
+        root,
+        "packages/billing/schema.prisma",
+        "datasource db {\n  provider = \"postgresql\"\n  url = env(\"BILLING_URL\")\n}\n",
+    );
+    write(
+        root,
+        "packages/billing/migrations/20250101000000_init/migration.sql",
+        "CREATE TABLE invoices (id int);\n",
+    );
+    write(
+        root,
+        "packages/billing/package.json",
+        r#"{ "name": "@acme/billing" }"#,
+    );
+    // A package without Prisma is not a service.
+    write(
+        root,
+        "packages/ui/package.json",
+        r#"{ "name": "@acme/ui" }"#,
+    );
+    // The classic layout, as a workspace package under apps/.
+    write(
+        root,
+        "apps/api/prisma/migrations/20250101000000_init/migration.sql",
+        "CREATE TABLE users (id int);\n",
+    );
+    let db = fresh_database("workspace_pkg");
+    let out = run(xtask(root)
+        .args(["migrate", "--format", "json"])
+        .env("BILLING_URL", db.expose())
+        .env(
+            "API_DATABASE_URL",
+            db.with_dbname(&format!("{}_api", db.dbname)).expose(),
+        ));
+    assert_eq!(out.code, 0, "{}", all(&out));
+    let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let names: Vec<&str> = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["service"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["api", "billing"]);
+    assert_eq!(count(&db, "SELECT count(*) FROM invoices"), 0);
+    // Why a directory is not a service, and the nearest name.
+    let out = run(xtask(root).args(["lint", "-s", "ui"]));
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr.contains("packages/ui is not a Prisma project"),
+        "{}",
+        all(&out)
+    );
+    let out = run(xtask(root).args(["lint", "-s", "biling"]));
+    assert!(
+        out.stderr.contains("did you mean `billing`"),
+        "{}",
+        all(&out)
+    );
+    // Inside a package, a command acts on it alone, as `npx prisma` there (`--all`: every one).
+    let out = run(xtask(root)
+        .args(["lint", "--format", "json"])
+        .current_dir(root.join("packages/billing/migrations")));
+    assert!(out.stdout.contains("\"services\": 1"), "{}", all(&out));
+    assert!(
+        out.stderr.contains("working on `billing` alone"),
+        "{}",
+        all(&out)
+    );
+    let out = run(xtask(root)
+        .args(["lint", "--format", "json", "--all"])
+        .current_dir(root.join("packages/billing")));
+    assert!(out.stdout.contains("\"services\": 2"), "{}", all(&out));
+    // Two packages of one name: refused, naming both.
+    write(
+        root,
+        "apps/billing/prisma/migrations/20250101000000_init/migration.sql",
+        "CREATE TABLE x (id int);\n",
+    );
+    let out = run(xtask(root).args(["lint"]));
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr.contains("two services are named `billing`")
+            && out.stderr.contains("apps/billing")
+            && out.stderr.contains("packages/billing"),
+        "{}",
+        all(&out)
+    );
+}
+
+#[test]
+fn the_root_is_found_from_inside_a_package() {
+    let repo = TempRepo::new();
+    let root = repo.root();
+    std::fs::remove_dir(root.join("services")).unwrap();
+    write(root, "pnpm-workspace.yaml", "packages:\n  - 'apps/*'\n");
+    write(
+        root,
+        "apps/api/prisma/migrations/20250101000000_init/migration.sql",
+        "CREATE TABLE users (id int);\n",
+    );
+    // No --root: the binary finds the workspace from where it runs.
+    let out = run(std::process::Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["lint", "--format", "json"])
+        .current_dir(root.join("apps/api/prisma")));
+    assert_eq!(out.code, 0, "{}", all(&out));
+    assert!(out.stdout.contains("\"services\": 1"), "{}", all(&out));
+}
+
+#[test]
+fn urls_as_prisma_7_configurations_write_them() {
+    let repo = TempRepo::new();
+    let root = repo.root();
+    repo.migration("svc", "20250101000000_init", "CREATE TABLE a (id int);\n");
+    write(
+        root,
+        "services/svc/prisma.config.ts",
+        "import path from 'node:path';\nimport { defineConfig } from 'prisma/config';\nexport default defineConfig({\n  schema: path.join(__dirname, 'prisma', 'schema.prisma'),\n  datasource: { url: process.env.DIRECT_URL || process.env.DATABASE_URL_UNPOOLED },\n});\n",
+    );
+    write(
+        root,
+        "services/svc/prisma/schema.prisma",
+        "datasource db {\n  provider = \"postgresql\"\n}\n",
+    );
+    let db = fresh_database("prisma7");
+    let out = run(xtask(root)
+        .args(["migrate", "--format", "json"])
+        .env("DATABASE_URL_UNPOOLED", db.expose()));
+    assert_eq!(out.code, 0, "{}", all(&out));
+    assert!(
+        out.stdout
+            .contains("\"url_variable\": \"DATABASE_URL_UNPOOLED\""),
+        "{}",
+        out.stdout
+    );
+    // Prisma 7 reads no .env file: neither do we for a package on Prisma 7.
+    write(
+        root,
+        "services/svc/package.json",
+        r#"{ "devDependencies": { "prisma": "^7.4.0" } }"#,
+    );
+    write(
+        root,
+        "services/svc/.env",
+        &format!("DIRECT_URL={}\n", db.expose()),
+    );
+    let out = run(xtask(root).args(["status"]));
+    assert_eq!(out.code, 2, "{}", all(&out));
+    assert!(
+        out.stdout.contains("DIRECT_URL or DATABASE_URL_UNPOOLED")
+            && out.stdout.contains("Prisma 7 reads no .env file"),
+        "{}",
+        all(&out)
+    );
+    // On Prisma 6 the same .env is read.
+    write(
+        root,
+        "services/svc/package.json",
+        r#"{ "devDependencies": { "prisma": "6.19.0" } }"#,
+    );
+    let out = run(xtask(root).args(["status"]));
+    assert_eq!(out.code, 0, "{}", all(&out));
+}
+
+#[test]
+fn missing_dependencies_are_installed_from_the_lockfile() {
+    // A copy of the examples' workspace without node_modules: verify runs `npm ci` itself.
+    let repo = TempRepo::new();
+    let root = repo.root();
+    for f in ["package.json", "package-lock.json"] {
+        std::fs::copy(repo_root().join(f), root.join(f)).unwrap();
+    }
+    for svc in ["azora-education", "azora-notifications", "azora-wallet"] {
+        let status = std::process::Command::new("cp")
+            .arg("-a")
+            .arg(repo_root().join("services").join(svc))
+            .arg(root.join("services"))
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+    let out = run(xtask(root).args(["verify", "--backend", "local", "-s", "azora-wallet"]));
+    assert_eq!(out.code, 0, "{}", all(&out));
+    assert!(root.join("node_modules/pg").is_dir());
+    assert!(
+        out.stderr.contains("installing dependencies: `npm ci`"),
+        "{}",
+        all(&out)
+    );
+}
