@@ -36,6 +36,10 @@ impl Verify {
                 println!("[]");
             }
             if let Some(path) = &self.junit {
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir)
+                        .with_context(|| format!("creating {}", dir.display()))?;
+                }
                 std::fs::write(path, junit(&[]))
                     .with_context(|| format!("writing {}", path.display()))?;
             }
@@ -72,19 +76,36 @@ impl Verify {
             seed: self.seed,
             forget: datasource_variables(&ws.services()?),
             since: self.plan.since,
+            github: std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true"),
         };
         let view = live::View::new(&services);
         let reports = verify_all(ws, &services, backend.as_ref(), &options, &|svc, step| {
             view.update(svc, step)
         });
         view.finish(&reports);
-        if let Some(path) = &self.junit {
-            std::fs::write(path, junit(&reports))
-                .with_context(|| format!("writing {}", path.display()))?;
+        for (path, text) in [
+            (&self.junit, self.junit.as_ref().map(|_| junit(&reports))),
+            (
+                &self.report,
+                self.report.as_ref().map(|_| lock_report(&reports)),
+            ),
+        ] {
+            if let (Some(path), Some(text)) = (path, text) {
+                // A directory that does not exist yet is made: the run's report is not lost.
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir)
+                        .with_context(|| format!("creating {}", dir.display()))?;
+                }
+                std::fs::write(path, text)
+                    .with_context(|| format!("writing {}", path.display()))?;
+            }
         }
-        if let Some(path) = &self.report {
-            std::fs::write(path, lock_report(&reports))
-                .with_context(|| format!("writing {}", path.display()))?;
+        // Lint's findings as annotations on the diff (GitHub Actions).
+        for a in reports.iter().filter_map(|r| r.annotations.as_deref()) {
+            match self.format {
+                Format::Human => print!("{a}"),
+                Format::Json => eprint!("{a}"),
+            }
         }
         match self.format {
             Format::Human => print!("{}", verify_summary(&reports)),

@@ -545,3 +545,68 @@ fn missing_dependencies_are_installed_from_the_lockfile() {
         all(&out)
     );
 }
+
+#[test]
+fn on_github_verify_annotates_lint_findings_and_keeps_its_report() {
+    let repo = TempRepo::new();
+    repo.migration(
+        "svc",
+        "20240101000000_init",
+        "CREATE TABLE a (id int, b int);\n",
+    );
+    repo.migration(
+        "svc",
+        "20240201000000_drop_b",
+        "ALTER TABLE a DROP COLUMN b;\n",
+    );
+    let report = repo.root().join("target/reports/nested/verify.xml");
+    let out = run(xtask(repo.root())
+        .args(["verify", "--backend", "local", "--junit"])
+        .arg(&report)
+        .env("GITHUB_ACTIONS", "true"));
+    assert_eq!(out.code, 1, "{}", all(&out));
+    assert!(
+        out.stdout.lines().any(|l| l.starts_with(
+            "::error file=services/svc/prisma/migrations/20240201000000_drop_b/migration.sql,line=1"
+        ) && l.contains("title=drop-column")),
+        "{}",
+        all(&out)
+    );
+    assert!(report.is_file(), "the report's directory was created");
+}
+
+#[test]
+fn a_root_lockfile_change_affects_every_node_package() {
+    let repo = TempRepo::new();
+    let root = repo.root();
+    repo.migration(
+        "node_svc",
+        "20250101000000_init",
+        "CREATE TABLE a (id int);\n",
+    );
+    repo.migration(
+        "plain_svc",
+        "20250101000000_init",
+        "CREATE TABLE a (id int);\n",
+    );
+    write(
+        root,
+        "services/node_svc/package.json",
+        r#"{ "name": "node_svc" }"#,
+    );
+    write(root, "package-lock.json", "{}\n");
+    git(root, &["init", "-q"]);
+    git(root, &["add", "-A"]);
+    git(root, &["commit", "-qm", "base"]);
+    write(root, "package-lock.json", "{ \"lockfileVersion\": 3 }\n");
+    let out = run(xtask(root).args(["affected", "--since", "HEAD", "--format", "json"]));
+    assert_eq!(out.code, 0, "{}", all(&out));
+    let json: serde_json::Value = serde_json::from_str(&out.stdout).expect(&all(&out));
+    let affected: Vec<&str> = json["affected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["service"].as_str().unwrap())
+        .collect();
+    assert_eq!(affected, ["node_svc"], "{}", out.stdout);
+}

@@ -32,6 +32,8 @@ const TOOL_PATHS: &[&str] = &[
 pub enum Reason {
     /// Files of its own changed (relative to the root; the first few).
     Changed { files: Vec<String>, count: usize },
+    /// A lockfile at the root changed: every Node package's dependencies may have.
+    Lockfile { file: String },
     /// The repository's xtask.toml changed.
     Config { file: String },
     /// The tool itself changed (its sources, Cargo.lock, ...).
@@ -53,6 +55,9 @@ impl std::fmt::Display for Reason {
         match self {
             Reason::Changed { files, count } => write!(f, "changed: {}", list(files, *count)),
             Reason::Config { file } => write!(f, "{file} changed (every service's configuration)"),
+            Reason::Lockfile { file } => {
+                write!(f, "{file} changed (the dependencies of every Node package)")
+            }
             Reason::Tool { files, count } => {
                 write!(f, "the tool changed: {}", list(files, *count))
             }
@@ -98,6 +103,16 @@ impl Affected {
 /// How many file names a reason lists.
 const LISTED: usize = 3;
 
+/// Lockfiles of the whole workspace (npm, pnpm, yarn, bun), at the root.
+const ROOT_LOCKFILES: &[&str] = &[
+    "package-lock.json",
+    "npm-shrinkwrap.json",
+    "pnpm-lock.yaml",
+    "yarn.lock",
+    "bun.lock",
+    "bun.lockb",
+];
+
 /// The services of `ws` affected since `rev`.
 pub fn affected(ws: &Workspace, rev: &str) -> Result<Affected, Error> {
     let services = ws.services()?;
@@ -118,6 +133,9 @@ pub fn affected(ws: &Workspace, rev: &str) -> Result<Affected, Error> {
         .filter(|f| TOOL_PATHS.iter().any(|p| is_under(f, p)))
         .collect();
     let repo_config = changed.iter().any(|f| f == config::FILE_NAME);
+    let lockfile = changed
+        .iter()
+        .find(|f| ROOT_LOCKFILES.contains(&f.as_str()));
     for service in &services {
         let owned = owned_prefixes(&ws.root, service);
         let own: Vec<&String> = changed
@@ -135,6 +153,11 @@ pub fn affected(ws: &Workspace, rev: &str) -> Result<Affected, Error> {
             why.push(Reason::Config {
                 file: config::FILE_NAME.into(),
             });
+        }
+        if let Some(file) = lockfile
+            && service.dir.join("package.json").is_file()
+        {
+            why.push(Reason::Lockfile { file: file.clone() });
         }
         if !tool.is_empty() {
             why.push(Reason::Tool {

@@ -49,6 +49,8 @@ pub struct VerifyOptions {
     pub seed: u64,
     /// `--since REV`: lint judges only the migrations added or changed since REV.
     pub since: Option<String>,
+    /// Keep lint's findings as GitHub workflow commands ([`VerifyReport::annotations`]).
+    pub github: bool,
     /// Variables every service's datasource reads: removed from seeds' and tests'
     /// environment (this service's own are set to the throwaway database).
     pub forget: Vec<String>,
@@ -88,6 +90,9 @@ pub struct VerifyReport {
     /// `--report`: each migration's statements, their locks and rewrites.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub locks: Option<Vec<locks::MigrationLocks>>,
+    /// On GitHub Actions: lint's findings as workflow commands, to print.
+    #[serde(skip)]
+    pub annotations: Option<String>,
 }
 
 impl VerifyReport {
@@ -216,6 +221,7 @@ fn verify_service(
             millis: 0,
             kept: None,
             locks: None,
+            annotations: None,
         },
         progress,
         failed: false,
@@ -235,7 +241,17 @@ fn verify_service(
     if options.lint {
         // Lint errors fail the service, but the database steps still run: both answers help.
         let failed_before = run.failed;
-        run.step("lint", || lint_step(ws, service, options.since.as_deref()));
+        let mut annotations = None;
+        run.step("lint", || {
+            lint_step(
+                ws,
+                service,
+                options.since.as_deref(),
+                options.github,
+                &mut annotations,
+            )
+        });
+        run.report.annotations = annotations;
         run.failed = failed_before;
     } else {
         run.skip("lint", "--no-lint".into());
@@ -367,11 +383,20 @@ pub fn render_drift(summary: &str, list: &[diff::Difference]) -> String {
 }
 
 /// Lints the service; errors fail the step, warnings are its detail.
-fn lint_step(ws: &Workspace, service: &Service, since: Option<&str>) -> seed::StepOutcome {
+fn lint_step(
+    ws: &Workspace,
+    service: &Service,
+    since: Option<&str>,
+    github: bool,
+    annotations: &mut Option<String>,
+) -> seed::StepOutcome {
     let options =
         crate::lint::LintOptions::now(since.map(str::to_string)).cached(Some(ws.lint_cache()));
     let report = commands::lint_services(ws, std::slice::from_ref(service), &options)
         .map_err(|e| e.to_string())?;
+    if github && !report.findings.is_empty() {
+        *annotations = Some(crate::lint::render::github(&report));
+    }
     let text = crate::lint::render::human(&report, false);
     if report.count(RuleLevel::Error) > 0 {
         Err(format!("{text}{}", history_hint(ws, service, &report)))
