@@ -610,3 +610,67 @@ fn a_root_lockfile_change_affects_every_node_package() {
         .collect();
     assert_eq!(affected, ["node_svc"], "{}", out.stdout);
 }
+
+/// A team's own xtask, in a workspace of its own, takes these commands through a git
+/// dependency (here a `file://` URL of this repository's commit) and `#[command(flatten)]`,
+/// and runs them on the examples. Built with this repository's lockfile and profile, in its
+/// target directory, so that only the git packages compile anew.
+#[test]
+fn a_team_xtask_runs_the_commands_through_a_git_dependency() {
+    let repo = repo_root().canonicalize().unwrap();
+    let head = std::process::Command::new("git")
+        .args(["rev-parse", "HEAD"])
+        .current_dir(&repo)
+        .output()
+        .unwrap();
+    assert!(
+        head.status.success(),
+        "this test needs the repository's git history"
+    );
+    let rev = String::from_utf8(head.stdout).unwrap().trim().to_string();
+    let team = tempfile::tempdir().unwrap();
+    let root = team.path();
+    let manifest = std::fs::read_to_string(repo.join("Cargo.toml")).unwrap();
+    let profiles = &manifest[manifest.find("[profile.dev]").unwrap()..];
+    write(
+        root,
+        "Cargo.toml",
+        &format!("[workspace]\nresolver = \"3\"\nmembers = [\"xtask\"]\n\n{profiles}"),
+    );
+    write(
+        root,
+        ".cargo/config.toml",
+        "[alias]\nxtask = \"run --package xtask --\"\n",
+    );
+    write(
+        root,
+        "xtask/Cargo.toml",
+        &format!(
+            "[package]\nname = \"xtask\"\nversion = \"0.1.0\"\nedition = \"2024\"\npublish = false\n\n[dependencies]\nmigrations = {{ package = \"xtask\", git = \"file://{}\", rev = \"{rev}\" }}\nclap = {{ version = \"4.6\", features = [\"derive\"] }}\n",
+            repo.display()
+        ),
+    );
+    write(
+        root,
+        "xtask/src/main.rs",
+        "use clap::{Parser, Subcommand};\n\n#[derive(Parser)]\nstruct Cli {\n    #[command(subcommand)]\n    command: Command,\n}\n\n#[derive(Subcommand)]\nenum Command {\n    /// The team's own task.\n    Hello,\n    #[command(flatten)]\n    Migrations(xtask_migrate::Command),\n}\n\nfn main() -> std::process::ExitCode {\n    match Cli::parse().command {\n        Command::Hello => {\n            println!(\"hello from the team\");\n            std::process::ExitCode::SUCCESS\n        }\n        Command::Migrations(c) => xtask_migrate::run(c, None),\n    }\n}\n",
+    );
+    std::fs::copy(repo.join("Cargo.lock"), root.join("Cargo.lock")).unwrap();
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let xtask = |args: &[&str]| {
+        run(std::process::Command::new(&cargo)
+            .args(["xtask"])
+            .args(args)
+            .current_dir(root)
+            .env("CARGO_TARGET_DIR", repo.join("target"))
+            .env("CARGO_NET_GIT_FETCH_WITH_CLI", "true")
+            .env("XTASK_ROOT", &repo)
+            .env_remove("RUSTFLAGS"))
+    };
+    let out = xtask(&["hello"]);
+    assert_eq!(out.code, 0, "{}", all(&out));
+    assert!(out.stdout.contains("hello from the team"), "{}", all(&out));
+    let out = xtask(&["lint", "-s", "azora-wallet", "--format", "json"]);
+    assert_eq!(out.code, 0, "{}", all(&out));
+    assert!(out.stdout.contains("\"migrations\": 4"), "{}", all(&out));
+}
