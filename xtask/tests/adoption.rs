@@ -646,7 +646,7 @@ fn a_team_xtask_runs_the_commands_through_a_git_dependency() {
         root,
         "xtask/Cargo.toml",
         &format!(
-            "[package]\nname = \"xtask\"\nversion = \"0.1.0\"\nedition = \"2024\"\npublish = false\n\n[dependencies]\nmigrations = {{ package = \"xtask-migrate\", git = \"file://{}\", rev = \"{rev}\" }}\nclap = {{ version = \"4.6\", features = [\"derive\"] }}\n",
+            "[package]\nname = \"xtask\"\nversion = \"0.1.0\"\nedition = \"2024\"\npublish = false\n\n[dependencies]\nxtask-migrate = {{ git = \"file://{}\", rev = \"{rev}\" }}\nclap = {{ version = \"4.6\", features = [\"derive\"] }}\n",
             repo.display()
         ),
     );
