@@ -212,8 +212,8 @@ pub enum Error {
     #[error("{0}")]
     ConnectionLost(String),
     #[error(
-        "the schema `{schema}` is not empty ({tables}) and has no `_prisma_migrations` table: baseline it first by marking the migrations it already contains as applied: `{}` for each (Prisma P3005)",
-        crate::remedy::resolve_applied_each(.service)
+        "the schema `{schema}` is not empty ({tables}) and has no `_prisma_migrations` table: adopt it first with `{}` (add --up-to NAME when it holds only the migrations up to NAME): it checks that the database is what those migrations build, then records them as applied (Prisma P3005)",
+        crate::remedy::baseline(.service)
     )]
     NotEmpty {
         service: String,

@@ -98,7 +98,9 @@ pub use commands::{
 pub use config::{Isolation, default_image, migrate_waits};
 pub use db::{DEFAULT_LOCK_TIMEOUT, DatabaseUrl, UrlOrigin, UrlSources, Waits};
 pub use drift::generate::{GeneratedMigration, IN_SYNC, from_schema};
-pub use drift::{DiffReport, Places, Source, diff_replayed, diff_service};
+pub use drift::{
+    DiffReport, Places, Source, database_against_history, diff_replayed, diff_service,
+};
 pub use error::{Error, ExitCode};
 pub use lint::render::{github as lint_github, human as lint_human, summary as lint_summary};
 pub use lint::{LintOptions, LintReport, RULES, Rule, RuleLevel};

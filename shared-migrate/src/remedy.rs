@@ -27,13 +27,9 @@ pub fn resolve_rolled_back(service: &str, name: &str) -> String {
     )
 }
 
-/// `cargo xtask resolve --service S --applied <NAME>`, for each migration a database already
-/// holds (baselining by hand).
-pub fn resolve_applied_each(service: &str) -> String {
-    format!(
-        "cargo xtask resolve --service {} --applied <NAME>",
-        shell_word(service)
-    )
+/// `cargo xtask baseline --service S`: adopting a database made before the history.
+pub fn baseline(service: &str) -> String {
+    format!("cargo xtask baseline --service {}", shell_word(service))
 }
 
 /// `cargo xtask new --service S <name>`: the first migration of a service.

@@ -1,6 +1,9 @@
 //! `cargo xtask baseline`.
 
-use shared_migrate::{ExitCode, Workspace, baseline, baseline_preview, plural};
+use shared_migrate::{
+    BackendKind, ExitCode, Places, SWEEP_AFTER, Workspace, baseline, baseline_preview,
+    choose_backend, database_against_history, default_image, plural,
+};
 
 use crate::cx;
 use crate::flags::Baseline;
@@ -25,6 +28,47 @@ impl Baseline {
         );
         for name in &todo {
             println!("  {name}");
+        }
+        // Recording is right only if they built what the database holds: checked first.
+        if !self.force {
+            shared_migrate::install_signal_handler();
+            let image = default_image(&ws.root, None)?;
+            let backend = choose_backend(
+                BackendKind::Auto,
+                None,
+                &image,
+                None,
+                Some(&ws.template_cache()),
+                SWEEP_AFTER,
+            )?;
+            let places = Places {
+                ws,
+                url: Some(url.clone()),
+                backend: backend.as_ref(),
+            };
+            let report = database_against_history(&service, up_to, &places);
+            report.result?;
+            if !report.differences.is_empty() {
+                eprintln!(
+                    "{}: the database differs from what these migrations build, so recording them as applied would hide the difference:",
+                    service.name
+                );
+                for d in &report.differences {
+                    eprintln!("  - {}", d.message);
+                }
+                eprintln!(
+                    "nothing was recorded: baseline up to the migration the database matches (--up-to NAME), fix the database, or pass --force to record them anyway"
+                );
+                return Ok(ExitCode::Usage);
+            }
+            println!(
+                "{}: the database matches what they build (checked on a throwaway database)",
+                service.name
+            );
+        }
+        if !self.yes && !cx::confirm(&format!("Record them as applied on {url}?"))? {
+            println!("nothing was recorded");
+            return Ok(ExitCode::Usage);
         }
         let done = baseline(&service, &url, up_to, self.lock_timeout.wait.0)?;
         println!(

@@ -443,6 +443,8 @@ pub struct Reset {
     /// The service whose schema to drop and rebuild. Default: the service whose directory the command runs in.
     #[arg(long, short = 's', value_name = "NAME")]
     pub service: Option<String>,
+    /// The database URL (default: the service's, as for migrate); it must be on this machine
+    /// unless --force.
     #[arg(long, value_name = "URL")]
     pub database_url: Option<String>,
     /// Reset even though the database is not on this machine.
@@ -463,8 +465,16 @@ pub struct Baseline {
     /// The last migration the database already contains (default: every local migration).
     #[arg(long, value_name = "NAME")]
     pub up_to: Option<String>,
+    /// The database URL (default: the service's, as for migrate).
     #[arg(long, value_name = "URL")]
     pub database_url: Option<String>,
+    /// Record them even though the database differs from what they build (checked first:
+    /// the migrations replayed on a throwaway database, compared with the database).
+    #[arg(long)]
+    pub force: bool,
+    /// Do not ask for confirmation.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
     #[command(flatten)]
     pub lock_timeout: LockTimeout,
 }
@@ -493,6 +503,7 @@ pub struct Resolve {
     /// Mark the failed migration NAME as rolled back: the next migrate applies it again.
     #[arg(long, value_name = "NAME")]
     pub rolled_back: Option<String>,
+    /// The database URL (default: the service's, as for migrate).
     #[arg(long, value_name = "URL")]
     pub database_url: Option<String>,
     #[command(flatten)]

@@ -281,6 +281,7 @@ fn every_command_speaks_tls_the_same_way() {
             "secure",
             "--up-to",
             "20250101000000_init",
+            "--yes",
             "--database-url",
             &url("legacy"),
         ])),

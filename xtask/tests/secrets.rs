@@ -156,7 +156,15 @@ fn no_command_prints_or_stores_the_password() {
     let fresh_url = with_password(&fresh);
     let out = clean(
         "baseline",
-        xtask(repo.root()).args(["baseline", "-s", "svc", "--database-url", &fresh_url]),
+        xtask(repo.root()).args([
+            "baseline",
+            "-s",
+            "svc",
+            "--force",
+            "--yes",
+            "--database-url",
+            &fresh_url,
+        ]),
     );
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
     let out = clean(

@@ -50,9 +50,52 @@ fn half_applied(repo: &TempRepo, n: usize) -> DatabaseUrl {
         shared_migrate::db::run_sql_file(&url, &dir.join("migration.sql")).unwrap();
     }
     let names: Vec<String> = dirs.into_iter().map(|(n, _)| n).collect();
-    let out = run(on(repo.root(), &url).args(["baseline", "-s", SVC, "--up-to", &names[n - 1]]));
-    assert_eq!(out.code, 0, "{}", out.stderr);
+    let out =
+        run(on(repo.root(), &url).args(["baseline", "-s", SVC, "--up-to", &names[n - 1], "--yes"]));
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout.contains("the database matches what they build"),
+        "{}",
+        out.stdout
+    );
     url
+}
+
+/// `baseline` records only what the database really holds: a difference is refused (exit 2,
+/// nothing recorded) unless --force, and it asks first (no terminal: --yes).
+#[test]
+fn baseline_checks_the_database_against_the_history_and_asks() {
+    let repo = TempRepo::new();
+    let service = repo.copy_example(SVC);
+    let url = fresh_database("wf_baseline");
+    let dirs = service.migration_dirs().unwrap();
+    shared_migrate::db::run_sql_file(&url, &dirs[0].1.join("migration.sql")).unwrap();
+    shared_migrate::db::connect(&url)
+        .unwrap()
+        .batch_execute("ALTER TABLE students DROP COLUMN email")
+        .unwrap();
+    let up_to = dirs[0].0.clone();
+    let out = run(on(repo.root(), &url).args(["baseline", "-s", SVC, "--up-to", &up_to, "--yes"]));
+    assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stderr
+            .contains("the database differs from what these migrations build")
+            && out.stderr.contains("email"),
+        "{}",
+        out.stderr
+    );
+    assert!(ledger_names(&url).is_empty(), "nothing recorded");
+    // Without a terminal and without --yes: a confirmation is needed, nothing recorded.
+    let out =
+        run(on(repo.root(), &url).args(["baseline", "-s", SVC, "--up-to", &up_to, "--force"]));
+    assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
+    assert!(out.stderr.contains("pass --yes"), "{}", out.stderr);
+    assert!(ledger_names(&url).is_empty());
+    let out =
+        run(on(repo.root(), &url)
+            .args(["baseline", "-s", SVC, "--up-to", &up_to, "--force", "--yes"]));
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert_eq!(ledger_names(&url), [up_to]);
 }
 
 #[test]

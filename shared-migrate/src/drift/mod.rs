@@ -214,10 +214,59 @@ fn diff_with(
                 },
             );
         }
-        report.unmanaged = a.unmanaged.into_iter().chain(b.unmanaged).collect();
+        // Both sides may be databases holding the same unmanaged objects: each listed once.
+        for object in a.unmanaged.into_iter().chain(b.unmanaged) {
+            if !report.unmanaged.contains(&object) {
+                report.unmanaged.push(object);
+            }
+        }
         Ok(())
     })();
     report
+}
+
+/// `baseline`'s check: the live database against the migrations up to `up_to` (all without it)
+/// replayed on a throwaway database. Recording them as applied is right only when they built
+/// what the database holds.
+pub fn database_against_history(
+    service: &Service,
+    up_to: Option<&str>,
+    places: &Places,
+) -> DiffReport {
+    let Some(up_to) = up_to else {
+        return diff_service(service, Source::Migrations, Source::Database, places);
+    };
+    // The history up to `up_to` alone: a copy of those folders, the same schema.
+    let partial = (|| -> Result<(tempfile::TempDir, Service), Error> {
+        let dir = tempfile::tempdir().map_err(|e| Error::io(&std::env::temp_dir(), e))?;
+        let migrations = dir.path().join("migrations");
+        for (name, from) in service.migration_dirs()? {
+            if name.as_str() > up_to {
+                continue;
+            }
+            let to = migrations.join(&name);
+            std::fs::create_dir_all(&to).map_err(|e| Error::io(&to, e))?;
+            let file = from.join("migration.sql");
+            std::fs::copy(&file, to.join("migration.sql")).map_err(|e| Error::io(&file, e))?;
+        }
+        let mut copy = service.clone();
+        copy.layout.migrations_dir = migrations;
+        Ok((dir, copy))
+    })();
+    match partial {
+        Ok((_dir, copy)) => diff_service(&copy, Source::Migrations, Source::Database, places),
+        Err(e) => DiffReport {
+            service: service.name.clone(),
+            from: Source::Migrations,
+            to: Source::Database,
+            summary: String::new(),
+            script: String::new(),
+            warnings: Vec::new(),
+            differences: Vec::new(),
+            unmanaged: Vec::new(),
+            result: Err(e),
+        },
+    }
 }
 
 /// Reads a live database without changing it: a read-only transaction, no lock, no ledger.
