@@ -63,6 +63,18 @@ fn here(ws: &Workspace) -> anyhow::Result<Option<Service>> {
     Ok(ws.service_at(&cwd)?)
 }
 
+/// `--database-url` names one database: with several services it is a usage error, said once
+/// (not once per service).
+pub fn url_flag_fits(flag: Option<&str>, services: &[Service]) -> anyhow::Result<()> {
+    if flag.is_some() && services.len() != 1 {
+        anyhow::bail!(
+            "--database-url applies to one service only, and {} are selected: add --service NAME, or set <SERVICE>_DATABASE_URL per service",
+            services.len()
+        );
+    }
+    Ok(())
+}
+
 /// Each service with its database URL (or why it has none).
 pub fn targets(services: Vec<Service>, flag: Option<&str>) -> Vec<MigrateTarget> {
     let sources = UrlSources {

@@ -40,6 +40,7 @@ impl Diff {
         )?;
         let (from, to) = (source(self.from), source(self.to));
         let needs_url = from == Source::Database || to == Source::Database;
+        cx::url_flag_fits(self.selection.database_url.as_deref(), &services)?;
         let reports: Vec<_> = cx::targets(services, self.selection.database_url.as_deref())
             .into_iter()
             .map(|t| {

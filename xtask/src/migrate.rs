@@ -18,6 +18,7 @@ impl Migrate {
                 ..Scope::default()
             },
         )?;
+        cx::url_flag_fits(self.selection.database_url.as_deref(), &services)?;
         let mut targets = cx::targets(services, self.selection.database_url.as_deref());
         let flags = Waits {
             ddl_lock_timeout: self.ddl_lock_timeout.map(|w| w.0),

@@ -255,3 +255,30 @@ fn a_history_using_time_zones_passes_on_docker_as_on_local() {
         assert_eq!(out.code, 0, "{backend}: {}{}", out.stdout, out.stderr);
     }
 }
+
+/// An image the engine does not have and cannot pull: what to do instead, in our words.
+#[test]
+fn an_image_that_cannot_be_pulled_says_what_to_do() {
+    if image().is_none() {
+        return;
+    }
+    let repo = shared_migrate::testing::TempRepo::new();
+    repo.migration("svc", "20250101000000_init", "CREATE TABLE a (id int);\n");
+    let out = run(xtask(repo.root()).args([
+        "verify",
+        "--backend",
+        "docker",
+        "--image",
+        "xtask-no-such-image:0",
+        "--no-lint",
+    ]));
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout.contains("could not pull it")
+            && out.stdout.contains("ci/postgres-image/build.sh")
+            && out.stdout.contains("--backend local")
+            && !out.stdout.contains("for `shared`"),
+        "{}",
+        out.stdout
+    );
+}

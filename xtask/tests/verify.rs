@@ -138,6 +138,16 @@ fn a_broken_migration_fails_with_file_line_column_and_sqlstate() {
         "{}",
         out.stdout
     );
+    // Advice for a verify run, not a deploy's: nothing to resolve on a throwaway database, and
+    // an applied migration is corrected by a new one, not edited.
+    assert!(
+        out.stdout.contains("nothing needs resolving")
+            && out.stdout.contains("already deployed")
+            && !out.stdout.contains("cargo xtask resolve")
+            && !out.stdout.contains("editing it is safe"),
+        "{}",
+        out.stdout
+    );
     assert!(leftovers_of(out.pid).is_empty());
 }
 

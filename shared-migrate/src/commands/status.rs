@@ -42,6 +42,10 @@ pub struct ServiceStatus {
     /// The environment variable that held it, if one did.
     pub url_variable: Option<String>,
     pub state: State,
+    /// Migration folders of the service (known even when the database cannot be read).
+    pub local: usize,
+    /// Whether the database was read (the lists below say nothing when it was not).
+    pub read: bool,
     pub applied: Vec<String>,
     pub pending: Vec<String>,
     pub failed: Vec<FailedMigration>,
@@ -88,6 +92,8 @@ pub fn status_service(service: &Service, url: Result<DatabaseUrl, Error>) -> Ser
         url_source: None,
         url_variable: None,
         state: State::Problem,
+        local: service.migration_dirs().map_or(0, |d| d.len()),
+        read: false,
         applied: vec![],
         pending: vec![],
         failed: vec![],
@@ -99,10 +105,13 @@ pub fn status_service(service: &Service, url: Result<DatabaseUrl, Error>) -> Ser
         drift: None,
         exit_code: ExitCode::Failure,
     };
-    if let Err(e) = url.and_then(|url| fill(service, &url, &mut s)) {
-        s.state = State::Problem;
-        s.exit_code = e.exit_code().max(ExitCode::Failure);
-        s.error = Some(e.to_string());
+    match url.and_then(|url| fill(service, &url, &mut s)) {
+        Ok(()) => s.read = true,
+        Err(e) => {
+            s.state = State::Problem;
+            s.exit_code = e.exit_code().max(ExitCode::Failure);
+            s.error = Some(e.to_string());
+        }
     }
     s
 }

@@ -92,6 +92,9 @@ fn split_image(image: &str) -> (&str, &str) {
     }
 }
 
+/// The `service` of a container that several services share (database isolation).
+pub const SHARED: &str = "shared";
+
 /// A running PostgreSQL container; dropping it removes the container.
 pub struct PostgresContainer {
     container: Option<Container<GenericImage>>,
@@ -105,9 +108,26 @@ impl PostgresContainer {
     pub fn start(image: &str, service: &str) -> Result<PostgresContainer, Error> {
         let start = Instant::now();
         let (name, tag) = split_image(image);
+        let who = if service == SHARED {
+            String::new()
+        } else {
+            format!(" for service `{service}`")
+        };
         let fail = |e: &dyn std::fmt::Display| {
+            let text = e.to_string();
+            // The engine could not pull the image (no such image locally, no registry): say
+            // what to do instead of the engine's words alone.
+            let pull = text.contains("pull") || text.contains("No such image");
+            let what = if pull {
+                format!(
+                    "the Docker engine does not have the image `{image}` and could not pull it ({}). Build one from this machine's PostgreSQL with `bash ci/postgres-image/build.sh` and pass --image xtask-postgres:<major>, name an image the engine has with --image, or use --backend local (initdb/postgres on this machine)",
+                    text.lines().next().unwrap_or_default()
+                )
+            } else {
+                text
+            };
             Error::Cluster(format!(
-                "container from image `{image}` for `{service}` did not start: {e}"
+                "a PostgreSQL container from `{image}`{who} did not start: {what}"
             ))
         };
         let container = GenericImage::new(name, tag)

@@ -9,5 +9,8 @@ mod local_cluster;
 
 pub use certs::Pki;
 pub use client::{ClientEnv, client_command, client_env, find_binary};
-pub use docker::{PostgresContainer, engine_available, image_present, sweep as sweep_containers};
+pub use docker::{
+    PostgresContainer, SHARED as SHARED_CONTAINER, engine_available, image_present,
+    sweep as sweep_containers,
+};
 pub use local_cluster::{LocalCluster, Template};

@@ -11,8 +11,8 @@ use crate::text::shell_word;
 pub fn status_summary(statuses: &[ServiceStatus]) -> String {
     let width = name_width(statuses.iter().map(|s| s.service.as_str()));
     let mut out = format!(
-        "{:<width$}  {:>7}  {:>7}  {:>6}  state\n",
-        "service", "applied", "pending", "failed"
+        "{:<width$}  {:>5}  {:>7}  {:>7}  {:>6}  state\n",
+        "service", "local", "applied", "pending", "failed"
     );
     for s in statuses {
         let state = match s.state {
@@ -20,13 +20,16 @@ pub fn status_summary(statuses: &[ServiceStatus]) -> String {
             State::Pending => "pending",
             State::Problem => "PROBLEM",
         };
+        // A database that could not be read says nothing of what is applied.
+        let count = |n: usize| if s.read { n.to_string() } else { "?".into() };
         let _ = writeln!(
             out,
-            "{:<width$}  {:>7}  {:>7}  {:>6}  {state}",
+            "{:<width$}  {:>5}  {:>7}  {:>7}  {:>6}  {state}",
             s.service,
-            s.applied.len(),
-            s.pending.len(),
-            s.failed.len()
+            s.local,
+            count(s.applied.len()),
+            count(s.pending.len()),
+            count(s.failed.len())
         );
     }
     // Which database each service was read from, and why that one.

@@ -210,7 +210,7 @@ impl Backend for DockerBackend {
                 .or_default()
                 .clone();
             let server = lazy.get(|| {
-                let container = PostgresContainer::start(image, "shared")?;
+                let container = PostgresContainer::start(image, crate::pg_tools::SHARED_CONTAINER)?;
                 SharedServer::new(container.url().clone(), Box::new(container))
             })?;
             return ScratchDatabase::on_own(server);

@@ -407,6 +407,20 @@ fn lint_step(
     }
 }
 
+/// A migration that failed on verify's throwaway database: the failure as migrate tells it,
+/// with advice for this run instead of a deploy's (nothing here needs resolving, and a
+/// migration may already be deployed elsewhere).
+fn throwaway_advice(e: &crate::error::Error) -> String {
+    let text = e.to_string();
+    let crate::error::Error::MigrationFailed(_) = e else {
+        return text;
+    };
+    let failure = text.split("\n\n").next().unwrap_or(&text);
+    format!(
+        "{failure}\n\nThis ran on a throwaway database; nothing needs resolving. If the migration is not deployed anywhere yet, fix it and run verify again. If it is already deployed (production databases hold its checksum), do not edit it: correct it with a new migration (`cargo xtask new`), and if the failure cannot happen on those databases, say why in the migration that follows."
+    )
+}
+
 /// On a lint failure in a service whose history was never accepted, when the errors are not
 /// all in its newest migration: the way to adopt the tool on deployed history.
 fn history_hint(ws: &Workspace, service: &Service, report: &crate::lint::LintReport) -> String {
@@ -478,7 +492,7 @@ fn steps_on_database(
                     "timed out after {timeout:?} (after {} migrations)",
                     r.applied.len()
                 )),
-                Err(e) => Err(e.to_string()),
+                Err(e) => Err(throwaway_advice(&e)),
             }
         });
     }
