@@ -474,7 +474,7 @@ fn check_allow(a: &AllowEntry, path: &Path, service: &Service) -> Result<lint::A
         .into_iter()
         .map(|(n, _)| n)
         .collect();
-    if !names.iter().any(|n| *n == a.migration) {
+    if !names.contains(&a.migration) {
         return Err(bad(format!(
             "service `{}` has no such migration{}",
             service.name,

@@ -34,7 +34,17 @@ fn services_are_directories_with_a_prisma_folder_in_name_order() {
         .unwrap_err()
         .to_string();
     assert!(
-        e.contains("unknown service `web-frontend`; known services: alpha, zeta"),
+        e.contains("unknown service `web-frontend`: ")
+            && e.contains("services/web-frontend is not a Prisma project"),
+        "{e}"
+    );
+    let e = repo
+        .workspace()
+        .select(&["alpah".into()])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("known services: alpha, zeta; did you mean `alpha`?"),
         "{e}"
     );
 }

@@ -317,7 +317,7 @@ fn non_empty_schema_without_ledger_is_refused() {
     assert!(
         e.contains("not empty")
             && e.contains("legacy")
-            && e.contains("resolve --service svc --applied"),
+            && e.contains("cargo xtask baseline --service svc"),
         "{e}"
     );
     assert!(!table_exists(&url, "_prisma_migrations"));

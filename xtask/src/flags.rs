@@ -511,6 +511,9 @@ pub struct Resolve {
 }
 
 #[derive(Args)]
+#[command(
+    override_usage = "cargo xtask new [-s SERVICE] NAME [OPTIONS]\n       cargo xtask new [-s SERVICE] --name NAME [OPTIONS]\n       cargo xtask new [-s SERVICE] --revert MIGRATION"
+)]
 pub struct New {
     /// The service to add the migration to. Default: the service whose directory the command runs in.
     #[arg(long, short = 's', value_name = "NAME")]

@@ -63,7 +63,8 @@ fn lint_rules(repo: &TempRepo, args: &[&str]) -> (i32, Vec<String>) {
     let out = run(xtask(repo.root())
         .args(["lint", "--format", "json", "--no-cache"])
         .args(args));
-    let json: serde_json::Value = serde_json::from_str(&out.stdout).expect(&all(&out));
+    let json: serde_json::Value =
+        serde_json::from_str(&out.stdout).unwrap_or_else(|_| panic!("{}", all(&out)));
     let rules = json["findings"]
         .as_array()
         .unwrap()
@@ -601,7 +602,8 @@ fn a_root_lockfile_change_affects_every_node_package() {
     write(root, "package-lock.json", "{ \"lockfileVersion\": 3 }\n");
     let out = run(xtask(root).args(["affected", "--since", "HEAD", "--format", "json"]));
     assert_eq!(out.code, 0, "{}", all(&out));
-    let json: serde_json::Value = serde_json::from_str(&out.stdout).expect(&all(&out));
+    let json: serde_json::Value =
+        serde_json::from_str(&out.stdout).unwrap_or_else(|_| panic!("{}", all(&out)));
     let affected: Vec<&str> = json["affected"]
         .as_array()
         .unwrap()
@@ -646,7 +648,7 @@ fn a_team_xtask_runs_the_commands_through_a_git_dependency() {
         root,
         "xtask/Cargo.toml",
         &format!(
-            "[package]\nname = \"xtask\"\nversion = \"0.1.0\"\nedition = \"2024\"\npublish = false\n\n[dependencies]\nxtask-migrate = {{ git = \"file://{}\", rev = \"{rev}\" }}\nclap = {{ version = \"4.6\", features = [\"derive\"] }}\n",
+            "[package]\nname = \"xtask\"\nversion = \"0.1.0\"\nedition = \"2024\"\npublish = false\n\n# Not `xtask`, only because this test builds in the repository's target directory.\n[[bin]]\nname = \"team-xtask\"\npath = \"src/main.rs\"\n\n[dependencies]\nxtask-migrate = {{ git = \"file://{}\", rev = \"{rev}\" }}\nclap = {{ version = \"4.6\", features = [\"derive\"] }}\n",
             repo.display()
         ),
     );
@@ -673,4 +675,129 @@ fn a_team_xtask_runs_the_commands_through_a_git_dependency() {
     let out = xtask(&["lint", "-s", "azora-wallet", "--format", "json"]);
     assert_eq!(out.code, 0, "{}", all(&out));
     assert!(out.stdout.contains("\"migrations\": 4"), "{}", all(&out));
+}
+
+/// The rest of what the new user met (issue 28, point 9), each as it reads now.
+#[test]
+fn what_the_new_user_met_reads_right() {
+    let repo = TempRepo::new();
+    repo.migration(
+        "svc",
+        "20250101000000_init",
+        "CREATE TABLE \"students\" (id int);\nINSERT INTO \"students\" VALUES (1);\n",
+    );
+    let db = fresh_database("new_user");
+    let cmd =
+        |args: &[&str], url: &str| run(xtask(repo.root()).args(args).env("SVC_DATABASE_URL", url));
+    // status that cannot connect still counts the local migrations.
+    let out = cmd(&["status"], "postgresql://u@127.0.0.1:1/x");
+    assert_eq!(out.code, 4, "{}", all(&out));
+    assert!(
+        out.stdout
+            .lines()
+            .any(|l| l.split_whitespace().collect::<Vec<_>>()
+                == ["svc", "1", "?", "?", "?", "PROBLEM"]),
+        "{}",
+        all(&out)
+    );
+    assert_eq!(cmd(&["migrate"], &db.expose()).code, 0);
+    // A failure without a server position: the caret at the clause it is about.
+    repo.migration(
+        "svc",
+        "20250102000000_add_grade",
+        "-- AlterTable\nALTER TABLE \"students\" ADD COLUMN \"nick\" TEXT,\n    ADD COLUMN \"grade\" TEXT NOT NULL;\n",
+    );
+    let out = cmd(&["migrate"], &db.expose());
+    assert_eq!(out.code, 1, "{}", all(&out));
+    assert!(
+        out.stdout.contains("migration.sql:3:16")
+            && out.stdout.contains("\n  |                ^\n"),
+        "{}",
+        all(&out)
+    );
+    // Nothing of it persisted: `resolve --applied` is not offered, in migrate or status.
+    let out = cmd(&["migrate"], &db.expose());
+    assert_eq!(out.code, 1, "{}", all(&out));
+    assert!(
+        out.stdout
+            .contains("--rolled-back 20250102000000_add_grade")
+            && !out.stdout.contains("--applied"),
+        "{}",
+        all(&out)
+    );
+    let out = cmd(&["status"], &db.expose());
+    assert!(
+        out.stdout.contains("nothing of it persisted") && !out.stdout.contains("--applied"),
+        "{}",
+        all(&out)
+    );
+    // An edited applied migration: told once, with the way out.
+    let out = cmd(
+        &[
+            "resolve",
+            "-s",
+            "svc",
+            "--rolled-back",
+            "20250102000000_add_grade",
+        ],
+        &db.expose(),
+    );
+    assert_eq!(out.code, 0, "{}", all(&out));
+    std::fs::remove_dir_all(
+        repo.root()
+            .join("services/svc/prisma/migrations/20250102000000_add_grade"),
+    )
+    .unwrap();
+    let init = repo
+        .root()
+        .join("services/svc/prisma/migrations/20250101000000_init/migration.sql");
+    let text = std::fs::read_to_string(&init).unwrap();
+    std::fs::write(&init, format!("{text}-- a comment added later\n")).unwrap();
+    let out = cmd(&["migrate"], &db.expose());
+    assert_eq!(
+        all(&out).matches("was edited after it was applied").count(),
+        1,
+        "{}",
+        all(&out)
+    );
+    assert!(
+        out.stdout.contains("put the change in a new migration"),
+        "{}",
+        all(&out)
+    );
+    // P3005: a schema with tables and no ledger points at baseline.
+    let legacy = fresh_database("new_user_legacy");
+    shared_migrate::db::connect(&legacy)
+        .unwrap()
+        .batch_execute("CREATE TABLE students (id int)")
+        .unwrap();
+    let out = cmd(&["migrate"], &legacy.expose());
+    assert!(
+        out.stdout.contains("cargo xtask baseline --service svc") && out.stdout.contains("P3005"),
+        "{}",
+        all(&out)
+    );
+}
+
+#[test]
+fn the_drift_hint_names_the_service() {
+    let repo = TempRepo::new();
+    repo.migration(
+        "edu",
+        "20250101000000_init",
+        "CREATE TABLE \"A\" (\"id\" INTEGER NOT NULL, CONSTRAINT \"A_pkey\" PRIMARY KEY (\"id\"));\n",
+    );
+    write(
+        repo.root(),
+        "services/edu/prisma/schema.prisma",
+        "datasource db {\n  provider = \"postgresql\"\n  url = env(\"DATABASE_URL\")\n}\n\nmodel A {\n  id Int @id\n  name String?\n}\n",
+    );
+    let out = run(xtask(repo.root()).args(["verify", "--backend", "local", "--no-lint"]));
+    assert_eq!(out.code, 1, "{}", all(&out));
+    assert!(
+        out.stdout
+            .contains("cargo xtask new -s edu --from-schema --name <change>"),
+        "{}",
+        all(&out)
+    );
 }

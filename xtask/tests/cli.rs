@@ -102,12 +102,17 @@ fn usage_errors_exit_2_with_what_to_do() {
 
     let out = run(xtask(&root).args(["migrate", "--database-url", "postgresql://a@b/c"]));
     assert_eq!(out.code, 2);
-    assert!(
-        out.stdout
-            .contains("--database-url applies to one service only"),
-        "{}",
-        out.stdout
+    // One usage error, said once (not a FAILED row per service).
+    assert_eq!(
+        out.stderr
+            .matches("--database-url applies to one service only")
+            .count(),
+        1,
+        "{}{}",
+        out.stdout,
+        out.stderr
     );
+    assert!(out.stdout.is_empty(), "{}", out.stdout);
 
     let out = run(xtask(&root).args([
         "migrate",

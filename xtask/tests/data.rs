@@ -70,7 +70,7 @@ fn migrations_that_fail_only_with_rows_fail_verify_data() {
         assert!(out.stdout.contains(reason), "{bad}: {}", out.stdout);
         assert!(
             out.stdout
-                .contains("20250102000000_change/migration.sql:1:1"),
+                .contains("20250102000000_change/migration.sql:1:"),
             "{bad}: {}",
             out.stdout
         );

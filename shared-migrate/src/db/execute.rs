@@ -379,8 +379,13 @@ pub fn describe_error(path: &Path, sql: &str, e: &postgres::Error, from: Option<
     };
     let loc = match (position, from) {
         (Some(p), _) => Some(error_location(path, sql, from.unwrap_or(0), p)),
-        // No position (errors found after parsing): the failing statement's start.
-        (None, Some(from)) => Some(Location::of_offset(path, sql.as_bytes(), from)),
+        // No position (errors found after parsing): the clause naming what the error is
+        // about (its column, constraint, ...) in the failing statement, else its start.
+        (None, Some(from)) => Some(Location::of_offset(
+            path,
+            sql.as_bytes(),
+            clause_named(sql, from, db).unwrap_or(from),
+        )),
         (None, None) => None,
     };
     let mut out = match loc {
@@ -405,9 +410,56 @@ pub fn describe_error(path: &Path, sql: &str, e: &postgres::Error, from: Option<
     out
 }
 
+/// Where the statement starting at `from` names what the server's error is about: the
+/// column, constraint, table or the first quoted name of its message, written quoted or not.
+fn clause_named(sql: &str, from: usize, db: &postgres::error::DbError) -> Option<usize> {
+    let statement = &sql[from..];
+    let statement = &statement[..statement.find(';').unwrap_or(statement.len())];
+    let mut names: Vec<&str> = [db.column(), db.constraint(), db.datatype()]
+        .into_iter()
+        .flatten()
+        .collect();
+    // `column "grade" of relation "students" contains null values`: its quoted names, in order.
+    names.extend(db.message().split('"').skip(1).step_by(2));
+    names.push(db.table().unwrap_or_default());
+    names
+        .into_iter()
+        .filter(|n| !n.is_empty())
+        .find_map(|name| {
+            let quoted = format!("\"{}\"", name.replace('"', "\"\""));
+            statement
+                .find(&quoted)
+                .or_else(|| find_word(statement, name))
+        })
+        .map(|at| from + at)
+}
+
+/// The first occurrence of `word` in `text` as a whole word (not inside a longer name).
+fn find_word(text: &str, word: &str) -> Option<usize> {
+    let is_name = |c: char| c.is_alphanumeric() || c == '_';
+    text.match_indices(word).map(|(i, _)| i).find(|&i| {
+        let before = text[..i].chars().next_back();
+        let after = text[i + word.len()..].chars().next();
+        !before.is_some_and(is_name) && !after.is_some_and(is_name)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_whole_word_is_found_not_a_part() {
+        assert_eq!(
+            find_word(
+                "ALTER TABLE students ADD grades int, ADD grade int",
+                "grade"
+            ),
+            Some(41)
+        );
+        assert_eq!(find_word("grade", "grade"), Some(0));
+        assert_eq!(find_word("upgrade", "grade"), None);
+    }
 
     #[test]
     fn backoff_doubles_up_to_thirty_seconds() {

@@ -29,7 +29,7 @@ impl History {
         let mut w = Vec::new();
         for name in &self.edited {
             w.push(format!(
-                "migration `{name}` was edited after it was applied (checksum differs)"
+                "migration `{name}` was edited after it was applied (checksum differs): the databases keep the version they ran, so restore that one (`git log -p` of its migration.sql shows it) and put the change in a new migration (`cargo xtask new`)"
             ));
         }
         for name in &self.missing_locally {

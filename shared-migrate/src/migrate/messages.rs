@@ -236,15 +236,29 @@ pub fn failed_rows(service: &str, failed: &[&ledger::Row]) -> String {
             ),
         }
     }
-    s.push_str("To go on, for each failed migration either:\n");
+    s.push_str("To go on:\n");
     for r in failed {
-        s.push_str(&format!(
-            "  {}   (nothing of it remains, or you undid it: it will be applied again)\n  {}       (you completed it by hand)\n",
-            remedy::resolve_rolled_back(service, &r.migration_name),
-            remedy::resolve_applied(service, &r.migration_name),
-        ));
+        if nothing_persisted(r.logs.as_deref()) {
+            // Marking it applied would record a change the database does not have.
+            s.push_str(&format!(
+                "  {}   (nothing of it persisted: fix it, then it will be applied again)\n",
+                remedy::resolve_rolled_back(service, &r.migration_name),
+            ));
+        } else {
+            s.push_str(&format!(
+                "  {}   (nothing of it remains, or you undid it: it will be applied again)\n  or {}       (you completed it by hand)\n",
+                remedy::resolve_rolled_back(service, &r.migration_name),
+                remedy::resolve_applied(service, &r.migration_name),
+            ));
+        }
     }
     s.trim_end().to_string()
+}
+
+/// Whether a failed row's logs say the migration ran in one transaction that was rolled
+/// back: then `resolve --applied` is never the way out.
+pub fn nothing_persisted(logs: Option<&str>) -> bool {
+    logs.is_some_and(|l| l.contains(PERSISTED))
 }
 
 /// `N tables: a, b, c, d, e and M more`.

@@ -26,6 +26,7 @@ use serde::Serialize;
 
 pub use apply::{Attempts, apply};
 pub use backup::Backup;
+pub use messages::nothing_persisted;
 pub use waits::Watcher;
 
 use crate::db::{self, DatabaseUrl, UrlOrigin, Waits, ledger};
@@ -405,10 +406,8 @@ fn plan_pending<'m>(
         )));
     }
     let history = db::compare(local, rows);
-    for problem in history.warnings() {
-        report.warnings.push(problem.clone());
-        progress(name, &format!("warning: {problem}"));
-    }
+    // Told once, with the run's summary (and in its JSON), not as progress too.
+    report.warnings.extend(history.warnings());
     if options.strict && !report.warnings.is_empty() {
         return Err(Error::Strict(format!(
             "refusing to migrate under --strict: {}",

@@ -63,15 +63,26 @@ pub fn status_summary(statuses: &[ServiceStatus]) -> String {
             for line in f.logs.as_deref().unwrap_or("(no logs)").lines() {
                 let _ = writeln!(details, "      {line}");
             }
-            let _ = writeln!(
-                details,
-                "    resolve with: {}   or   --applied {}",
-                remedy::resolve_rolled_back(&s.service, &f.name),
-                shell_word(&f.name)
-            );
+            if crate::migrate::nothing_persisted(f.logs.as_deref()) {
+                let _ = writeln!(
+                    details,
+                    "    nothing of it persisted: fix it, then {}",
+                    remedy::resolve_rolled_back(&s.service, &f.name),
+                );
+            } else {
+                let _ = writeln!(
+                    details,
+                    "    resolve with: {}   or   --applied {}",
+                    remedy::resolve_rolled_back(&s.service, &f.name),
+                    shell_word(&f.name)
+                );
+            }
         }
         for name in &s.edited {
-            let _ = writeln!(details, "  edited after it was applied: {name}");
+            let _ = writeln!(
+                details,
+                "  edited after it was applied: {name}\n    the databases keep the version they ran: restore it (`git log -p` of its migration.sql shows it) and put the change in a new migration"
+            );
         }
         for name in &s.missing_locally {
             let _ = writeln!(

@@ -356,12 +356,12 @@ fn schema_step<'a>(
             to: "schema.prisma",
         };
         let list = diff::differences(&m, &diff::Creators::of(&migrations), &sides);
-        Err(render_drift(&diff::summary(&m), &list))
+        Err(render_drift(&service.name, &diff::summary(&m), &list))
     })
 }
 
 /// Prisma's summary, then each difference with its places and what to do.
-pub fn render_drift(summary: &str, list: &[diff::Difference]) -> String {
+pub fn render_drift(service: &str, summary: &str, list: &[diff::Difference]) -> String {
     let mut out = format!(
         "the migrations do not build what schema.prisma describes (Prisma's summary of what a new migration would change):\n{}\n",
         summary.trim_end()
@@ -378,7 +378,10 @@ pub fn render_drift(summary: &str, list: &[diff::Difference]) -> String {
             out.push_str(&format!("\n      {h}"));
         }
     }
-    out.push_str("\n\nwrite the missing migration with `cargo xtask new -s <service> --from-schema --name <change>`, or fix schema.prisma");
+    out.push_str(&format!(
+        "\n\nwrite the missing migration with `cargo xtask new -s {} --from-schema --name <change>`, or fix schema.prisma",
+        crate::text::shell_word(service)
+    ));
     out
 }
 
