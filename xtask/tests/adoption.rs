@@ -801,3 +801,58 @@ fn the_drift_hint_names_the_service() {
         all(&out)
     );
 }
+
+/// `diff --from migrations --to database`: an object schema.prisma does not manage (a partial
+/// index here), present on both sides, is listed once.
+#[test]
+fn objects_schema_prisma_does_not_manage_are_listed_once() {
+    let repo = TempRepo::new();
+    repo.migration(
+        "svc",
+        "20250101000000_init",
+        "CREATE TABLE \"A\" (\"id\" INTEGER NOT NULL, \"gone\" BOOLEAN, CONSTRAINT \"A_pkey\" PRIMARY KEY (\"id\"));\nCREATE INDEX \"A_live_idx\" ON \"A\"(\"id\") WHERE \"gone\" IS NULL;\n",
+    );
+    write(
+        repo.root(),
+        "services/svc/prisma/schema.prisma",
+        "datasource db {\n  provider = \"postgresql\"\n  url = env(\"DATABASE_URL\")\n}\n\nmodel A {\n  id Int @id\n  gone Boolean?\n}\n",
+    );
+    let db = fresh_database("unmanaged");
+    let env = |c: &mut std::process::Command| {
+        c.env("SVC_DATABASE_URL", db.expose());
+    };
+    let mut migrate = xtask(repo.root());
+    migrate.arg("migrate");
+    env(&mut migrate);
+    assert_eq!(run(&mut migrate).code, 0);
+    let mut diff = xtask(repo.root());
+    diff.args([
+        "diff",
+        "--from",
+        "migrations",
+        "--to",
+        "database",
+        "--backend",
+        "local",
+    ]);
+    env(&mut diff);
+    let out = run(&mut diff);
+    assert_eq!(out.code, 0, "{}", all(&out));
+    assert_eq!(out.stdout.matches("A_live_idx").count(), 1, "{}", all(&out));
+}
+
+#[test]
+fn help_describes_every_flag_and_new_reads_right() {
+    let help = |args: &[&str]| run(xtask(&repo_root()).args(args).arg("--help")).stdout;
+    let reset = help(&["reset"]);
+    assert!(
+        reset.contains("--database-url <URL>") && reset.contains("The database URL (default"),
+        "{reset}"
+    );
+    let new = help(&["new"]);
+    assert!(
+        new.contains("Usage: cargo xtask new [-s SERVICE] NAME [OPTIONS]")
+            && new.contains("cargo xtask new [-s SERVICE] --name NAME [OPTIONS]"),
+        "{new}"
+    );
+}
