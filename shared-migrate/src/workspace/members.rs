@@ -7,6 +7,9 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Location, utf8_text};
 
+/// Where the root xtask.toml's `services` globs come from (the other sources are Node's).
+pub const XTASK_TOML: &str = "xtask.toml services";
+
 /// The patterns the root declares, in the order given, each with where it comes from.
 pub fn declared(root: &Path) -> Result<Vec<(String, String)>, Error> {
     let mut out = Vec::new();
@@ -41,7 +44,7 @@ pub fn declared(root: &Path) -> Result<Vec<(String, String)>, Error> {
             Error::Config(format!("{at}: {}", e.message()))
         })?;
         for p in parsed.services.into_iter().flatten() {
-            out.push((p, "xtask.toml services".to_string()));
+            out.push((p, XTASK_TOML.to_string()));
         }
     }
     Ok(out)

@@ -81,8 +81,20 @@ impl Workspace {
         } else {
             Vec::new()
         };
-        let patterns: Vec<String> = declared.into_iter().map(|(p, _)| p).collect();
-        for package in super::members::expand(&self.root, &patterns) {
+        // A workspace member is a package (npm and pnpm count only directories with a
+        // package.json): `packages: ['**']` must not make a service of `prisma/` itself. The
+        // globs of xtask.toml name services directly.
+        let (node, ours): (Vec<_>, Vec<_>) = declared
+            .into_iter()
+            .partition(|(_, source)| source != super::members::XTASK_TOML);
+        let patterns = |list: Vec<(String, String)>| -> Vec<String> {
+            list.into_iter().map(|(p, _)| p).collect()
+        };
+        let candidates = super::members::expand(&self.root, &patterns(node))
+            .into_iter()
+            .filter(|d| d.join("package.json").is_file())
+            .chain(super::members::expand(&self.root, &patterns(ours)));
+        for package in candidates {
             if !is_prisma_project(&package) || found.iter().any(|(_, d)| same_dir(d, &package)) {
                 continue;
             }
@@ -153,13 +165,14 @@ impl Workspace {
     }
 
     /// The service whose directory holds `dir` (a command run inside a package acts on it, as
-    /// `npx prisma` does there).
+    /// `npx prisma` does there). Not a service at the root itself: the root is every service's.
     pub fn service_at(&self, dir: &Path) -> Result<Option<Service>, Error> {
-        let dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
-        Ok(self
-            .services()?
-            .into_iter()
-            .find(|s| std::fs::canonicalize(&s.dir).is_ok_and(|d| dir.starts_with(d))))
+        let canonical = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+        let (dir, root) = (canonical(dir), canonical(&self.root));
+        Ok(self.services()?.into_iter().find(|s| {
+            let d = canonical(&s.dir);
+            d != root && dir.starts_with(d)
+        }))
     }
 
     fn why_not_a_service(&self, name: &str, all: &[Service]) -> String {
