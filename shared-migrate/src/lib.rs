@@ -92,8 +92,9 @@ pub use bench::schema_history::SchemaShape;
 pub use bench::{BenchOptions, BenchResults, run_bench};
 pub use cleanup::{install_signal_handler, interrupted};
 pub use commands::{
-    Accepted, Reset, Resolution, ServiceStatus, accept_history, baseline, baseline_preview,
-    check_reset_allowed, lint_services, new_migration, new_revert, reset, resolve, status_service,
+    Accepted, Reset, Resolution, Seeded, ServiceStatus, accept_history, baseline, baseline_preview,
+    check_reset_allowed, lint_services, new_migration, new_revert, reset, resolve, run_seed,
+    status_service,
 };
 pub use config::{Isolation, default_image, migrate_waits};
 pub use db::{DEFAULT_LOCK_TIMEOUT, DatabaseUrl, UrlOrigin, UrlSources, Waits};

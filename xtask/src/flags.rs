@@ -36,6 +36,9 @@ pub enum Command {
     New(New),
     /// Development only: drop the service's schema, apply every migration, run the seed.
     Reset(Reset),
+    /// Run the service's seed against its database (as `prisma db seed`): the seed its team
+    /// configured (prisma.config.ts, package.json, [verify] seed, prisma/seed.sql).
+    Seed(Seed),
     /// Adopt an existing database: record migrations as applied without running them.
     Baseline(Baseline),
     /// Apply every migration from scratch on a throwaway PostgreSQL per service, then run the
@@ -135,8 +138,14 @@ pub struct Bench {
     /// Rows inserted into each new table, for later changes to work on.
     #[arg(long, value_name = "N", default_value_t = 1000)]
     pub rows: usize,
-    /// Seed of the generator: the same seed writes the same monorepo.
-    #[arg(long, value_name = "N", default_value_t = 1)]
+    /// Seed of the generator: the same seed writes the same monorepo (`--seed`, its old
+    /// spelling, still works: `seed` now means a service's seed, as in `cargo xtask seed`).
+    #[arg(
+        long = "data-seed",
+        alias = "seed",
+        value_name = "N",
+        default_value_t = 1
+    )]
     pub seed: u64,
     /// Length of the one-service history lint is also measured on.
     #[arg(long, value_name = "N", default_value_t = 10_000)]
@@ -316,8 +325,14 @@ pub struct Verify {
     /// Rows per table with --data (default: [verify] rows, else 100).
     #[arg(long, value_name = "N")]
     pub rows: Option<usize>,
-    /// The seed of --data's generated rows (the same seed, the same rows).
-    #[arg(long, value_name = "N", default_value_t = 1)]
+    /// The seed of --data's generated rows (the same seed, the same rows; `--seed`, its old
+    /// spelling, still works).
+    #[arg(
+        long = "data-seed",
+        alias = "seed",
+        value_name = "N",
+        default_value_t = 1
+    )]
     pub seed: u64,
     /// Skip the lint step (`cargo xtask lint` on each service before its database steps).
     #[arg(long)]
@@ -455,6 +470,20 @@ pub struct Reset {
     pub yes: bool,
     #[command(flatten)]
     pub lock_timeout: LockTimeout,
+}
+
+#[derive(Args)]
+pub struct Seed {
+    /// The service to seed. Default: the service whose directory the command runs in.
+    #[arg(long, short = 's', value_name = "NAME")]
+    pub service: Option<String>,
+    /// The database URL (default: the service's, as for migrate); it must be on this machine
+    /// unless --force.
+    #[arg(long, value_name = "URL")]
+    pub database_url: Option<String>,
+    /// Seed even though the database is not on this machine.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Args)]

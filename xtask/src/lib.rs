@@ -17,6 +17,7 @@ mod migrate;
 mod new;
 mod reset;
 mod resolve;
+mod seed;
 mod status;
 mod verify;
 
@@ -83,6 +84,7 @@ fn dispatch(command: Command, ws: &shared_migrate::Workspace) -> anyhow::Result<
         Command::Resolve(f) => f.run(ws),
         Command::New(f) => f.run(ws),
         Command::Reset(f) => f.run(ws),
+        Command::Seed(f) => f.run(ws),
         Command::Baseline(f) => f.run(ws),
         Command::Verify(f) => f.run(ws),
         Command::Lint(f) => f.run(ws),

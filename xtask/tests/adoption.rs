@@ -856,3 +856,32 @@ fn help_describes_every_flag_and_new_reads_right() {
         "{new}"
     );
 }
+
+/// `cargo xtask seed` (Prisma's `db seed`): the team's seed against the service's database,
+/// from inside the package too; a database elsewhere needs --force.
+#[test]
+fn seed_runs_the_teams_seed_on_the_services_database() {
+    let dev = fresh_database("seed_cmd_dev");
+    let repo = TempRepo::new();
+    node_service(&repo, &dev);
+    let target = fresh_database("seed_cmd_target");
+    let migrate = run(xtask(repo.root())
+        .args(["migrate", "-s", "shop"])
+        .env("SHOP_DB_URL", target.expose()));
+    assert_eq!(migrate.code, 0, "{}", all(&migrate));
+    let out = run(xtask(repo.root())
+        .arg("seed")
+        .current_dir(repo.root().join("services/shop/prisma"))
+        .env("SHOP_DB_URL", target.expose()));
+    assert_eq!(out.code, 0, "{}", all(&out));
+    assert!(
+        out.stdout.contains("ran `node prisma/seed.js`"),
+        "{}",
+        all(&out)
+    );
+    assert_eq!(count(&target, "SELECT count(*) FROM orders"), 1);
+    let far = "postgresql://app@db.example.com:5432/shop";
+    let out = run(xtask(repo.root()).args(["seed", "-s", "shop", "--database-url", far]));
+    assert_eq!(out.code, 2, "{}", all(&out));
+    assert!(out.stderr.contains("pass --force"), "{}", all(&out));
+}

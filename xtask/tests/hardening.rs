@@ -282,7 +282,10 @@ fn a_firewall_dropping_the_servers_packets_ends_the_deploy() {
     // CI (ci/test.sh installs nftables, and runs as root) must run it, not skip it.
     let must_run = std::env::var_os("CI").is_some();
     let Some(nft) = which_nft() else {
-        assert!(!must_run, "nft (nftables) is not installed; ci/test.sh installs it");
+        assert!(
+            !must_run,
+            "nft (nftables) is not installed; ci/test.sh installs it"
+        );
         eprintln!("skipped: nft (nftables) is not installed; ci/test.sh installs it");
         return;
     };
@@ -292,7 +295,10 @@ fn a_firewall_dropping_the_servers_packets_ends_the_deploy() {
     let table = format!("xtask_test_{}", std::process::id());
     let rule = Firewall::drop_port(&nft, &table, db.port);
     let Some(rule) = rule else {
-        assert!(!must_run, "nftables rules cannot be added here (no CAP_NET_ADMIN?)");
+        assert!(
+            !must_run,
+            "nftables rules cannot be added here (no CAP_NET_ADMIN?)"
+        );
         eprintln!("skipped: nftables rules cannot be added here (no CAP_NET_ADMIN?)");
         return;
     };

@@ -33,6 +33,51 @@ pub fn check_reset_allowed(service: &Service, url: &DatabaseUrl, force: bool) ->
     )))
 }
 
+/// What [`run_seed`] did.
+pub enum Seeded {
+    /// The service has no seed: why, and how to give it one.
+    None(String),
+    /// What ran and its output's tail (passwords redacted).
+    Ran(String),
+    /// The seed failed: its output.
+    Failed(String),
+}
+
+/// The service's seed against `url`, as Prisma's `db seed` runs it ([`seed::find_seed`]), with
+/// the children's environment rules and dependencies installed when missing. Used by `seed`
+/// and `reset`.
+pub fn run_seed(
+    ws: &Workspace,
+    service: &Service,
+    url: &DatabaseUrl,
+    progress: Progress,
+) -> Result<Seeded, Error> {
+    let name = service.name.as_str();
+    let config = config::verify_config(&ws.root, service)?;
+    let Some(found) = seed::find_seed(service, &config)? else {
+        return Ok(Seeded::None(seed::no_seed(service)));
+    };
+    progress(name, &format!("seeding: {}", found.describe()));
+    let forget = seed::datasource_variables(&ws.services().unwrap_or_default());
+    let installed =
+        match seed::install_dependencies(ws, service, config.timeout, &|m| progress(name, m)) {
+            Ok(note) => note,
+            Err(message) => return Ok(Seeded::Failed(message)),
+        };
+    Ok(
+        match seed::run(ws, service, &found, url, &forget, config.timeout) {
+            Ok(((), out)) => Seeded::Ran(
+                [Some(format!("ran {}", found.describe())), installed, out]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            ),
+            Err(message) => Seeded::Failed(message),
+        },
+    )
+}
+
 pub fn reset(
     ws: &Workspace,
     service: &Service,
@@ -43,7 +88,7 @@ pub fn reset(
     let name = service.name.as_str();
     // Read and check everything before deleting anything.
     service.migrations()?;
-    let config = config::verify_config(&ws.root, service)?;
+    config::verify_config(&ws.root, service)?;
     let (client, _) = db::connect_or_create(url)?;
     let mut locked = db::take_lock(client, url, lock_timeout, &mut |holder| {
         progress(
@@ -87,27 +132,13 @@ pub fn reset(
     };
     let report = migrate::migrate_service(service, Ok(url.clone()), &options, progress);
     report.result?;
-    let seed = match seed::find_seed(service, &config)? {
-        None => seed::no_seed(service),
-        Some(found) => {
-            progress(name, &format!("seeding: {}", found.describe()));
-            let forget = seed::datasource_variables(&ws.services().unwrap_or_default());
-            let installed =
-                seed::install_dependencies(ws, service, config.timeout, &|m| progress(name, m))
-                    .map_err(Error::MigrationFailed)?;
-            let ran = seed::run(ws, service, &found, url, &forget, config.timeout);
-            match ran {
-                Ok(((), out)) => [installed, out, Some(format!("ran {}", found.describe()))]
-                    .into_iter()
-                    .flatten()
-                    .collect::<Vec<_>>()
-                    .join("\n"),
-                Err(message) => {
-                    return Err(Error::MigrationFailed(format!(
-                        "the migrations of `{name}` were applied, but its seed failed:\n{message}"
-                    )));
-                }
-            }
+    let seed = match run_seed(ws, service, url, progress)? {
+        Seeded::None(why) => why,
+        Seeded::Ran(out) => out,
+        Seeded::Failed(message) => {
+            return Err(Error::MigrationFailed(format!(
+                "the migrations of `{name}` were applied, but its seed failed:\n{message}"
+            )));
         }
     };
     Ok(Reset {

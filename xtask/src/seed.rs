@@ -1,0 +1,34 @@
+//! `cargo xtask seed` (Prisma's `db seed`).
+
+use shared_migrate::{ExitCode, Seeded, Workspace, run_seed};
+
+use crate::cx;
+use crate::flags::Seed;
+
+impl Seed {
+    pub fn run(self, ws: &Workspace) -> anyhow::Result<ExitCode> {
+        let (service, url) =
+            cx::one_service(ws, self.service.as_deref(), self.database_url.as_deref())?;
+        if !url.is_local() && !self.force {
+            anyhow::bail!(
+                "refusing to seed service `{}`: its database {url} is not on this machine, and a seed writes rows into it. Seeding is for development databases; pass --force if this is one",
+                service.name
+            );
+        }
+        shared_migrate::install_signal_handler();
+        match run_seed(ws, &service, &url, &cx::progress)? {
+            Seeded::Ran(out) => {
+                println!("{}: seeded {url}\n{out}", service.name);
+                Ok(ExitCode::Success)
+            }
+            Seeded::None(why) => {
+                eprintln!("{}: no seed to run ({why})", service.name);
+                Ok(ExitCode::Success)
+            }
+            Seeded::Failed(message) => {
+                eprintln!("{}: the seed failed:\n{message}", service.name);
+                Ok(ExitCode::Failure)
+            }
+        }
+    }
+}
