@@ -117,6 +117,6 @@ pub use render::{
 pub use seed::datasource_variables;
 pub use text::{duration_text, parse_duration, plural};
 pub use verify::{
-    BackendKind, SWEEP_AFTER, VerifyOptions, VerifyReport, choose_backend, verify_all,
+    Backend, BackendKind, SWEEP_AFTER, VerifyOptions, VerifyReport, choose_backend, verify_all,
 };
 pub use workspace::{Service, Workspace};

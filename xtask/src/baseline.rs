@@ -1,8 +1,7 @@
 //! `cargo xtask baseline`.
 
 use shared_migrate::{
-    BackendKind, ExitCode, Places, SWEEP_AFTER, Workspace, baseline, baseline_preview,
-    choose_backend, database_against_history, default_image, plural,
+    ExitCode, Places, Workspace, baseline, baseline_preview, database_against_history, plural,
 };
 
 use crate::cx;
@@ -32,15 +31,7 @@ impl Baseline {
         // Recording is right only if they built what the database holds: checked first.
         if !self.force {
             shared_migrate::install_signal_handler();
-            let image = default_image(&ws.root, None)?;
-            let backend = choose_backend(
-                BackendKind::Auto,
-                None,
-                &image,
-                None,
-                Some(&ws.template_cache()),
-                SWEEP_AFTER,
-            )?;
+            let backend = cx::throwaway_backend(ws)?;
             let places = Places {
                 ws,
                 url: Some(url.clone()),

@@ -115,6 +115,20 @@ pub fn one_service(
     Ok((service, url))
 }
 
+/// Throwaway databases for a command that replays migrations (`new`, `status --drift`,
+/// `baseline`'s check): the default backend with the repository's default image.
+pub fn throwaway_backend(ws: &Workspace) -> anyhow::Result<Box<dyn shared_migrate::Backend>> {
+    let image = shared_migrate::default_image(&ws.root, None)?;
+    Ok(shared_migrate::choose_backend(
+        shared_migrate::BackendKind::Auto,
+        None,
+        &image,
+        None,
+        Some(&ws.template_cache()),
+        shared_migrate::SWEEP_AFTER,
+    )?)
+}
+
 /// Asks on the terminal; without one, refuses (a script must say --yes).
 pub fn confirm(question: &str) -> anyhow::Result<bool> {
     use std::io::{BufRead, IsTerminal, Write};

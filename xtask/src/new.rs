@@ -2,8 +2,8 @@
 
 use anyhow::Context;
 use shared_migrate::{
-    BackendKind, ExitCode, GeneratedMigration, IN_SYNC, Places, Workspace, choose_backend,
-    default_image, from_schema, new_migration, new_revert, plural,
+    ExitCode, GeneratedMigration, IN_SYNC, Places, Workspace, from_schema, new_migration,
+    new_revert, plural,
 };
 
 use crate::cx;
@@ -38,15 +38,7 @@ impl New {
             return Ok(ExitCode::Success);
         }
         shared_migrate::install_signal_handler();
-        let image = default_image(&ws.root, None)?;
-        let backend = choose_backend(
-            BackendKind::Auto,
-            None,
-            &image,
-            None,
-            Some(&ws.template_cache()),
-            shared_migrate::SWEEP_AFTER,
-        )?;
+        let backend = cx::throwaway_backend(ws)?;
         let url = cx::targets(vec![service.clone()], None).remove(0).url.ok();
         let places = Places {
             ws,

@@ -1,8 +1,7 @@
 //! `cargo xtask status` (and `--drift`).
 
 use shared_migrate::{
-    BackendKind, ExitCode, Places, Source, Workspace, choose_backend, default_image, diff_service,
-    diff_summary, status_service, status_summary,
+    ExitCode, Places, Source, Workspace, diff_service, diff_summary, status_service, status_summary,
 };
 
 use crate::cx;
@@ -17,15 +16,7 @@ impl Status {
         let mut drift = Vec::new();
         if self.drift {
             shared_migrate::install_signal_handler();
-            let image = default_image(&ws.root, None)?;
-            let backend = choose_backend(
-                BackendKind::Auto,
-                None,
-                &image,
-                None,
-                Some(&ws.template_cache()),
-                shared_migrate::SWEEP_AFTER,
-            )?;
+            let backend = cx::throwaway_backend(ws)?;
             for t in &targets {
                 drift.push(t.url.as_ref().ok().map(|url| {
                     let places = Places {

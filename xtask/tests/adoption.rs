@@ -383,6 +383,13 @@ fn packages_where_node_monorepos_keep_them_are_services() {
         "apps/api/prisma/migrations/20250101000000_init/migration.sql",
         "CREATE TABLE users (id int);\n",
     );
+    write(root, "apps/api/package.json", r#"{ "name": "@acme/api" }"#);
+    // Not a package (no package.json): the workspace globs do not make it a service.
+    write(
+        root,
+        "apps/scratch/prisma/migrations/20250101000000_init/migration.sql",
+        "CREATE TABLE scratch (id int);\n",
+    );
     let db = fresh_database("workspace_pkg");
     let out = run(xtask(root)
         .args(["migrate", "--format", "json"])
@@ -435,6 +442,11 @@ fn packages_where_node_monorepos_keep_them_are_services() {
         "apps/billing/prisma/migrations/20250101000000_init/migration.sql",
         "CREATE TABLE x (id int);\n",
     );
+    write(
+        root,
+        "apps/billing/package.json",
+        r#"{ "name": "@acme/billing-app" }"#,
+    );
     let out = run(xtask(root).args(["lint"]));
     assert_eq!(out.code, 2);
     assert!(
@@ -457,6 +469,7 @@ fn the_root_is_found_from_inside_a_package() {
         "apps/api/prisma/migrations/20250101000000_init/migration.sql",
         "CREATE TABLE users (id int);\n",
     );
+    write(root, "apps/api/package.json", r#"{ "name": "api" }"#);
     // No --root: the binary finds the workspace from where it runs.
     let out = run(std::process::Command::new(env!("CARGO_BIN_EXE_xtask"))
         .args(["lint", "--format", "json"])

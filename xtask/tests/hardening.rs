@@ -138,28 +138,32 @@ impl Drop for Proxy {
     }
 }
 
+/// Waits for `child` until `limit` after `start`, then kills it: whether it finished by
+/// itself, and what it printed.
+fn finish_within(mut child: std::process::Child, start: Instant, limit: Duration) -> (bool, Out) {
+    let pid = child.id();
+    while child.try_wait().unwrap().is_none() && start.elapsed() < limit {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let finished = child.try_wait().unwrap().is_some();
+    if !finished {
+        let _ = child.kill();
+    }
+    let o = child.wait_with_output().unwrap();
+    let out = Out {
+        code: o.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        pid,
+    };
+    (finished, out)
+}
+
 /// Runs `cmd`, killing it after `limit`: (the run, how long it took).
 fn run_bounded(cmd: &mut std::process::Command, limit: Duration) -> (Out, Duration) {
     let start = Instant::now();
-    let mut child = spawn(cmd);
-    let pid = child.id();
-    while child.try_wait().unwrap().is_none() {
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let o = child.wait_with_output().unwrap();
-    (
-        Out {
-            code: o.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
-            pid,
-        },
-        start.elapsed(),
-    )
+    let (_, out) = finish_within(spawn(cmd), start, limit);
+    (out, start.elapsed())
 }
 
 fn one_service_repo(sql: &[(&str, &str)]) -> TempRepo {
@@ -224,7 +228,7 @@ fn a_network_that_stops_forwarding_mid_deploy_ends_the_deploy_and_frees_the_lock
         "postgresql://postgres@127.0.0.1:{}/{}?socket_timeout=3",
         proxy.port, db.dbname
     );
-    let mut child = spawn(
+    let child = spawn(
         xtask(repo.root())
             .args(["migrate", "--idle-timeout", "2s"])
             .env("SVC_DATABASE_URL", &through),
@@ -238,21 +242,10 @@ fn a_network_that_stops_forwarding_mid_deploy_ends_the_deploy_and_frees_the_lock
         ) > 0
     });
     proxy.stalled.store(true, Ordering::SeqCst);
-    while child.try_wait().unwrap().is_none() && start.elapsed() < Duration::from_secs(30) {
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let finished = child.try_wait().unwrap().is_some();
-    if !finished {
-        let _ = child.kill();
-    }
-    let o = child.wait_with_output().unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
+    let (finished, out) = finish_within(child, start, Duration::from_secs(30));
+    let text = all(&out);
     assert!(finished, "still running after 30 s:\n{text}");
-    assert_eq!(o.status.code(), Some(4), "{text}");
+    assert_eq!(out.code, 4, "{text}");
     assert!(text.contains("socket_timeout"), "{text}");
     // The server ends the stranded session within the idle limit: the lock is free, and the
     // slow migration rolled back whole.
@@ -314,7 +307,7 @@ fn a_firewall_dropping_the_servers_packets_ends_the_deploy() {
         "postgresql://postgres@127.0.0.1:{}/firewalled?keepalives_idle=1&keepalives_interval=1&keepalives_count=2&tcp_user_timeout=3000",
         db.port
     );
-    let mut child = spawn(
+    let child = spawn(
         xtask(repo.root())
             .arg("migrate")
             .env("SVC_DATABASE_URL", &url),
@@ -327,22 +320,11 @@ fn a_firewall_dropping_the_servers_packets_ends_the_deploy() {
     });
     rule.set(true);
     let start = Instant::now();
-    while child.try_wait().unwrap().is_none() && start.elapsed() < Duration::from_secs(30) {
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let finished = child.try_wait().unwrap().is_some();
-    if !finished {
-        let _ = child.kill();
-    }
-    let o = child.wait_with_output().unwrap();
+    let (finished, out) = finish_within(child, start, Duration::from_secs(30));
     drop(rule);
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
+    let text = all(&out);
     assert!(finished, "still running 30 s after the drop rule:\n{text}");
-    assert_eq!(o.status.code(), Some(4), "{text}");
+    assert_eq!(out.code, 4, "{text}");
     assert!(text.contains("connection"), "{text}");
 }
 
