@@ -100,7 +100,7 @@ pub use config::{Isolation, default_image, migrate_waits};
 pub use db::{DEFAULT_LOCK_TIMEOUT, DatabaseUrl, UrlOrigin, UrlSources, Waits};
 pub use drift::generate::{GeneratedMigration, IN_SYNC, from_schema};
 pub use drift::{
-    DiffReport, Places, Source, database_against_history, diff_replayed, diff_service,
+    DiffReport, Places, Pushed, Source, database_against_history, diff_replayed, diff_service, push,
 };
 pub use error::{Error, ExitCode};
 pub use lint::render::{github as lint_github, human as lint_human, summary as lint_summary};

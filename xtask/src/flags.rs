@@ -39,6 +39,9 @@ pub enum Command {
     /// Run the service's seed against its database (as `prisma db seed`): the seed its team
     /// configured (prisma.config.ts, package.json, [verify] seed, prisma/seed.sql).
     Seed(Seed),
+    /// Development only: make the service's database match schema.prisma without a migration
+    /// (as `prisma db push`), in one transaction.
+    Push(Push),
     /// Adopt an existing database: record migrations as applied without running them.
     Baseline(Baseline),
     /// Apply every migration from scratch on a throwaway PostgreSQL per service, then run the
@@ -482,6 +485,27 @@ pub struct Seed {
     #[arg(long, value_name = "URL")]
     pub database_url: Option<String>,
     /// Seed even though the database is not on this machine.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Args)]
+pub struct Push {
+    /// The service. Default: the service whose directory the command runs in.
+    #[arg(long, short = 's', value_name = "NAME")]
+    pub service: Option<String>,
+    /// The database URL (default: the service's, as for migrate); it must be on this machine
+    /// unless --force.
+    #[arg(long, value_name = "URL")]
+    pub database_url: Option<String>,
+    /// Apply changes that lose data (dropped columns or tables, narrowing casts, new unique
+    /// constraints): refused without it, each named.
+    #[arg(long)]
+    pub accept_data_loss: bool,
+    /// Drop and recreate the service's schema first (every table and row).
+    #[arg(long)]
+    pub force_reset: bool,
+    /// Push even though the database is not on this machine.
     #[arg(long)]
     pub force: bool,
 }

@@ -15,6 +15,7 @@ mod lint;
 mod live;
 mod migrate;
 mod new;
+mod push;
 mod reset;
 mod resolve;
 mod seed;
@@ -85,6 +86,7 @@ fn dispatch(command: Command, ws: &shared_migrate::Workspace) -> anyhow::Result<
         Command::New(f) => f.run(ws),
         Command::Reset(f) => f.run(ws),
         Command::Seed(f) => f.run(ws),
+        Command::Push(f) => f.run(ws),
         Command::Baseline(f) => f.run(ws),
         Command::Verify(f) => f.run(ws),
         Command::Lint(f) => f.run(ws),

@@ -898,3 +898,102 @@ fn seed_runs_the_teams_seed_on_the_services_database() {
     assert_eq!(out.code, 2, "{}", all(&out));
     assert!(out.stderr.contains("pass --force"), "{}", all(&out));
 }
+
+/// `cargo xtask push` (Prisma's `db push`): the database made to match schema.prisma, no
+/// migration, no ledger row; data loss refused until accepted.
+#[test]
+fn push_makes_the_database_match_the_schema_without_a_migration() {
+    let repo = TempRepo::new();
+    let root = repo.root();
+    let schema = |fields: &str| {
+        write(
+            root,
+            "services/app/prisma/schema.prisma",
+            &format!(
+                "datasource db {{\n  provider = \"postgresql\"\n  url = env(\"APP_URL\")\n}}\n\nmodel Post {{\n  id Int @id\n{fields}}}\n"
+            ),
+        );
+    };
+    std::fs::create_dir_all(root.join("services/app/prisma/migrations")).unwrap();
+    schema("  title String\n");
+    let db = fresh_database("push");
+    let push = |args: &[&str]| {
+        run(xtask(root)
+            .args(["push", "-s", "app"])
+            .args(args)
+            .env("APP_URL", db.expose()))
+    };
+    let out = push(&[]);
+    assert_eq!(out.code, 0, "{}", all(&out));
+    assert!(
+        out.stdout.contains("now matches schema.prisma"),
+        "{}",
+        all(&out)
+    );
+    shared_migrate::db::connect(&db)
+        .unwrap()
+        .batch_execute("INSERT INTO \"Post\" VALUES (1, 'hello')")
+        .unwrap();
+    // A column added: applied, the row kept.
+    schema("  title String\n  body String?\n");
+    let out = push(&[]);
+    assert_eq!(out.code, 0, "{}", all(&out));
+    assert_eq!(
+        count(&db, "SELECT count(*) FROM \"Post\" WHERE body IS NULL"),
+        1
+    );
+    // A column dropped: refused, named, nothing changed; then accepted.
+    schema("  body String?\n");
+    let out = push(&[]);
+    assert_eq!(out.code, 2, "{}", all(&out));
+    assert!(
+        out.stderr.contains("drop the column `title`") && out.stderr.contains("--accept-data-loss"),
+        "{}",
+        all(&out)
+    );
+    assert_eq!(
+        count(
+            &db,
+            "SELECT count(*) FROM information_schema.columns WHERE column_name = 'title'"
+        ),
+        1
+    );
+    let out = push(&["--accept-data-loss"]);
+    assert_eq!(out.code, 0, "{}", all(&out));
+    assert_eq!(
+        count(
+            &db,
+            "SELECT count(*) FROM information_schema.columns WHERE column_name = 'title'"
+        ),
+        0
+    );
+    let out = push(&[]);
+    assert!(out.stdout.contains("already in sync"), "{}", all(&out));
+    // No migration written, no ledger.
+    assert_eq!(
+        std::fs::read_dir(root.join("services/app/prisma/migrations"))
+            .unwrap()
+            .count(),
+        0
+    );
+    assert_eq!(
+        count(
+            &db,
+            "SELECT count(*) FROM pg_tables WHERE tablename = '_prisma_migrations'"
+        ),
+        0
+    );
+    // --force-reset starts from an empty schema: the row is gone.
+    let out = push(&["--force-reset"]);
+    assert_eq!(out.code, 0, "{}", all(&out));
+    assert_eq!(count(&db, "SELECT count(*) FROM \"Post\""), 0);
+    let out = run(xtask(root).args([
+        "push",
+        "-s",
+        "app",
+        "--database-url",
+        "postgresql://a@db.example.com/x",
+    ]));
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.contains("not on this machine"), "{}", all(&out));
+}

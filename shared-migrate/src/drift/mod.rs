@@ -269,6 +269,80 @@ pub fn database_against_history(
     }
 }
 
+/// What `push` did.
+#[derive(Debug)]
+pub enum Pushed {
+    /// The database already matched schema.prisma: nothing ran.
+    InSync,
+    /// The SQL that made it match, run in one transaction.
+    Applied {
+        script: String,
+        warnings: Vec<String>,
+    },
+    /// Changes that lose data (Prisma's warnings), refused: nothing ran.
+    DataLoss { warnings: Vec<String> },
+}
+
+/// `push` (Prisma's `db push`): makes the database match schema.prisma without a migration
+/// file or a ledger row: the SQL `diff --from database --to schema --script` prints, in one
+/// transaction. A change Prisma warns about (a dropped column or table, a narrowing cast, a new
+/// unique constraint, a required column) is refused unless `accept_data_loss`. `force_reset`
+/// drops and recreates the service's schemas first. Local databases are the caller's check.
+pub fn push(
+    service: &Service,
+    places: &Places,
+    accept_data_loss: bool,
+    force_reset: bool,
+) -> Result<Pushed, Error> {
+    let url = places.url.as_ref().ok_or_else(|| Error::NoDatabaseUrl {
+        service: service.name.clone(),
+        places: format!("{} (or pass --database-url)", service.url_env_var()),
+    })?;
+    let (mut client, _) = db::connect_or_create(url)?;
+    if force_reset {
+        let mut schemas = vec![url.schema.clone()];
+        if let Some(ds) = service.datasource()? {
+            schemas.extend(ds.schemas.into_iter().filter(|s| *s != url.schema));
+        }
+        let sql: String = schemas
+            .iter()
+            .map(|s| {
+                let q = db::quote_ident(s);
+                format!("DROP SCHEMA IF EXISTS {q} CASCADE; CREATE SCHEMA {q};")
+            })
+            .collect();
+        client
+            .batch_execute(&sql)
+            .map_err(|e| Error::database("dropping and recreating the schema", &e))?;
+    }
+    let report = diff_service(service, Source::Database, Source::Schema, places);
+    report.result?;
+    if report.differences.is_empty() {
+        return Ok(Pushed::InSync);
+    }
+    if !report.warnings.is_empty() && !accept_data_loss {
+        return Ok(Pushed::DataLoss {
+            warnings: report.warnings,
+        });
+    }
+    db::use_schema(&mut client, &url.schema, true)?;
+    let mut tx = client
+        .transaction()
+        .map_err(|e| Error::database("starting a transaction", &e))?;
+    tx.batch_execute(&report.script).map_err(|e| {
+        Error::MigrationFailed(format!(
+            "pushing schema.prisma to {url} failed, and nothing of it was applied (one transaction):\n{}",
+            crate::error::describe_pg_error(&e)
+        ))
+    })?;
+    tx.commit()
+        .map_err(|e| Error::database("committing the push", &e))?;
+    Ok(Pushed::Applied {
+        script: report.script,
+        warnings: report.warnings,
+    })
+}
+
 /// Reads a live database without changing it: a read-only transaction, no lock, no ledger.
 /// A database that does not exist reads as empty.
 pub fn read_live(url: &DatabaseUrl, namespaces: &[String]) -> Result<diff::Introspected, Error> {

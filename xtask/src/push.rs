@@ -1,0 +1,59 @@
+//! `cargo xtask push` (Prisma's `db push`, development only).
+
+use shared_migrate::{ExitCode, Places, Pushed, Workspace, push};
+
+use crate::cx;
+use crate::flags::Push;
+
+impl Push {
+    pub fn run(self, ws: &Workspace) -> anyhow::Result<ExitCode> {
+        let (service, url) =
+            cx::one_service(ws, self.service.as_deref(), self.database_url.as_deref())?;
+        if !url.is_local() && !self.force {
+            anyhow::bail!(
+                "refusing to push to service `{}`'s database {url}: it is not on this machine, and push changes its tables without a migration. Push is for development databases; pass --force if this is one",
+                service.name
+            );
+        }
+        shared_migrate::install_signal_handler();
+        let backend = cx::throwaway_backend(ws)?;
+        let places = Places {
+            ws,
+            url: Some(url.clone()),
+            backend: backend.as_ref(),
+        };
+        match push(&service, &places, self.accept_data_loss, self.force_reset)? {
+            Pushed::InSync => {
+                println!(
+                    "{}: the database is already in sync with schema.prisma",
+                    service.name
+                );
+                Ok(ExitCode::Success)
+            }
+            Pushed::Applied { script, warnings } => {
+                for w in &warnings {
+                    eprintln!("{}: accepted: {w}", service.name);
+                }
+                let statements = script.matches(';').count();
+                println!(
+                    "{}: {url} now matches schema.prisma ({statements} statements, one transaction; no migration written, no ledger row)",
+                    service.name
+                );
+                Ok(ExitCode::Success)
+            }
+            Pushed::DataLoss { warnings } => {
+                eprintln!(
+                    "{}: nothing was pushed: these changes lose data or may fail on the rows there:",
+                    service.name
+                );
+                for w in &warnings {
+                    eprintln!("  - {w}");
+                }
+                eprintln!(
+                    "pass --accept-data-loss to apply them, or --force-reset to start from an empty schema"
+                );
+                Ok(ExitCode::Usage)
+            }
+        }
+    }
+}
