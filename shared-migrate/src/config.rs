@@ -38,6 +38,33 @@ pub struct File {
     pub lint: LintSection,
     #[serde(default)]
     pub migrate: MigrateSection,
+    #[serde(default)]
+    pub dev: DevSection,
+}
+
+/// `[dev]`: what `cargo xtask dev` runs after it changed the database.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DevSection {
+    /// The client generation, an argument list run in the service's directory (e.g.
+    /// `["npx", "prisma", "generate"]`). Default: none (dev says how to configure it).
+    pub generate: Option<Vec<String>>,
+}
+
+/// `[dev] generate` of the service's file, else the repository's.
+pub fn dev_generate(root: &Path, service: &Service) -> Result<Option<Vec<String>>, Error> {
+    let Files {
+        repo: (repo, _),
+        own: (own, own_path),
+    } = Files::read(root, service)?;
+    let generate = own.dev.generate.or(repo.dev.generate);
+    if generate.as_ref().is_some_and(Vec::is_empty) {
+        return Err(Error::Config(format!(
+            "{}: [dev] generate is an empty list: give the program and its arguments, e.g. [\"npx\", \"prisma\", \"generate\"]",
+            own_path.display()
+        )));
+    }
+    Ok(generate)
 }
 
 /// `[migrate]`: how `cargo xtask migrate` waits on a live database. A service's file overrides

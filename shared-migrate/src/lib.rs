@@ -96,11 +96,12 @@ pub use commands::{
     check_reset_allowed, lint_services, new_migration, new_revert, reset, resolve, run_seed,
     status_service,
 };
-pub use config::{Isolation, default_image, migrate_waits};
+pub use config::{Isolation, default_image, dev_generate, migrate_waits};
 pub use db::{DEFAULT_LOCK_TIMEOUT, DatabaseUrl, UrlOrigin, UrlSources, Waits};
 pub use drift::generate::{GeneratedMigration, IN_SYNC, from_schema};
 pub use drift::{
-    DiffReport, Places, Pushed, Source, database_against_history, diff_replayed, diff_service, push,
+    DevCheck, DiffReport, Places, Pushed, Source, database_against_history, dev_check,
+    diff_replayed, diff_service, push,
 };
 pub use error::{Error, ExitCode};
 pub use lint::render::{github as lint_github, human as lint_human, summary as lint_summary};
@@ -110,6 +111,7 @@ pub use parallel::Progress;
 pub use plan::{
     Affected, Matrix, SHARD_SECONDS, Scope, Shard, Timings, affected, matrix, scope, weigh,
 };
+pub use process::command as process_command;
 pub use render::{
     bench_figures, diff_github, diff_scripts, diff_summary, dry_run_summary, junit, lock_report,
     migrate_summary, scale_figures, status_summary, verify_summary,

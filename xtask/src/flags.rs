@@ -42,6 +42,10 @@ pub enum Command {
     /// Development only: make the service's database match schema.prisma without a migration
     /// (as `prisma db push`), in one transaction.
     Push(Push),
+    /// Development: Prisma's `migrate dev`. Check the database against its migrations (reset
+    /// on drift, after confirmation), apply what is pending, write and apply the migration
+    /// schema.prisma needs, then run the client generation.
+    Dev(Dev),
     /// Adopt an existing database: record migrations as applied without running them.
     Baseline(Baseline),
     /// Apply every migration from scratch on a throwaway PostgreSQL per service, then run the
@@ -487,6 +491,32 @@ pub struct Seed {
     /// Seed even though the database is not on this machine.
     #[arg(long)]
     pub force: bool,
+}
+
+#[derive(Args)]
+pub struct Dev {
+    /// The service. Default: the service whose directory the command runs in.
+    #[arg(long, short = 's', value_name = "NAME")]
+    pub service: Option<String>,
+    /// The name of the migration schema.prisma's changes need (asked on a terminal when
+    /// needed and not given).
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    /// Write the migration, do not apply it (`prisma migrate dev --create-only`).
+    #[arg(long)]
+    pub create_only: bool,
+    /// The database URL (default: the service's, as for migrate); it must be on this machine
+    /// unless --force.
+    #[arg(long, value_name = "URL")]
+    pub database_url: Option<String>,
+    /// Reset without asking when the database has drifted (scripts).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Work on a database that is not on this machine.
+    #[arg(long)]
+    pub force: bool,
+    #[command(flatten)]
+    pub lock_timeout: LockTimeout,
 }
 
 #[derive(Args)]

@@ -9,6 +9,7 @@ mod baseline;
 mod bench;
 mod ci_plan;
 mod cx;
+mod dev;
 mod diff;
 mod flags;
 mod lint;
@@ -87,6 +88,7 @@ fn dispatch(command: Command, ws: &shared_migrate::Workspace) -> anyhow::Result<
         Command::Reset(f) => f.run(ws),
         Command::Seed(f) => f.run(ws),
         Command::Push(f) => f.run(ws),
+        Command::Dev(f) => f.run(ws),
         Command::Baseline(f) => f.run(ws),
         Command::Verify(f) => f.run(ws),
         Command::Lint(f) => f.run(ws),

@@ -997,3 +997,118 @@ fn push_makes_the_database_match_the_schema_without_a_migration() {
     assert_eq!(out.code, 2);
     assert!(out.stderr.contains("not on this machine"), "{}", all(&out));
 }
+
+/// `cargo xtask dev` (Prisma's `migrate dev`) on the education example: a fresh database
+/// brought forward, in sync, a schema edit written and applied, drift refused until confirmed
+/// (then reset and seeded), --create-only, the client generation.
+#[test]
+fn dev_is_the_development_loop_in_one_command() {
+    let repo = TempRepo::new();
+    repo.copy_example("azora-education");
+    let root = repo.root();
+    let svc = root.join("services/azora-education");
+    write(
+        root,
+        "services/azora-education/xtask.toml",
+        "[dev]\ngenerate = [\"sh\", \"-c\", \"echo generated >> generated.txt\"]\n",
+    );
+    let db = fresh_database("dev_loop");
+    let dev = |args: &[&str]| {
+        run(xtask(root)
+            .args(["dev", "-s", "azora-education"])
+            .args(args)
+            .env("EDUCATION_DATABASE_URL", db.expose()))
+    };
+    let ledger = || {
+        count(
+            &db,
+            "SELECT count(*) FROM _prisma_migrations WHERE finished_at IS NOT NULL",
+        )
+    };
+    let out = dev(&[]);
+    assert_eq!(out.code, 0, "{}", all(&out));
+    assert!(
+        out.stdout.contains("now in sync with schema.prisma"),
+        "{}",
+        all(&out)
+    );
+    assert_eq!(ledger(), 7);
+    assert_eq!(
+        std::fs::read_to_string(svc.join("generated.txt")).unwrap(),
+        "generated\n"
+    );
+    let out = dev(&[]);
+    assert_eq!(out.code, 0, "{}", all(&out));
+    assert!(out.stdout.contains("Already in sync"), "{}", all(&out));
+    // A schema edit: a name is needed (no terminal: exit 2), then written and applied.
+    let schema = svc.join("prisma/schema.prisma");
+    let text = std::fs::read_to_string(&schema).unwrap();
+    std::fs::write(
+        &schema,
+        text.replacen(
+            "model Course {\n",
+            "model Course {\n  subtitle String?\n",
+            1,
+        ),
+    )
+    .unwrap();
+    let out = dev(&[]);
+    assert_eq!(out.code, 2, "{}", all(&out));
+    assert!(out.stderr.contains("--name NAME"), "{}", all(&out));
+    let out = dev(&["--name", "add_course_subtitle", "--create-only"]);
+    assert_eq!(out.code, 0, "{}", all(&out));
+    assert!(
+        out.stdout.contains("--create-only: not applied"),
+        "{}",
+        all(&out)
+    );
+    assert_eq!(ledger(), 7);
+    let out = dev(&[]);
+    assert_eq!(out.code, 0, "{}", all(&out));
+    assert_eq!(ledger(), 8);
+    assert_eq!(
+        count(
+            &db,
+            "SELECT count(*) FROM information_schema.columns WHERE column_name = 'subtitle'"
+        ),
+        1
+    );
+    // Drift: refused without a confirmation, nothing changed; --yes resets and seeds.
+    shared_migrate::db::connect(&db)
+        .unwrap()
+        .batch_execute("ALTER TABLE courses ADD COLUMN hand_made int")
+        .unwrap();
+    let out = dev(&[]);
+    assert_eq!(out.code, 2, "{}", all(&out));
+    assert!(
+        out.stderr.contains("cannot be brought forward") && out.stderr.contains("hand_made"),
+        "{}",
+        all(&out)
+    );
+    assert_eq!(
+        count(
+            &db,
+            "SELECT count(*) FROM information_schema.columns WHERE column_name = 'hand_made'"
+        ),
+        1
+    );
+    let out = dev(&["--yes"]);
+    assert_eq!(out.code, 0, "{}", all(&out));
+    assert!(
+        out.stdout.contains("reset: 8 migrations applied"),
+        "{}",
+        all(&out)
+    );
+    assert_eq!(
+        count(&db, "SELECT count(*) FROM students"),
+        2,
+        "seeded after the reset"
+    );
+    assert_eq!(
+        count(
+            &db,
+            "SELECT count(*) FROM information_schema.columns WHERE column_name = 'hand_made'"
+        ),
+        0
+    );
+}

@@ -240,6 +240,7 @@ pub fn database_against_history(
     let partial = (|| -> Result<(tempfile::TempDir, Service), Error> {
         let dir = tempfile::tempdir().map_err(|e| Error::io(&std::env::temp_dir(), e))?;
         let migrations = dir.path().join("migrations");
+        std::fs::create_dir_all(&migrations).map_err(|e| Error::io(&migrations, e))?;
         for (name, from) in service.migration_dirs()? {
             if name.as_str() > up_to {
                 continue;
@@ -267,6 +268,76 @@ pub fn database_against_history(
             result: Err(e),
         },
     }
+}
+
+/// What `dev` found on the development database before changing anything.
+#[derive(Debug, Default)]
+pub struct DevCheck {
+    /// Why the database cannot simply be brought forward: drift from the applied migrations,
+    /// edited, missing or failed migrations. Each needs a reset.
+    pub problems: Vec<String>,
+    /// Local migrations the database has not applied.
+    pub pending: Vec<String>,
+}
+
+/// `dev`'s look at the database (Prisma's `migrate dev` first step): the ledger against the
+/// folders, then the database against the migrations it applied, replayed on a throwaway
+/// database. Read-only.
+pub fn dev_check(service: &Service, places: &Places) -> Result<DevCheck, Error> {
+    let url = places.url.as_ref().ok_or_else(|| Error::NoDatabaseUrl {
+        service: service.name.clone(),
+        places: format!("{} (or pass --database-url)", service.url_env_var()),
+    })?;
+    let mut check = DevCheck::default();
+    if db::connect_existing(url)?.is_none() {
+        check.pending = service
+            .migration_dirs()?
+            .into_iter()
+            .map(|(n, _)| n)
+            .collect();
+        return Ok(check);
+    }
+    let status = crate::commands::status_service(service, Ok(url.clone()));
+    if let Some(e) = &status.error {
+        // A schema with tables and no ledger (P3005) is drift too: everything must go.
+        if status.applied.is_empty() && e.contains("P3005") {
+            check.problems.push(e.clone());
+            return Ok(check);
+        }
+        return Err(Error::Database {
+            context: format!("reading the ledger of `{}`", service.name),
+            message: e.clone(),
+        });
+    }
+    for name in &status.edited {
+        check.problems.push(format!(
+            "migration `{name}` was edited after it was applied"
+        ));
+    }
+    for name in &status.missing_locally {
+        check.problems.push(format!(
+            "migration `{name}` is applied in the database but has no local folder"
+        ));
+    }
+    for f in &status.failed {
+        check
+            .problems
+            .push(format!("migration `{}` failed in this database", f.name));
+    }
+    check.pending = status.pending.clone();
+    if check.problems.is_empty() {
+        // Nothing applied yet: compared with no migration at all (an empty schema).
+        let last = status.applied.iter().max().cloned().unwrap_or_default();
+        let report = database_against_history(service, Some(&last), places);
+        report.result?;
+        for d in report.differences {
+            check.problems.push(format!(
+                "the database differs from the migrations it applied: {}",
+                d.message
+            ));
+        }
+    }
+    Ok(check)
 }
 
 /// What `push` did.

@@ -1,0 +1,156 @@
+//! `cargo xtask dev` (Prisma's `migrate dev`): the development loop in one command.
+
+use anyhow::Context;
+use shared_migrate::{
+    ExitCode, GeneratedMigration, IN_SYNC, MigrateOptions, Places, Source, Workspace, dev_check,
+    dev_generate, diff_service, from_schema, migrate_all, reset,
+};
+
+use crate::cx;
+use crate::flags::Dev;
+
+impl Dev {
+    pub fn run(self, ws: &Workspace) -> anyhow::Result<ExitCode> {
+        let (service, url) =
+            cx::one_service(ws, self.service.as_deref(), self.database_url.as_deref())?;
+        if !url.is_local() && !self.force {
+            anyhow::bail!(
+                "refusing to run dev on service `{}`'s database {url}: it is not on this machine, and dev may reset it. It is for development databases; pass --force if this is one",
+                service.name
+            );
+        }
+        shared_migrate::install_signal_handler();
+        let name = service.name.clone();
+        let backend = cx::throwaway_backend(ws)?;
+        let places = Places {
+            ws,
+            url: Some(url.clone()),
+            backend: backend.as_ref(),
+        };
+        let mut changed = false;
+        let check = dev_check(&service, &places)?;
+        if !check.problems.is_empty() {
+            eprintln!("{name}: the development database cannot be brought forward as it is:");
+            for p in &check.problems {
+                eprintln!("  - {p}");
+            }
+            let question = format!(
+                "Reset it? Every table and row of schema `{}` in {url} is deleted, then every migration and the seed run.",
+                url.schema
+            );
+            if !self.yes && !cx::confirm(&question)? {
+                eprintln!("nothing was changed");
+                return Ok(ExitCode::Usage);
+            }
+            let done = reset(ws, &service, &url, self.lock_timeout.wait.0, &cx::progress)?;
+            println!(
+                "{name}: reset: {} migrations applied; seed: {}",
+                done.applied, done.seed
+            );
+            changed = true;
+        } else if !check.pending.is_empty() {
+            changed |= apply(&service, &url, &self)?;
+        }
+        // schema.prisma against the migrations: the migration it needs, as `new` writes it.
+        let diff = diff_service(&service, Source::Migrations, Source::Schema, &places);
+        diff.result?;
+        if !diff.differences.is_empty() {
+            let migration = match &self.name {
+                Some(n) => n.clone(),
+                None => ask_name(&name)?,
+            };
+            match from_schema(&service, &migration, &places, false)? {
+                GeneratedMigration::Written {
+                    path,
+                    warnings,
+                    renames,
+                } => {
+                    println!("{name}: created {} from schema.prisma", path.display());
+                    for w in warnings {
+                        println!("warning: {w}");
+                    }
+                    for r in renames {
+                        println!("hint: {r}");
+                    }
+                    if self.create_only {
+                        println!("--create-only: not applied; `cargo xtask dev` applies it");
+                        return Ok(ExitCode::Success);
+                    }
+                    changed |= apply(&service, &url, &self)?;
+                }
+                GeneratedMigration::InSync => {}
+            }
+        }
+        if !changed {
+            println!("{IN_SYNC}");
+            return Ok(ExitCode::Success);
+        }
+        println!("{name}: the database is now in sync with schema.prisma");
+        generate(ws, &service)
+    }
+}
+
+/// Applies the pending migrations; whether any was.
+fn apply(
+    service: &shared_migrate::Service,
+    url: &shared_migrate::DatabaseUrl,
+    dev: &Dev,
+) -> anyhow::Result<bool> {
+    let targets = vec![shared_migrate::MigrateTarget {
+        service: service.clone(),
+        url: Ok(url.clone()),
+        origin: None,
+        waits: Default::default(),
+    }];
+    let options = MigrateOptions {
+        lock_timeout: dev.lock_timeout.wait.0,
+        ..MigrateOptions::default()
+    };
+    let report = migrate_all(targets, &options, &cx::progress).remove(0);
+    let applied = report.applied.len();
+    report.result?;
+    for a in &report.applied {
+        println!("{}: applied {}", service.name, a.name);
+    }
+    Ok(applied > 0)
+}
+
+/// The migration's name, asked on a terminal; without one, a usage error.
+fn ask_name(service: &str) -> anyhow::Result<String> {
+    use std::io::{BufRead, IsTerminal, Write};
+    if !std::io::stdin().is_terminal() {
+        anyhow::bail!(
+            "schema.prisma differs from the migrations of `{service}`, so a migration is needed: name it with --name NAME (what it does, in lower snake case)"
+        );
+    }
+    eprint!("schema.prisma changed: name the new migration (lower snake case): ");
+    std::io::stderr().flush()?;
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer)?;
+    let answer = answer.trim().to_string();
+    anyhow::ensure!(!answer.is_empty(), "no name given: nothing was written");
+    Ok(answer)
+}
+
+/// The configured client generation (`[dev] generate`), else how to configure it.
+fn generate(ws: &Workspace, service: &shared_migrate::Service) -> anyhow::Result<ExitCode> {
+    let Some(argv) = dev_generate(&ws.root, service)? else {
+        println!(
+            "{}: no client generation configured: add [dev] generate = [\"npx\", \"prisma\", \"generate\"] to {}",
+            service.name,
+            service.dir.join("xtask.toml").display()
+        );
+        return Ok(ExitCode::Success);
+    };
+    let status = shared_migrate::process_command(&argv[0])
+        .args(&argv[1..])
+        .current_dir(&service.dir)
+        .status()
+        .with_context(|| format!("running `{}`", argv.join(" ")))?;
+    if !status.success() {
+        eprintln!("{}: `{}` failed ({status})", service.name, argv.join(" "));
+        return Ok(ExitCode::Failure);
+    }
+    println!("{}: ran `{}`", service.name, argv.join(" "));
+    Ok(ExitCode::Success)
+}
