@@ -154,6 +154,11 @@ pub enum Error {
         b_dir: PathBuf,
         var: String,
     },
+    #[error(
+        "{dir} is a Prisma 8 project ({}): Prisma 8 migrations are contract-hash packages applied in graph order, without `_prisma_migrations`, which this tool does not read. It works with Prisma Migrate (Prisma 5 to 7) folders: keep this package on Prisma 7 (pin `prisma@7`; `prisma@latest` is 8) or leave it out of the services (xtask.toml `services` globs, `!` to exclude)",
+        .markers.join("; "), dir = .dir.display()
+    )]
+    Prisma8 { dir: PathBuf, markers: Vec<String> },
     #[error("unknown service `{name}`: {why}")]
     UnknownService { name: String, why: String },
     #[error(

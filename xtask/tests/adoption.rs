@@ -1112,3 +1112,86 @@ fn dev_is_the_development_loop_in_one_command() {
         0
     );
 }
+
+/// A package on Prisma 8 (contract-hash migrations, no `_prisma_migrations`) is refused with
+/// what shows it, and can be left out of the services.
+#[test]
+fn a_prisma_8_package_is_refused_with_its_markers() {
+    let repo = TempRepo::new();
+    let root = repo.root();
+    repo.migration("old", "20250101000000_init", "CREATE TABLE a (id int);\n");
+    write(
+        root,
+        "services/next/src/prisma/contract.prisma",
+        "model User {\n  id Int @id\n}\n",
+    );
+    write(
+        root,
+        "services/next/prisma.config.ts",
+        "import { definePrismaConfig } from '@prisma/orm-postgres/config';\nexport default definePrismaConfig({});\n",
+    );
+    write(
+        root,
+        "services/next/package.json",
+        r#"{ "dependencies": { "@prisma/orm-postgres": "8.0.0", "prisma": "^8.0.0" } }"#,
+    );
+    let out = run(xtask(root).args(["lint"]));
+    assert_eq!(out.code, 2, "{}", all(&out));
+    assert!(
+        out.stderr.contains("is a Prisma 8 project")
+            && out.stderr.contains("definePrismaConfig")
+            && out.stderr.contains("@prisma/orm-postgres")
+            && out.stderr.contains("pin `prisma@7`"),
+        "{}",
+        all(&out)
+    );
+    write(root, "xtask.toml", "services = [\"!services/next\"]\n");
+    let out = run(xtask(root).args(["lint"]));
+    assert_eq!(out.code, 0, "{}", all(&out));
+    assert!(out.stdout.contains("lint: 1 service"), "{}", all(&out));
+}
+
+/// Prisma 7's `tables.external` / `enums.external`: objects another tool manages are left out
+/// of drift and generation.
+#[test]
+fn external_tables_and_enums_are_left_alone() {
+    let repo = TempRepo::new();
+    let root = repo.root();
+    repo.migration(
+        "svc",
+        "20250101000000_init",
+        "CREATE TABLE \"A\" (\"id\" INTEGER NOT NULL, CONSTRAINT \"A_pkey\" PRIMARY KEY (\"id\"));\nCREATE TYPE \"mood\" AS ENUM ('ok');\nCREATE TABLE \"audit_log\" (\"id\" INTEGER NOT NULL, \"m\" \"mood\");\n",
+    );
+    write(
+        root,
+        "services/svc/prisma/schema.prisma",
+        "datasource db {\n  provider = \"postgresql\"\n}\n\nmodel A {\n  id Int @id\n}\n",
+    );
+    let config = |external: &str| {
+        write(
+            root,
+            "services/svc/prisma.config.ts",
+            &format!(
+                "import {{ defineConfig, env }} from 'prisma/config';\nexport default defineConfig({{\n  schema: 'prisma/schema.prisma',\n  datasource: {{ url: env('SVC_URL') }},\n{external}}});\n"
+            ),
+        );
+    };
+    config("");
+    let diff = || run(xtask(root).args(["diff", "-s", "svc", "--backend", "local"]));
+    let out = diff();
+    assert_eq!(out.code, 2, "{}", all(&out));
+    assert!(out.stdout.contains("audit_log"), "{}", all(&out));
+    config("  tables: { external: ['public.audit_log'] },\n  enums: { external: ['mood'] },\n");
+    let out = diff();
+    assert_eq!(out.code, 0, "{}", all(&out));
+    let out = run(xtask(root).args([
+        "new",
+        "-s",
+        "svc",
+        "--from-schema",
+        "--name",
+        "nothing_to_do",
+    ]));
+    assert_eq!(out.code, 0, "{}", all(&out));
+    assert!(out.stdout.contains("Already in sync"), "{}", all(&out));
+}

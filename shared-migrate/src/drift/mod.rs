@@ -192,7 +192,17 @@ fn diff_with(
                 }
             }
         };
-        let (a, b) = (read(from)?, read(to)?);
+        let (mut a, mut b) = (read(from)?, read(to)?);
+        // Objects prisma.config.ts says another tool manages: on neither side.
+        let (tables, enums) = external(service)?;
+        for side in [&mut a, &mut b] {
+            side.schema
+                .tables
+                .retain(|t| !is_listed(&tables, t.schema.as_deref(), &t.name, &default_schema));
+            side.schema
+                .enums
+                .retain(|e| !is_listed(&enums, e.schema.as_deref(), &e.name, &default_schema));
+        }
         let m = diff::compare(&a.schema, &b.schema, &a.namespaces, &b.namespaces);
         let naming = Naming {
             default_schema: default_schema.clone(),
@@ -223,6 +233,24 @@ fn diff_with(
         Ok(())
     })();
     report
+}
+
+/// `tables.external` and `enums.external` of the service's prisma.config.ts.
+fn external(service: &Service) -> Result<(Vec<String>, Vec<String>), Error> {
+    let Some(path) = &service.layout.config else {
+        return Ok((Vec::new(), Vec::new()));
+    };
+    let config = crate::workspace::prisma_config::PrismaConfig::read(path)?;
+    Ok((config.external_tables, config.external_enums))
+}
+
+/// Whether `name` in `schema` (None: the default one) is in `list` (`name` or `schema.name`).
+fn is_listed(list: &[String], schema: Option<&str>, name: &str, default_schema: &str) -> bool {
+    let schema = schema.unwrap_or(default_schema);
+    list.iter().any(|entry| match entry.rsplit_once('.') {
+        Some((s, n)) => n == name && s == schema,
+        None => entry == name,
+    })
 }
 
 /// `baseline`'s check: the live database against the migrations up to `up_to` (all without it)

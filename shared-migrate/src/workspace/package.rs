@@ -199,6 +199,54 @@ pub fn prisma_major(dir: &Path) -> u32 {
     declared.unwrap_or(6)
 }
 
+/// What shows that the project in `dir` is on Prisma 8, whose migrations are contract-hash
+/// packages (`migration.ts`) applied in graph order without `_prisma_migrations`: not Prisma
+/// Migrate folders. Empty when none shows.
+pub fn prisma8_markers(dir: &Path) -> Vec<String> {
+    let mut found = Vec::new();
+    for rel in [
+        "contract.prisma",
+        "prisma/contract.prisma",
+        "src/prisma/contract.prisma",
+    ] {
+        if dir.join(rel).is_file() {
+            found.push(format!(
+                "{rel} (Prisma 8's contract, which replaced schema.prisma)"
+            ));
+        }
+    }
+    if dir.join("prisma-next.config.ts").is_file() {
+        found.push("prisma-next.config.ts".into());
+    }
+    for name in super::prisma_config::FILE_NAMES {
+        if std::fs::read_to_string(dir.join(name)).is_ok_and(|t| t.contains("definePrismaConfig")) {
+            found.push(format!(
+                "{name} uses definePrismaConfig (Prisma 8's configuration)"
+            ));
+        }
+    }
+    if let Some(json) = std::fs::read_to_string(dir.join("package.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+    {
+        for k in ["dependencies", "devDependencies"] {
+            for orm in [
+                "@prisma/orm-postgres",
+                "@prisma/orm-sqlite",
+                "@prisma/orm-mongo",
+            ] {
+                if json.get(k).and_then(|d| d.get(orm)).is_some() {
+                    found.push(format!("package.json depends on {orm} (Prisma 8)"));
+                }
+            }
+        }
+    }
+    if prisma_major(dir) >= 8 {
+        found.push("the Prisma installed or declared is version 8 or later".into());
+    }
+    found
+}
+
 /// The nearest lockfile from `dir` up to `root`: the manager it names and its directory.
 pub fn lockfile(dir: &Path, root: &Path) -> Option<(PackageManager, PathBuf)> {
     up_to(dir, root).find_map(|d| {

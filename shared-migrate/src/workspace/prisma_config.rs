@@ -94,6 +94,10 @@ pub struct PrismaConfig {
     pub shadow_url: Option<Located>,
     /// `migrations.seed`: the seed command (Prisma 7; read by 6.x too).
     pub seed: Option<Located>,
+    /// `tables.external` and `enums.external`: objects another tool manages, left out of
+    /// drift and generation (names, `schema.name` when qualified).
+    pub external_tables: Vec<String>,
+    pub external_enums: Vec<String>,
 }
 
 impl PrismaConfig {
@@ -152,6 +156,16 @@ pub fn parse(path: &Path, text: &str) -> Result<PrismaConfig, Error> {
                             "directUrl" => config.direct_url = Some(located(v)),
                             "shadowDatabaseUrl" => config.shadow_url = Some(located(v)),
                             _ => {}
+                        }
+                    }
+                }
+                ("tables" | "enums", Value::Object(o)) => {
+                    if let Some((_, list)) = o.iter().find(|(k, _)| k == "external")
+                        && let Value::List(names) = &list.kind
+                    {
+                        match key.as_str() {
+                            "tables" => config.external_tables = names.clone(),
+                            _ => config.external_enums = names.clone(),
                         }
                     }
                 }
@@ -292,6 +306,8 @@ enum Value {
         fallbacks: Vec<String>,
     },
     Object(Vec<(String, Node)>),
+    /// An array literal of strings (`tables.external`); anything else in it is dropped.
+    List(Vec<String>),
     /// A directory: `__dirname`, `import.meta.dirname`, `process.cwd()`.
     Dir,
     Dynamic,
@@ -515,6 +531,7 @@ impl Reader<'_> {
                 Value::Str(s)
             }
             Some(Tok::Punct("{")) => self.object(),
+            Some(Tok::Punct("[")) => self.list(),
             Some(Tok::Punct("(")) => {
                 // A parenthesised expression, or an arrow function's parameters.
                 self.pos += 1;
@@ -642,6 +659,24 @@ impl Reader<'_> {
             }
             _ => Value::Dynamic,
         }
+    }
+
+    fn list(&mut self) -> Value {
+        self.pos += 1; // [
+        let mut items = Vec::new();
+        while !self.is("]") && self.peek().is_some() {
+            let before = self.pos;
+            if let Value::Str(s) = self.expr().kind {
+                items.push(s);
+            }
+            if self.is(",") {
+                self.pos += 1;
+            } else if self.pos == before {
+                self.pos += 1;
+            }
+        }
+        self.pos += 1; // ]
+        Value::List(items)
     }
 
     fn object(&mut self) -> Value {

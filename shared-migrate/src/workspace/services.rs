@@ -90,6 +90,10 @@ impl Workspace {
         let patterns = |list: Vec<(String, String)>| -> Vec<String> {
             list.into_iter().map(|(p, _)| p).collect()
         };
+        let ours_negated: Vec<String> = ours
+            .iter()
+            .filter_map(|(p, _)| p.strip_prefix('!').map(str::to_string))
+            .collect();
         let candidates = super::members::expand(&self.root, &patterns(node))
             .into_iter()
             .filter(|d| d.join("package.json").is_file())
@@ -113,6 +117,12 @@ impl Workspace {
                 });
             }
             found.push((name, package));
+        }
+        // `!pattern` in xtask.toml leaves a directory out, wherever it was found.
+        let excluded: Vec<String> = ours_negated;
+        if !excluded.is_empty() {
+            let gone = super::members::expand(&self.root, &excluded);
+            found.retain(|(_, d)| !gone.iter().any(|g| same_dir(g, d)));
         }
         found.sort();
         let mut by_variable: std::collections::BTreeMap<String, &(String, PathBuf)> =
@@ -204,9 +214,14 @@ impl Workspace {
 }
 
 impl Service {
-    /// The service in `dir`, with its layout read from its files.
+    /// The service in `dir`, with its layout read from its files. A project on Prisma 8 is
+    /// refused, saying why: its migrations are not Prisma Migrate folders.
     pub fn new(name: impl Into<String>, dir: impl Into<PathBuf>) -> Result<Service, Error> {
         let dir = dir.into();
+        let markers = super::package::prisma8_markers(&dir);
+        if !markers.is_empty() {
+            return Err(Error::Prisma8 { dir, markers });
+        }
         Ok(Service {
             name: name.into(),
             layout: Layout::find(&dir)?,
@@ -352,7 +367,10 @@ fn subdirectories(
 /// folder, a Prisma configuration file, a `schema.prisma` at its root (Prisma's second
 /// default), or a `package.json` naming its schema (`prisma.schema`).
 pub fn is_prisma_project(dir: &Path) -> bool {
+    // A Prisma 8 project is found too, so that it is refused with a reason, not passed over.
     dir.join("prisma").is_dir()
+        || dir.join("contract.prisma").is_file()
+        || dir.join("src/prisma/contract.prisma").is_file()
         || PrismaConfig::find(dir).is_some()
         || dir.join("schema.prisma").is_file()
         || std::fs::read_to_string(dir.join("package.json"))
