@@ -669,9 +669,8 @@ impl Reader<'_> {
             if let Value::Str(s) = self.expr().kind {
                 items.push(s);
             }
-            if self.is(",") {
-                self.pos += 1;
-            } else if self.pos == before {
+            // Past the comma, or past what was not an expression (no endless loop).
+            if self.is(",") || self.pos == before {
                 self.pos += 1;
             }
         }
