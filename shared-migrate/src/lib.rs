@@ -121,4 +121,4 @@ pub use text::{duration_text, parse_duration, plural};
 pub use verify::{
     Backend, BackendKind, SWEEP_AFTER, VerifyOptions, VerifyReport, choose_backend, verify_all,
 };
-pub use workspace::{Service, Workspace};
+pub use workspace::{DeclaredValue, Service, Workspace};

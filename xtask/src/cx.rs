@@ -129,6 +129,37 @@ pub fn throwaway_backend(ws: &Workspace) -> anyhow::Result<Box<dyn shared_migrat
     )?)
 }
 
+/// `dev`'s throwaway databases: on the server of the datasource's `shadowDatabaseUrl` when it
+/// is set (scratch databases there, as Prisma uses its shadow database), else as
+/// [`throwaway_backend`].
+pub fn shadow_or_throwaway(
+    ws: &Workspace,
+    service: &Service,
+) -> anyhow::Result<Box<dyn shared_migrate::Backend>> {
+    let shadow = service
+        .datasource()?
+        .and_then(|d| d.shadow_url)
+        .and_then(|d| match d.value {
+            shared_migrate::DeclaredValue::Literal(url) => Some(url),
+            shared_migrate::DeclaredValue::Env { var, fallbacks, .. } => std::iter::once(var)
+                .chain(fallbacks)
+                .find_map(|v| std::env::var(v).ok().filter(|u| !u.is_empty())),
+            shared_migrate::DeclaredValue::Dynamic(_) => None,
+        });
+    let Some(url) = shadow else {
+        return throwaway_backend(ws);
+    };
+    let image = shared_migrate::default_image(&ws.root, None)?;
+    Ok(shared_migrate::choose_backend(
+        shared_migrate::BackendKind::Url,
+        Some(&url),
+        &image,
+        None,
+        None,
+        shared_migrate::SWEEP_AFTER,
+    )?)
+}
+
 /// Asks on the terminal; without one, refuses (a script must say --yes).
 pub fn confirm(question: &str) -> anyhow::Result<bool> {
     use std::io::{BufRead, IsTerminal, Write};

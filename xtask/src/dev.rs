@@ -21,7 +21,7 @@ impl Dev {
         }
         shared_migrate::install_signal_handler();
         let name = service.name.clone();
-        let backend = cx::throwaway_backend(ws)?;
+        let backend = cx::shadow_or_throwaway(ws, &service)?;
         let places = Places {
             ws,
             url: Some(url.clone()),

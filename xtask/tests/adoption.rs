@@ -1195,3 +1195,28 @@ fn external_tables_and_enums_are_left_alone() {
     assert_eq!(out.code, 0, "{}", all(&out));
     assert!(out.stdout.contains("Already in sync"), "{}", all(&out));
 }
+
+/// `dev` replays on the server of the datasource's `shadowDatabaseUrl` when one is set, as
+/// Prisma uses its shadow database (here an unreachable one shows it is used).
+#[test]
+fn dev_uses_the_shadow_database_server_when_the_datasource_names_one() {
+    let repo = TempRepo::new();
+    repo.migration("svc", "20250101000000_init", "CREATE TABLE a (id int);\n");
+    write(
+        repo.root(),
+        "services/svc/prisma/schema.prisma",
+        "datasource db {\n  provider = \"postgresql\"\n  url = env(\"SVC_URL\")\n  shadowDatabaseUrl = env(\"SVC_SHADOW\")\n}\n",
+    );
+    let db = fresh_database("dev_shadow");
+    let out = run(xtask(repo.root())
+        .args(["dev", "-s", "svc"])
+        .env("SVC_URL", db.expose())
+        .env("SVC_SHADOW", "postgresql://shadow@127.0.0.1:1/shadow"));
+    assert_eq!(out.code, 4, "{}", all(&out));
+    assert!(
+        out.stderr
+            .contains("cannot connect to postgresql://shadow@127.0.0.1:1/shadow"),
+        "{}",
+        all(&out)
+    );
+}
