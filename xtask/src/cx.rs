@@ -6,15 +6,18 @@ use std::path::PathBuf;
 use anyhow::Context;
 use shared_migrate::{DatabaseUrl, MigrateTarget, Service, UrlSources, Waits, Workspace};
 
-/// `--root`, else the nearest ancestor of the current directory that holds `services/`, else
-/// this repository.
+/// `--root`, else the monorepo the current directory is in ([`Workspace::find`]).
 pub fn workspace(root: Option<PathBuf>) -> anyhow::Result<Workspace> {
     if let Some(root) = root {
         return Ok(Workspace::new(root));
     }
     let cwd = std::env::current_dir().context("reading the current directory")?;
-    Ok(Workspace::find(&cwd)
-        .unwrap_or_else(|| Workspace::new(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".."))))
+    Workspace::find(&cwd).with_context(|| {
+        format!(
+            "no monorepo around {}: no ancestor holds an xtask.toml, declares workspaces (package.json, pnpm-workspace.yaml), holds services/ or is a Prisma project; run inside one or pass --root DIR",
+            cwd.display()
+        )
+    })
 }
 
 fn env_var(name: &str) -> Option<String> {

@@ -1220,3 +1220,35 @@ fn dev_uses_the_shadow_database_server_when_the_datasource_names_one() {
         all(&out)
     );
 }
+
+/// A repository that is one Prisma project (no services/, no workspaces): found from inside it,
+/// its root the one service, named by its directory.
+#[test]
+fn a_single_prisma_project_is_a_monorepo_of_one() {
+    let outer = tempfile::tempdir().unwrap();
+    let root = outer.path().join("billing-api");
+    write(
+        &root,
+        "prisma/migrations/20250101000000_init/migration.sql",
+        "CREATE TABLE invoices (id int);\n",
+    );
+    write(&root, "package.json", r#"{ "name": "billing-api" }"#);
+    let out = run(std::process::Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["lint", "--format", "json"])
+        .current_dir(root.join("prisma/migrations")));
+    assert_eq!(out.code, 0, "{}", all(&out));
+    assert!(
+        out.stdout.contains("\"services\": 1") && out.stdout.contains("\"migrations\": 1"),
+        "{}",
+        all(&out)
+    );
+    assert!(
+        !out.stderr.contains("alone"),
+        "at its root, no scoping note: {}",
+        all(&out)
+    );
+    let out = run(std::process::Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["status"])
+        .current_dir(&root));
+    assert!(out.stdout.contains("billing-api"), "{}", all(&out));
+}

@@ -32,12 +32,14 @@ impl Workspace {
     /// The monorepo `start` is in: the nearest ancestor (itself included) holding an
     /// `xtask.toml` that is not a service's own, else the nearest declaring workspaces
     /// (`package.json` `workspaces`, `pnpm-workspace.yaml`), else the nearest holding
-    /// `services/`.
+    /// `services/`, else the nearest Prisma project (a repository of one service).
     pub fn find(start: &Path) -> Option<Workspace> {
         let found = |test: &dyn Fn(&Path) -> bool| start.ancestors().find(|d| test(d));
         found(&|d| d.join("xtask.toml").is_file() && !is_prisma_project(d))
             .or_else(|| found(&|d| super::members::declares_workspaces(d)))
             .or_else(|| found(&|d| d.join("services").is_dir()))
+            // A single Prisma project, not a monorepo: it is the one service.
+            .or_else(|| found(&|d| is_prisma_project(d)))
             .map(Workspace::new)
     }
 
@@ -71,7 +73,9 @@ impl Workspace {
     pub fn services(&self) -> Result<Vec<Service>, Error> {
         let dir = self.services_dir();
         let declared = super::members::declared(&self.root)?;
-        if !dir.is_dir() && declared.is_empty() {
+        // The root itself is a service when it is a Prisma project (a repository of one).
+        let root_service = is_prisma_project(&self.root);
+        if !dir.is_dir() && declared.is_empty() && !root_service {
             return Err(Error::NoServicesDir {
                 path: self.root.clone(),
             });
@@ -117,6 +121,22 @@ impl Workspace {
                 });
             }
             found.push((name, package));
+        }
+        if root_service && !found.iter().any(|(_, d)| same_dir(d, &self.root)) {
+            let name = std::fs::canonicalize(&self.root)
+                .ok()
+                .and_then(|r| Some(r.file_name()?.to_str()?.to_string()))
+                .ok_or_else(|| Error::NonUtf8Name {
+                    path: self.root.clone(),
+                })?;
+            if let Some((_, other)) = found.iter().find(|(n, _)| *n == name) {
+                return Err(Error::DuplicateService {
+                    name,
+                    a: other.clone(),
+                    b: self.root.clone(),
+                });
+            }
+            found.push((name, self.root.clone()));
         }
         // `!pattern` in xtask.toml leaves a directory out, wherever it was found.
         let excluded: Vec<String> = ours_negated;
