@@ -98,7 +98,7 @@ pub use commands::{
 };
 pub use config::{Isolation, default_image, dev_generate, migrate_waits};
 pub use db::{DEFAULT_LOCK_TIMEOUT, DatabaseUrl, UrlOrigin, UrlSources, Waits};
-pub use drift::generate::{GeneratedMigration, IN_SYNC, from_schema};
+pub use drift::generate::{GenerateOptions, GeneratedMigration, IN_SYNC, from_schema};
 pub use drift::{
     DevCheck, DiffReport, Places, Pushed, Source, database_against_history, dev_check,
     diff_replayed, diff_service, push,

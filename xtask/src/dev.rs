@@ -2,8 +2,8 @@
 
 use anyhow::Context;
 use shared_migrate::{
-    ExitCode, GeneratedMigration, IN_SYNC, MigrateOptions, Places, Source, Workspace, dev_check,
-    dev_generate, diff_service, from_schema, migrate_all, reset,
+    ExitCode, GenerateOptions, GeneratedMigration, IN_SYNC, MigrateOptions, Places, Source,
+    Workspace, dev_check, dev_generate, diff_service, from_schema, migrate_all, reset,
 };
 
 use crate::cx;
@@ -59,19 +59,33 @@ impl Dev {
                 Some(n) => n.clone(),
                 None => ask_name(&name)?,
             };
-            match from_schema(&service, &migration, &places, false)? {
+            let options = GenerateOptions {
+                allow_empty_schema: false,
+                safe: self.safe,
+            };
+            match from_schema(&service, &migration, &places, options)? {
                 GeneratedMigration::Written {
                     path,
+                    also,
                     warnings,
                     renames,
                 } => {
                     println!("{name}: created {} from schema.prisma", path.display());
+                    for p in &also {
+                        println!(
+                            "{name}: created {} (an index built CONCURRENTLY)",
+                            p.display()
+                        );
+                    }
                     for w in warnings {
                         println!("warning: {w}");
                     }
                     for r in renames {
                         println!("hint: {r}");
                     }
+                    let mut written = vec![path.as_path()];
+                    written.extend(also.iter().map(|p| p.as_path()));
+                    crate::new::report_lint(ws, &service, &written, self.safe)?;
                     if self.create_only {
                         println!("--create-only: not applied; `cargo xtask dev` applies it");
                         return Ok(ExitCode::Success);

@@ -505,6 +505,9 @@ pub struct Dev {
     /// Write the migration, do not apply it (`prisma migrate dev --create-only`).
     #[arg(long)]
     pub create_only: bool,
+    /// Write the guide's safe form (as `new --safe`).
+    #[arg(long)]
+    pub safe: bool,
     /// The database URL (default: the service's, as for migrate); it must be on this machine
     /// unless --force.
     #[arg(long, value_name = "URL")]
@@ -618,6 +621,11 @@ pub struct New {
     /// without this flag, since it usually means the schema was not found where expected).
     #[arg(long, conflicts_with_all = ["revert", "empty"])]
     pub allow_empty_schema: bool,
+    /// Write the guide's safe form instead of Prisma's bytes: each index on an existing table
+    /// in a migration of its own, CREATE INDEX CONCURRENTLY; a required column added nullable,
+    /// backfilled (a TODO(backfill) lint reports until the value is written), then SET NOT NULL.
+    #[arg(long, conflicts_with_all = ["revert", "empty"])]
+    pub safe: bool,
     /// Write a migration that reverses the migration NAME (the guide's rollback strategy 1):
     /// mechanical reversals last statement first, and a TODO(revert) marker, which lint
     /// reports, for each statement that cannot be reversed without losing data.

@@ -2,8 +2,8 @@
 
 use anyhow::Context;
 use shared_migrate::{
-    ExitCode, GeneratedMigration, IN_SYNC, Places, Workspace, from_schema, new_migration,
-    new_revert, plural,
+    ExitCode, GenerateOptions, GeneratedMigration, IN_SYNC, LintOptions, Places, Workspace,
+    from_schema, lint_services, new_migration, new_revert, plural,
 };
 
 use crate::cx;
@@ -45,7 +45,11 @@ impl New {
             url,
             backend: backend.as_ref(),
         };
-        match from_schema(&service, &name, &places, self.allow_empty_schema)? {
+        let options = GenerateOptions {
+            allow_empty_schema: self.allow_empty_schema,
+            safe: self.safe,
+        };
+        match from_schema(&service, &name, &places, options)? {
             GeneratedMigration::InSync if self.from_schema => println!("{IN_SYNC}"),
             GeneratedMigration::InSync => {
                 // Nothing to generate: the empty migration asked for, to write by hand.
@@ -57,18 +61,72 @@ impl New {
             }
             GeneratedMigration::Written {
                 path,
+                also,
                 warnings,
                 renames,
             } => {
                 println!("created {} from schema.prisma", path.display());
+                for p in &also {
+                    println!(
+                        "created {} (an index built CONCURRENTLY, alone)",
+                        p.display()
+                    );
+                }
                 for w in warnings {
                     println!("warning: {w}");
                 }
                 for r in renames {
                     println!("hint: {r}");
                 }
+                report_lint(ws, &service, &[&path], self.safe)?;
             }
         }
         Ok(ExitCode::Success)
     }
+}
+
+/// What lint says of the migration just written, and (for Prisma's form) that `--safe` writes
+/// the guide's: a generated migration is reviewed like a written one.
+pub fn report_lint(
+    ws: &Workspace,
+    service: &shared_migrate::Service,
+    written: &[&std::path::Path],
+    safe: bool,
+) -> anyhow::Result<()> {
+    let report = lint_services(
+        ws,
+        std::slice::from_ref(service),
+        &LintOptions::now(None).cached(Some(ws.lint_cache())),
+    )?;
+    let folders: Vec<String> = written
+        .iter()
+        .filter_map(|p| Some(p.parent()?.file_name()?.to_str()?.to_string()))
+        .collect();
+    let findings: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| folders.iter().any(|d| f.path.contains(&format!("/{d}/"))))
+        .collect();
+    for f in &findings {
+        println!(
+            "lint: {}[{}] {}:{}: {}",
+            format!("{:?}", f.level).to_lowercase(),
+            f.rule,
+            f.path,
+            f.line.unwrap_or(1),
+            f.message
+        );
+    }
+    let safer = [
+        "index-not-concurrent",
+        "add-required-column",
+        "set-not-null",
+    ];
+    if !safe && findings.iter().any(|f| safer.contains(&f.rule)) {
+        println!(
+            "hint: `cargo xtask new -s {} --safe NAME` writes the guide's safe form instead: indexes on existing tables built CONCURRENTLY in migrations of their own, required columns added nullable, backfilled, then SET NOT NULL",
+            service.name
+        );
+    }
+    Ok(())
 }

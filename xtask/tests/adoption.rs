@@ -1252,3 +1252,83 @@ fn a_single_prisma_project_is_a_monorepo_of_one() {
         .current_dir(&root));
     assert!(out.stdout.contains("billing-api"), "{}", all(&out));
 }
+
+/// `new --safe`: the guide's form, whose only finding is the backfill value a person writes;
+/// then lint-clean, deployed over rows (`verify --data`), no drift left. Without --safe, lint's
+/// findings on Prisma's bytes and the --safe alternative are printed.
+#[test]
+fn new_safe_writes_what_lint_accepts() {
+    let repo = TempRepo::new();
+    repo.copy_example("azora-education");
+    let root = repo.root();
+    let svc = root.join("services/azora-education");
+    let schema = svc.join("prisma/schema.prisma");
+    let text = std::fs::read_to_string(&schema).unwrap();
+    let text = text.replacen("model Course {\n", "model Course {\n  code String\n", 1);
+    let text = text.replacen(
+        "  @@map(\"students\")",
+        "  @@index([status])\n  @@map(\"students\")",
+        1,
+    );
+    std::fs::write(&schema, text).unwrap();
+    let migrations = svc.join("prisma/migrations");
+    let before: Vec<_> = std::fs::read_dir(&migrations)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    let out = run(xtask(root).args(["new", "-s", "azora-education", "add_course_code"]));
+    assert_eq!(out.code, 0, "{}", all(&out));
+    assert!(
+        out.stdout.contains("lint: error[add-required-column]")
+            && out.stdout.contains("lint: error[index-not-concurrent]")
+            && out.stdout.contains("--safe NAME"),
+        "{}",
+        all(&out)
+    );
+    for e in std::fs::read_dir(&migrations).unwrap() {
+        let p = e.unwrap().path();
+        if !before.contains(&p) {
+            std::fs::remove_dir_all(p).unwrap();
+        }
+    }
+    let out = run(xtask(root).args(["new", "-s", "azora-education", "add_course_code", "--safe"]));
+    assert_eq!(out.code, 0, "{}", all(&out));
+    let findings: Vec<&str> = out
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("lint: "))
+        .collect();
+    assert_eq!(findings.len(), 1, "{}", all(&out));
+    assert!(findings[0].contains("backfill-todo"), "{}", all(&out));
+    let created: Vec<std::path::PathBuf> = out
+        .stdout
+        .lines()
+        .filter_map(|l| l.strip_prefix("created "))
+        .map(|l| std::path::PathBuf::from(l.split(' ').next().unwrap()))
+        .collect();
+    assert_eq!(created.len(), 2, "{}", all(&out));
+    let index = std::fs::read_to_string(&created[1]).unwrap();
+    assert_eq!(
+        index,
+        "-- CreateIndex\nCREATE INDEX CONCURRENTLY \"students_status_idx\" ON \"students\"(\"status\");\n"
+    );
+    // The person writes the value; the team's seed learns the column.
+    let main = std::fs::read_to_string(&created[0]).unwrap();
+    let filled = main.replace(
+        "NULL /* TODO(backfill): the value of \"code\" for the rows already in \"courses\" */",
+        "\"id\"",
+    );
+    assert_ne!(main, filled);
+    std::fs::write(&created[0], filled).unwrap();
+    let seed = svc.join("prisma/seed.js");
+    let text = std::fs::read_to_string(&seed).unwrap().replace(
+        "INSERT INTO \"courses\" (\"id\", \"title\", \"price\") VALUES ($1, $2, $3)",
+        "INSERT INTO \"courses\" (\"id\", \"title\", \"price\", \"code\") VALUES ($1, $2, $3, $1)",
+    );
+    std::fs::write(&seed, text).unwrap();
+    let out = run(xtask(root).args(["lint", "-s", "azora-education"]));
+    assert_eq!(out.code, 0, "{}", all(&out));
+    assert!(out.stdout.contains("0 errors, 0 warnings"), "{}", all(&out));
+    let out = run(xtask(root).args(["verify", "--backend", "local", "--data"]));
+    assert_eq!(out.code, 0, "{}", all(&out));
+}

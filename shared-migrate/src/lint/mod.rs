@@ -22,7 +22,7 @@ pub use config::{
     DEFAULT_POSTGRES_VERSION, HISTORY_RULES, LintConfig, RuleLevel,
 };
 pub use history::{Baseline, same_text};
-pub use rules::{REVERT_TODO, RULES, Rule};
+pub use rules::{BACKFILL_TODO, REVERT_TODO, RULES, Rule};
 
 use std::ops::Range;
 use std::path::Path;

@@ -14,6 +14,7 @@ use crate::sql::Catalog;
 use crate::sql::{Action, ActionKind};
 
 mod add_required_column;
+mod backfill_todo;
 mod column_type_change;
 mod drop_column;
 mod drop_table;
@@ -42,6 +43,7 @@ mod volatile_default;
 #[cfg(test)]
 pub(crate) mod test_support;
 
+pub use backfill_todo::TODO as BACKFILL_TODO;
 pub use migration_timestamp::NAME as MIGRATION_TIMESTAMP;
 pub use revert_todo::TODO as REVERT_TODO;
 pub use unused_suppression::{NAME as UNUSED_SUPPRESSION, report_unused};
@@ -75,6 +77,7 @@ pub static RULES: &[&dyn Rule] = &[
     &migrate_incompatible::MigrateIncompatible,
     &syntax_error::SyntaxError,
     &revert_todo::RevertTodo,
+    &backfill_todo::BackfillTodo,
     // Suppressions
     &invalid_suppression::InvalidSuppression,
     &unused_suppression::UnusedSuppression,
