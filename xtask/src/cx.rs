@@ -4,7 +4,9 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use shared_migrate::{DatabaseUrl, MigrateTarget, Service, UrlSources, Waits, Workspace};
+use shared_migrate::{
+    BackendKind, DatabaseUrl, DeclaredValue, MigrateTarget, Service, UrlSources, Waits, Workspace,
+};
 
 /// `--root`, else the monorepo the current directory is in ([`Workspace::find`]).
 pub fn workspace(root: Option<PathBuf>) -> anyhow::Result<Workspace> {
@@ -123,7 +125,7 @@ pub fn one_service(
 pub fn throwaway_backend(ws: &Workspace) -> anyhow::Result<Box<dyn shared_migrate::Backend>> {
     let image = shared_migrate::default_image(&ws.root, None)?;
     Ok(shared_migrate::choose_backend(
-        shared_migrate::BackendKind::Auto,
+        BackendKind::Auto,
         None,
         &image,
         None,
@@ -143,18 +145,18 @@ pub fn shadow_or_throwaway(
         .datasource()?
         .and_then(|d| d.shadow_url)
         .and_then(|d| match d.value {
-            shared_migrate::DeclaredValue::Literal(url) => Some(url),
-            shared_migrate::DeclaredValue::Env { var, fallbacks, .. } => std::iter::once(var)
+            DeclaredValue::Literal(url) => Some(url),
+            DeclaredValue::Env { var, fallbacks, .. } => std::iter::once(var)
                 .chain(fallbacks)
                 .find_map(|v| std::env::var(v).ok().filter(|u| !u.is_empty())),
-            shared_migrate::DeclaredValue::Dynamic(_) => None,
+            DeclaredValue::Dynamic(_) => None,
         });
     let Some(url) = shadow else {
         return throwaway_backend(ws);
     };
     let image = shared_migrate::default_image(&ws.root, None)?;
     Ok(shared_migrate::choose_backend(
-        shared_migrate::BackendKind::Url,
+        BackendKind::Url,
         Some(&url),
         &image,
         None,
