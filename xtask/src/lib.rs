@@ -52,9 +52,14 @@ pub fn main() -> ProcessExit {
     run(flags.command, flags.root)
 }
 
-/// Runs one command on the monorepo at `root` (default: found from the current directory),
-/// printing as `cargo xtask` does; the documented exit code.
+/// Runs one command on the monorepo at `root` (default: `XTASK_ROOT`, else found from the
+/// current directory), printing as `cargo xtask` does; the documented exit code.
 pub fn run(command: Command, root: Option<PathBuf>) -> ProcessExit {
+    let root = root.or_else(|| {
+        std::env::var_os("XTASK_ROOT")
+            .filter(|r| !r.is_empty())
+            .map(PathBuf::from)
+    });
     let is_diff = matches!(command, Command::Diff(_));
     let result = cx::workspace(root).and_then(|ws| dispatch(command, &ws));
     shared_migrate::report_own_peak();
