@@ -9,8 +9,7 @@ use crate::flags::Baseline;
 
 impl Baseline {
     pub fn run(self, ws: &Workspace) -> anyhow::Result<ExitCode> {
-        let (service, url) =
-            cx::one_service(ws, self.service.as_deref(), self.database_url.as_deref())?;
+        let (service, url) = cx::one_service(ws, &self.target)?;
         let up_to = self.up_to.as_deref();
         let todo = baseline_preview(&service, &url, up_to)?;
         if todo.is_empty() {

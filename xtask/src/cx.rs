@@ -107,10 +107,10 @@ pub fn targets(services: Vec<Service>, flag: Option<&str>) -> Vec<MigrateTarget>
 /// The one service a command works on, and its database URL.
 pub fn one_service(
     ws: &Workspace,
-    name: Option<&str>,
-    flag: Option<&str>,
+    target: &crate::flags::OneService,
 ) -> anyhow::Result<(Service, DatabaseUrl)> {
-    let service = named(ws, name)?;
+    let flag = target.database_url.as_deref();
+    let service = named(ws, target.service.as_deref())?;
     let sources = UrlSources {
         flag,
         selected: 1,

@@ -11,8 +11,7 @@ use crate::flags::Dev;
 
 impl Dev {
     pub fn run(self, ws: &Workspace) -> anyhow::Result<ExitCode> {
-        let (service, url) =
-            cx::one_service(ws, self.service.as_deref(), self.database_url.as_deref())?;
+        let (service, url) = cx::one_service(ws, &self.target)?;
         if !url.is_local() && !self.force {
             anyhow::bail!(
                 "refusing to run dev on service `{}`'s database {url}: it is not on this machine, and dev may reset it. It is for development databases; pass --force if this is one",
@@ -63,29 +62,11 @@ impl Dev {
                 allow_empty_schema: false,
                 safe: self.safe,
             };
-            match from_schema(&service, &migration, &places, options)? {
-                GeneratedMigration::Written {
-                    path,
-                    also,
-                    warnings,
-                    renames,
-                } => {
-                    println!("{name}: created {} from schema.prisma", path.display());
-                    for p in &also {
-                        println!(
-                            "{name}: created {} (an index built CONCURRENTLY)",
-                            p.display()
-                        );
-                    }
-                    for w in warnings {
-                        println!("warning: {w}");
-                    }
-                    for r in renames {
-                        println!("hint: {r}");
-                    }
-                    let mut written = vec![path.as_path()];
-                    written.extend(also.iter().map(|p| p.as_path()));
-                    crate::new::report_lint(ws, &service, &written, self.safe)?;
+            let written = from_schema(&service, &migration, &places, options)?;
+            match &written {
+                GeneratedMigration::Written { .. } => {
+                    let prefix = format!("{name}: ");
+                    crate::new::print_written(ws, &service, &written, &prefix, self.safe)?;
                     if self.create_only {
                         println!("--create-only: not applied; `cargo xtask dev` applies it");
                         return Ok(ExitCode::Success);

@@ -15,8 +15,9 @@ use shared_migrate::{DEFAULT_LOCK_TIMEOUT, SHARD_SECONDS, Shard, duration_text, 
     after_help = "Exit codes: 0 success (status: up to date), 1 failure (status: problem), 2 usage or input error, 3 status: pending, 4 database unreachable, 5 lock timeout."
 )]
 pub struct Xtask {
-    /// The monorepo root (the directory holding services/). Default: the nearest ancestor of
-    /// the current directory that holds services/.
+    /// The monorepo root. Default: the nearest ancestor of the current directory holding an
+    /// xtask.toml, else one declaring workspaces (package.json, pnpm-workspace.yaml), else one
+    /// holding services/, else a Prisma project.
     #[arg(long, global = true, env = "XTASK_ROOT", value_name = "DIR")]
     pub root: Option<PathBuf>,
     #[command(subcommand)]
@@ -462,13 +463,8 @@ pub struct Migrate {
 
 #[derive(Args)]
 pub struct Reset {
-    /// The service whose schema to drop and rebuild. Default: the service whose directory the command runs in.
-    #[arg(long, short = 's', value_name = "NAME")]
-    pub service: Option<String>,
-    /// The database URL (default: the service's, as for migrate); it must be on this machine
-    /// unless --force.
-    #[arg(long, value_name = "URL")]
-    pub database_url: Option<String>,
+    #[command(flatten)]
+    pub target: OneService,
     /// Reset even though the database is not on this machine.
     #[arg(long)]
     pub force: bool,
@@ -479,15 +475,21 @@ pub struct Reset {
     pub lock_timeout: LockTimeout,
 }
 
+/// The one service a command works on, and its database.
 #[derive(Args)]
-pub struct Seed {
-    /// The service to seed. Default: the service whose directory the command runs in.
+pub struct OneService {
+    /// The service. Default: the service whose directory the command runs in.
     #[arg(long, short = 's', value_name = "NAME")]
     pub service: Option<String>,
-    /// The database URL (default: the service's, as for migrate); it must be on this machine
-    /// unless --force.
+    /// The database URL (default: the service's, as for migrate).
     #[arg(long, value_name = "URL")]
     pub database_url: Option<String>,
+}
+
+#[derive(Args)]
+pub struct Seed {
+    #[command(flatten)]
+    pub target: OneService,
     /// Seed even though the database is not on this machine.
     #[arg(long)]
     pub force: bool,
@@ -495,9 +497,8 @@ pub struct Seed {
 
 #[derive(Args)]
 pub struct Dev {
-    /// The service. Default: the service whose directory the command runs in.
-    #[arg(long, short = 's', value_name = "NAME")]
-    pub service: Option<String>,
+    #[command(flatten)]
+    pub target: OneService,
     /// The name of the migration schema.prisma's changes need (asked on a terminal when
     /// needed and not given).
     #[arg(long, value_name = "NAME")]
@@ -508,10 +509,6 @@ pub struct Dev {
     /// Write the guide's safe form (as `new --safe`).
     #[arg(long)]
     pub safe: bool,
-    /// The database URL (default: the service's, as for migrate); it must be on this machine
-    /// unless --force.
-    #[arg(long, value_name = "URL")]
-    pub database_url: Option<String>,
     /// Reset without asking when the database has drifted (scripts).
     #[arg(long, short = 'y')]
     pub yes: bool,
@@ -524,13 +521,8 @@ pub struct Dev {
 
 #[derive(Args)]
 pub struct Push {
-    /// The service. Default: the service whose directory the command runs in.
-    #[arg(long, short = 's', value_name = "NAME")]
-    pub service: Option<String>,
-    /// The database URL (default: the service's, as for migrate); it must be on this machine
-    /// unless --force.
-    #[arg(long, value_name = "URL")]
-    pub database_url: Option<String>,
+    #[command(flatten)]
+    pub target: OneService,
     /// Apply changes that lose data (dropped columns or tables, narrowing casts, new unique
     /// constraints): refused without it, each named.
     #[arg(long)]
@@ -545,15 +537,11 @@ pub struct Push {
 
 #[derive(Args)]
 pub struct Baseline {
-    /// The service whose existing database to adopt. Default: the service whose directory the command runs in.
-    #[arg(long, short = 's', value_name = "NAME")]
-    pub service: Option<String>,
+    #[command(flatten)]
+    pub target: OneService,
     /// The last migration the database already contains (default: every local migration).
     #[arg(long, value_name = "NAME")]
     pub up_to: Option<String>,
-    /// The database URL (default: the service's, as for migrate).
-    #[arg(long, value_name = "URL")]
-    pub database_url: Option<String>,
     /// Record them even though the database differs from what they build (checked first:
     /// the migrations replayed on a throwaway database, compared with the database).
     #[arg(long)]
@@ -580,18 +568,14 @@ pub struct Status {
 #[derive(Args)]
 #[command(group(clap::ArgGroup::new("how").required(true).args(["applied", "rolled_back"])))]
 pub struct Resolve {
-    /// The service whose database to change. Default: the service whose directory the command runs in.
-    #[arg(long, short = 's', value_name = "NAME")]
-    pub service: Option<String>,
+    #[command(flatten)]
+    pub target: OneService,
     /// Record NAME as applied without running it (it was applied by hand, or baselining).
     #[arg(long, value_name = "NAME")]
     pub applied: Option<String>,
     /// Mark the failed migration NAME as rolled back: the next migrate applies it again.
     #[arg(long, value_name = "NAME")]
     pub rolled_back: Option<String>,
-    /// The database URL (default: the service's, as for migrate).
-    #[arg(long, value_name = "URL")]
-    pub database_url: Option<String>,
     #[command(flatten)]
     pub lock_timeout: LockTimeout,
 }

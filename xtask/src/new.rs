@@ -59,30 +59,48 @@ impl New {
                     path.display()
                 );
             }
-            GeneratedMigration::Written {
-                path,
-                also,
-                warnings,
-                renames,
-            } => {
-                println!("created {} from schema.prisma", path.display());
-                for p in &also {
-                    println!(
-                        "created {} (an index built CONCURRENTLY, alone)",
-                        p.display()
-                    );
-                }
-                for w in warnings {
-                    println!("warning: {w}");
-                }
-                for r in renames {
-                    println!("hint: {r}");
-                }
-                report_lint(ws, &service, &[&path], self.safe)?;
+            written @ GeneratedMigration::Written { .. } => {
+                print_written(ws, &service, &written, "", self.safe)?;
             }
         }
         Ok(ExitCode::Success)
     }
+}
+
+/// What `new` (and `dev`) wrote: each folder, Prisma's warnings, the rename hints, then what
+/// lint says of them. `prefix`: `service: ` for dev's lines.
+pub fn print_written(
+    ws: &Workspace,
+    service: &shared_migrate::Service,
+    written: &GeneratedMigration,
+    prefix: &str,
+    safe: bool,
+) -> anyhow::Result<()> {
+    let GeneratedMigration::Written {
+        path,
+        also,
+        warnings,
+        renames,
+    } = written
+    else {
+        return Ok(());
+    };
+    println!("{prefix}created {} from schema.prisma", path.display());
+    for p in also {
+        println!(
+            "{prefix}created {} (an index built CONCURRENTLY, alone)",
+            p.display()
+        );
+    }
+    for w in warnings {
+        println!("warning: {w}");
+    }
+    for r in renames {
+        println!("hint: {r}");
+    }
+    let mut paths = vec![path.as_path()];
+    paths.extend(also.iter().map(|p| p.as_path()));
+    report_lint(ws, service, &paths, safe)
 }
 
 /// What lint says of the migration just written, and (for Prisma's form) that `--safe` writes

@@ -7,8 +7,7 @@ use crate::flags::Push;
 
 impl Push {
     pub fn run(self, ws: &Workspace) -> anyhow::Result<ExitCode> {
-        let (service, url) =
-            cx::one_service(ws, self.service.as_deref(), self.database_url.as_deref())?;
+        let (service, url) = cx::one_service(ws, &self.target)?;
         if !url.is_local() && !self.force {
             anyhow::bail!(
                 "refusing to push to service `{}`'s database {url}: it is not on this machine, and push changes its tables without a migration. Push is for development databases; pass --force if this is one",

@@ -7,8 +7,7 @@ use crate::flags::Reset;
 
 impl Reset {
     pub fn run(self, ws: &Workspace) -> anyhow::Result<ExitCode> {
-        let (service, url) =
-            cx::one_service(ws, self.service.as_deref(), self.database_url.as_deref())?;
+        let (service, url) = cx::one_service(ws, &self.target)?;
         check_reset_allowed(&service, &url, self.force)?;
         if !self.yes
             && !cx::confirm(&format!(

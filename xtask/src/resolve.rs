@@ -7,8 +7,7 @@ use crate::flags::Resolve;
 
 impl Resolve {
     pub fn run(self, ws: &Workspace) -> anyhow::Result<ExitCode> {
-        let (service, url) =
-            cx::one_service(ws, self.service.as_deref(), self.database_url.as_deref())?;
+        let (service, url) = cx::one_service(ws, &self.target)?;
         let (name, how) = match (self.applied, self.rolled_back) {
             (Some(n), _) => (n, Resolution::Applied),
             (_, Some(n)) => (n, Resolution::RolledBack),

@@ -7,8 +7,7 @@ use crate::flags::Seed;
 
 impl Seed {
     pub fn run(self, ws: &Workspace) -> anyhow::Result<ExitCode> {
-        let (service, url) =
-            cx::one_service(ws, self.service.as_deref(), self.database_url.as_deref())?;
+        let (service, url) = cx::one_service(ws, &self.target)?;
         if !url.is_local() && !self.force {
             anyhow::bail!(
                 "refusing to seed service `{}`: its database {url} is not on this machine, and a seed writes rows into it. Seeding is for development databases; pass --force if this is one",
