@@ -93,8 +93,8 @@ pub use bench::{BenchOptions, BenchResults, run_bench};
 pub use cleanup::{install_signal_handler, interrupted};
 pub use commands::{
     Accepted, Reset, Resolution, Seeded, ServiceStatus, accept_history, baseline, baseline_preview,
-    check_reset_allowed, lint_services, new_migration, new_revert, reset, resolve, run_seed,
-    status_service,
+    check_local, check_reset_allowed, lint_services, new_migration, new_revert, reset, resolve,
+    run_seed, status_service,
 };
 pub use config::{Isolation, default_image, dev_generate, migrate_waits};
 pub use db::{DEFAULT_LOCK_TIMEOUT, DatabaseUrl, UrlOrigin, UrlSources, Waits};

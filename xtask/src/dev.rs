@@ -3,7 +3,7 @@
 use anyhow::Context;
 use shared_migrate::{
     ExitCode, GenerateOptions, GeneratedMigration, IN_SYNC, MigrateOptions, Places, Source,
-    Workspace, dev_check, dev_generate, diff_service, from_schema, migrate_all, reset,
+    Workspace, check_local, dev_check, dev_generate, diff_service, from_schema, migrate_all, reset,
 };
 
 use crate::cx;
@@ -12,12 +12,13 @@ use crate::flags::Dev;
 impl Dev {
     pub fn run(self, ws: &Workspace) -> anyhow::Result<ExitCode> {
         let (service, url) = cx::one_service(ws, &self.target)?;
-        if !url.is_local() && !self.force {
-            anyhow::bail!(
-                "refusing to run dev on service `{}`'s database {url}: it is not on this machine, and dev may reset it. It is for development databases; pass --force if this is one",
-                service.name
-            );
-        }
+        check_local(
+            &service,
+            &url,
+            self.force,
+            "dev",
+            "dev applies migrations to it and may reset it",
+        )?;
         shared_migrate::install_signal_handler();
         let name = service.name.clone();
         let backend = cx::shadow_or_throwaway(ws, &service)?;

@@ -1,6 +1,6 @@
 //! `cargo xtask push` (Prisma's `db push`, development only).
 
-use shared_migrate::{ExitCode, Places, Pushed, Workspace, push};
+use shared_migrate::{ExitCode, Places, Pushed, Workspace, check_local, push};
 
 use crate::cx;
 use crate::flags::Push;
@@ -8,12 +8,13 @@ use crate::flags::Push;
 impl Push {
     pub fn run(self, ws: &Workspace) -> anyhow::Result<ExitCode> {
         let (service, url) = cx::one_service(ws, &self.target)?;
-        if !url.is_local() && !self.force {
-            anyhow::bail!(
-                "refusing to push to service `{}`'s database {url}: it is not on this machine, and push changes its tables without a migration. Push is for development databases; pass --force if this is one",
-                service.name
-            );
-        }
+        check_local(
+            &service,
+            &url,
+            self.force,
+            "push",
+            "push changes its tables without a migration",
+        )?;
         shared_migrate::install_signal_handler();
         let backend = cx::throwaway_backend(ws)?;
         let places = Places {

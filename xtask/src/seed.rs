@@ -1,6 +1,6 @@
 //! `cargo xtask seed` (Prisma's `db seed`).
 
-use shared_migrate::{ExitCode, Seeded, Workspace, run_seed};
+use shared_migrate::{ExitCode, Seeded, Workspace, check_local, run_seed};
 
 use crate::cx;
 use crate::flags::Seed;
@@ -8,12 +8,13 @@ use crate::flags::Seed;
 impl Seed {
     pub fn run(self, ws: &Workspace) -> anyhow::Result<ExitCode> {
         let (service, url) = cx::one_service(ws, &self.target)?;
-        if !url.is_local() && !self.force {
-            anyhow::bail!(
-                "refusing to seed service `{}`: its database {url} is not on this machine, and a seed writes rows into it. Seeding is for development databases; pass --force if this is one",
-                service.name
-            );
-        }
+        check_local(
+            &service,
+            &url,
+            self.force,
+            "seed",
+            "a seed writes rows into it",
+        )?;
         shared_migrate::install_signal_handler();
         match run_seed(ws, &service, &url, &cx::progress)? {
             Seeded::Ran(out) => {

@@ -13,7 +13,7 @@ mod status;
 pub use baseline::{baseline, baseline_preview};
 pub use lint::{Accepted, accept_history, lint_services};
 pub use new::{new_migration, new_revert};
-pub use reset::{Reset, Seeded, check_reset_allowed, reset, run_seed};
+pub use reset::{Reset, Seeded, check_local, check_reset_allowed, reset, run_seed};
 pub use resolve::{Resolution, resolve};
 pub use revert::{Reversal, create_revert, reverse};
 pub use status::{FailedMigration, ServiceStatus, State, status_service};

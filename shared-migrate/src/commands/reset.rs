@@ -22,15 +22,32 @@ pub struct Reset {
     pub seed: String,
 }
 
-/// Refuses unless the database is on this machine (loopback or a socket) or `force`.
-pub fn check_reset_allowed(service: &Service, url: &DatabaseUrl, force: bool) -> Result<(), Error> {
+/// The development commands (`reset`, `dev`, `seed`, `push`) refuse a database that is not on
+/// this machine (loopback or a socket) unless `force`: `verb` is the command, `why` what it
+/// would do to the database.
+pub fn check_local(
+    service: &Service,
+    url: &DatabaseUrl,
+    force: bool,
+    verb: &str,
+    why: &str,
+) -> Result<(), Error> {
     if url.is_local() || force {
         return Ok(());
     }
     Err(Error::Config(format!(
-        "refusing to reset service `{}`: its database {url} is not on this machine, and reset deletes every table and row of schema `{}`. Reset is for development databases; pass --force if this is one",
-        service.name, url.schema
+        "refusing to run `{verb}` on service `{}`: its database {url} is not on this machine, and {why}. `{verb}` is for development databases; pass --force if this is one",
+        service.name
     )))
+}
+
+/// [`check_local`] for `reset`.
+pub fn check_reset_allowed(service: &Service, url: &DatabaseUrl, force: bool) -> Result<(), Error> {
+    let why = format!(
+        "reset deletes every table and row of schema `{}`",
+        url.schema
+    );
+    check_local(service, url, force, "reset", &why)
 }
 
 /// What [`run_seed`] did.
