@@ -15,6 +15,7 @@
 //! to TCP servers are one at a time, so that no other connect's socket can be mistaken for it).
 
 use std::collections::HashSet;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::os::fd::RawFd;
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
@@ -64,53 +65,55 @@ pub fn made_since(before: &HashSet<Socket>, port: u16) -> Option<Socket> {
 }
 
 fn peer_port(fd: RawFd) -> Option<u16> {
-    // SAFETY: getpeername writes at most `len` bytes into the storage we own.
+    address(fd, libc::getpeername).map(|a| a.port())
+}
+
+/// The socket's local address as the server would see it: (address, port).
+pub fn local_address(s: Socket) -> Option<(IpAddr, u16)> {
+    if !s.is_current() {
+        return None;
+    }
+    let a = address(s.fd, libc::getsockname)?;
+    Some((unmapped(a.ip()), a.port()))
+}
+
+/// One end of an IP socket, asked with `getpeername` or `getsockname` (same signature).
+fn address(
+    fd: RawFd,
+    ask: unsafe extern "C" fn(
+        libc::c_int,
+        *mut libc::sockaddr,
+        *mut libc::socklen_t,
+    ) -> libc::c_int,
+) -> Option<SocketAddr> {
+    // SAFETY: both calls write at most `len` bytes into the storage we own.
     unsafe {
         let mut addr: libc::sockaddr_storage = std::mem::zeroed();
         let mut len = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
-        if libc::getpeername(fd, (&raw mut addr).cast(), &mut len) != 0 {
+        if ask(fd, (&raw mut addr).cast(), &mut len) != 0 {
             return None;
         }
         match i32::from(addr.ss_family) {
             libc::AF_INET => {
                 let a: &libc::sockaddr_in = &*(&raw const addr).cast();
-                Some(u16::from_be(a.sin_port))
+                let ip = Ipv4Addr::from(u32::from_be(a.sin_addr.s_addr));
+                Some(SocketAddr::new(ip.into(), u16::from_be(a.sin_port)))
             }
             libc::AF_INET6 => {
                 let a: &libc::sockaddr_in6 = &*(&raw const addr).cast();
-                Some(u16::from_be(a.sin6_port))
+                let ip = Ipv6Addr::from(a.sin6_addr.s6_addr);
+                Some(SocketAddr::new(ip.into(), u16::from_be(a.sin6_port)))
             }
             _ => None,
         }
     }
 }
 
-/// The socket's local address as the server would see it: (address, port).
-pub fn local_address(s: Socket) -> Option<(std::net::IpAddr, u16)> {
-    if !s.is_current() {
-        return None;
-    }
-    // SAFETY: as in `peer_port`.
-    unsafe {
-        let mut addr: libc::sockaddr_storage = std::mem::zeroed();
-        let mut len = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
-        if libc::getsockname(s.fd, (&raw mut addr).cast(), &mut len) != 0 {
-            return None;
-        }
-        match i32::from(addr.ss_family) {
-            libc::AF_INET => {
-                let a: &libc::sockaddr_in = &*(&raw const addr).cast();
-                let ip = std::net::Ipv4Addr::from(u32::from_be(a.sin_addr.s_addr));
-                Some((ip.into(), u16::from_be(a.sin_port)))
-            }
-            libc::AF_INET6 => {
-                let a: &libc::sockaddr_in6 = &*(&raw const addr).cast();
-                let ip = std::net::Ipv6Addr::from(a.sin6_addr.s6_addr);
-                let ip = ip.to_ipv4_mapped().map_or(ip.into(), Into::into);
-                Some((ip, u16::from_be(a.sin6_port)))
-            }
-            _ => None,
-        }
+/// An IPv4 address seen through an IPv6 socket (`::ffff:a.b.c.d`) as the IPv4 address it is.
+fn unmapped(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, Into::into),
+        v4 => v4,
     }
 }
 
@@ -255,11 +258,8 @@ fn waited_on(socket: Socket) -> bool {
 
 /// Whether one of this process's TCP sockets has the local address `ip:port`: the address a
 /// server says its client has is ours, so nothing stands between us.
-pub fn ours_at(ip: std::net::IpAddr, port: u16) -> bool {
-    let ip = match ip {
-        std::net::IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, Into::into),
-        v4 => v4,
-    };
+pub fn ours_at(ip: IpAddr, port: u16) -> bool {
+    let ip = unmapped(ip);
     sockets()
         .into_iter()
         .any(|s| local_address(s) == Some((ip, port)))
