@@ -226,31 +226,37 @@ pub fn connect_or_create(url: &DatabaseUrl) -> Result<(Client, bool), Error> {
 /// the server's own TCP keepalives find a peer that is gone. `None`: the server's settings.
 pub fn guard_session(client: &mut Client, url: &DatabaseUrl, idle: Option<Duration>) {
     let net = &url.net;
-    let mut sql = String::new();
+    let mut sets = Vec::new();
     if let Some(idle) = idle.filter(|d| !d.is_zero()) {
         let ms = idle.as_millis();
-        sql.push_str(&format!("SET idle_in_transaction_session_timeout = {ms};"));
+        sets.push(format!("SET idle_in_transaction_session_timeout = {ms}"));
         if server_version(client) >= 140000 {
-            sql.push_str(&format!("SET idle_session_timeout = {ms};"));
+            sets.push(format!("SET idle_session_timeout = {ms}"));
         }
     }
     if !url.is_socket() && net.keepalives {
-        sql.push_str(&format!(
-            "SET tcp_keepalives_idle = {}; SET tcp_keepalives_interval = {}; SET tcp_keepalives_count = {};",
-            net.keepalives_idle.as_secs(),
-            net.keepalives_interval.as_secs(),
+        sets.push(format!(
+            "SET tcp_keepalives_idle = {}",
+            net.keepalives_idle.as_secs()
+        ));
+        sets.push(format!(
+            "SET tcp_keepalives_interval = {}",
+            net.keepalives_interval.as_secs()
+        ));
+        sets.push(format!(
+            "SET tcp_keepalives_count = {}",
             net.keepalives_count
         ));
         if !net.tcp_user_timeout.is_zero() {
-            sql.push_str(&format!(
-                "SET tcp_user_timeout = {};",
+            sets.push(format!(
+                "SET tcp_user_timeout = {}",
                 net.tcp_user_timeout.as_millis()
             ));
         }
     }
     // Each on its own: a server that lacks one (or a pooler that refuses SET) keeps the rest.
-    for statement in sql.split_inclusive(';') {
-        let _ = client.batch_execute(statement);
+    for set in &sets {
+        let _ = client.batch_execute(set);
     }
 }
 
