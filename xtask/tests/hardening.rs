@@ -174,6 +174,28 @@ fn one_service_repo(sql: &[(&str, &str)]) -> TempRepo {
     repo
 }
 
+/// A history whose second migration sleeps `seconds` on the server before creating its table:
+/// long enough to cut the network while it runs.
+fn slow_history(seconds: &str) -> TempRepo {
+    one_service_repo(&[
+        ("20250101000000_init", "CREATE TABLE a (id int);\n"),
+        (
+            "20250102000000_slow",
+            &format!("SELECT pg_sleep({seconds});\nCREATE TABLE b (id int);\n"),
+        ),
+    ])
+}
+
+/// Waits until [`slow_history`]'s sleep runs on the server `url` reaches.
+fn wait_until_sleeping(url: &DatabaseUrl, seconds: &str) {
+    let sql = format!(
+        "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep({seconds})%' AND pid <> pg_backend_pid()"
+    );
+    common::wait_for(Duration::from_secs(10), Duration::from_millis(20), || {
+        query_i64(url, &sql) > 0
+    });
+}
+
 #[test]
 fn a_server_that_accepts_and_never_answers_fails_within_connect_timeout() {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -217,13 +239,7 @@ fn a_server_that_accepts_and_never_answers_fails_within_connect_timeout() {
 fn a_network_that_stops_forwarding_mid_deploy_ends_the_deploy_and_frees_the_lock() {
     let db = fresh_database("stall");
     let proxy = Proxy::start(db.port);
-    let repo = one_service_repo(&[
-        ("20250101000000_init", "CREATE TABLE a (id int);\n"),
-        (
-            "20250102000000_slow",
-            "SELECT pg_sleep(1.5);\nCREATE TABLE b (id int);\n",
-        ),
-    ]);
+    let repo = slow_history("1.5");
     let through = format!(
         "postgresql://postgres@127.0.0.1:{}/{}?socket_timeout=3",
         proxy.port, db.dbname
@@ -235,12 +251,7 @@ fn a_network_that_stops_forwarding_mid_deploy_ends_the_deploy_and_frees_the_lock
     );
     let start = Instant::now();
     // Stall once the slow migration is running on the server.
-    common::wait_for(Duration::from_secs(10), Duration::from_millis(20), || {
-        query_i64(
-            &db,
-            "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(1.5)%' AND pid <> pg_backend_pid()",
-        ) > 0
-    });
+    wait_until_sleeping(&db, "1.5");
     proxy.stalled.store(true, Ordering::SeqCst);
     let (finished, out) = finish_within(child, start, Duration::from_secs(30));
     let text = all(&out);
@@ -296,13 +307,7 @@ fn a_firewall_dropping_the_servers_packets_ends_the_deploy() {
         return;
     };
     rule.set(false);
-    let repo = one_service_repo(&[
-        ("20250101000000_init", "CREATE TABLE a (id int);\n"),
-        (
-            "20250102000000_slow",
-            "SELECT pg_sleep(1);\nCREATE TABLE b (id int);\n",
-        ),
-    ]);
+    let repo = slow_history("1");
     let url = format!(
         "postgresql://postgres@127.0.0.1:{}/firewalled?keepalives_idle=1&keepalives_interval=1&keepalives_count=2&tcp_user_timeout=3000",
         db.port
@@ -312,12 +317,7 @@ fn a_firewall_dropping_the_servers_packets_ends_the_deploy() {
             .arg("migrate")
             .env("SVC_DATABASE_URL", &url),
     );
-    common::wait_for(Duration::from_secs(10), Duration::from_millis(20), || {
-        query_i64(
-            &cluster.socket_url("firewalled"),
-            "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(1)%' AND pid <> pg_backend_pid()",
-        ) > 0
-    });
+    wait_until_sleeping(&cluster.socket_url("firewalled"), "1");
     rule.set(true);
     let start = Instant::now();
     let (finished, out) = finish_within(child, start, Duration::from_secs(30));
