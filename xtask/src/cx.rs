@@ -167,17 +167,26 @@ pub fn shadow_or_throwaway(
 
 /// Asks on the terminal; without one, refuses (a script must say --yes).
 pub fn confirm(question: &str) -> anyhow::Result<bool> {
+    let answer = ask(&format!("{question}\nType `yes` to go on: "), || {
+        format!(
+            "{question}\nThis needs a confirmation, and there is no terminal to ask on: pass --yes"
+        )
+    })?;
+    Ok(answer == "yes")
+}
+
+/// The answer (trimmed) typed on the terminal after `prompt`; without a terminal, the error
+/// `without` words (it says which flag answers instead).
+pub fn ask(prompt: &str, without: impl FnOnce() -> String) -> anyhow::Result<String> {
     use std::io::{BufRead, IsTerminal, Write};
     if !std::io::stdin().is_terminal() {
-        anyhow::bail!(
-            "{question}\nThis needs a confirmation, and there is no terminal to ask on: pass --yes"
-        );
+        anyhow::bail!(without());
     }
-    eprint!("{question}\nType `yes` to go on: ");
+    eprint!("{prompt}");
     std::io::stderr().flush()?;
     let mut answer = String::new();
     std::io::stdin().lock().read_line(&mut answer)?;
-    Ok(answer.trim() == "yes")
+    Ok(answer.trim().to_string())
 }
 
 /// Progress lines on stderr: `[service] message`.

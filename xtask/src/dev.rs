@@ -113,17 +113,14 @@ fn apply(
 
 /// The migration's name, asked on a terminal; without one, a usage error.
 fn ask_name(service: &str) -> anyhow::Result<String> {
-    use std::io::{BufRead, IsTerminal, Write};
-    if !std::io::stdin().is_terminal() {
-        anyhow::bail!(
-            "schema.prisma differs from the migrations of `{service}`, so a migration is needed: name it with --name NAME (what it does, in lower snake case)"
-        );
-    }
-    eprint!("schema.prisma changed: name the new migration (lower snake case): ");
-    std::io::stderr().flush()?;
-    let mut answer = String::new();
-    std::io::stdin().lock().read_line(&mut answer)?;
-    let answer = answer.trim().to_string();
+    let answer = cx::ask(
+        "schema.prisma changed: name the new migration (lower snake case): ",
+        || {
+            format!(
+                "schema.prisma differs from the migrations of `{service}`, so a migration is needed: name it with --name NAME (what it does, in lower snake case)"
+            )
+        },
+    )?;
     anyhow::ensure!(!answer.is_empty(), "no name given: nothing was written");
     Ok(answer)
 }
