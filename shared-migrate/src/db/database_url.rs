@@ -127,36 +127,24 @@ impl DatabaseUrl {
                 "host" => out.host = value.into_owned(),
                 "user" => out.user = value.into_owned(),
                 "password" => out.password = Some(value.into_owned()),
-                "port" => {
-                    out.port = value
-                        .parse()
-                        .map_err(|_| format!("port `{value}` is not a number"))?
-                }
+                "port" => out.port = number(&key, &value, "a number")?,
                 "connect_timeout" => {
-                    let secs: u64 = value.parse().map_err(|_| {
-                        format!("connect_timeout `{value}` is not a number of seconds")
-                    })?;
+                    let d = seconds(&key, &value)?;
                     // 0 means "no timeout" for libpq and Prisma.
-                    out.connect_timeout = if secs == 0 {
+                    out.connect_timeout = if d.is_zero() {
                         Duration::from_secs(3600)
                     } else {
-                        Duration::from_secs(secs)
+                        d
                     };
                 }
                 "options" => out.options = Some(value.into_owned()),
                 "keepalives" => out.net.keepalives = value != "0",
                 "keepalives_idle" => out.net.keepalives_idle = seconds(&key, &value)?,
                 "keepalives_interval" => out.net.keepalives_interval = seconds(&key, &value)?,
-                "keepalives_count" => {
-                    out.net.keepalives_count = value
-                        .parse()
-                        .map_err(|_| format!("keepalives_count `{value}` is not a number"))?
-                }
+                "keepalives_count" => out.net.keepalives_count = number(&key, &value, "a number")?,
                 // libpq's unit: milliseconds.
                 "tcp_user_timeout" => {
-                    let ms: u64 = value.parse().map_err(|_| {
-                        format!("tcp_user_timeout `{value}` is not a number of milliseconds")
-                    })?;
+                    let ms = number(&key, &value, "a number of milliseconds")?;
                     out.net.tcp_user_timeout = Duration::from_millis(ms);
                 }
                 // Prisma's unit: seconds; 0 or absent: no limit.
@@ -481,10 +469,15 @@ pub fn redact(text: &str) -> String {
 }
 
 fn seconds(key: &str, value: &str) -> Result<Duration, String> {
+    number(key, value, "a number of seconds").map(Duration::from_secs)
+}
+
+/// A URL parameter's number; else an error that names the parameter, its value and `what`
+/// was expected.
+fn number<T: std::str::FromStr>(key: &str, value: &str, what: &str) -> Result<T, String> {
     value
         .parse()
-        .map(Duration::from_secs)
-        .map_err(|_| format!("{key} `{value}` is not a number of seconds"))
+        .map_err(|_| format!("{key} `{value}` is not {what}"))
 }
 
 fn percent_decode(s: &str) -> Option<String> {
