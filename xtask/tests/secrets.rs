@@ -326,26 +326,12 @@ fn badly_written_urls_never_show_their_password() {
         }
     }
     // The shapes are named, so the user knows what to fix without seeing the value.
-    let out = common::run(
-        xtask(repo.root())
-            .arg("migrate")
-            .env("SVC_DATABASE_URL", urls[0]),
-    );
-    assert!(
-        out.stdout.contains("(two slashes)"),
-        "{}{}",
-        out.stdout,
-        out.stderr
-    );
-    let out = common::run(
-        xtask(repo.root())
-            .arg("migrate")
-            .env("SVC_DATABASE_URL", urls[2]),
-    );
-    assert!(
-        out.stdout.contains("percent-encode"),
-        "{}{}",
-        out.stdout,
-        out.stderr
-    );
+    for (url, named) in [(urls[0], "(two slashes)"), (urls[2], "percent-encode")] {
+        let out = common::run(
+            xtask(repo.root())
+                .arg("migrate")
+                .env("SVC_DATABASE_URL", url),
+        );
+        assert!(out.stdout.contains(named), "{}{}", out.stdout, out.stderr);
+    }
 }
