@@ -315,7 +315,8 @@ fn kinds() -> Vec<Kind> {
                       ALTER TABLE \"_PostToTag\" ADD CONSTRAINT \"_PostToTag_A_fkey\" FOREIGN KEY (\"A\") REFERENCES \"Post\"(\"id\") ON DELETE CASCADE ON UPDATE CASCADE;\n\
                       ALTER TABLE \"_PostToTag\" ADD CONSTRAINT \"_PostToTag_B_fkey\" FOREIGN KEY (\"B\") REFERENCES \"Tag\"(\"id\") ON DELETE CASCADE ON UPDATE CASCADE;\n",
             says: "table `_PostToTag`",
-            at: At::Schema("  posts Post[]\n"),
+            // Prisma records the relation at model A's field (`Post` sorts before `Tag`).
+            at: At::Schema("  tags     Tag[]\n"),
         },
         Kind {
             name: "@map",

@@ -1055,12 +1055,31 @@ fn dev_is_the_development_loop_in_one_command() {
     let out = dev(&[]);
     assert_eq!(out.code, 2, "{}", all(&out));
     assert!(out.stderr.contains("--name NAME"), "{}", all(&out));
-    let out = dev(&["--name", "add_course_subtitle", "--create-only"]);
-    assert_eq!(out.code, 0, "{}", all(&out));
+    // On a terminal the name is asked for, as Prisma asks (util-linux `script` gives the run
+    // a terminal and types the answer).
+    let typed = on_a_terminal(
+        &format!(
+            "{} --root {} dev -s azora-education --create-only",
+            env!("CARGO_BIN_EXE_xtask"),
+            root.display()
+        ),
+        &[("EDUCATION_DATABASE_URL", &db.expose())],
+        "add_course_subtitle\n",
+    );
     assert!(
-        out.stdout.contains("--create-only: not applied"),
-        "{}",
-        all(&out)
+        typed.contains("name the new migration (lower snake case)")
+            && typed.contains("--create-only: not applied"),
+        "{typed}"
+    );
+    assert!(
+        std::fs::read_dir(svc.join("prisma/migrations"))
+            .unwrap()
+            .any(|e| e
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .ends_with("_add_course_subtitle")),
+        "{typed}"
     );
     assert_eq!(ledger(), 7);
     let out = dev(&[]);
@@ -1111,6 +1130,33 @@ fn dev_is_the_development_loop_in_one_command() {
         ),
         0
     );
+}
+
+/// What `command` (a shell command line) printed when run on a pseudo-terminal, `input` typed
+/// on it: util-linux `script`, which Debian always has.
+fn on_a_terminal(command: &str, env: &[(&str, &str)], input: &str) -> String {
+    use std::io::Write;
+    let mut child = std::process::Command::new("script")
+        .args(["-qec", command, "/dev/null"])
+        .envs(env.iter().copied())
+        .env("CI", "true")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("util-linux `script`");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
 }
 
 /// A package on Prisma 8 (contract-hash migrations, no `_prisma_migrations`) is refused with
@@ -1194,6 +1240,91 @@ fn external_tables_and_enums_are_left_alone() {
     ]));
     assert_eq!(out.code, 0, "{}", all(&out));
     assert!(out.stdout.contains("Already in sync"), "{}", all(&out));
+}
+
+/// Prisma 7.4's `partialIndexes` preview: a new service's first migration writes the conditions
+/// as schema.prisma gives them; the replayed history is then in sync with schema.prisma (even
+/// for a condition PostgreSQL prints back differently), verify passes, a changed condition is
+/// a difference naming it, and without the preview a hand-written partial index is left alone.
+#[test]
+fn partial_indexes_are_read_compared_and_generated() {
+    let repo = TempRepo::new();
+    let root = repo.root();
+    let schema = |preview: &str, condition: &str| {
+        write(
+            root,
+            "services/svc/prisma/schema.prisma",
+            &format!(
+                "generator client {{\n  provider = \"prisma-client-js\"\n{preview}}}\n\ndatasource db {{\n  provider = \"postgresql\"\n  url      = env(\"SVC_URL\")\n}}\n\nmodel User {{\n  id        Int       @id\n  email     String\n  status    String\n  deletedAt DateTime?\n\n  @@unique([email], where: raw(\"\\\"deletedAt\\\" IS NULL\"))\n  @@index([status], where: raw(\"{condition}\"))\n}}\n"
+            ),
+        )
+    };
+    let preview = "  previewFeatures = [\"partialIndexes\"]\n";
+    schema(preview, "status IN ('active', 'pending')");
+    let out = run(xtask(root).args(["new", "-s", "svc", "--name", "init"]));
+    assert_eq!(
+        out.code,
+        0,
+        "a new service's first migration: {}",
+        all(&out)
+    );
+    let file = std::fs::read_dir(root.join("services/svc/prisma/migrations"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.is_dir())
+        .unwrap()
+        .join("migration.sql");
+    let sql = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        sql.contains(
+            "CREATE UNIQUE INDEX \"User_email_key\" ON \"User\"(\"email\") WHERE \"deletedAt\" IS NULL;"
+        ) && sql.contains(
+            "CREATE INDEX \"User_status_idx\" ON \"User\"(\"status\") WHERE status IN ('active', 'pending');"
+        ),
+        "{sql}"
+    );
+    let diff = || run(xtask(root).args(["diff", "-s", "svc", "--backend", "local"]));
+    let out = diff();
+    assert_eq!(out.code, 0, "in sync: {}", all(&out));
+    let out = run(xtask(root).args(["verify", "--backend", "local"]));
+    assert_eq!(out.code, 0, "{}", all(&out));
+    // A changed condition is a difference, and the hint writes it the Prisma way.
+    schema(preview, "status = 'active'");
+    let out = diff();
+    assert_eq!(out.code, 2, "{}", all(&out));
+    assert!(
+        out.stdout.contains(
+            "WHERE (status = ANY (ARRAY['active'::text, 'pending'::text])) is in the migrations"
+        ) && out
+            .stdout
+            .contains("WHERE (status = 'active') is in schema.prisma")
+            && out.stdout.contains("where: raw(\"status = ANY (ARRAY["),
+        "{}",
+        all(&out)
+    );
+    // `where:` without the preview is refused, located, as Prisma refuses it.
+    schema("", "status = 'active'");
+    let out = diff();
+    assert_eq!(out.code, 1, "diff's error code, as Prisma's: {}", all(&out));
+    assert!(
+        all(&out).contains("schema.prisma:17:3")
+            && all(&out).contains("previewFeatures = [\"partialIndexes\"]"),
+        "{}",
+        all(&out)
+    );
+    // Without the preview (Prisma before 7.4), partial indexes are not Prisma's: left alone.
+    write(
+        root,
+        "services/svc/prisma/schema.prisma",
+        "datasource db {\n  provider = \"postgresql\"\n  url      = env(\"SVC_URL\")\n}\n\nmodel User {\n  id        Int       @id\n  email     String\n  status    String\n  deletedAt DateTime?\n}\n",
+    );
+    let out = diff();
+    assert_eq!(out.code, 0, "{}", all(&out));
+    assert!(
+        out.stdout.contains("partial index \"User_email_key\""),
+        "{}",
+        all(&out)
+    );
 }
 
 /// `dev` replays on the server of the datasource's `shadowDatabaseUrl` when one is set, as

@@ -30,6 +30,13 @@ pub struct DriftFigures {
     pub verify_without_step: Ready,
     /// Computing the migration for one more model, after the replay.
     pub generation: Ready,
+    /// The daily loop on the project, whole commands: `migrate` of the history on an empty
+    /// database, `dev` on an empty dev database (replay, compare, apply everything), `dev` and
+    /// `new` with nothing changed.
+    pub migrate_fresh: Ready,
+    pub dev_fresh: Ready,
+    pub dev_in_sync: Ready,
+    pub new_in_sync: Ready,
 }
 
 pub(super) fn measure_drift(
@@ -100,6 +107,9 @@ pub(super) fn measure_drift(
         }
     }
 
+    let (migrate_fresh, dev_fresh, dev_in_sync, new_in_sync) =
+        measure_loop(exe, &root, migrations, runs, server, scratch, progress)?;
+
     // Generation: schema.prisma gains a model; the migrations are replayed once, untimed.
     let schema_path = root
         .join("services")
@@ -153,5 +163,70 @@ pub(super) fn measure_drift(
         verify_with_step: Ready::of("verify", with),
         verify_without_step: Ready::of("verify --no-schema-check", without),
         generation: Ready::of("generation", generation),
+        migrate_fresh,
+        dev_fresh,
+        dev_in_sync,
+        new_in_sync,
     })
+}
+
+/// `migrate` and `dev` on empty databases, then `dev` and `new` in sync, run after run.
+fn measure_loop(
+    exe: &Path,
+    root: &Path,
+    migrations: usize,
+    runs: usize,
+    server: &LocalCluster,
+    scratch: &Scratch,
+    progress: &dyn Fn(&str),
+) -> Result<(Ready, Ready, Ready, Ready), Error> {
+    let mut samples: [Vec<f64>; 4] = Default::default();
+    let labels = [
+        "migrate, empty database",
+        "dev, empty dev database",
+        "dev, nothing changed",
+        "new, nothing changed",
+    ];
+    for run in 0..runs {
+        let (migrated, dev) = (
+            server.create_database(&format!("bench_loop_migrate_{run}"))?,
+            server.create_database(&format!("bench_loop_dev_{run}"))?,
+        );
+        let commands: [(&[&str], &crate::db::DatabaseUrl); 4] = [
+            (&["migrate", "-s", SERVICE], &migrated),
+            (&["dev", "-s", SERVICE, "--backend", "local"], &dev),
+            (&["dev", "-s", SERVICE, "--backend", "local"], &dev),
+            (&["new", "-s", SERVICE, "--name", "bench_nothing"], &dev),
+        ];
+        for (k, (args, url)) in commands.iter().enumerate() {
+            let mut cmd = scratch.command(exe)?;
+            cmd.arg("--root")
+                .arg(root)
+                .args(*args)
+                .env("DATABASE_URL", url.expose());
+            let (millis, code) = measure::run(&mut cmd)?;
+            if code != 0 {
+                return Err(Error::Bench(format!(
+                    "`{}` on the generated Prisma project exited with {code}:\n{}",
+                    args.join(" "),
+                    scratch.tail()
+                )));
+            }
+            samples[k].push(millis);
+            progress(&format!(
+                "run {}/{runs}: {:<26} {migrations} migrations {millis:>8.0} ms",
+                run + 1,
+                labels[k]
+            ));
+        }
+        drop_database(server, &migrated)?;
+        drop_database(server, &dev)?;
+    }
+    let [a, b, c, d] = samples;
+    Ok((
+        Ready::of(labels[0], a),
+        Ready::of(labels[1], b),
+        Ready::of(labels[2], c),
+        Ready::of(labels[3], d),
+    ))
 }

@@ -78,6 +78,7 @@ pub fn calculate(dm: &Datamodel, files: &[SourceFile], default_schema: &str) -> 
                 algorithm: ix.algorithm.clone().unwrap_or_else(|| "BTree".into()),
                 id: 0,
                 origin: origin(ix.at),
+                predicate: ix.predicate.clone(),
             });
         }
         out.tables.push(t);
@@ -177,12 +178,13 @@ fn relation_key(dm: &Datamodel, m: &psl::Model, f: &psl::ModelField) -> Relation
     (me.min(target), me.max(target), name)
 }
 
-/// Every relation, in the order its first field appears.
+/// Every relation, in the order Prisma records them (at the field [`psl::model::records_relation`]
+/// names).
 fn relation_order(dm: &Datamodel) -> Vec<RelationKey> {
     let mut order = Vec::new();
     for m in dm.models.iter().filter(|m| !m.is_view) {
         for f in &m.fields {
-            if !matches!(f.kind, FieldKind::Relation(_)) {
+            if !psl::model::records_relation(dm, m, f) {
                 continue;
             }
             let key = relation_key(dm, m, f);
@@ -317,7 +319,7 @@ fn join_tables(
             let Some(o) = psl::model::opposite(dm, m, f) else {
                 continue;
             };
-            if o.arity != Arity::List {
+            if o.arity != Arity::List || !psl::model::records_relation(dm, m, f) {
                 continue;
             }
             let (a, b) = if m.name <= other.name {
@@ -393,6 +395,7 @@ fn join_tables(
                     algorithm: "BTree".into(),
                     id: 0,
                     origin: None,
+                    predicate: None,
                 }],
                 foreign_keys: vec![fk("A", a, a_ref, fk_id), fk("B", b, b_ref, fk_id + 1)],
                 origin: origin(f.at),

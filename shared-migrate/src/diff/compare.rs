@@ -314,6 +314,7 @@ fn table_steps(
                 .zip(&b.columns)
                 .all(|(x, y)| x.name == y.name)
             && a.unique == b.unique
+            && same_predicate(a.predicate.as_deref(), b.predicate.as_deref())
     };
     for (pj, pix) in pt.indexes.iter().enumerate() {
         if pt.indexes.iter().filter(|o| identical(pix, o)).count() != 1 {
@@ -457,6 +458,7 @@ fn indexes_match(a: &SqlIndex, b: &SqlIndex) -> bool {
         })
         && a.unique == b.unique
         && a.algorithm == b.algorithm
+        && same_predicate(a.predicate.as_deref(), b.predicate.as_deref())
 }
 
 fn foreign_keys_match(pt: &SqlTable, nt: &SqlTable, p: &SqlForeignKey, n: &SqlForeignKey) -> bool {

@@ -353,11 +353,17 @@ pub fn differences(m: &SchemaDiff, creators: &Creators, sides: &Sides) -> Vec<Di
                 };
                 let hint = (to == "schema.prisma").then(|| {
                     let attr = if ix.unique { "@@unique" } else { "@@index" };
-                    let ty = if ix.algorithm == "BTree" {
+                    let mut ty = if ix.algorithm == "BTree" {
                         String::new()
                     } else {
                         format!(", type: {}", ix.algorithm)
                     };
+                    if let Some(p) = &ix.predicate {
+                        let escaped = bare_predicate(p)
+                            .replace('\\', "\\\\")
+                            .replace('"', "\\\"");
+                        ty.push_str(&format!(", where: raw(\"{escaped}\")"));
+                    }
                     let fields: Vec<String> = ix
                         .columns
                         .iter()
@@ -487,12 +493,18 @@ fn kind(ix: &SqlIndex) -> &'static str {
     if ix.unique { "unique index" } else { "index" }
 }
 
+/// `a, b`, and a partial index's condition: `a, b) WHERE (...`, inside the caller's parentheses.
 fn columns(ix: &SqlIndex) -> String {
-    ix.columns
+    let names = ix
+        .columns
         .iter()
         .map(|c| c.name.as_str())
         .collect::<Vec<_>>()
-        .join(", ")
+        .join(", ");
+    match &ix.predicate {
+        Some(p) => format!("{names}) WHERE ({}", bare_predicate(p)),
+        None => names,
+    }
 }
 
 fn quote_list(values: &[String]) -> String {

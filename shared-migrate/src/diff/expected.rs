@@ -14,6 +14,8 @@ pub struct Expected {
     /// The URL's schema first, then the datasource's `schemas` (multi-schema projects).
     pub namespaces: Vec<String>,
     pub multi_schema: bool,
+    /// `previewFeatures` has `partialIndexes`: partial indexes are compared and generated.
+    pub partial_indexes: bool,
     /// The schema files, for locations in messages.
     pub files: Vec<psl::SourceFile>,
 }
@@ -47,6 +49,7 @@ pub fn expected(service: &Service, default_schema: &str) -> Result<Option<Expect
     Ok(Some(Expected {
         schema: calculate(&dm, &files, default_schema),
         multi_schema: !listed.is_empty(),
+        partial_indexes: dm.has_preview("partialIndexes"),
         namespaces,
         files,
     }))

@@ -1,8 +1,7 @@
 //! The schema a database has, read from `pg_catalog` into the same model as the schema Prisma
 //! would create. Read-only: plain SELECTs, no lock. What Prisma does not manage (views,
-//! functions, triggers, check constraints, expression and partial indexes, objects of
-//! extensions) is
-//! listed apart, never compared.
+//! functions, triggers, check constraints, expression indexes, partial indexes without Prisma's
+//! `partialIndexes` preview, objects of extensions) is listed apart, never compared.
 
 use postgres::GenericClient;
 
@@ -18,10 +17,12 @@ pub struct Introspected {
 }
 
 /// Reads `schemas` (the first is the default namespace: its objects get no schema name).
-/// `_prisma_migrations` is the ledger, not part of the schema.
+/// `_prisma_migrations` is the ledger, not part of the schema. `partial_indexes`: schema.prisma
+/// enables Prisma's `partialIndexes` preview, so partial indexes are read (else unmanaged).
 pub fn introspect(
     client: &mut impl GenericClient,
     schemas: &[String],
+    partial_indexes: bool,
 ) -> Result<Introspected, Error> {
     let default = schemas.first().cloned().unwrap_or_else(|| "public".into());
     let ns = |n: String| (n != default).then_some(n);
@@ -152,7 +153,8 @@ pub fn introspect(
                 array_agg(((ix.indoption::int2[])[k.ord - 1] & 1) = 1 ORDER BY k.ord), \
                 array_agg(opc.opcname::text ORDER BY k.ord), \
                 bool_or(k.attnum = 0) OR ix.indexprs IS NOT NULL, \
-                array_agg(coalesce(opc.opcdefault, true) ORDER BY k.ord), ix.indpred IS NOT NULL \
+                array_agg(coalesce(opc.opcdefault, true) ORDER BY k.ord), \
+                pg_get_expr(ix.indpred, ix.indrelid) \
          FROM pg_index ix JOIN pg_class i ON i.oid = ix.indexrelid \
          JOIN pg_class t ON t.oid = ix.indrelid JOIN pg_namespace n ON n.oid = t.relnamespace \
          JOIN pg_am am ON am.oid = i.relam \
@@ -162,7 +164,7 @@ pub fn introspect(
          WHERE n.nspname = ANY($1) AND t.relkind IN ('r', 'p') \
            AND t.relname <> '_prisma_migrations' AND k.ord <= ix.indnkeyatts \
          GROUP BY n.nspname, t.relname, i.relname, ix.indisprimary, ix.indisunique, am.amname, \
-                  ix.indexprs, ix.indpred \
+                  ix.indexprs, ix.indpred, ix.indrelid \
          ORDER BY n.nspname, t.relname, i.relname",
     )? {
         let table_name: String = r.get(1);
@@ -173,7 +175,10 @@ pub fn introspect(
                 .push(format!("expression index \"{index}\" on \"{table_name}\""));
             continue;
         }
-        if r.get::<_, bool>(11) {
+        // Partial indexes are Prisma's only with its `partialIndexes` preview (7.4+); before,
+        // a hand-written one is left alone, as Prisma leaves it.
+        let predicate: Option<String> = r.get(11);
+        if predicate.is_some() && !partial_indexes {
             out.unmanaged
                 .push(format!("partial index \"{index}\" on \"{table_name}\""));
             continue;
@@ -211,6 +216,7 @@ pub fn introspect(
                 algorithm: algorithm(&r.get::<_, String>(5)),
                 id: 0,
                 origin: None,
+                predicate,
             });
         }
     }
@@ -542,6 +548,78 @@ fn split_top(s: &str) -> Vec<String> {
         out.push(cur.trim().to_string());
     }
     out
+}
+
+/// The conditions of `expected`'s partial indexes as PostgreSQL prints them back, where
+/// `found` (a throwaway database, read through `client`) has the same index with a condition
+/// that reads differently as text: `status IN ('a', 'b')` is stored as
+/// `(status = ANY (ARRAY['a'::text, 'b'::text]))`, and only PostgreSQL knows the two are one.
+/// Each condition is built once on an index inside a transaction that is rolled back, so a
+/// throwaway database only; a condition PostgreSQL refuses keeps its text.
+pub fn settle_predicates(
+    client: &mut postgres::Client,
+    expected: &mut SqlSchema,
+    found: &SqlSchema,
+) {
+    let quote = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
+    for table in &mut expected.tables {
+        let Some(there) = found.table(&table.schema, &table.name) else {
+            continue;
+        };
+        let name = match &table.schema {
+            Some(s) => format!("{}.{}", quote(s), quote(&table.name)),
+            None => quote(&table.name),
+        };
+        for ix in &mut table.indexes {
+            let Some(condition) = &ix.predicate else {
+                continue;
+            };
+            let Some(theirs) = there
+                .indexes
+                .iter()
+                .find(|o| o.name == ix.name)
+                .and_then(|o| o.predicate.clone())
+            else {
+                continue;
+            };
+            if same_predicate(Some(condition), Some(&theirs)) {
+                continue;
+            }
+            let columns: Vec<String> = ix.columns.iter().map(|c| quote(&c.name)).collect();
+            if let Some(printed) = printed_condition(client, &name, &columns, condition)
+                && same_predicate(Some(&printed), Some(&theirs))
+            {
+                ix.predicate = Some(theirs);
+            }
+        }
+    }
+}
+
+/// `condition` built on an index of `table` (quoted) over `columns` (quoted), as PostgreSQL
+/// prints it back; nothing is kept.
+fn printed_condition(
+    client: &mut postgres::Client,
+    table: &str,
+    columns: &[String],
+    condition: &str,
+) -> Option<String> {
+    let mut tx = client.transaction().ok()?;
+    tx.batch_execute(&format!(
+        "CREATE INDEX xtask_condition_probe ON {table} ({}) WHERE {condition}",
+        columns.join(", ")
+    ))
+    .ok()?;
+    let printed = tx
+        .query_one(
+            "SELECT pg_get_expr(ix.indpred, ix.indrelid) FROM pg_index ix \
+             JOIN pg_class i ON i.oid = ix.indexrelid \
+             WHERE i.relname = 'xtask_condition_probe' AND ix.indrelid = to_regclass($1::text)",
+            &[&table],
+        )
+        .ok()
+        .and_then(|r| r.get::<_, Option<String>>(0));
+    let _ = tx.rollback();
+    printed
 }
 
 #[cfg(test)]

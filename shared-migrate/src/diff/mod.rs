@@ -18,7 +18,7 @@ pub use calculate::calculate;
 pub use compare::{DiffStep, SchemaDiff, compare};
 pub use drift::{Creators, Difference, Sides, differences};
 pub use expected::{Expected, expected};
-pub use introspect::{Introspected, introspect};
+pub use introspect::{Introspected, introspect, settle_predicates};
 pub use model::SqlSchema;
 pub use script::{Naming, migration_file, script, warnings, with_warnings};
 pub use summary::summary;

@@ -229,6 +229,100 @@ pub struct SqlIndex {
     /// Place among all indexes of the schema (Prisma orders its steps by it).
     pub id: usize,
     pub origin: Origin,
+    /// A partial index's condition (Prisma 7.4's `partialIndexes` preview: `where: raw("...")`),
+    /// as schema.prisma writes it or as PostgreSQL prints it back (`pg_get_expr`).
+    pub predicate: Option<String>,
+}
+
+/// Two conditions of partial indexes are the same when they read the same once the spelling
+/// PostgreSQL adds when it stores one is taken away: the outer parentheses, casts of literals
+/// (`'active'::text`), quotes around names, case of keywords and blanks. Prisma compares the
+/// text schema.prisma holds with the text the database prints, so one written differently
+/// (`IN (...)`, which PostgreSQL prints as `= ANY (ARRAY[...])`) reads as changed, as it does for
+/// Prisma.
+pub fn same_predicate(a: Option<&str>, b: Option<&str>) -> bool {
+    match (a, b) {
+        (None, None) => true,
+        (Some(a), Some(b)) => normalize_predicate(a) == normalize_predicate(b),
+        _ => false,
+    }
+}
+
+/// A condition without the one pair of parentheses PostgreSQL puts around what it prints back,
+/// for messages: `(a IS NULL)` → `a IS NULL`; `(a) OR (b)` stays.
+pub fn bare_predicate(text: &str) -> &str {
+    let t = text.trim();
+    let Some(inner) = t.strip_prefix('(').and_then(|t| t.strip_suffix(')')) else {
+        return t;
+    };
+    let mut depth = 0i32;
+    for c in inner.chars() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth -= 1,
+            _ => {}
+        }
+        if depth < 0 {
+            return t;
+        }
+    }
+    inner
+}
+
+fn normalize_predicate(text: &str) -> String {
+    let mut out = String::new();
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            // A string literal stays as written, quotes and case included.
+            '\'' => {
+                out.push(c);
+                while let Some(d) = chars.next() {
+                    out.push(d);
+                    if d == '\'' {
+                        if chars.peek() == Some(&'\'') {
+                            out.push(chars.next().unwrap_or('\''));
+                        } else {
+                            break;
+                        }
+                    }
+                }
+            }
+            // `::text`, `::"Kind"`, `::character varying`, `::text[]`: PostgreSQL's casts.
+            ':' if chars.peek() == Some(&':') => {
+                chars.next();
+                if chars.peek() == Some(&'"') {
+                    chars.next();
+                    chars.by_ref().find(|d| *d == '"');
+                }
+                while chars
+                    .peek()
+                    .is_some_and(|d| d.is_alphanumeric() || *d == '_' || *d == '.')
+                {
+                    chars.next();
+                }
+                let rest: String = chars.clone().collect();
+                if let Some(tail) = [
+                    " varying",
+                    " precision",
+                    " without time zone",
+                    " with time zone",
+                ]
+                .iter()
+                .find(|t| rest.starts_with(**t))
+                {
+                    chars.nth(tail.len() - 1);
+                }
+                if rest.starts_with("[]") {
+                    chars.nth(1);
+                }
+            }
+            '(' | ')' | '"' => {}
+            c if c.is_whitespace() => {}
+            c => out.extend(c.to_lowercase()),
+        }
+    }
+    out
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -370,6 +464,30 @@ mod tests {
             primary_key_name(&accented),
             format!("{}_pkey", "a".repeat(57))
         );
+    }
+
+    #[test]
+    fn predicates_compare_as_postgresql_prints_them_back() {
+        let same = |a, b| same_predicate(Some(a), Some(b));
+        assert!(same("status = 'active'", "(status = 'active'::text)"));
+        assert!(same("\"deletedAt\" IS NULL", "(\"deletedAt\" IS NULL)"));
+        assert!(same(
+            "kind = 'A' AND note IS NOT NULL",
+            "((kind = 'A'::\"Kind\") AND (note IS NOT NULL))"
+        ));
+        assert!(same(
+            "name <> 'x'",
+            "((name)::text <> ('x'::character varying)::text)"
+        ));
+        assert!(same("tags = '{}'", "(tags = '{}'::text[])"));
+        assert!(same("\"archivedAt\" is null", "(\"archivedAt\" IS NULL)"));
+        // A literal's case is its value.
+        assert!(!same("status = 'Active'", "(status = 'active'::text)"));
+        assert!(!same("status = 'active'", "(status = 'verified'::text)"));
+        assert!(same_predicate(None, None));
+        assert_eq!(bare_predicate("(a IS NULL)"), "a IS NULL");
+        assert_eq!(bare_predicate("(a) OR (b)"), "(a) OR (b)");
+        assert!(!same_predicate(Some("a IS NULL"), None));
     }
 
     #[test]

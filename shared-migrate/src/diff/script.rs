@@ -23,10 +23,17 @@ impl Naming {
         if self.multi_schema {
             self.qualified(schema, name)
         } else {
-            match schema {
-                Some(s) => format!("{}.{}", ident(s), ident(name)),
-                None => ident(name),
-            }
+            self.dropped(schema, name)
+        }
+    }
+
+    /// What a dropped object is called: `"name"` in the URL's schema, `"schema"."name"` in
+    /// another, in every project (prisma-engines 2ba551f3, Prisma 6.19.0: "do not render default
+    /// schema when dropping items in it").
+    fn dropped(&self, schema: &Option<String>, name: &str) -> String {
+        match schema {
+            Some(s) => format!("{}.{}", ident(s), ident(name)),
+            None => ident(name),
         }
     }
 
@@ -130,7 +137,7 @@ fn render(m: &SchemaDiff, step: &DiffStep, n: &Naming) -> Vec<String> {
             let t = &prev.tables[at.0];
             vec![format!(
                 "ALTER TABLE {} DROP CONSTRAINT {}",
-                n.qualified(&t.schema, &t.name),
+                n.dropped(&t.schema, &t.name),
                 ident(&t.foreign_keys[at.1].name)
             )]
         }
@@ -138,17 +145,17 @@ fn render(m: &SchemaDiff, step: &DiffStep, n: &Naming) -> Vec<String> {
             let t = &prev.tables[at.0];
             vec![format!(
                 "DROP INDEX {}",
-                n.name(&t.schema, &t.indexes[at.1].name)
+                n.dropped(&t.schema, &t.indexes[at.1].name)
             )]
         }
         DiffStep::AlterTable(a) => alter_table(m, a.previous, a.next, &a.changes, n),
         DiffStep::DropTable(t) => {
             let t = &prev.tables[*t];
-            vec![format!("DROP TABLE {}", n.name(&t.schema, &t.name))]
+            vec![format!("DROP TABLE {}", n.dropped(&t.schema, &t.name))]
         }
         DiffStep::DropEnum(e) => {
             let e = &prev.enums[*e];
-            vec![format!("DROP TYPE {}", n.qualified(&e.schema, &e.name))]
+            vec![format!("DROP TYPE {}", n.dropped(&e.schema, &e.name))]
         }
         DiffStep::CreateTable(t) => vec![create_table(&next.tables[*t], n)],
         DiffStep::CreateIndex { table, index, .. } => {
@@ -321,8 +328,13 @@ fn create_index(t: &SqlTable, ix: &SqlIndex, n: &Naming) -> String {
             s
         })
         .collect();
+    // Prisma 7.4+ writes a partial index's condition as schema.prisma gives it.
+    let condition = ix
+        .predicate
+        .as_ref()
+        .map_or(String::new(), |p| format!(" WHERE {p}"));
     format!(
-        "CREATE {}INDEX {} ON {}{using}({})",
+        "CREATE {}INDEX {} ON {}{using}({}){condition}",
         if ix.unique { "UNIQUE " } else { "" },
         ident(&ix.name),
         n.name(&t.schema, &t.name),

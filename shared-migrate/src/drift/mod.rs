@@ -79,6 +79,8 @@ struct Side {
     namespaces: Vec<String>,
     unmanaged: Vec<String>,
     multi_schema: bool,
+    /// The throwaway database the migrations were replayed on.
+    replayed: Option<DatabaseUrl>,
     /// Keeps a throwaway database alive while it is read.
     _db: Option<Box<dyn Database>>,
 }
@@ -139,6 +141,7 @@ fn diff_with(
             .as_ref()
             .map_or_else(|| vec![default_schema.clone()], |e| e.namespaces.clone());
         let multi_schema = expected.as_ref().is_some_and(|e| e.multi_schema);
+        let partial_indexes = expected.as_ref().is_some_and(|e| e.partial_indexes);
         let read = |source: Source| -> Result<Side, Error> {
             match source {
                 Source::Schema => {
@@ -154,6 +157,7 @@ fn diff_with(
                         namespaces: e.namespaces.clone(),
                         unmanaged: Vec::new(),
                         multi_schema,
+                        replayed: None,
                         _db: None,
                     })
                 }
@@ -167,12 +171,13 @@ fn diff_with(
                         }
                     };
                     let mut client = db::connect(&url)?;
-                    let found = diff::introspect(&mut client, &namespaces)?;
+                    let found = diff::introspect(&mut client, &namespaces, partial_indexes)?;
                     Ok(Side {
                         schema: found.schema,
                         namespaces: namespaces.clone(),
                         unmanaged: found.unmanaged,
                         multi_schema,
+                        replayed: Some(url),
                         _db: db,
                     })
                 }
@@ -181,18 +186,25 @@ fn diff_with(
                         service: service.name.clone(),
                         places: format!("{} (or pass --database-url)", service.url_env_var()),
                     })?;
-                    let found = read_live(url, &namespaces)?;
+                    let found = read_live(url, &namespaces, partial_indexes)?;
                     Ok(Side {
                         schema: found.schema,
                         namespaces: namespaces.clone(),
                         unmanaged: found.unmanaged,
                         multi_schema,
+                        replayed: None,
                         _db: None,
                     })
                 }
             }
         };
         let (mut a, mut b) = (read(from)?, read(to)?);
+        // Partial indexes' conditions as PostgreSQL prints them, where the replay can tell.
+        match (from, to) {
+            (Source::Schema, Source::Migrations) => settle_predicates(&mut a, &b)?,
+            (Source::Migrations, Source::Schema) => settle_predicates(&mut b, &a)?,
+            _ => {}
+        }
         // Objects prisma.config.ts says another tool manages: on neither side.
         let (tables, enums) = external(service)?;
         for side in [&mut a, &mut b] {
@@ -211,7 +223,11 @@ fn diff_with(
         report.summary = diff::summary(&m);
         report.script = diff::script(&m, &naming);
         report.warnings = diff::warnings(&m);
-        let migrations = service.migrations()?;
+        let migrations = if service.migrations_dir().is_dir() {
+            service.migrations()?
+        } else {
+            Vec::new()
+        };
         // Locating differences analyses every migration's SQL: only when there are some.
         if !m.is_empty() {
             let creators = Creators::of(&migrations);
@@ -233,6 +249,15 @@ fn diff_with(
         Ok(())
     })();
     report
+}
+
+/// schema.prisma's partial-index conditions, settled on the replayed side's database.
+fn settle_predicates(schema: &mut Side, replayed: &Side) -> Result<(), Error> {
+    if let Some(url) = &replayed.replayed {
+        let mut client = db::connect(url)?;
+        diff::settle_predicates(&mut client, &mut schema.schema, &replayed.schema);
+    }
+    Ok(())
 }
 
 /// `tables.external` and `enums.external` of the service's prisma.config.ts.
@@ -444,7 +469,11 @@ pub fn push(
 
 /// Reads a live database without changing it: a read-only transaction, no lock, no ledger.
 /// A database that does not exist reads as empty.
-pub fn read_live(url: &DatabaseUrl, namespaces: &[String]) -> Result<diff::Introspected, Error> {
+pub fn read_live(
+    url: &DatabaseUrl,
+    namespaces: &[String],
+    partial_indexes: bool,
+) -> Result<diff::Introspected, Error> {
     let Some(mut client) = db::connect_existing(url)? else {
         return Ok(diff::Introspected::default());
     };
@@ -453,7 +482,7 @@ pub fn read_live(url: &DatabaseUrl, namespaces: &[String]) -> Result<diff::Intro
         .read_only(true)
         .start()
         .map_err(|e| Error::database("starting a read-only transaction", &e))?;
-    let found = diff::introspect(&mut tx, namespaces)?;
+    let found = diff::introspect(&mut tx, namespaces, partial_indexes)?;
     let _ = tx.rollback();
     Ok(found)
 }
@@ -467,6 +496,10 @@ pub fn replay(
 ) -> Result<Box<dyn Database>, Error> {
     let config = config::verify_config(&places.ws.root, service)?;
     let db = places.backend.provision(&service.name, &config)?;
+    // No migrations folder yet (a new service's first `new` or `dev`): the history is empty.
+    if !service.migrations_dir().is_dir() {
+        return Ok(db);
+    }
     let mut url = db.url().clone();
     url.schema = schema.to_string();
     let report = migrate::migrate_service(service, Ok(url), &MigrateOptions::default(), &|_, _| {});

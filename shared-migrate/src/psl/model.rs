@@ -166,6 +166,8 @@ pub struct ModelIndex {
     pub map: Option<String>,
     /// `type:` (`BTree`, `Hash`, `Gin`, `Gist`, `SpGist`, `Brin`).
     pub algorithm: Option<String>,
+    /// `where: raw("...")`: a partial index (Prisma 7.4's `partialIndexes` preview).
+    pub predicate: Option<String>,
     pub at: Loc,
 }
 
@@ -220,6 +222,14 @@ pub struct Enum {
 pub struct Datamodel {
     pub models: Vec<Model>,
     pub enums: Vec<Enum>,
+    /// The generators' `previewFeatures` (`partialIndexes` makes partial indexes Prisma's).
+    pub preview_features: Vec<String>,
+}
+
+impl Datamodel {
+    pub fn has_preview(&self, feature: &str) -> bool {
+        self.preview_features.iter().any(|f| f == feature)
+    }
 }
 
 /// Reads the data model of `files`; the first syntax or reference error is returned, located.
@@ -280,6 +290,24 @@ pub fn datamodel(files: &[SourceFile]) -> Result<Datamodel, Error> {
         }
     }
     let mut dm = Datamodel::default();
+    for b in files.iter().flat_map(|f| f.ast.blocks.iter()) {
+        if b.kind != BlockKind::Generator {
+            continue;
+        }
+        for item in &b.items {
+            if let Item::Property { key, value } = item
+                && key.name == "previewFeatures"
+            {
+                for e in value.elements() {
+                    if let Some(name) = e.as_str()
+                        && !dm.preview_features.iter().any(|f| f == name)
+                    {
+                        dm.preview_features.push(name.to_string());
+                    }
+                }
+            }
+        }
+    }
     for (file, b) in &enum_blocks {
         dm.enums.push(read_enum(*file, b, &err)?);
     }
@@ -292,6 +320,21 @@ pub fn datamodel(files: &[SourceFile]) -> Result<Datamodel, Error> {
         dm.models.push(model);
     }
     check_references(&dm, &err)?;
+    // Prisma refuses `where:` without the preview feature; so do we, rather than guess.
+    if !dm.has_preview("partialIndexes")
+        && let Some(ix) = dm
+            .models
+            .iter()
+            .flat_map(|m| &m.indexes)
+            .find(|ix| ix.predicate.is_some())
+    {
+        return Err(err(
+            ix.at,
+            "a partial index (`where:`) needs Prisma 7.4+ and `previewFeatures = [\"partialIndexes\"]` \
+             in the generator block"
+                .into(),
+        ));
+    }
     Ok(dm)
 }
 
@@ -418,6 +461,7 @@ fn read_model(
                             fields: vec![one(sort_arg(file, a, err)?, length_arg(a))],
                             map: opt_string(file, a, "map", err)?,
                             algorithm: None,
+                            predicate: where_arg(file, a, err)?,
                             at: loc(file, &a.span),
                         }),
                         _ => {}
@@ -429,6 +473,7 @@ fn read_model(
             _ => {}
         }
     }
+    let fields_unique = m.indexes.len();
     for a in block_attrs {
         let at = loc(file, &a.span);
         match a.name.as_str() {
@@ -468,12 +513,22 @@ fn read_model(
                         .arg("type", false)
                         .and_then(|e| e.as_path())
                         .map(str::to_string),
+                    predicate: where_arg(file, a, err)?,
                     at,
                 });
             }
             _ => {}
         }
     }
+    // Prisma's parser reads a model's attributes kind by kind: the fields' @unique, then every
+    // @@index, then every @@unique, then @@fulltext (prisma-engines 2ba551f3,
+    // `resolve_model_attributes`); that order numbers the indexes, and the numbers order the
+    // CreateIndex steps of a migration.
+    m.indexes[fields_unique..].sort_by_key(|ix| match ix.kind {
+        IndexKind::Normal => 0,
+        IndexKind::Unique => 1,
+        IndexKind::Fulltext => 2,
+    });
     Ok(m)
 }
 
@@ -491,6 +546,34 @@ fn opt_string(
                 format!("`{name}` takes a string, found {}", e.describe()),
             )
         }),
+    }
+}
+
+/// `where: raw("deleted_at IS NULL")`: the condition of a partial index, as written.
+fn where_arg(file: usize, a: &Attribute, err: &ErrFn) -> Result<Option<String>, Error> {
+    let Some(e) = a.arg("where", false) else {
+        return Ok(None);
+    };
+    match &e.kind {
+        ExprKind::Call { name, args } if name == "raw" => {
+            match args.first().and_then(|a| a.value.as_str()) {
+                Some(text) if !text.trim().is_empty() => Ok(Some(text.to_string())),
+                _ => Err(err(
+                    loc(file, &e.span),
+                    "`where: raw(...)` takes the condition as a string: \
+                     where: raw(\"\\\"deletedAt\\\" IS NULL\")"
+                        .into(),
+                )),
+            }
+        }
+        _ => Err(err(
+            loc(file, &e.span),
+            format!(
+                "`where` takes the condition as raw SQL, found {}: write it as \
+                 where: raw(\"\\\"deletedAt\\\" IS NULL\") (the object form is not read by this tool)",
+                e.describe()
+            ),
+        )),
     }
 }
 
@@ -866,6 +949,35 @@ fn check_references(dm: &Datamodel, err: &ErrFn) -> Result<(), Error> {
 /// The relation name of a relation field (`@relation("Name")`), if any.
 pub fn relation_name(f: &ModelField) -> Option<&str> {
     f.relation.as_ref().and_then(|r| r.name.as_deref())
+}
+
+/// Whether Prisma's parser records the relation of `f` at `f` (prisma-engines 2ba551f3,
+/// `ingest_relation`): relations are numbered in the order of the fields they are recorded at,
+/// and those numbers order the foreign keys, their AddForeignKey steps and the join tables.
+/// The side that holds `fields` (or the only side) records it; an implicit many-to-many, at the
+/// model first by name (a self relation: the field first by name); a one-to-one with neither
+/// side holding `fields`, at the first of model and field names.
+pub fn records_relation(dm: &Datamodel, m: &Model, f: &ModelField) -> bool {
+    let FieldKind::Relation(target) = f.kind else {
+        return false;
+    };
+    let Some(o) = opposite(dm, m, f) else {
+        return true;
+    };
+    let other = &dm.models[target];
+    let first = || [m.name.as_str(), f.name.as_str()] <= [other.name.as_str(), o.name.as_str()];
+    let has_fields = |x: &ModelField| x.relation.as_ref().is_some_and(|r| !r.fields.is_empty());
+    match (f.arity, o.arity) {
+        (Arity::List, Arity::List) => {
+            m.name < other.name || (m.name == other.name && f.name <= o.name)
+        }
+        (Arity::List, _) => false,
+        (Arity::Required, Arity::Optional) => true,
+        (Arity::Required, Arity::Required) => first(),
+        (Arity::Optional, Arity::Required) => false,
+        (Arity::Optional, Arity::Optional) => has_fields(f) || (!has_fields(o) && first()),
+        (_, Arity::List) => true,
+    }
 }
 
 /// The other side of relation field `f` of model `m`: a relation field of the target model

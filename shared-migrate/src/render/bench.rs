@@ -120,6 +120,18 @@ pub fn bench_figures(r: &BenchResults) -> String {
         line(&d.generation),
         d.models + 1
     );
+    let _ = writeln!(
+        out,
+        "the daily loop on it (whole commands, as `cargo xtask` runs them):"
+    );
+    for (what, x) in [
+        ("migrate, empty database          ", &d.migrate_fresh),
+        ("dev, empty dev database          ", &d.dev_fresh),
+        ("dev, nothing changed             ", &d.dev_in_sync),
+        ("new, nothing changed             ", &d.new_in_sync),
+    ] {
+        let _ = writeln!(out, "  {what} {}", line(x));
+    }
     for s in &r.skipped {
         let _ = writeln!(out, "skipped: {s}");
     }

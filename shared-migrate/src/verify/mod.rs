@@ -322,12 +322,13 @@ fn schema_step<'a>(
 ) -> Option<impl FnOnce() -> seed::StepOutcome + 'a> {
     service.layout.schema.as_ref()?;
     Some(move || {
-        let expected = diff::expected(service, &url.schema)
+        let mut expected = diff::expected(service, &url.schema)
             .map_err(|e| e.to_string())?
             .ok_or("no schema.prisma")?;
         let mut client = db::connect(url).map_err(|e| e.to_string())?;
-        let found =
-            diff::introspect(&mut client, &expected.namespaces).map_err(|e| e.to_string())?;
+        let found = diff::introspect(&mut client, &expected.namespaces, expected.partial_indexes)
+            .map_err(|e| e.to_string())?;
+        diff::settle_predicates(&mut client, &mut expected.schema, &found.schema);
         let m = diff::compare(
             &found.schema,
             &expected.schema,
