@@ -5,7 +5,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-/// Exit codes of every `cargo xtask` command (README "Exit codes").
+/// Exit codes of every `cargo xtask` command (docs/commands.md, "Exit codes").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 pub enum ExitCode {
     /// Success; for `status`: up to date.

@@ -159,8 +159,17 @@ fn bench_measures_every_contender_and_writes_its_figures_as_json() {
     assert_eq!(drift["schema_step"]["samples"], 2);
     assert_eq!(drift["verify_without_step"]["samples"], 2);
     assert_eq!(drift["generation"]["samples"], 5);
-    for figure in ["schema_step", "verify_with_step", "generation"] {
+    for figure in [
+        "schema_step",
+        "verify_with_step",
+        "generation",
+        "migrate_fresh",
+        "dev_fresh",
+        "dev_in_sync",
+        "new_in_sync",
+    ] {
         let f = &drift[figure];
+        assert!(f["samples"].as_u64().unwrap() >= 2, "{figure}: {f}");
         assert!(
             f["min_ms"].as_f64().unwrap() <= f["median_ms"].as_f64().unwrap(),
             "{figure}: {f}"
@@ -169,6 +178,11 @@ fn bench_measures_every_contender_and_writes_its_figures_as_json() {
     assert!(
         drift["schema_step"]["median_ms"].as_f64().unwrap()
             < drift["verify_with_step"]["median_ms"].as_f64().unwrap()
+    );
+    assert!(
+        out.stdout.contains("dev, nothing changed") && out.stdout.contains("new, nothing changed"),
+        "{}",
+        out.stdout
     );
     assert!(
         out.stdout.contains("verify's schema step"),

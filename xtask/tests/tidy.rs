@@ -620,3 +620,153 @@ fn the_checker_catches_the_old_knots() {
     looped.insert("b".to_string(), BTreeSet::from(["a".to_string()]));
     assert_eq!(cycle(&looped).unwrap(), ["a", "b", "a"]);
 }
+
+fn repo_file(relative: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(relative);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// README says what the tool is, the two set-up commands, adoption, a table of commands and
+/// links; the rest lives in docs/, one page per topic.
+#[test]
+fn the_readme_stays_short() {
+    let lines = repo_file("README.md").lines().count();
+    assert!(
+        lines <= 250,
+        "README.md has {lines} lines (at most 250): move the detail to a page of docs/"
+    );
+}
+
+/// The lines of `text` under the headings that `is_start` picks, each up to the next heading
+/// of the same or a higher level; headings inside code fences are not headings.
+fn sections(text: &str, is_start: impl Fn(&str) -> bool) -> String {
+    let mut out = String::new();
+    let (mut fence, mut level) = (false, None::<usize>);
+    for line in text.lines() {
+        if line.starts_with("```") {
+            fence = !fence;
+        }
+        let heading = (!fence && line.starts_with('#'))
+            .then(|| line.chars().take_while(|c| *c == '#').count());
+        if let Some(h) = heading {
+            if level.is_some_and(|l| h <= l) {
+                level = None;
+            }
+            if is_start(line) {
+                level = Some(h);
+            }
+        }
+        if level.is_some() {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// The long flags `--help` lists as options (not those its descriptions cite).
+fn help_flags(args: &[&str]) -> Vec<String> {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(args)
+        .arg("--help")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut flags: Vec<String> = text
+        .lines()
+        .filter_map(|l| {
+            let l = l.trim_start();
+            let l = l
+                .strip_prefix('-')
+                .filter(|r| r.chars().nth(1) == Some(','))
+                .map_or(l, |r| r[2..].trim_start());
+            let flag: String = l
+                .strip_prefix("--")?
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '-')
+                .collect();
+            Some(format!("--{flag}"))
+        })
+        .filter(|f| f != "--help" && f != "--version")
+        .collect();
+    flags.dedup();
+    flags
+}
+
+/// Every flag `--help` lists is documented: in the command's section of docs/ (its heading
+/// names `cargo xtask <command>`; affected and ci-plan on the CI page, bench on the performance
+/// page) or among the flags every command shares.
+#[test]
+fn every_flag_of_help_is_documented() {
+    let docs: Vec<(String, String)> =
+        std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "md"))
+            .map(|p| {
+                (
+                    p.file_name().unwrap().to_string_lossy().into_owned(),
+                    std::fs::read_to_string(&p).unwrap(),
+                )
+            })
+            .collect();
+    let page = |name: &str| {
+        docs.iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, t)| t.clone())
+            .unwrap_or_else(|| panic!("docs/{name} is missing"))
+    };
+    let shared = sections(&page("commands.md"), |l| {
+        l.contains("Flags every command shares")
+    });
+    assert!(!shared.is_empty(), "docs/commands.md lost its shared flags");
+    let top = std::process::Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .arg("--help")
+        .output()
+        .unwrap();
+    let top = String::from_utf8_lossy(&top.stdout).into_owned();
+    let commands: Vec<String> = top
+        .lines()
+        .skip_while(|l| !l.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .filter_map(|l| l.split_whitespace().next().map(str::to_string))
+        .filter(|c| c != "help")
+        .collect();
+    assert!(commands.len() >= 15, "{top}");
+    let mentions = |text: &str, flag: &str| {
+        text.match_indices(flag).any(|(i, _)| {
+            !text[i + flag.len()..]
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphanumeric() || c == '-')
+        })
+    };
+    let mut missing = Vec::new();
+    for command in &commands {
+        let own = match command.as_str() {
+            "affected" | "ci-plan" => page("ci.md"),
+            "bench" => page("performance.md"),
+            _ => docs
+                .iter()
+                .map(|(_, t)| sections(t, |l| l.contains(&format!("`cargo xtask {command}`"))))
+                .collect(),
+        };
+        assert!(
+            !own.is_empty(),
+            "no section of docs/ documents `cargo xtask {command}`"
+        );
+        for flag in help_flags(&[command]) {
+            if !mentions(&own, &flag) && !mentions(&shared, &flag) && flag != "--root" {
+                missing.push(format!("{command} {flag}"));
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "flags `--help` lists that docs/ does not mention (in the command's section, or the shared flags of docs/commands.md):\n{}",
+        missing.join("\n")
+    );
+}

@@ -194,8 +194,8 @@ fn measure_loop(
         );
         let commands: [(&[&str], &crate::db::DatabaseUrl); 4] = [
             (&["migrate", "-s", SERVICE], &migrated),
-            (&["dev", "-s", SERVICE, "--backend", "local"], &dev),
-            (&["dev", "-s", SERVICE, "--backend", "local"], &dev),
+            (&["dev", "-s", SERVICE], &dev),
+            (&["dev", "-s", SERVICE], &dev),
             (&["new", "-s", SERVICE, "--name", "bench_nothing"], &dev),
         ];
         for (k, (args, url)) in commands.iter().enumerate() {

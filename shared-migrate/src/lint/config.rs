@@ -21,7 +21,7 @@ pub enum RuleLevel {
     Off,
 }
 
-/// Defaults, documented in README ("Lint").
+/// Defaults, documented in docs/commands.md (`cargo xtask lint`).
 pub const DEFAULT_POSTGRES_VERSION: u32 = 15;
 pub const DEFAULT_MAX_STATEMENTS: usize = 50;
 pub const DEFAULT_MAX_BYTES: usize = 64 * 1024;
