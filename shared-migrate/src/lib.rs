@@ -3,7 +3,7 @@
 //! # Layers
 //!
 //! Each module imports only from itself and from the modules listed before it (the tidy test
-//! `xtask/tests/tidy.rs` keeps it so), so the code reads top-down, from the command to the
+//! `xtask/tests/it/tidy.rs` keeps it so), so the code reads top-down, from the command to the
 //! database:
 //!
 //! | layer | what |
@@ -79,9 +79,6 @@ pub mod drift;
 pub mod bench;
 
 pub mod render;
-
-#[cfg(feature = "testing")]
-pub mod testing;
 
 // --- the facade: what the command line needs ----------------------------------------------
 

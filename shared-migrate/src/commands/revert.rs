@@ -455,16 +455,18 @@ fn statement_without_actions(text: &str) -> Step {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::TempRepo;
 
     fn revert(history: &[&str]) -> Reversal {
-        let repo = TempRepo::new();
+        let repo = tempfile::tempdir().unwrap();
+        let dir = repo.path().join("services/svc");
         let mut last = String::new();
         for (i, sql) in history.iter().enumerate() {
             last = format!("2025010100000{i}_step_{i}");
-            repo.migration("svc", &last, sql);
+            let folder = dir.join("prisma/migrations").join(&last);
+            std::fs::create_dir_all(&folder).unwrap();
+            std::fs::write(folder.join("migration.sql"), sql).unwrap();
         }
-        reverse(&repo.service("svc"), &last).unwrap()
+        reverse(&Service::new("svc", dir).unwrap(), &last).unwrap()
     }
 
     #[test]

@@ -1,0 +1,14 @@
+//! The integration tests of this crate, one binary (one link, one shared test cluster
+//! per run): a module per subject.
+
+mod discovery;
+mod drift_kinds;
+mod fuzz;
+mod generated;
+mod migrate;
+mod prisma_diff;
+mod production;
+mod real_world;
+mod template_cache;
+mod tls;
+mod workflows;

@@ -1,0 +1,23 @@
+//! The integration tests of this crate, one binary (one link, one shared test cluster
+//! per run): a module per subject.
+
+mod common;
+
+mod adoption;
+mod bad_inputs;
+mod bench;
+mod cli;
+mod data;
+mod docker;
+mod drift;
+mod faults;
+mod hardening;
+mod lint;
+mod locks;
+mod plan;
+mod precheck;
+mod production;
+mod secrets;
+mod tidy;
+mod verify;
+mod workflows;
