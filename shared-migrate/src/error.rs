@@ -282,8 +282,42 @@ impl Error {
             | Error::Bench(_)
             | Error::Backup(_)
             | Error::Precheck(_) => ExitCode::Failure,
-            _ => ExitCode::Usage,
+            // Every other kind is input the user fixes; listed so a new kind must choose.
+            Error::Io { .. }
+            | Error::MissingMigrationFile { .. }
+            | Error::MigrationFileNotAFile { .. }
+            | Error::NotUtf8 { .. }
+            | Error::ByteOrderMark { .. }
+            | Error::NulByte { .. }
+            | Error::Utf16 { .. }
+            | Error::LinkOutsideMigrations { .. }
+            | Error::NonUtf8Name { .. }
+            | Error::LockfileProvider { .. }
+            | Error::NoServicesDir { .. }
+            | Error::BadServiceName { .. }
+            | Error::SharedUrlVariable { .. }
+            | Error::Prisma8 { .. }
+            | Error::UnknownService { .. }
+            | Error::DuplicateService { .. }
+            | Error::NoMigrationsDir { .. }
+            | Error::Script { .. }
+            | Error::Schema { .. }
+            | Error::Config(_)
+            | Error::NoDatabaseUrl { .. }
+            | Error::InvalidUrl { .. }
+            | Error::Pooler { .. } => ExitCode::Usage,
         }
+    }
+}
+
+/// A report's outcome in JSON: `null` when it succeeded, else the error's message.
+pub fn serialize_outcome<S: serde::Serializer>(
+    r: &Result<(), Error>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    match r {
+        Ok(()) => s.serialize_none(),
+        Err(e) => s.serialize_some(&e.to_string()),
     }
 }
 
@@ -351,4 +385,190 @@ pub fn describe_pg_error(err: &postgres::Error) -> String {
         source = cause.source();
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(line: usize, column: usize) -> Location {
+        Location {
+            path: PathBuf::from("services/svc/prisma/migrations/20250101000000_init/migration.sql"),
+            line,
+            column,
+        }
+    }
+
+    /// One of each kind, as a user reads it, with its exit code.
+    fn every_kind() -> Vec<Error> {
+        let p = |s: &str| PathBuf::from(s);
+        vec![
+            Error::io(
+                Path::new("services/svc/prisma/migrations/x/migration.sql"),
+                std::io::Error::from(std::io::ErrorKind::PermissionDenied),
+            ),
+            Error::MissingMigrationFile {
+                path: p("services/svc/prisma/migrations/20250101000000_init"),
+            },
+            Error::MigrationFileNotAFile {
+                path: p("services/svc/prisma/migrations/20250101000000_init/migration.sql"),
+            },
+            Error::NotUtf8 {
+                at: at(3, 7),
+                offset: 41,
+            },
+            Error::ByteOrderMark { path: p("m.sql") },
+            Error::NulByte { at: at(1, 2) },
+            Error::Utf16 { path: p("m.sql") },
+            Error::LinkOutsideMigrations {
+                path: p("services/svc/prisma/migrations/20250101000000_init"),
+                target: p("/etc"),
+                folder: p("services/svc/prisma/migrations"),
+            },
+            Error::NonUtf8Name {
+                path: p("services/svc/prisma/migrations/?"),
+            },
+            Error::LockfileProvider {
+                at: at(2, 1),
+                found: "mysql".into(),
+            },
+            Error::NoServicesDir { path: p("/repo") },
+            Error::BadServiceName {
+                path: p("services/a,b"),
+                why: "a service name may not hold a comma".into(),
+            },
+            Error::SharedUrlVariable {
+                a: "pay-api".into(),
+                a_dir: p("services/pay-api"),
+                b: "pay_api".into(),
+                b_dir: p("services/pay_api"),
+                var: "PAY_API_DATABASE_URL".into(),
+            },
+            Error::Prisma8 {
+                dir: p("packages/api"),
+                markers: vec!["prisma-next.config.ts".into()],
+            },
+            Error::UnknownService {
+                name: "walet".into(),
+                why: "did you mean `wallet`?".into(),
+            },
+            Error::DuplicateService {
+                name: "api".into(),
+                a: p("apps/api"),
+                b: p("services/api"),
+            },
+            Error::NoMigrationsDir {
+                service: "svc".into(),
+                path: p("services/svc/prisma/migrations"),
+            },
+            Error::Script {
+                at: at(4, 1),
+                message: "BEGIN without COMMIT".into(),
+            },
+            Error::Schema {
+                at: at(12, 3),
+                message: "unknown type `Strin`".into(),
+                snippet: "   |\n12 |   name Strin\n   |        ^".into(),
+            },
+            Error::Config("xtask.toml:3: unknown key `sed`".into()),
+            Error::NoDatabaseUrl {
+                service: "svc".into(),
+                places: "SVC_DATABASE_URL".into(),
+            },
+            Error::InvalidUrl {
+                origin: "SVC_DATABASE_URL".into(),
+                reason: "invalid port".into(),
+            },
+            Error::Connect {
+                url: "postgresql://app:***@db:5432/app".into(),
+                reason: "connection refused".into(),
+            },
+            Error::LockTimeout {
+                url: "postgresql://app:***@db:5432/app".into(),
+                waited: Duration::from_secs(10),
+                holder: ", held by pid 42 (prisma)".into(),
+            },
+            Error::Pooler {
+                url: "postgresql://app:***@pooler:6432/app".into(),
+                why: "PgBouncer in transaction mode".into(),
+            },
+            Error::Database {
+                context: "reading the ledger".into(),
+                message: "permission denied".into(),
+            },
+            Error::ConnectionLost("the connection to the database was lost".into()),
+            Error::NotEmpty {
+                service: "svc".into(),
+                schema: "public".into(),
+                tables: "2 tables".into(),
+            },
+            Error::FailedMigrations("a failed migration is recorded".into()),
+            Error::MigrationFailed("Migration `x` failed to apply".into()),
+            Error::LockedOut("gave up waiting for table locks".into()),
+            Error::Strict("--strict: an applied migration was edited".into()),
+            Error::Resolve("`x` is not failed".into()),
+            Error::Cluster("initdb failed".into()),
+            Error::Bench("verify exited with 1".into()),
+            Error::Backup("pg_dump failed".into()),
+            Error::Precheck("a pending migration would fail on the rows".into()),
+        ]
+    }
+
+    /// Every kind is in `every_kind` (this match has no catch-all: a new kind fails to compile
+    /// until it is added there, and so to the snapshot).
+    fn listed(e: &Error) -> &'static str {
+        match e {
+            Error::Io { .. } => "Io",
+            Error::MissingMigrationFile { .. } => "MissingMigrationFile",
+            Error::MigrationFileNotAFile { .. } => "MigrationFileNotAFile",
+            Error::NotUtf8 { .. } => "NotUtf8",
+            Error::ByteOrderMark { .. } => "ByteOrderMark",
+            Error::NulByte { .. } => "NulByte",
+            Error::Utf16 { .. } => "Utf16",
+            Error::LinkOutsideMigrations { .. } => "LinkOutsideMigrations",
+            Error::NonUtf8Name { .. } => "NonUtf8Name",
+            Error::LockfileProvider { .. } => "LockfileProvider",
+            Error::NoServicesDir { .. } => "NoServicesDir",
+            Error::BadServiceName { .. } => "BadServiceName",
+            Error::SharedUrlVariable { .. } => "SharedUrlVariable",
+            Error::Prisma8 { .. } => "Prisma8",
+            Error::UnknownService { .. } => "UnknownService",
+            Error::DuplicateService { .. } => "DuplicateService",
+            Error::NoMigrationsDir { .. } => "NoMigrationsDir",
+            Error::Script { .. } => "Script",
+            Error::Schema { .. } => "Schema",
+            Error::Config(_) => "Config",
+            Error::NoDatabaseUrl { .. } => "NoDatabaseUrl",
+            Error::InvalidUrl { .. } => "InvalidUrl",
+            Error::Connect { .. } => "Connect",
+            Error::LockTimeout { .. } => "LockTimeout",
+            Error::Pooler { .. } => "Pooler",
+            Error::Database { .. } => "Database",
+            Error::ConnectionLost(_) => "ConnectionLost",
+            Error::NotEmpty { .. } => "NotEmpty",
+            Error::FailedMigrations(_) => "FailedMigrations",
+            Error::MigrationFailed(_) => "MigrationFailed",
+            Error::LockedOut(_) => "LockedOut",
+            Error::Strict(_) => "Strict",
+            Error::Resolve(_) => "Resolve",
+            Error::Cluster(_) => "Cluster",
+            Error::Bench(_) => "Bench",
+            Error::Backup(_) => "Backup",
+            Error::Precheck(_) => "Precheck",
+        }
+    }
+
+    #[test]
+    fn every_kind_of_error_reads_right_with_its_exit_code() {
+        let kinds = every_kind();
+        let mut names: Vec<&str> = kinds.iter().map(listed).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), kinds.len(), "a kind is listed twice");
+        let text: Vec<String> = kinds
+            .iter()
+            .map(|e| format!("{} (exit {}):\n{e}\n", listed(e), e.exit_code().code()))
+            .collect();
+        insta::assert_snapshot!(text.join("\n"));
+    }
 }

@@ -17,12 +17,12 @@
 //! | [`pg_tools`] | local throwaway clusters, containers, PostgreSQL's client programs |
 //! | [`lint`] | the linter: rules over a replayed history, with settings given to it |
 //! | [`config`] | `xtask.toml`: fills in lint's settings and verify's, every default once |
-//! | [`plan`] | CI work over many services: affected by a change (`--since`), shards, `ci-plan`; no database |
+//! | [`ci`] | CI work over many services: affected by a change (`--since`), shards, `ci-plan`; no database |
 //! | [`migrate`] | the deploy path, its failure messages, `--backup`, prechecks on the target's rows |
 //! | [`seed`] | a service's seed and configured commands |
 //! | [`commands`] | status, resolve, baseline, reset, new (and `--revert`), lint |
 //! | [`verify`] | throwaway databases per service, the verify steps, rows for `--data`, the measured locks of `--report` |
-//! | [`drift`] | `diff`, `status --drift` and `new --from-schema`: schema.prisma, the migrations and the live database compared |
+//! | [`schema_diff`] | the `diff` command, `status --drift`, `dev`'s check, `push` and `new --from-schema`: schema.prisma, the migrations and the live database compared |
 //! | [`bench`] | `cargo xtask bench` |
 //! | [`render`] | what people read: tables, JUnit, the lock report, bench figures |
 //!
@@ -64,7 +64,7 @@ pub mod lint;
 
 pub mod config;
 
-pub mod plan;
+pub mod ci;
 
 pub mod migrate;
 
@@ -74,7 +74,7 @@ pub mod commands;
 
 pub mod verify;
 
-pub mod drift;
+pub mod schema_diff;
 
 pub mod bench;
 
@@ -87,6 +87,9 @@ pub use bench::measure::report_own_peak;
 pub use bench::scale::{ScaleOptions, ScaleResults, run_scale};
 pub use bench::schema_history::SchemaShape;
 pub use bench::{BenchOptions, BenchResults, run_bench};
+pub use ci::{
+    Affected, Matrix, SHARD_SECONDS, Scope, Shard, Timings, affected, matrix, scope, weigh,
+};
 pub use cleanup::{install_signal_handler, interrupted};
 pub use commands::{
     Accepted, Reset, Resolution, Seeded, ServiceStatus, accept_history, baseline, baseline_preview,
@@ -95,23 +98,20 @@ pub use commands::{
 };
 pub use config::{Isolation, default_image, dev_generate, migrate_waits};
 pub use db::{DEFAULT_LOCK_TIMEOUT, DatabaseUrl, UrlOrigin, UrlSources, Waits};
-pub use drift::generate::{GenerateOptions, GeneratedMigration, IN_SYNC, from_schema};
-pub use drift::{
-    DevCheck, DiffReport, Places, Pushed, Source, database_against_history, dev_check,
-    diff_replayed, diff_service, push,
-};
 pub use error::{Error, ExitCode};
 pub use lint::render::{github as lint_github, human as lint_human, summary as lint_summary};
 pub use lint::{LintOptions, LintReport, RULES, Rule, RuleLevel};
 pub use migrate::{MigrateOptions, MigrateReport, MigrateTarget, migrate_all};
 pub use parallel::Progress;
-pub use plan::{
-    Affected, Matrix, SHARD_SECONDS, Scope, Shard, Timings, affected, matrix, scope, weigh,
-};
 pub use process::command as process_command;
 pub use render::{
     bench_figures, diff_github, diff_scripts, diff_summary, dry_run_summary, junit, lock_report,
     migrate_summary, scale_figures, status_summary, verify_summary,
+};
+pub use schema_diff::generate::{GenerateOptions, GeneratedMigration, IN_SYNC, from_schema};
+pub use schema_diff::{
+    DevCheck, DiffReport, Places, Pushed, Source, database_against_history, dev_check,
+    diff_replayed, diff_service, push,
 };
 pub use seed::datasource_variables;
 pub use text::{duration_text, parse_duration, plural};

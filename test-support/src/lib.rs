@@ -6,8 +6,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 
 use shared_migrate::db::DatabaseUrl;
-use shared_migrate::drift::{DiffReport, Places, Source, diff_service};
 use shared_migrate::pg_tools::{LocalCluster, Pki, Template};
+use shared_migrate::schema_diff::{DiffReport, Places, Source, diff_service};
 use shared_migrate::verify::{Backend, UrlBackend};
 use shared_migrate::workspace::{Service, Workspace};
 

@@ -7,10 +7,10 @@
 //! process of the binary under test, timed with its peak memory ([`measure`]). Figures are
 //! medians with their range, and ratios to baseline (b), the closest thing to the floor.
 
-mod drift;
 pub mod generate;
 pub mod measure;
 pub mod scale;
+mod schema;
 pub mod schema_history;
 
 use std::path::{Path, PathBuf};
@@ -20,9 +20,9 @@ use crate::db::{self, DatabaseUrl};
 use crate::error::Error;
 use crate::pg_tools::{self, LocalCluster, Template};
 use crate::workspace::{Service, Workspace};
-pub use drift::DriftFigures;
 use generate::{Generated, Shape};
 use measure::{Sample, Stats};
+pub use schema::DriftFigures;
 use schema_history::SchemaShape;
 
 /// What to measure, and with what.
@@ -403,7 +403,7 @@ pub fn run_bench(options: &BenchOptions, progress: &dyn Fn(&str)) -> Result<Benc
         "drift: a Prisma project of {} models and {} migrations",
         options.schema.models, options.schema.migrations
     ));
-    let drift = drift::measure_drift(
+    let drift = schema::measure_drift(
         &options.exe,
         &options.dir,
         options.schema,

@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 use super::generate::{self, Generated, Shape};
 use super::measure::{self, PEAK_RSS_ENV, Stats};
 use super::{Machine, Scratch, machine};
+use crate::ci;
 use crate::error::Error;
-use crate::plan;
 use crate::workspace::Workspace;
 
 #[derive(Debug, Clone)]
@@ -194,8 +194,8 @@ pub fn run_scale(options: &ScaleOptions, progress: &dyn Fn(&str)) -> Result<Scal
 /// How many services each shard holds (as `verify --shard` picks them).
 fn shard_sizes(root: &Path, shards: usize) -> Result<Vec<usize>, Error> {
     let services = Workspace::new(root).services()?;
-    let weighted = plan::weigh(&services, &plan::Timings::default())?;
-    let shard_of = plan::assign(&weighted, shards);
+    let weighted = ci::weigh(&services, &ci::Timings::default())?;
+    let shard_of = ci::assign(&weighted, shards);
     Ok((0..shards)
         .map(|k| shard_of.iter().filter(|&&s| s == k).count())
         .collect())

@@ -2,23 +2,23 @@
 //! ([`calculate`]), the schema a database has ([`introspect`]), both in one model ([`model`]),
 //! and Prisma Migrate's notion of a difference between two of them ([`compare`]: its steps, in
 //! its order), told as Prisma tells it ([`summary`]) and written as the SQL Prisma writes
-//! ([`script`]). [`expected`] reads a service's schema.prisma; [`drift`] says each difference
+//! ([`script`]). [`expected`] reads a service's schema.prisma; [`located`] says each difference
 //! with where schema.prisma declares it and which migration made it.
 
 pub mod calculate;
 pub mod compare;
-pub mod drift;
 pub mod expected;
 pub mod introspect;
+pub mod located;
 pub mod model;
 pub mod script;
 pub mod summary;
 
 pub use calculate::calculate;
 pub use compare::{DiffStep, SchemaDiff, compare};
-pub use drift::{Creators, Difference, Sides, differences};
 pub use expected::{Expected, expected};
 pub use introspect::{Introspected, introspect, settle_predicates};
+pub use located::{Creators, Difference, Sides, differences};
 pub use model::SqlSchema;
 pub use script::{Naming, migration_file, script, warnings, with_warnings};
 pub use summary::summary;

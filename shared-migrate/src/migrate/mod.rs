@@ -137,15 +137,8 @@ pub struct MigrateReport {
     pub backup: Option<Backup>,
     pub warnings: Vec<String>,
     pub millis: u128,
-    #[serde(serialize_with = "serialize_error")]
+    #[serde(serialize_with = "crate::error::serialize_outcome")]
     pub result: Result<(), Error>,
-}
-
-fn serialize_error<S: serde::Serializer>(r: &Result<(), Error>, s: S) -> Result<S::Ok, S::Error> {
-    match r {
-        Ok(()) => s.serialize_none(),
-        Err(e) => s.serialize_some(&e.to_string()),
-    }
 }
 
 /// Migrates every target; services that share a database run one after another (they would

@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use crate::drift::DiffReport;
+use crate::schema_diff::DiffReport;
 use crate::text::github_command;
 
 /// For people: per service, `no difference` or Prisma's summary and the located differences.

@@ -32,3 +32,6 @@ fn millis(ms: u128) -> String {
 fn name_width<'a>(names: impl Iterator<Item = &'a str>) -> usize {
     names.map(str::len).max().unwrap_or(0).max("service".len())
 }
+
+#[cfg(test)]
+mod tests;

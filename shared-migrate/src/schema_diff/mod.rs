@@ -51,15 +51,8 @@ pub struct DiffReport {
     pub differences: Vec<Difference>,
     /// Objects of the database side that Prisma does not manage (not differences).
     pub unmanaged: Vec<String>,
-    #[serde(serialize_with = "serialize_error")]
+    #[serde(serialize_with = "crate::error::serialize_outcome")]
     pub result: Result<(), Error>,
-}
-
-fn serialize_error<S: serde::Serializer>(r: &Result<(), Error>, s: S) -> Result<S::Ok, S::Error> {
-    match r {
-        Ok(()) => s.serialize_none(),
-        Err(e) => s.serialize_some(&e.to_string()),
-    }
 }
 
 impl DiffReport {

@@ -9,10 +9,10 @@ use std::time::Instant;
 
 use super::schema_history::{self, SchemaShape};
 use super::{Ready, Scratch, drop_database, measure};
-use crate::drift::{Places, diff_replayed};
 use crate::error::Error;
 use crate::migrate::{MigrateOptions, migrate_service};
 use crate::pg_tools::LocalCluster;
+use crate::schema_diff::{Places, diff_replayed};
 use crate::verify::UrlBackend;
 use crate::workspace::Workspace;
 
