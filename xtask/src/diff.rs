@@ -28,7 +28,7 @@ pub fn backend_kind(b: Backend) -> BackendKind {
 impl Diff {
     pub fn run(self, ws: &Workspace) -> anyhow::Result<ExitCode> {
         install_signal_handler();
-        let services = cx::selected(ws, &self.selection.services, self.selection.all)?;
+        let services = cx::selected(ws, &self.selection.which.services, self.selection.which.all)?;
         let image = default_image(&ws.root, self.image.clone())?;
         let backend = choose_backend(
             backend_kind(self.backend),

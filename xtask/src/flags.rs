@@ -240,17 +240,8 @@ pub struct Diff {
 
 #[derive(Args)]
 pub struct Lint {
-    /// A service to lint (repeatable, or comma-separated). Default: the service whose directory the command runs in, else every service.
-    #[arg(
-        long = "service",
-        short = 's',
-        value_name = "NAME",
-        value_delimiter = ','
-    )]
-    pub services: Vec<String>,
-    /// Every service, even when run inside one service's directory.
-    #[arg(long, conflicts_with = "services")]
-    pub all: bool,
+    #[command(flatten)]
+    pub which: Services,
     /// Only report on migrations added or changed since this git revision (e.g. origin/main),
     /// and check that those on it were not edited, renamed or deleted, and that new ones sort
     /// after them.
@@ -284,17 +275,8 @@ pub enum LintFormat {
 
 #[derive(Args)]
 pub struct Verify {
-    /// A service to verify (repeatable, or comma-separated). Default: the service whose directory the command runs in, else every service.
-    #[arg(
-        long = "service",
-        short = 's',
-        value_name = "NAME",
-        value_delimiter = ','
-    )]
-    pub services: Vec<String>,
-    /// Every service, even when run inside one service's directory.
-    #[arg(long, conflicts_with = "services")]
-    pub all: bool,
+    #[command(flatten)]
+    pub which: Services,
     #[command(flatten)]
     pub plan: Plan,
     /// Where throwaway databases come from: auto (docker if an engine and the image are there,
@@ -375,8 +357,10 @@ pub enum Backend {
     Url,
 }
 
+/// The services a command works on: `-s` (repeatable) or `--all`; every command that takes
+/// several services flattens this one group.
 #[derive(Args)]
-pub struct Selection {
+pub struct Services {
     /// A service to work on (repeatable, or comma-separated). Default: the service whose
     /// directory the command runs in (as `npx prisma` there), else every service.
     #[arg(
@@ -389,6 +373,13 @@ pub struct Selection {
     /// Every service, even when run inside one service's directory.
     #[arg(long, conflicts_with = "services")]
     pub all: bool,
+}
+
+/// Services, and the URL when only one is selected.
+#[derive(Args)]
+pub struct Selection {
+    #[command(flatten)]
+    pub which: Services,
     /// The database URL, when exactly one service is selected. Otherwise each service's URL
     /// comes from <SERVICE>_DATABASE_URL, else from its datasource's directUrl or url (the
     /// variable it names, from the environment or the service's .env), else DATABASE_URL.

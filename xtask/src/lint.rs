@@ -13,7 +13,7 @@ impl Lint {
             list_rules();
             return Ok(ExitCode::Success);
         }
-        let services = crate::cx::selected(ws, &self.services, self.all)?;
+        let services = crate::cx::selected(ws, &self.which.services, self.which.all)?;
         if self.accept_history {
             let (path, accepted) = accept_history(ws, &services)?;
             for a in &accepted {

@@ -13,7 +13,11 @@ impl Migrate {
         let (services, _) = scope(
             ws,
             &Scope {
-                services: cx::selected_names(ws, self.selection.services, self.selection.all)?,
+                services: cx::selected_names(
+                    ws,
+                    self.selection.which.services,
+                    self.selection.which.all,
+                )?,
                 since: self.since,
                 ..Scope::default()
             },

@@ -9,7 +9,7 @@ use crate::flags::{Format, Status};
 
 impl Status {
     pub fn run(self, ws: &Workspace) -> anyhow::Result<ExitCode> {
-        let services = cx::selected(ws, &self.selection.services, self.selection.all)?;
+        let services = cx::selected(ws, &self.selection.which.services, self.selection.which.all)?;
         cx::url_flag_fits(self.selection.database_url.as_deref(), &services)?;
         let targets = cx::targets(services, self.selection.database_url.as_deref());
         // The database against its migrations, replayed on a throwaway database.

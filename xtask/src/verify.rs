@@ -16,7 +16,7 @@ impl Verify {
         let (services, found) = scope(
             ws,
             &Scope {
-                services: crate::cx::selected_names(ws, self.services, self.all)?,
+                services: crate::cx::selected_names(ws, self.which.services, self.which.all)?,
                 since: self.plan.since.clone(),
                 shard: self.plan.shard,
                 timings: self.plan.timings,
