@@ -81,6 +81,11 @@ pub struct MigrateSection {
     /// How long the deploy session may sit idle before the server ends it, freeing the
     /// migration lock of a deployer that vanished. Default 60s; "0s": the server's setting.
     pub idle_timeout: Option<String>,
+    /// Which advisory lock serialises deploys: "prisma" (Prisma's key, the default) or
+    /// "schema" (a key of the database and schema: services sharing a database migrate in
+    /// parallel; a concurrent Prisma CLI is not excluded). Every command that takes the lock
+    /// honours it.
+    pub lock: Option<crate::db::LockMode>,
 }
 
 /// `[lint]`: conventions `cargo xtask lint` enforces. A service's file overrides the
@@ -450,6 +455,23 @@ pub fn migrate_waits(root: &Path, service: &Service, flags: &Waits) -> Result<Wa
             Some(d) => Some(d),
             None => duration("idle_timeout", &own.idle_timeout, &repo.idle_timeout)?,
         },
+        lock: own.lock.or(repo.lock).unwrap_or_default(),
+    })
+}
+
+/// The lock `service`'s commands take (`[migrate] lock`), waiting `timeout` for it.
+pub fn migration_lock(
+    root: &Path,
+    service: &Service,
+    timeout: std::time::Duration,
+) -> Result<crate::db::MigrationLock, Error> {
+    let Files {
+        repo: (repo, _),
+        own: (own, _),
+    } = Files::read(root, service)?;
+    Ok(crate::db::MigrationLock {
+        mode: own.migrate.lock.or(repo.migrate.lock).unwrap_or_default(),
+        timeout,
     })
 }
 

@@ -198,10 +198,12 @@ pub enum Error {
     #[error("cannot connect to {url}: {reason}")]
     Connect { url: String, reason: String },
     #[error(
-        "timed out after {waited:?} waiting for the migration lock (pg_advisory_lock(72707369)) on {url}{holder}: another deploy is running; wait for it, or raise --lock-timeout"
+        "timed out after {waited:?} waiting for the migration lock (pg_advisory_lock({key})) on {url}{holder}: another deploy is running; wait for it, or raise --lock-timeout"
     )]
     LockTimeout {
         url: String,
+        /// The advisory key: Prisma's 72707369, or the schema's (`[migrate] lock`).
+        key: i64,
         waited: Duration,
         /// ", held by ..." or empty.
         holder: String,
@@ -485,6 +487,7 @@ mod tests {
             },
             Error::LockTimeout {
                 url: "postgresql://app:***@db:5432/app".into(),
+                key: 72707369,
                 waited: Duration::from_secs(10),
                 holder: ", held by pid 42 (prisma)".into(),
             },

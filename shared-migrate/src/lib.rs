@@ -96,8 +96,10 @@ pub use commands::{
     check_local, check_reset_allowed, lint_services, new_migration, new_revert, reset, resolve,
     run_seed, status_service,
 };
-pub use config::{Isolation, default_image, dev_generate, migrate_waits};
-pub use db::{DEFAULT_LOCK_TIMEOUT, DatabaseUrl, UrlOrigin, UrlSources, Waits};
+pub use config::{Isolation, default_image, dev_generate, migrate_waits, migration_lock};
+pub use db::{
+    DEFAULT_LOCK_TIMEOUT, DatabaseUrl, LockMode, MigrationLock, UrlOrigin, UrlSources, Waits,
+};
 pub use error::{Error, ExitCode};
 pub use lint::render::{github as lint_github, human as lint_human, summary as lint_summary};
 pub use lint::{LintOptions, LintReport, RULES, Rule, RuleLevel};

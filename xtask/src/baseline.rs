@@ -1,7 +1,8 @@
 //! `cargo xtask baseline`.
 
 use shared_migrate::{
-    ExitCode, Places, Workspace, baseline, baseline_preview, database_against_history, plural,
+    ExitCode, Places, Workspace, baseline, baseline_preview, database_against_history,
+    migration_lock, plural,
 };
 
 use crate::cx;
@@ -60,7 +61,12 @@ impl Baseline {
             println!("nothing was recorded");
             return Ok(ExitCode::Usage);
         }
-        let done = baseline(&service, &url, up_to, self.lock_timeout.wait.0)?;
+        let done = baseline(
+            &service,
+            &url,
+            up_to,
+            migration_lock(&ws.root, &service, self.lock_timeout.wait.0)?,
+        )?;
         println!(
             "{}: {} recorded; `cargo xtask migrate` now applies only the later ones",
             service.name,

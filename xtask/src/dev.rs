@@ -3,7 +3,8 @@
 use anyhow::Context;
 use shared_migrate::{
     ExitCode, GenerateOptions, GeneratedMigration, IN_SYNC, MigrateOptions, Places, Source,
-    Workspace, check_local, dev_check, dev_generate, diff_service, from_schema, migrate_all, reset,
+    Workspace, check_local, dev_check, dev_generate, diff_service, from_schema, migrate_all,
+    migration_lock, reset,
 };
 
 use crate::cx;
@@ -42,7 +43,13 @@ impl Dev {
                 eprintln!("nothing was changed");
                 return Ok(ExitCode::Usage);
             }
-            let done = reset(ws, &service, &url, self.lock_timeout.wait.0, &cx::progress)?;
+            let done = reset(
+                ws,
+                &service,
+                &url,
+                migration_lock(&ws.root, &service, self.lock_timeout.wait.0)?,
+                &cx::progress,
+            )?;
             println!(
                 "{name}: reset: {} migrations applied; seed: {}",
                 done.applied, done.seed

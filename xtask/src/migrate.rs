@@ -29,6 +29,8 @@ impl Migrate {
             statement_timeout: self.statement_timeout.map(|w| w.0),
             retries: self.retries.unwrap_or(0),
             idle_timeout: self.idle_timeout.map(|w| w.0),
+            // The lock has no flag: it is the repository's choice (`[migrate] lock`).
+            ..Waits::default()
         };
         for t in &mut targets {
             t.waits = migrate_waits(&ws.root, &t.service, &flags)?;

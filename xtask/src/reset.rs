@@ -1,6 +1,6 @@
 //! `cargo xtask reset` (development only).
 
-use shared_migrate::{ExitCode, Workspace, check_reset_allowed, reset};
+use shared_migrate::{ExitCode, Workspace, check_reset_allowed, migration_lock, reset};
 
 use crate::cx;
 use crate::flags::Reset;
@@ -16,9 +16,15 @@ impl Reset {
             ))?
         {
             eprintln!("reset cancelled: nothing was changed");
-            return Ok(ExitCode::Failure);
+            return Ok(ExitCode::Usage);
         }
-        let done = reset(ws, &service, &url, self.lock_timeout.wait.0, &cx::progress)?;
+        let done = reset(
+            ws,
+            &service,
+            &url,
+            migration_lock(&ws.root, &service, self.lock_timeout.wait.0)?,
+            &cx::progress,
+        )?;
         println!(
             "{}: reset {}: {} migrations applied; seed: {}",
             done.service, done.url, done.applied, done.seed

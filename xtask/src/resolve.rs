@@ -1,6 +1,6 @@
 //! `cargo xtask resolve`.
 
-use shared_migrate::{ExitCode, Resolution, Workspace, resolve};
+use shared_migrate::{ExitCode, Resolution, Workspace, migration_lock, resolve};
 
 use crate::cx;
 use crate::flags::Resolve;
@@ -13,7 +13,13 @@ impl Resolve {
             (_, Some(n)) => (n, Resolution::RolledBack),
             _ => unreachable!("clap requires one"),
         };
-        let done = resolve(&service, &url, &name, how, self.lock_timeout.wait.0)?;
+        let done = resolve(
+            &service,
+            &url,
+            &name,
+            how,
+            migration_lock(&ws.root, &service, self.lock_timeout.wait.0)?,
+        )?;
         println!("{}: {done}", service.name);
         Ok(ExitCode::Success)
     }

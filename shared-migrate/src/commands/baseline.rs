@@ -2,8 +2,6 @@
 //! history. Records the local migrations up to a given one as applied without running them,
 //! as `prisma migrate resolve --applied` does one by one, but all in one transaction.
 
-use std::time::Duration;
-
 use crate::db::{self, DatabaseUrl, ledger};
 use crate::error::Error;
 use crate::text::suggest;
@@ -33,11 +31,11 @@ pub fn baseline(
     service: &Service,
     url: &DatabaseUrl,
     up_to: Option<&str>,
-    lock_timeout: Duration,
+    lock: db::MigrationLock,
 ) -> Result<Vec<String>, Error> {
     let local = selected(service, up_to)?;
     // Released when `locked` drops.
-    let mut locked = db::take_lock(db::connect(url)?, url, lock_timeout, &mut |_| {})?;
+    let mut locked = db::take_lock(db::connect(url)?, url, lock, &mut |_| {})?;
     let client: &mut postgres::Client = &mut locked;
     db::use_schema(client, &url.schema, true)?;
     // A database being adopted has tables but no ledger: that is the point.

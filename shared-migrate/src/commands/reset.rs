@@ -2,8 +2,6 @@
 //! migration, runs the seed, as `prisma migrate reset`. Refuses a database that is not on this
 //! machine unless forced; the confirmation prompt is the command line's job.
 
-use std::time::Duration;
-
 use crate::config;
 use crate::db::{self, DatabaseUrl, quote_ident};
 use crate::error::Error;
@@ -99,7 +97,7 @@ pub fn reset(
     ws: &Workspace,
     service: &Service,
     url: &DatabaseUrl,
-    lock_timeout: Duration,
+    lock: db::MigrationLock,
     progress: Progress,
 ) -> Result<Reset, Error> {
     let name = service.name.as_str();
@@ -107,7 +105,7 @@ pub fn reset(
     service.migrations()?;
     config::verify_config(&ws.root, service)?;
     let (client, _) = db::connect_or_create(url)?;
-    let mut locked = db::take_lock(client, url, lock_timeout, &mut |holder| {
+    let mut locked = db::take_lock(client, url, lock, &mut |holder| {
         progress(
             name,
             &format!("waiting for the migration lock, held by {holder}"),
@@ -144,7 +142,11 @@ pub fn reset(
     );
 
     let options = MigrateOptions {
-        lock_timeout,
+        lock_timeout: lock.timeout,
+        waits: db::Waits {
+            lock: lock.mode,
+            ..db::Waits::default()
+        },
         ..MigrateOptions::default()
     };
     let report = migrate::migrate_service(service, Ok(url.clone()), &options, progress);

@@ -19,10 +19,10 @@ pub fn resolve(
     url: &DatabaseUrl,
     name: &str,
     how: Resolution,
-    lock_timeout: std::time::Duration,
+    lock: db::MigrationLock,
 ) -> Result<String, Error> {
     let local = service.migration_dirs()?;
-    let mut locked = db::take_lock(db::connect(url)?, url, lock_timeout, &mut |_| {})?;
+    let mut locked = db::take_lock(db::connect(url)?, url, lock, &mut |_| {})?;
     let client: &mut postgres::Client = &mut locked;
     // `locked` releases the lock when it drops, on every return below.
     {

@@ -82,6 +82,8 @@ pub struct Waits {
     /// How long the deploy session may sit idle before the server ends it (and frees the
     /// migration lock): None is [`DEFAULT_IDLE_TIMEOUT`], zero leaves the server's setting.
     pub idle_timeout: Option<Duration>,
+    /// Which advisory lock serialises deploys (`[migrate] lock`).
+    pub lock: super::LockMode,
 }
 
 /// A deployer that vanished frees the lock after this long ([`Waits::idle_timeout`]).

@@ -28,7 +28,9 @@ pub use execute::{
     run_file, run_sql_file,
 };
 pub use history::{History, compare};
-pub use lock::{Blocker, DEFAULT_LOCK_TIMEOUT, LOCK_KEY, Locked, blockers, take_lock};
+pub use lock::{
+    Blocker, DEFAULT_LOCK_TIMEOUT, LOCK_KEY, LockMode, Locked, MigrationLock, blockers, take_lock,
+};
 pub use pooler::refuse_transaction_pooling;
 pub use tls::{RootCert, SslMode, Tls};
 pub use url_sources::{UrlOrigin, UrlSources};

@@ -142,7 +142,8 @@ pub struct MigrateReport {
 }
 
 /// Migrates every target; services that share a database run one after another (they would
-/// only queue on the lock), distinct databases run in parallel on `options.jobs` threads.
+/// only queue on the lock; with `[migrate] lock = "schema"`, those that share a schema),
+/// distinct databases run in parallel on `options.jobs` threads.
 /// Reports come back in the order of `targets`.
 pub fn migrate_all(
     targets: Vec<MigrateTarget>,
@@ -151,7 +152,12 @@ pub fn migrate_all(
 ) -> Vec<MigrateReport> {
     let mut groups: BTreeMap<String, Vec<(usize, MigrateTarget)>> = BTreeMap::new();
     for (i, t) in targets.into_iter().enumerate() {
+        // One database, one lock: its services queue on it anyway. With a lock per schema,
+        // each schema of the database is a group of its own.
         let key = match &t.url {
+            Ok(u) if t.waits.lock == db::LockMode::Schema => {
+                format!("{}:{}/{}?schema={}", u.host, u.port, u.dbname, u.schema)
+            }
             Ok(u) => format!("{}:{}/{}", u.host, u.port, u.dbname),
             Err(_) => format!("#{i}"),
         };
@@ -235,7 +241,11 @@ fn run(
         report.database_created = true;
         progress(name, &format!("created database `{}`", url.dbname));
     }
-    let mut locked = db::take_lock(client, url, options.lock_timeout, &mut |holder| {
+    let lock = db::MigrationLock {
+        mode: options.waits.lock,
+        timeout: options.lock_timeout,
+    };
+    let mut locked = db::take_lock(client, url, lock, &mut |holder| {
         progress(
             name,
             &format!("waiting for the migration lock, held by {holder}"),

@@ -8,7 +8,7 @@ use shared_migrate::db;
 use shared_migrate::db::DatabaseUrl;
 use shared_migrate::migrate::migrate_service;
 use shared_migrate::workspace::Service;
-use shared_migrate::{MigrateOptions, MigrateReport, MigrateTarget, migrate_all};
+use shared_migrate::{MigrateOptions, MigrateReport, MigrateTarget, MigrationLock, migrate_all};
 use test_support::{TempRepo, fresh_database};
 
 fn quiet(_: &str, _: &str) {}
@@ -191,7 +191,7 @@ fn a_failed_migration_persists_nothing_is_recorded_and_blocks_until_resolved() {
 
     // Fix the file, resolve, deploy: the migration is applied as a new row.
     std::fs::write(&bad, "CREATE TABLE \"b\" (\"id\" INTEGER);\n").unwrap();
-    let timeout = std::time::Duration::from_secs(5);
+    let timeout = MigrationLock::prisma(std::time::Duration::from_secs(5));
     resolve(
         &service,
         &url,
@@ -230,7 +230,7 @@ fn resolve_applied_records_without_running_and_refuses_prismas_cases() {
     );
     let url = fresh_database("resolve");
     let service = repo.service("svc");
-    let t = std::time::Duration::from_secs(5);
+    let t = MigrationLock::prisma(std::time::Duration::from_secs(5));
     use Resolution::*;
 
     // Baselining a database without a ledger: the table is created, the SQL not run.
@@ -288,7 +288,7 @@ fn resolve_applied_on_a_failed_migration_rolls_back_its_rows_first() {
         &url,
         "20250101000000_create_a",
         Resolution::Applied,
-        std::time::Duration::from_secs(5),
+        MigrationLock::prisma(std::time::Duration::from_secs(5)),
     )
     .unwrap();
     let rows = ledger(&url);

@@ -221,7 +221,13 @@ fn baseline_records_without_running_and_migrate_applies_only_the_rest() {
             .contains("did you mean `20250110090000_init`"),
         "{unknown}"
     );
-    let done = baseline(&service, &url, up_to, std::time::Duration::from_secs(5)).unwrap();
+    let done = baseline(
+        &service,
+        &url,
+        up_to,
+        shared_migrate::MigrationLock::prisma(std::time::Duration::from_secs(5)),
+    )
+    .unwrap();
     assert_eq!(done, ["20250110090000_init"]);
     assert!(baseline_preview(&service, &url, up_to).unwrap().is_empty());
 
@@ -283,7 +289,7 @@ fn reset_drops_everything_then_applies_every_migration_and_the_seed() {
         &repo.workspace(),
         &service,
         &url,
-        std::time::Duration::from_secs(5),
+        shared_migrate::MigrationLock::prisma(std::time::Duration::from_secs(5)),
         &|_, _| {},
     )
     .unwrap();

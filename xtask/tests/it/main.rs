@@ -14,6 +14,7 @@ mod faults;
 mod hardening;
 mod lint;
 mod locks;
+mod migration_lock;
 mod plan;
 mod precheck;
 mod production;
