@@ -92,9 +92,9 @@ pub use ci::{
 };
 pub use cleanup::{install_signal_handler, interrupted};
 pub use commands::{
-    Accepted, Reset, Resolution, Seeded, ServiceStatus, accept_history, baseline, baseline_preview,
-    check_local, check_reset_allowed, lint_services, new_migration, new_revert, reset, resolve,
-    run_seed, status_service,
+    Accepted, Rebased, Reset, Resolution, Seeded, ServiceStatus, accept_history, baseline,
+    baseline_preview, check_local, check_reset_allowed, lint_services, new_migration, new_revert,
+    rebase, reset, resolve, run_seed, status_service,
 };
 pub use config::{Isolation, default_image, dev_generate, migrate_waits, migration_lock};
 pub use db::{

@@ -49,6 +49,9 @@ pub enum Command {
     Dev(Dev),
     /// Adopt an existing database: record migrations as applied without running them.
     Baseline(Baseline),
+    /// Give this branch's migrations that sort before the newest one on REV timestamps after
+    /// it (folders renamed, files unchanged), then verify the service.
+    Rebase(Rebase),
     /// Apply every migration from scratch on a throwaway PostgreSQL per service, then run the
     /// service's seed and tests against it.
     Verify(Verify),
@@ -475,6 +478,22 @@ pub struct OneService {
     /// The database URL (default: the service's, as for migrate).
     #[arg(long, value_name = "URL")]
     pub database_url: Option<String>,
+}
+
+#[derive(Args)]
+pub struct Rebase {
+    /// The service. Default: the service whose directory the command runs in.
+    #[arg(long, short = 's', value_name = "NAME")]
+    pub service: Option<String>,
+    /// The base branch's revision, as git names it (e.g. origin/main).
+    #[arg(long, value_name = "REV")]
+    pub onto: String,
+    /// Rename even when migrations on REV newer than this branch's change the same tables.
+    #[arg(long)]
+    pub force: bool,
+    /// Rename only: do not verify the service afterwards.
+    #[arg(long)]
+    pub no_verify: bool,
 }
 
 #[derive(Args)]

@@ -17,6 +17,7 @@ mod live;
 mod migrate;
 mod new;
 mod push;
+mod rebase;
 mod reset;
 mod resolve;
 mod seed;
@@ -95,6 +96,7 @@ fn dispatch(command: Command, ws: &shared_migrate::Workspace) -> anyhow::Result<
         Command::Push(f) => f.run(ws),
         Command::Dev(f) => f.run(ws),
         Command::Baseline(f) => f.run(ws),
+        Command::Rebase(f) => f.run(ws),
         Command::Verify(f) => f.run(ws),
         Command::Lint(f) => f.run(ws),
         Command::Diff(f) => f.run(ws),

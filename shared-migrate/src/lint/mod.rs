@@ -21,7 +21,7 @@ pub use config::{
     Allow, DEFAULT_MAX_BYTES, DEFAULT_MAX_CLOCK_SKEW, DEFAULT_MAX_STATEMENTS, DEFAULT_MAX_TABLES,
     DEFAULT_POSTGRES_VERSION, HISTORY_RULES, LintConfig, RuleLevel,
 };
-pub use history::{Baseline, same_text};
+pub use history::{Baseline, load as load_baseline, same_text};
 pub use rules::{BACKFILL_TODO, REVERT_TODO, RULES, Rule};
 
 use std::ops::Range;

@@ -18,6 +18,7 @@ mod migration_lock;
 mod plan;
 mod precheck;
 mod production;
+mod rebase;
 mod secrets;
 mod tidy;
 mod verify;

@@ -28,7 +28,7 @@ impl Rule for OutOfOrder {
                 Place::Migration(cx.index),
                 None,
                 format!("new migration `{name}` sorts before `{newest}`, which is already on {}: databases that applied `{newest}` get an older migration after it", baseline.rev),
-                "rename the folder with a current timestamp (`cargo xtask new` makes one), after rebasing on the base branch; check that it still applies on top of the newer migrations",
+                &format!("`cargo xtask rebase -s {} --onto {}` gives it a timestamp after `{newest}` (the folder renamed, the file unchanged) and verifies the service; it refuses when migrations on {} change the same tables", cx.service.service, baseline.rev, baseline.rev),
             );
         }
     }
