@@ -576,7 +576,7 @@ pub struct Status {
 }
 
 #[derive(Args)]
-#[command(group(clap::ArgGroup::new("how").required(true).args(["applied", "rolled_back"])))]
+#[command(group(clap::ArgGroup::new("how").required(true).args(["applied", "rolled_back", "checksum"])))]
 pub struct Resolve {
     #[command(flatten)]
     pub target: OneService,
@@ -586,6 +586,11 @@ pub struct Resolve {
     /// Mark the failed migration NAME as rolled back: the next migrate applies it again.
     #[arg(long, value_name = "NAME")]
     pub rolled_back: Option<String>,
+    /// Accept the edited file of the applied migration NAME, only when the edit is proved
+    /// harmless (the history with it builds the same schema as with the original, on
+    /// throwaway databases): its new checksum is recorded in this database's ledger.
+    #[arg(long, value_name = "NAME")]
+    pub checksum: Option<String>,
     #[command(flatten)]
     pub lock_timeout: LockTimeout,
 }

@@ -3,7 +3,10 @@
 //! `status --drift` compares the live database with the migrations; `new --from-schema`
 //! writes the migration Prisma would write for schema.prisma ([`generate`]).
 
+mod checksum;
 pub mod generate;
+
+pub use checksum::{ChecksumAccepted, accept_checksum};
 
 use serde::Serialize;
 

@@ -6,6 +6,7 @@ mod common;
 mod adoption;
 mod bad_inputs;
 mod bench;
+mod checksum;
 mod cli;
 mod data;
 mod docker;
