@@ -52,6 +52,10 @@ pub enum Command {
     /// Give this branch's migrations that sort before the newest one on REV timestamps after
     /// it (folders renamed, files unchanged), then verify the service.
     Rebase(Rebase),
+    /// Undo the last applied migrations on the service's database with their reversals
+    /// (down.sql, else `new --revert`'s), proved first on a throwaway database; the ledger rows
+    /// are marked rolled back, so the next migrate applies them again.
+    Rollback(Rollback),
     /// Apply every migration from scratch on a throwaway PostgreSQL per service, then run the
     /// service's seed and tests against it.
     Verify(Verify),
@@ -478,6 +482,30 @@ pub struct OneService {
     /// The database URL (default: the service's, as for migrate).
     #[arg(long, value_name = "URL")]
     pub database_url: Option<String>,
+}
+
+#[derive(Args)]
+#[command(group(clap::ArgGroup::new("which").required(true).args(["steps", "to"])))]
+pub struct Rollback {
+    #[command(flatten)]
+    pub target: OneService,
+    /// Undo the last N applied migrations.
+    #[arg(long, value_name = "N")]
+    pub steps: Option<usize>,
+    /// Undo every applied migration after NAME (NAME stays applied).
+    #[arg(long, value_name = "NAME")]
+    pub to: Option<String>,
+    /// Undo even when a reversal drops a table or column holding rows.
+    #[arg(long)]
+    pub accept_data_loss: bool,
+    /// Back up the service's schema here (pg_dump, as `migrate --backup`) before undoing.
+    #[arg(long, value_name = "DIR")]
+    pub backup: Option<std::path::PathBuf>,
+    /// Do not ask for confirmation.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    #[command(flatten)]
+    pub lock_timeout: LockTimeout,
 }
 
 #[derive(Args)]

@@ -20,6 +20,7 @@ mod push;
 mod rebase;
 mod reset;
 mod resolve;
+mod rollback;
 mod seed;
 mod status;
 mod verify;
@@ -97,6 +98,7 @@ fn dispatch(command: Command, ws: &shared_migrate::Workspace) -> anyhow::Result<
         Command::Dev(f) => f.run(ws),
         Command::Baseline(f) => f.run(ws),
         Command::Rebase(f) => f.run(ws),
+        Command::Rollback(f) => f.run(ws),
         Command::Verify(f) => f.run(ws),
         Command::Lint(f) => f.run(ws),
         Command::Diff(f) => f.run(ws),

@@ -27,12 +27,12 @@ pub struct ChecksumAccepted {
 }
 
 /// The schema a database has, with the names of what Prisma does not manage.
-struct Built {
+pub(super) struct Built {
     schema: diff::SqlSchema,
     unmanaged: BTreeSet<String>,
 }
 
-fn read(url: &DatabaseUrl) -> Result<Built, Error> {
+pub(super) fn read(url: &DatabaseUrl) -> Result<Built, Error> {
     let found = read_live(url, std::slice::from_ref(&url.schema), true)?;
     Ok(Built {
         schema: found.schema,
@@ -41,14 +41,14 @@ fn read(url: &DatabaseUrl) -> Result<Built, Error> {
 }
 
 /// `migrations` (with `name`'s text replaced by `instead`, if given) applied to a throwaway
-/// database, read back.
-fn build(
+/// database, kept alive by the returned handle, with its URL in `schema`.
+pub(super) fn build_db(
     places: &Places,
     service: &Service,
     migrations: &[&Migration],
     instead: Option<(&str, &[u8])>,
     schema: &str,
-) -> Result<Built, Error> {
+) -> Result<(Box<dyn crate::verify::Database>, DatabaseUrl), Error> {
     let dir = tempfile::tempdir().map_err(|e| Error::io(std::path::Path::new("tempdir"), e))?;
     let root = dir.path().join(&service.name);
     for m in migrations {
@@ -61,15 +61,30 @@ fn build(
         let file = folder.join("migration.sql");
         std::fs::write(&file, text).map_err(|e| Error::io(&file, e))?;
     }
+    if migrations.is_empty() {
+        std::fs::create_dir_all(root.join("prisma")).map_err(|e| Error::io(&root, e))?;
+    }
     let copy = Service::new(&service.name, root)?;
     let db = replay(places, &copy, schema)?;
     let mut url = db.url().clone();
     url.schema = schema.to_string();
+    Ok((db, url))
+}
+
+/// [`build_db`], read back.
+pub(super) fn build(
+    places: &Places,
+    service: &Service,
+    migrations: &[&Migration],
+    instead: Option<(&str, &[u8])>,
+    schema: &str,
+) -> Result<Built, Error> {
+    let (_db, url) = build_db(places, service, migrations, instead, schema)?;
     read(&url)
 }
 
 /// What differs between two built schemas, in words; empty when they are the same.
-fn differences(a: &Built, b: &Built, a_is: &str, b_is: &str, schema: &str) -> String {
+pub(super) fn differences(a: &Built, b: &Built, a_is: &str, b_is: &str, schema: &str) -> String {
     let ns = [schema.to_string()];
     let m = diff::compare(&a.schema, &b.schema, &ns, &ns);
     let mut out = String::new();

@@ -5,8 +5,10 @@
 
 mod checksum;
 pub mod generate;
+mod rollback;
 
 pub use checksum::{ChecksumAccepted, accept_checksum};
+pub use rollback::{RolledBack, Undo, rollback};
 
 use serde::Serialize;
 

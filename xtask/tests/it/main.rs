@@ -20,6 +20,7 @@ mod plan;
 mod precheck;
 mod production;
 mod rebase;
+mod rollback;
 mod secrets;
 mod tidy;
 mod verify;
