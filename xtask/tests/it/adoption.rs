@@ -8,7 +8,7 @@ use shared_migrate::db::DatabaseUrl;
 use test_support::{TempRepo, fresh_database};
 
 use crate::common;
-use common::{Out, repo_root, run, verify_json, xtask};
+use common::{Out, git, repo_root, run, verify_json, xtask};
 
 fn all(out: &Out) -> String {
     format!("{}{}", out.stdout, out.stderr)
@@ -209,23 +209,6 @@ fn verify_since_lints_only_what_changed() {
         "{}",
         all(&out)
     );
-}
-
-fn git(root: &Path, args: &[&str]) {
-    let status = std::process::Command::new("git")
-        .args([
-            "-c",
-            "user.name=t",
-            "-c",
-            "user.email=t@t",
-            "-c",
-            "commit.gpgsign=false",
-        ])
-        .args(args)
-        .current_dir(root)
-        .status()
-        .unwrap();
-    assert!(status.success(), "git {args:?}");
 }
 
 /// A Node service: package.json with a Prisma 6 seed in JavaScript that loads `.env` the way

@@ -3,33 +3,13 @@
 //! against the database that ran it; a harmful edit is refused, showing the difference, and the
 //! ledger is left as it was.
 
-use std::path::Path;
-
 use shared_migrate::db::DatabaseUrl;
 use test_support::{TempRepo, fresh_database};
 
-use crate::common::{Out, run, xtask};
+use crate::common::{Out, git, run, xtask};
 
 const NAME: &str = "20250101000000_create_people";
 const ORIGINAL: &str = "CREATE TABLE \"people\" (\"id\" INTEGER NOT NULL, \"name\" TEXT, CONSTRAINT \"people_pkey\" PRIMARY KEY (\"id\"));\n";
-
-fn git(root: &Path, args: &[&str]) {
-    let status = std::process::Command::new("git")
-        .args([
-            "-c",
-            "user.name=t",
-            "-c",
-            "user.email=t@t",
-            "-c",
-            "commit.gpgsign=false",
-        ])
-        .args(args)
-        .current_dir(root)
-        .stdout(std::process::Stdio::null())
-        .status()
-        .unwrap();
-    assert!(status.success(), "git {args:?}");
-}
 
 fn recorded(url: &DatabaseUrl) -> String {
     shared_migrate::db::connect(url)

@@ -129,3 +129,22 @@ pub fn interrupt(child: Child) -> Output {
     );
     out
 }
+
+/// Runs git in `root` as a throwaway identity (no signing); the test fails if git does.
+pub fn git(root: &Path, args: &[&str]) {
+    let status = Command::new("git")
+        .args([
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@t",
+            "-c",
+            "commit.gpgsign=false",
+        ])
+        .args(args)
+        .current_dir(root)
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success(), "git {args:?}");
+}

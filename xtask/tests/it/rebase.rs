@@ -3,29 +3,9 @@
 //! renamed, files unchanged), the service is verified; overlapping tables are refused unless
 //! `--force`; lint's out-of-order finding points at the command.
 
-use std::path::Path;
-
 use test_support::TempRepo;
 
-use crate::common::{run, xtask};
-
-fn git(root: &Path, args: &[&str]) {
-    let status = std::process::Command::new("git")
-        .args([
-            "-c",
-            "user.name=t",
-            "-c",
-            "user.email=t@t",
-            "-c",
-            "commit.gpgsign=false",
-        ])
-        .args(args)
-        .current_dir(root)
-        .stdout(std::process::Stdio::null())
-        .status()
-        .unwrap();
-    assert!(status.success(), "git {args:?}");
-}
+use crate::common::{git, run, xtask};
 
 fn folders(repo: &TempRepo) -> Vec<String> {
     let mut names: Vec<String> =
