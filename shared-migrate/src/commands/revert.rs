@@ -249,6 +249,7 @@ fn step(kind: &ActionKind, catalog: &Catalog, defs: &Definitions, text: &str) ->
     use ActionKind::*;
     match kind {
         CreateTable { table, .. } => Step::Sql(format!("DROP TABLE {};", q(table))),
+        CreateEnum { ty } => Step::Sql(format!("DROP TYPE {};", q(ty))),
         DropTable { table } => {
             let columns = catalog.tables.get(table).map(|t| {
                 let mut cols: Vec<_> = t.columns.iter().collect();

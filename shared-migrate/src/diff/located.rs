@@ -77,21 +77,12 @@ impl Creators {
                                 c.constraints.entry(n.clone()).or_insert(here);
                             }
                         }
+                        ActionKind::CreateEnum { ty } => {
+                            c.enums.entry(ty.clone()).or_insert(here);
+                        }
                         _ => {}
                     }
                 }
-            }
-            // Enums are not an action of the analysis: find `CREATE TYPE "Name"`.
-            let mut from = 0;
-            while let Some(i) = m.sql[from..].find("CREATE TYPE \"") {
-                let start = from + i;
-                let name_start = start + "CREATE TYPE \"".len();
-                if let Some(len) = m.sql[name_start..].find('"') {
-                    c.enums
-                        .entry(m.sql[name_start..name_start + len].to_string())
-                        .or_insert(at(start));
-                }
-                from = name_start;
             }
         }
         c

@@ -275,7 +275,9 @@ fn shape(kind: &ActionKind) -> Option<Shape> {
         count: None,
     };
     Some(match kind {
-        CreateTable { .. } | DropIndex { .. } | AddEnumValue { .. } => return None,
+        CreateTable { .. } | DropIndex { .. } | AddEnumValue { .. } | CreateEnum { .. } => {
+            return None;
+        }
         DropTable { table } => instant(format!("DROP TABLE {}", q(table))),
         RenameTable { to, .. } => instant(format!("RENAME TO {}", q(to))),
         DropColumn { column, .. } => instant(format!("DROP COLUMN {}", q(column))),

@@ -136,6 +136,10 @@ pub enum ActionKind {
         ty: String,
         value: String,
     },
+    /// `CREATE TYPE "Name" AS ENUM (...)`.
+    CreateEnum {
+        ty: String,
+    },
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -190,7 +194,7 @@ impl ActionKind {
             | Update { table, .. }
             | Touch { table } => Some(table),
             RenameTable { from, .. } => Some(from),
-            DropIndex { .. } | AddEnumValue { .. } => None,
+            DropIndex { .. } | AddEnumValue { .. } | CreateEnum { .. } => None,
         }
     }
 }
@@ -427,6 +431,14 @@ fn actions_of(stmt: &ast::Stmt, out: &mut Vec<Action>) {
                 if let Some(table) = last_ident(&t) {
                     push(ActionKind::Touch { table }, truncate.syntax());
                 }
+            }
+        }
+        ast::Stmt::CreateType(create) => {
+            if let (Some(ast::CreateTypeKind::EnumType(_)), Some(ty)) = (
+                create.kind(),
+                create.type_name().and_then(|t| last_ident(t.syntax())),
+            ) {
+                push(ActionKind::CreateEnum { ty }, create.syntax());
             }
         }
         ast::Stmt::AlterType(alter) => {

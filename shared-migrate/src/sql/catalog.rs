@@ -219,7 +219,8 @@ impl Catalog {
             | ActionKind::AddCheck { .. }
             | ActionKind::Update { .. }
             | ActionKind::Touch { .. }
-            | ActionKind::AddEnumValue { .. } => {}
+            | ActionKind::AddEnumValue { .. }
+            | ActionKind::CreateEnum { .. } => {}
         }
     }
 
