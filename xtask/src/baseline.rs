@@ -1,8 +1,8 @@
 //! `cargo xtask baseline`.
 
 use shared_migrate::{
-    ExitCode, Places, Workspace, baseline, baseline_preview, database_against_history,
-    migration_lock, plural,
+    ExitCode, Workspace, baseline, baseline_preview, database_against_history, migration_lock,
+    plural,
 };
 
 use crate::cx;
@@ -30,13 +30,8 @@ impl Baseline {
         }
         // Recording is right only if they built what the database holds: checked first.
         if !self.force {
-            shared_migrate::install_signal_handler();
-            let backend = cx::throwaway_backend(ws)?;
-            let places = Places {
-                ws,
-                url: Some(url.clone()),
-                backend: backend.as_ref(),
-            };
+            let throwaway = cx::Throwaway::new(ws)?;
+            let places = throwaway.places(ws, Some(url.clone()));
             let report = database_against_history(&service, up_to, &places);
             report.result?;
             if !report.differences.is_empty() {

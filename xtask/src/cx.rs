@@ -5,7 +5,8 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use shared_migrate::{
-    BackendKind, DatabaseUrl, DeclaredValue, MigrateTarget, Service, UrlSources, Waits, Workspace,
+    BackendKind, DatabaseUrl, DeclaredValue, MigrateTarget, Places, Service, UrlSources, Waits,
+    Workspace,
 };
 
 /// `--root`, else the monorepo the current directory is in ([`Workspace::find`]).
@@ -121,8 +122,34 @@ pub fn one_service(
 }
 
 /// Throwaway databases for a command that replays migrations (`new`, `status --drift`,
-/// `baseline`'s check): the default backend with the repository's default image.
-pub fn throwaway_backend(ws: &Workspace) -> anyhow::Result<Box<dyn shared_migrate::Backend>> {
+/// `baseline`'s check, `push`, `dev`, `resolve --checksum`, `rollback`), with Ctrl-C set to
+/// remove them; [`Throwaway::places`] puts them beside the workspace and the service's URL.
+pub struct Throwaway(Box<dyn shared_migrate::Backend>);
+
+impl Throwaway {
+    /// The default backend with the repository's default image.
+    pub fn new(ws: &Workspace) -> anyhow::Result<Throwaway> {
+        shared_migrate::install_signal_handler();
+        Ok(Throwaway(throwaway_backend(ws)?))
+    }
+
+    /// `dev`'s: on the server of the datasource's `shadowDatabaseUrl` when it is set (scratch
+    /// databases there, as Prisma uses its shadow database), else as [`Throwaway::new`].
+    pub fn shadow_or_new(ws: &Workspace, service: &Service) -> anyhow::Result<Throwaway> {
+        shared_migrate::install_signal_handler();
+        Ok(Throwaway(shadow_or_throwaway(ws, service)?))
+    }
+
+    pub fn places<'a>(&'a self, ws: &'a Workspace, url: Option<DatabaseUrl>) -> Places<'a> {
+        Places {
+            ws,
+            url,
+            backend: self.0.as_ref(),
+        }
+    }
+}
+
+fn throwaway_backend(ws: &Workspace) -> anyhow::Result<Box<dyn shared_migrate::Backend>> {
     let image = shared_migrate::default_image(&ws.root, None)?;
     Ok(shared_migrate::choose_backend(
         BackendKind::Auto,
@@ -134,10 +161,7 @@ pub fn throwaway_backend(ws: &Workspace) -> anyhow::Result<Box<dyn shared_migrat
     )?)
 }
 
-/// `dev`'s throwaway databases: on the server of the datasource's `shadowDatabaseUrl` when it
-/// is set (scratch databases there, as Prisma uses its shadow database), else as
-/// [`throwaway_backend`].
-pub fn shadow_or_throwaway(
+fn shadow_or_throwaway(
     ws: &Workspace,
     service: &Service,
 ) -> anyhow::Result<Box<dyn shared_migrate::Backend>> {
@@ -163,6 +187,25 @@ pub fn shadow_or_throwaway(
         None,
         shared_migrate::SWEEP_AFTER,
     )?)
+}
+
+/// Resets `service`'s database (every migration, then the seed) once `question` is confirmed
+/// on the terminal or `yes` is given: None when it was declined, nothing changed.
+pub fn reset_confirmed(
+    ws: &Workspace,
+    service: &Service,
+    url: &DatabaseUrl,
+    question: &str,
+    yes: bool,
+    lock_timeout: std::time::Duration,
+) -> anyhow::Result<Option<shared_migrate::Reset>> {
+    if !yes && !confirm(question)? {
+        return Ok(None);
+    }
+    let lock = shared_migrate::migration_lock(&ws.root, service, lock_timeout)?;
+    Ok(Some(shared_migrate::reset(
+        ws, service, url, lock, &progress,
+    )?))
 }
 
 /// Asks on the terminal; without one, refuses (a script must say --yes).

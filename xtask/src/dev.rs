@@ -2,9 +2,8 @@
 
 use anyhow::Context;
 use shared_migrate::{
-    ExitCode, GenerateOptions, GeneratedMigration, IN_SYNC, MigrateOptions, Places, Source,
-    Workspace, check_local, dev_check, dev_generate, diff_service, from_schema, migrate_all,
-    migration_lock, reset,
+    ExitCode, GenerateOptions, GeneratedMigration, IN_SYNC, MigrateOptions, Source, Workspace,
+    check_local, dev_check, dev_generate, diff_service, from_schema, migrate_all,
 };
 
 use crate::cx;
@@ -20,14 +19,9 @@ impl Dev {
             "dev",
             "dev applies migrations to it and may reset it",
         )?;
-        shared_migrate::install_signal_handler();
         let name = service.name.clone();
-        let backend = cx::shadow_or_throwaway(ws, &service)?;
-        let places = Places {
-            ws,
-            url: Some(url.clone()),
-            backend: backend.as_ref(),
-        };
+        let throwaway = cx::Throwaway::shadow_or_new(ws, &service)?;
+        let places = throwaway.places(ws, Some(url.clone()));
         let mut changed = false;
         let check = dev_check(&service, &places)?;
         if !check.problems.is_empty() {
@@ -39,17 +33,18 @@ impl Dev {
                 "Reset it? Every table and row of schema `{}` in {url} is deleted, then every migration and the seed run.",
                 url.schema
             );
-            if !self.yes && !cx::confirm(&question)? {
-                eprintln!("nothing was changed");
-                return Ok(ExitCode::Usage);
-            }
-            let done = reset(
+            let Some(done) = cx::reset_confirmed(
                 ws,
                 &service,
                 &url,
-                migration_lock(&ws.root, &service, self.lock_timeout.wait.0)?,
-                &cx::progress,
-            )?;
+                &question,
+                self.yes,
+                self.lock_timeout.wait.0,
+            )?
+            else {
+                eprintln!("nothing was changed");
+                return Ok(ExitCode::Usage);
+            };
             println!(
                 "{name}: reset: {} migrations applied; seed: {}",
                 done.applied, done.seed

@@ -2,8 +2,8 @@
 
 use anyhow::Context;
 use shared_migrate::{
-    ExitCode, GenerateOptions, GeneratedMigration, IN_SYNC, LintOptions, Places, Workspace,
-    from_schema, lint_services, new_migration, new_revert, plural,
+    ExitCode, GenerateOptions, GeneratedMigration, IN_SYNC, LintOptions, Workspace, from_schema,
+    lint_services, new_migration, new_revert, plural,
 };
 
 use crate::cx;
@@ -37,14 +37,9 @@ impl New {
             println!("created {}", path.display());
             return Ok(ExitCode::Success);
         }
-        shared_migrate::install_signal_handler();
-        let backend = cx::throwaway_backend(ws)?;
+        let throwaway = cx::Throwaway::new(ws)?;
         let url = cx::targets(vec![service.clone()], None).remove(0).url.ok();
-        let places = Places {
-            ws,
-            url,
-            backend: backend.as_ref(),
-        };
+        let places = throwaway.places(ws, url);
         let options = GenerateOptions {
             allow_empty_schema: self.allow_empty_schema,
             safe: self.safe,

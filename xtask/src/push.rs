@@ -1,6 +1,6 @@
 //! `cargo xtask push` (Prisma's `db push`, development only).
 
-use shared_migrate::{ExitCode, Places, Pushed, Workspace, check_local, push};
+use shared_migrate::{ExitCode, Pushed, Workspace, check_local, push};
 
 use crate::cx;
 use crate::flags::Push;
@@ -15,13 +15,8 @@ impl Push {
             "push",
             "push changes its tables without a migration",
         )?;
-        shared_migrate::install_signal_handler();
-        let backend = cx::throwaway_backend(ws)?;
-        let places = Places {
-            ws,
-            url: Some(url.clone()),
-            backend: backend.as_ref(),
-        };
+        let throwaway = cx::Throwaway::new(ws)?;
+        let places = throwaway.places(ws, Some(url.clone()));
         match push(&service, &places, self.accept_data_loss, self.force_reset)? {
             Pushed::InSync => {
                 println!(

@@ -1,8 +1,6 @@
 //! `cargo xtask resolve`.
 
-use shared_migrate::{
-    ExitCode, Places, Resolution, Workspace, accept_checksum, migration_lock, resolve,
-};
+use shared_migrate::{ExitCode, Resolution, Workspace, accept_checksum, migration_lock, resolve};
 
 use crate::cx;
 use crate::flags::Resolve;
@@ -12,13 +10,8 @@ impl Resolve {
         let (service, url) = cx::one_service(ws, &self.target)?;
         let lock = migration_lock(&ws.root, &service, self.lock_timeout.wait.0)?;
         if let Some(name) = self.checksum {
-            shared_migrate::install_signal_handler();
-            let backend = cx::throwaway_backend(ws)?;
-            let places = Places {
-                ws,
-                url: Some(url.clone()),
-                backend: backend.as_ref(),
-            };
+            let throwaway = cx::Throwaway::new(ws)?;
+            let places = throwaway.places(ws, Some(url.clone()));
             let done = accept_checksum(&places, &service, &url, &name, lock)?;
             println!(
                 "{}: the edit of `{name}` is harmless (the history builds the same schema as with {}): checksum {} recorded in place of {} on {url}",

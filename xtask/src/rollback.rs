@@ -1,6 +1,6 @@
 //! `cargo xtask rollback`.
 
-use shared_migrate::{ExitCode, Places, Undo, Workspace, migration_lock, rollback};
+use shared_migrate::{ExitCode, Undo, Workspace, migration_lock, rollback};
 
 use crate::cx;
 use crate::flags::Rollback;
@@ -31,13 +31,8 @@ impl Rollback {
             eprintln!("nothing was changed");
             return Ok(ExitCode::Usage);
         }
-        shared_migrate::install_signal_handler();
-        let backend = cx::throwaway_backend(ws)?;
-        let places = Places {
-            ws,
-            url: Some(url.clone()),
-            backend: backend.as_ref(),
-        };
+        let throwaway = cx::Throwaway::new(ws)?;
+        let places = throwaway.places(ws, Some(url.clone()));
         let lock = migration_lock(&ws.root, &service, self.lock_timeout.wait.0)?;
         let done = rollback(
             &places,

@@ -1,7 +1,7 @@
 //! `cargo xtask status` (and `--drift`).
 
 use shared_migrate::{
-    ExitCode, Places, Source, Workspace, diff_service, diff_summary, status_service, status_summary,
+    ExitCode, Source, Workspace, diff_service, diff_summary, status_service, status_summary,
 };
 
 use crate::cx;
@@ -15,15 +15,10 @@ impl Status {
         // The database against its migrations, replayed on a throwaway database.
         let mut drift = Vec::new();
         if self.drift {
-            shared_migrate::install_signal_handler();
-            let backend = cx::throwaway_backend(ws)?;
+            let throwaway = cx::Throwaway::new(ws)?;
             for t in &targets {
                 drift.push(t.url.as_ref().ok().map(|url| {
-                    let places = Places {
-                        ws,
-                        url: Some(url.clone()),
-                        backend: backend.as_ref(),
-                    };
+                    let places = throwaway.places(ws, Some(url.clone()));
                     diff_service(&t.service, Source::Migrations, Source::Database, &places)
                 }));
             }
