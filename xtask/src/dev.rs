@@ -51,7 +51,7 @@ impl Dev {
             );
             changed = true;
         } else if !check.pending.is_empty() {
-            changed |= apply(&service, &url, &self)?;
+            changed |= apply(ws, &service, &url, &self)?;
         }
         // schema.prisma against the migrations: the migration it needs, as `new` writes it.
         let diff = diff_service(&service, Source::Migrations, Source::Schema, &places);
@@ -74,7 +74,7 @@ impl Dev {
                         println!("--create-only: not applied; `cargo xtask dev` applies it");
                         return Ok(ExitCode::Success);
                     }
-                    changed |= apply(&service, &url, &self)?;
+                    changed |= apply(ws, &service, &url, &self)?;
                 }
                 GeneratedMigration::InSync => {}
             }
@@ -90,15 +90,21 @@ impl Dev {
 
 /// Applies the pending migrations; whether any was.
 fn apply(
+    ws: &Workspace,
     service: &shared_migrate::Service,
     url: &shared_migrate::DatabaseUrl,
     dev: &Dev,
 ) -> anyhow::Result<bool> {
+    // The lock `[migrate] lock` names, as every command that takes it.
+    let lock = shared_migrate::migration_lock(&ws.root, service, dev.lock_timeout.wait.0)?;
     let targets = vec![shared_migrate::MigrateTarget {
         service: service.clone(),
         url: Ok(url.clone()),
         origin: None,
-        waits: Default::default(),
+        waits: shared_migrate::Waits {
+            lock: lock.mode,
+            ..Default::default()
+        },
     }];
     let options = MigrateOptions {
         lock_timeout: dev.lock_timeout.wait.0,
