@@ -428,7 +428,7 @@ fn clause_named(sql: &str, from: usize, db: &postgres::error::DbError) -> Option
         .into_iter()
         .filter(|n| !n.is_empty())
         .find_map(|name| {
-            let quoted = format!("\"{}\"", name.replace('"', "\"\""));
+            let quoted = connection::quote_ident(name);
             statement
                 .find(&quoted)
                 .or_else(|| find_word(statement, name))

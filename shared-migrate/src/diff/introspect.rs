@@ -561,7 +561,7 @@ pub fn settle_predicates(
     expected: &mut SqlSchema,
     found: &SqlSchema,
 ) {
-    let quote = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
+    let quote = crate::db::quote_ident;
     for table in &mut expected.tables {
         let Some(there) = found.table(&table.schema, &table.name) else {
             continue;

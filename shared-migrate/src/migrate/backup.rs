@@ -55,7 +55,7 @@ pub fn dump_schemas(
     schemas.extend(more.iter().filter(|s| **s != url.schema));
     for schema in schemas {
         // An exact pattern: the schema name quoted, as pg_dump's -n reads patterns.
-        cmd.arg(format!("--schema=\"{}\"", schema.replace('"', "\"\"")));
+        cmd.arg(format!("--schema={}", db::quote_ident(schema)));
     }
     let out = cmd
         .arg("--file")

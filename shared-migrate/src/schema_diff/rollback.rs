@@ -68,7 +68,7 @@ fn reversal(service: &Service, m: &Migration) -> Result<Reversal, Error> {
 
 /// Rows the reversals would drop: `table` or `table.column` and how many hold data.
 fn data_lost(client: &mut postgres::Client, reversals: &[Reversal]) -> Result<Vec<String>, Error> {
-    let quote = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
+    let quote = db::quote_ident;
     let mut lost = Vec::new();
     for r in reversals {
         for st in analyse(&r.sql).statements {

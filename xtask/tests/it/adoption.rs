@@ -8,7 +8,7 @@ use shared_migrate::db::DatabaseUrl;
 use test_support::{TempRepo, fresh_database};
 
 use crate::common;
-use common::{Out, git, repo_root, run, verify_json, xtask};
+use common::{Out, count, git, repo_root, run, verify_json, xtask};
 
 fn all(out: &Out) -> String {
     format!("{}{}", out.stdout, out.stderr)
@@ -19,14 +19,6 @@ fn write(root: &Path, rel: &str, text: &str) -> PathBuf {
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     std::fs::write(&path, text).unwrap();
     path
-}
-
-fn count(url: &DatabaseUrl, sql: &str) -> i64 {
-    shared_migrate::db::connect(url)
-        .unwrap()
-        .query_one(sql, &[])
-        .unwrap()
-        .get(0)
 }
 
 /// This repository's node_modules (the examples' `pg`), linked into `root`: Node finds it from

@@ -6,7 +6,7 @@
 use shared_migrate::db::DatabaseUrl;
 use test_support::{TempRepo, fresh_database};
 
-use crate::common::{Out, git, run, xtask};
+use crate::common::{git, on_svc};
 
 const NAME: &str = "20250101000000_create_people";
 const ORIGINAL: &str = "CREATE TABLE \"people\" (\"id\" INTEGER NOT NULL, \"name\" TEXT, CONSTRAINT \"people_pkey\" PRIMARY KEY (\"id\"));\n";
@@ -22,12 +22,6 @@ fn recorded(url: &DatabaseUrl) -> String {
         .get(0)
 }
 
-fn on(repo: &TempRepo, url: &DatabaseUrl, args: &[&str]) -> Out {
-    run(xtask(repo.root())
-        .args(args)
-        .env("SVC_DATABASE_URL", url.expose()))
-}
-
 fn applied(with_git: bool, db: &str) -> (TempRepo, DatabaseUrl) {
     let repo = TempRepo::new();
     repo.migration("svc", NAME, ORIGINAL);
@@ -37,7 +31,7 @@ fn applied(with_git: bool, db: &str) -> (TempRepo, DatabaseUrl) {
         git(repo.root(), &["commit", "-q", "-m", "people"]);
     }
     let url = fresh_database(db);
-    let out = on(&repo, &url, &["migrate"]);
+    let out = on_svc(repo.root(), &url, &["migrate"]);
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
     (repo, url)
 }
@@ -49,7 +43,7 @@ fn a_harmless_edit_is_accepted_against_git_and_a_harmful_one_is_refused() {
     // A reason added for lint: the file's checksum changes, its schema does not.
     let harmless = format!("-- lint:allow prefer-bigint: a small table\n{ORIGINAL}");
     repo.migration("svc", NAME, &harmless);
-    let out = on(&repo, &url, &["status"]);
+    let out = on_svc(repo.root(), &url, &["status"]);
     assert_eq!(out.code, 1, "edited: {}{}", out.stdout, out.stderr);
 
     // Harmful first: a different type is refused, the difference shown, the ledger unchanged.
@@ -58,7 +52,11 @@ fn a_harmless_edit_is_accepted_against_git_and_a_harmful_one_is_refused() {
         NAME,
         &ORIGINAL.replace("\"id\" INTEGER", "\"id\" BIGINT"),
     );
-    let out = on(&repo, &url, &["resolve", "-s", "svc", "--checksum", NAME]);
+    let out = on_svc(
+        repo.root(),
+        &url,
+        &["resolve", "-s", "svc", "--checksum", NAME],
+    );
     assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
     assert!(
         out.stderr.contains("is not harmless") && out.stderr.contains("people"),
@@ -68,7 +66,11 @@ fn a_harmless_edit_is_accepted_against_git_and_a_harmful_one_is_refused() {
     assert_eq!(recorded(&url), before);
 
     repo.migration("svc", NAME, &harmless);
-    let out = on(&repo, &url, &["resolve", "-s", "svc", "--checksum", NAME]);
+    let out = on_svc(
+        repo.root(),
+        &url,
+        &["resolve", "-s", "svc", "--checksum", NAME],
+    );
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
     assert!(
         out.stdout.contains("harmless") && out.stdout.contains("the version in git at"),
@@ -76,10 +78,14 @@ fn a_harmless_edit_is_accepted_against_git_and_a_harmful_one_is_refused() {
         out.stdout
     );
     assert_ne!(recorded(&url), before);
-    let out = on(&repo, &url, &["status"]);
+    let out = on_svc(repo.root(), &url, &["status"]);
     assert_eq!(out.code, 0, "accepted: {}{}", out.stdout, out.stderr);
     // Once accepted, there is nothing to accept.
-    let out = on(&repo, &url, &["resolve", "-s", "svc", "--checksum", NAME]);
+    let out = on_svc(
+        repo.root(),
+        &url,
+        &["resolve", "-s", "svc", "--checksum", NAME],
+    );
     assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
     assert!(out.stderr.contains("nothing to accept"), "{}", out.stderr);
 }
@@ -92,7 +98,11 @@ fn without_git_the_edit_is_proved_against_the_database_that_ran_it() {
         NAME,
         &format!("-- created by hand, kept as it ran\n{ORIGINAL}"),
     );
-    let out = on(&repo, &url, &["resolve", "-s", "svc", "--checksum", NAME]);
+    let out = on_svc(
+        repo.root(),
+        &url,
+        &["resolve", "-s", "svc", "--checksum", NAME],
+    );
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
     assert!(out.stdout.contains("the database"), "{}", out.stdout);
     // A hand change on the database shows as a difference: refused.
@@ -101,7 +111,11 @@ fn without_git_the_edit_is_proved_against_the_database_that_ran_it() {
         .batch_execute("ALTER TABLE people ADD COLUMN nickname text")
         .unwrap();
     repo.migration("svc", NAME, &format!("-- edited again\n{ORIGINAL}"));
-    let out = on(&repo, &url, &["resolve", "-s", "svc", "--checksum", NAME]);
+    let out = on_svc(
+        repo.root(),
+        &url,
+        &["resolve", "-s", "svc", "--checksum", NAME],
+    );
     assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
     assert!(out.stderr.contains("nickname"), "{}", out.stderr);
 }

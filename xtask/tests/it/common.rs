@@ -148,3 +148,17 @@ pub fn git(root: &Path, args: &[&str]) {
         .unwrap();
     assert!(status.success(), "git {args:?}");
 }
+
+/// The single value `sql` selects on `url` (a count, mostly).
+pub fn count(url: &shared_migrate::db::DatabaseUrl, sql: &str) -> i64 {
+    shared_migrate::db::connect(url)
+        .unwrap()
+        .query_one(sql, &[])
+        .unwrap()
+        .get(0)
+}
+
+/// `cargo xtask ARGS` on `root`, the service `svc`'s database being `url`.
+pub fn on_svc(root: &Path, url: &shared_migrate::db::DatabaseUrl, args: &[&str]) -> Out {
+    run(xtask(root).args(args).env("SVC_DATABASE_URL", url.expose()))
+}

@@ -6,21 +6,7 @@
 use shared_migrate::db::DatabaseUrl;
 use test_support::{TempRepo, fresh_database};
 
-use crate::common::{Out, run, xtask};
-
-fn on(repo: &TempRepo, url: &DatabaseUrl, args: &[&str]) -> Out {
-    run(xtask(repo.root())
-        .args(args)
-        .env("SVC_DATABASE_URL", url.expose()))
-}
-
-fn count(url: &DatabaseUrl, sql: &str) -> i64 {
-    shared_migrate::db::connect(url)
-        .unwrap()
-        .query_one(sql, &[])
-        .unwrap()
-        .get(0)
-}
+use crate::common::{count, on_svc};
 
 fn columns(url: &DatabaseUrl) -> i64 {
     count(
@@ -48,12 +34,12 @@ fn the_last_migrations_are_undone_proved_and_applied_again_by_migrate() {
         "CREATE INDEX \"people_email_idx\" ON \"people\"(\"email\");\n",
     );
     let url = fresh_database("rollback");
-    assert_eq!(on(&repo, &url, &["migrate"]).code, 0);
+    assert_eq!(on_svc(repo.root(), &url, &["migrate"]).code, 0);
     assert_eq!(columns(&url), 2);
     let rollback = |args: &[&str]| {
         let mut all = vec!["rollback", "-s", "svc"];
         all.extend_from_slice(args);
-        on(&repo, &url, &all)
+        on_svc(repo.root(), &url, &all)
     };
 
     // Without a terminal, a confirmation is needed: exit 2, nothing changed.
@@ -104,9 +90,9 @@ fn the_last_migrations_are_undone_proved_and_applied_again_by_migrate() {
         ),
         2
     );
-    let out = on(&repo, &url, &["status"]);
+    let out = on_svc(repo.root(), &url, &["status"]);
     assert_eq!(out.code, 3, "pending again: {}{}", out.stdout, out.stderr);
-    assert_eq!(on(&repo, &url, &["migrate"]).code, 0);
+    assert_eq!(on_svc(repo.root(), &url, &["migrate"]).code, 0);
     assert_eq!(columns(&url), 2);
 
     // --to NAME keeps NAME; a down.sql beside the migration is used.
@@ -132,7 +118,7 @@ fn the_last_migrations_are_undone_proved_and_applied_again_by_migrate() {
         0
     );
     // A down.sql that does not undo it fails the proof: nothing changed.
-    assert_eq!(on(&repo, &url, &["migrate"]).code, 0);
+    assert_eq!(on_svc(repo.root(), &url, &["migrate"]).code, 0);
     std::fs::write(
         repo.root()
             .join("services/svc/prisma/migrations/20250103000000_index_people_email/down.sql"),
@@ -169,9 +155,9 @@ fn a_reversal_that_cannot_be_written_mechanically_is_refused() {
         "UPDATE \"people\" SET \"n\" = \"n\" + 1;\n",
     );
     let url = fresh_database("rollback_todo");
-    assert_eq!(on(&repo, &url, &["migrate"]).code, 0);
-    let out = on(
-        &repo,
+    assert_eq!(on_svc(repo.root(), &url, &["migrate"]).code, 0);
+    let out = on_svc(
+        repo.root(),
         &url,
         &["rollback", "-s", "svc", "--steps", "1", "--yes"],
     );
