@@ -160,7 +160,6 @@ fn a_pooler_on_the_servers_port_number_is_still_checked() {
     let port = with_cluster(|c| c.port());
     if std::net::TcpListener::bind(("127.0.0.2", port)).is_err() {
         test_support::skip(
-            "production::a_pooler_on_the_servers_port_number_is_still_checked",
             &format!("127.0.0.2:{port} cannot be bound here"),
             std::env::var_os("CI").is_some(),
         );

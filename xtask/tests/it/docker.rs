@@ -13,7 +13,6 @@ fn image() -> Option<String> {
     if std::env::var_os("XTASK_SKIP_DOCKER_TESTS").is_some() {
         // CI (ci/test.sh starts an engine and builds the image) runs them: never skipped there.
         test_support::skip(
-            &current_test(),
             "XTASK_SKIP_DOCKER_TESTS is set",
             std::env::var_os("CI").is_some(),
         );
@@ -56,14 +55,6 @@ fn descends_from(dir: &std::path::Path, ancestor: u32) -> bool {
         stat = std::fs::read_to_string(format!("/proc/{ppid}/stat")).unwrap_or_default();
     }
     false
-}
-
-/// The running test's name (libtest names its thread after it).
-fn current_test() -> String {
-    std::thread::current()
-        .name()
-        .unwrap_or("docker")
-        .to_string()
 }
 
 /// Containers a verify process (by pid) owns, running or not.

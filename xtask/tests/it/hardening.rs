@@ -287,7 +287,6 @@ fn a_firewall_dropping_the_servers_packets_ends_the_deploy() {
     let must_run = std::env::var_os("CI").is_some();
     let Some(nft) = which_nft() else {
         test_support::skip(
-            "hardening::a_firewall_dropping_the_servers_packets_ends_the_deploy",
             "nft (nftables) is not installed; ci/test.sh installs it",
             must_run,
         );
@@ -300,7 +299,6 @@ fn a_firewall_dropping_the_servers_packets_ends_the_deploy() {
     let rule = Firewall::drop_port(&nft, &table, db.port);
     let Some(rule) = rule else {
         test_support::skip(
-            "hardening::a_firewall_dropping_the_servers_packets_ends_the_deploy",
             "nftables rules cannot be added here (no CAP_NET_ADMIN?)",
             must_run,
         );
