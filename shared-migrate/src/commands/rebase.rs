@@ -70,18 +70,20 @@ pub fn rebase(
     if ours.is_empty() {
         return Ok(done);
     }
-    // REV's migrations that end up before ours: those newer than each of ours.
+    // REV's migrations that end up before ours: those newer than each of ours, each read once.
+    let theirs: Vec<(&String, BTreeSet<String>)> = on_rev
+        .migrations
+        .range(ours[0].name.clone()..)
+        .map(|(name, sql)| (name, tables(&String::from_utf8_lossy(sql))))
+        .collect();
     for m in &ours {
         let mine = tables(&m.sql);
-        for (theirs, sql) in on_rev.migrations.range(m.name.clone()..) {
-            let shared: Vec<String> = tables(&String::from_utf8_lossy(sql))
-                .intersection(&mine)
-                .cloned()
-                .collect();
+        for (theirs, touched) in theirs.iter().filter(|(name, _)| **name > m.name) {
+            let shared: Vec<String> = touched.intersection(&mine).cloned().collect();
             if !shared.is_empty() {
                 done.overlaps.push(Overlap {
                     ours: m.name.clone(),
-                    theirs: theirs.clone(),
+                    theirs: (*theirs).clone(),
                     tables: shared,
                 });
             }
