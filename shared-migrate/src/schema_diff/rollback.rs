@@ -18,7 +18,7 @@ use crate::db::{self, DatabaseUrl, MigrationLock, ledger};
 use crate::error::Error;
 use crate::lint::REVERT_TODO;
 use crate::migrate::Backup;
-use crate::sql::{ActionKind, analyse};
+use crate::sql::{ActionKind, Analysis, analyse};
 use crate::workspace::{Migration, Service};
 
 /// Which migrations to undo.
@@ -41,6 +41,8 @@ pub struct RolledBack {
 struct Reversal {
     name: String,
     sql: String,
+    /// What its statements do, read once (dropped rows, and whether it runs in a transaction).
+    analysis: Analysis,
     from: &'static str,
 }
 
@@ -61,6 +63,7 @@ fn reversal(service: &Service, m: &Migration) -> Result<Reversal, Error> {
     }
     Ok(Reversal {
         name: m.name.clone(),
+        analysis: analyse(&sql),
         sql,
         from,
     })
@@ -71,7 +74,7 @@ fn data_lost(client: &mut postgres::Client, reversals: &[Reversal]) -> Result<Ve
     let quote = db::quote_ident;
     let mut lost = Vec::new();
     for r in reversals {
-        for st in analyse(&r.sql).statements {
+        for st in &r.analysis.statements {
             for a in &st.actions {
                 let (what, sql) = match &a.kind {
                     ActionKind::DropTable { table } => (
@@ -206,7 +209,7 @@ pub fn rollback(
     let mut locked = db::take_lock(db::connect(url)?, url, lock, &mut |_| {})?;
     let client: &mut postgres::Client = &mut locked;
     db::use_schema(client, &url.schema, false)?;
-    let transactional = reversals.iter().all(|r| analyse(&r.sql).transactional);
+    let transactional = reversals.iter().all(|r| r.analysis.transactional);
 
     if transactional {
         let mut tx = client
