@@ -54,14 +54,20 @@ pub fn selected_names(
     Ok(names)
 }
 
-/// The one service a command names, else the one whose directory it runs in.
+/// The one service a command names, else the one whose directory it runs in, else the only
+/// one there is (a repository that is one Prisma project, run at its root).
 pub fn named(ws: &Workspace, name: Option<&str>) -> anyhow::Result<Service> {
-    match name {
-        Some(name) => Ok(ws.select(&[name.to_string()])?.remove(0)),
-        None => here(ws)?.context(
-            "name the service: -s NAME (or run the command inside the service's directory)",
-        ),
+    if let Some(name) = name {
+        return Ok(ws.select(&[name.to_string()])?.remove(0));
     }
+    if let Some(service) = here(ws)? {
+        return Ok(service);
+    }
+    let mut all = ws.services()?;
+    if all.len() == 1 {
+        return Ok(all.remove(0));
+    }
+    anyhow::bail!("name the service: -s NAME (or run the command inside the service's directory)")
 }
 
 fn here(ws: &Workspace) -> anyhow::Result<Option<Service>> {

@@ -1357,6 +1357,16 @@ fn a_single_prisma_project_is_a_monorepo_of_one() {
         .args(["status"])
         .current_dir(&root));
     assert!(out.stdout.contains("billing-api"), "{}", all(&out));
+    // Commands on one service need no -s at its root: it is the only one.
+    let out = run(std::process::Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["new", "add_invoice_notes", "--empty"])
+        .current_dir(&root));
+    assert_eq!(out.code, 0, "{}", all(&out));
+    assert!(
+        out.stdout.contains("_add_invoice_notes/migration.sql"),
+        "{}",
+        all(&out)
+    );
 }
 
 /// `new --safe`: the guide's form, whose only finding is the backfill value a person writes;
