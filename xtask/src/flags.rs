@@ -476,7 +476,7 @@ pub struct Reset {
 /// The one service a command works on, and its database.
 #[derive(Args)]
 pub struct OneService {
-    /// The service. Default: the service whose directory the command runs in.
+    /// The service. Default: the service whose directory the command runs in, else the only service there is.
     #[arg(long, short = 's', value_name = "NAME")]
     pub service: Option<String>,
     /// The database URL (default: the service's, as for migrate).
@@ -510,7 +510,7 @@ pub struct Rollback {
 
 #[derive(Args)]
 pub struct Rebase {
-    /// The service. Default: the service whose directory the command runs in.
+    /// The service. Default: the service whose directory the command runs in, else the only service there is.
     #[arg(long, short = 's', value_name = "NAME")]
     pub service: Option<String>,
     /// The base branch's revision, as git names it (e.g. origin/main).
@@ -628,7 +628,7 @@ pub struct Resolve {
     override_usage = "cargo xtask new [-s SERVICE] NAME [OPTIONS]\n       cargo xtask new [-s SERVICE] --name NAME [OPTIONS]\n       cargo xtask new [-s SERVICE] --revert MIGRATION"
 )]
 pub struct New {
-    /// The service to add the migration to. Default: the service whose directory the command runs in.
+    /// The service to add the migration to. Default: the service whose directory the command runs in, else the only service there is.
     #[arg(long, short = 's', value_name = "NAME")]
     pub service: Option<String>,
     /// What the migration does, in lower snake case (e.g. add_student_grade).
