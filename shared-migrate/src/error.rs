@@ -248,6 +248,12 @@ pub enum Error {
     /// `migrate --precheck`: a pending migration would fail on the rows there.
     #[error("{0}")]
     Precheck(String),
+    /// A database applied only some of the migrations a squash replaced.
+    #[error("{0}")]
+    PartialSquash(String),
+    /// `squash`: the squash does not build what the migrations it replaces build.
+    #[error("{0}")]
+    Squash(String),
 }
 
 impl Error {
@@ -283,7 +289,8 @@ impl Error {
             | Error::Cluster(_)
             | Error::Bench(_)
             | Error::Backup(_)
-            | Error::Precheck(_) => ExitCode::Failure,
+            | Error::Precheck(_)
+            | Error::Squash(_) => ExitCode::Failure,
             // Every other kind is input the user fixes; listed so a new kind must choose.
             Error::Io { .. }
             | Error::MissingMigrationFile { .. }
@@ -307,7 +314,8 @@ impl Error {
             | Error::Config(_)
             | Error::NoDatabaseUrl { .. }
             | Error::InvalidUrl { .. }
-            | Error::Pooler { .. } => ExitCode::Usage,
+            | Error::Pooler { .. }
+            | Error::PartialSquash(_) => ExitCode::Usage,
         }
     }
 }
@@ -514,6 +522,10 @@ mod tests {
             Error::Bench("verify exited with 1".into()),
             Error::Backup("pg_dump failed".into()),
             Error::Precheck("a pending migration would fail on the rows".into()),
+            Error::PartialSquash(
+                "squash `x` replaces 3 migrations, and this database applied 1".into(),
+            ),
+            Error::Squash("the squash does not build what the migrations build".into()),
         ]
     }
 
@@ -558,6 +570,8 @@ mod tests {
             Error::Bench(_) => "Bench",
             Error::Backup(_) => "Backup",
             Error::Precheck(_) => "Precheck",
+            Error::PartialSquash(_) => "PartialSquash",
+            Error::Squash(_) => "Squash",
         }
     }
 

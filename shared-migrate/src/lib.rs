@@ -112,9 +112,9 @@ pub use render::{
 };
 pub use schema_diff::generate::{GenerateOptions, GeneratedMigration, IN_SYNC, from_schema};
 pub use schema_diff::{
-    ChecksumAccepted, DevCheck, DiffReport, Places, Pushed, RolledBack, Source, Undo,
-    accept_checksum, database_against_history, dev_check, diff_replayed, diff_service, push,
-    rollback,
+    ChecksumAccepted, DataStatement, DataStatements, DevCheck, DiffReport, Places, Pushed,
+    RolledBack, Source, SquashOptions, Squashed, Undo, accept_checksum, database_against_history,
+    dev_check, diff_replayed, diff_service, push, rollback, squash,
 };
 pub use seed::datasource_variables;
 pub use text::{duration_text, parse_duration, plural};

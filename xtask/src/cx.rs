@@ -23,7 +23,7 @@ pub fn workspace(root: Option<PathBuf>) -> anyhow::Result<Workspace> {
     })
 }
 
-fn env_var(name: &str) -> Option<String> {
+pub fn env_var(name: &str) -> Option<String> {
     std::env::var(name).ok()
 }
 

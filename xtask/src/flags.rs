@@ -56,6 +56,10 @@ pub enum Command {
     /// (down.sql, else `new --revert`'s), proved first on a throwaway database; the ledger rows
     /// are marked rolled back, so the next migrate applies them again.
     Rollback(Rollback),
+    /// Replace the migrations up to NAME (default: all) with one that builds the same schema,
+    /// proved on throwaway databases first; databases that applied them all record it without
+    /// running it.
+    Squash(Squash),
     /// Apply every migration from scratch on a throwaway PostgreSQL per service, then run the
     /// service's seed and tests against it.
     Verify(Verify),
@@ -506,6 +510,26 @@ pub struct Rollback {
     pub yes: bool,
     #[command(flatten)]
     pub lock_timeout: LockTimeout,
+}
+
+#[derive(Args)]
+#[command(group(clap::ArgGroup::new("data").args(["keep_data_statements", "drop_data_statements"])))]
+pub struct Squash {
+    #[command(flatten)]
+    pub target: OneService,
+    /// The last migration to replace (default: the newest).
+    #[arg(long, value_name = "NAME")]
+    pub up_to: Option<String>,
+    /// The new folder's description, after the timestamp of the last migration replaced.
+    #[arg(long, value_name = "NAME", default_value = "squashed_migrations")]
+    pub name: String,
+    /// Keep what the migrations' INSERT/UPDATE/DELETE statements leave: the rows they leave on
+    /// an empty database go in the squash as INSERTs.
+    #[arg(long)]
+    pub keep_data_statements: bool,
+    /// Leave the migrations' data statements out: the squash holds the schema only.
+    #[arg(long)]
+    pub drop_data_statements: bool,
 }
 
 #[derive(Args)]

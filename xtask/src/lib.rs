@@ -22,6 +22,7 @@ mod reset;
 mod resolve;
 mod rollback;
 mod seed;
+mod squash;
 mod status;
 mod verify;
 
@@ -99,6 +100,7 @@ fn dispatch(command: Command, ws: &shared_migrate::Workspace) -> anyhow::Result<
         Command::Baseline(f) => f.run(ws),
         Command::Rebase(f) => f.run(ws),
         Command::Rollback(f) => f.run(ws),
+        Command::Squash(f) => f.run(ws),
         Command::Verify(f) => f.run(ws),
         Command::Lint(f) => f.run(ws),
         Command::Diff(f) => f.run(ws),

@@ -53,6 +53,11 @@ pub struct ServiceStatus {
     pub missing_locally: Vec<String>,
     pub late: Vec<String>,
     pub rolled_back: Vec<String>,
+    /// Pending squashes the next migrate records as applied without running them (this
+    /// database applied every migration they replace).
+    pub squashes_to_record: Vec<String>,
+    /// Applied migrations whose folders a squash replaced: `[row, squash]`.
+    pub replaced: Vec<(String, String)>,
     /// Why the state is a problem when the lists above do not say it.
     pub error: Option<String>,
     /// `--drift`: what differs between the database and its migrations (empty: nothing).
@@ -101,6 +106,8 @@ pub fn status_service(service: &Service, url: Result<DatabaseUrl, Error>) -> Ser
         missing_locally: vec![],
         late: vec![],
         rolled_back: vec![],
+        squashes_to_record: vec![],
+        replaced: vec![],
         error: None,
         drift: None,
         exit_code: ExitCode::Failure,
@@ -155,7 +162,16 @@ fn fill(service: &Service, url: &DatabaseUrl, s: &mut ServiceStatus) -> Result<(
     s.missing_locally = h.missing_locally;
     s.late = h.late;
     s.rolled_back = h.rolled_back;
-    s.state = if !s.failed.is_empty() || !s.edited.is_empty() || !s.missing_locally.is_empty() {
+    s.squashes_to_record = h.absorbed.iter().map(|&i| local[i].name.clone()).collect();
+    s.replaced = h.replaced;
+    if let Some(p) = h.partial.first() {
+        s.error = Some(p.explain(&service.name));
+    }
+    s.state = if !s.failed.is_empty()
+        || !s.edited.is_empty()
+        || !s.missing_locally.is_empty()
+        || !h.partial.is_empty()
+    {
         State::Problem
     } else if !s.pending.is_empty() {
         State::Pending

@@ -27,7 +27,7 @@ pub use execute::{
     Batched, Bookkeeping, Limits, Nothing, RunFailure, Stage, Waits, describe_error, run_batched,
     run_file, run_sql_file,
 };
-pub use history::{History, compare};
+pub use history::{History, PartialSquash, compare};
 pub use lock::{
     Blocker, DEFAULT_LOCK_TIMEOUT, LOCK_KEY, LockMode, Locked, MigrationLock, blockers, take_lock,
 };

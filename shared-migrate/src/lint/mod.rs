@@ -50,6 +50,9 @@ pub struct MigrationFile {
     pub suppressions: Vec<Suppression>,
     /// New or changed since `--since` (always, without it): findings are reported.
     pub in_scope: bool,
+    /// A squash's: the migrations it replaced (its SQL is pg_dump's, proved when written, and
+    /// changes no database that applied them: no rule reports on it).
+    pub replaces: Vec<String>,
 }
 
 impl MigrationFile {
@@ -67,6 +70,7 @@ impl MigrationFile {
             analysis,
             suppressions,
             in_scope: true,
+            replaces: Vec::new(),
         }
     }
 
@@ -214,10 +218,11 @@ pub fn lint(
                 let migrations: Vec<MigrationFile> = files
                     .into_iter()
                     .map(|mut file| {
-                        file.in_scope = match baseline {
-                            Some(b) => b.edited(&file.name, file.sql.as_bytes()) != Some(false),
-                            None => true,
-                        };
+                        file.in_scope = file.replaces.is_empty()
+                            && match baseline {
+                                Some(b) => b.edited(&file.name, file.sql.as_bytes()) != Some(false),
+                                None => true,
+                            };
                         file
                     })
                     .collect();
@@ -283,11 +288,9 @@ fn analyse(
         .map(|(i, m, cached)| {
             let analysis = cached.unwrap_or_else(|| crate::sql::analyse(&m.sql));
             let shown = shown_path(&ws.root, &m.path);
-            (
-                i,
-                m.checksum,
-                MigrationFile::analysed(m.name, shown, m.sql, analysis),
-            )
+            let mut file = MigrationFile::analysed(m.name, shown, m.sql, analysis);
+            file.replaces = m.replaces.into_iter().map(|r| r.name).collect();
+            (i, m.checksum, file)
         })
         .collect();
     for (i, pack) in packs.into_iter().enumerate() {

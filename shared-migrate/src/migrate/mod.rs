@@ -119,6 +119,15 @@ pub struct Planned {
     pub checks: Vec<precheck::Check>,
 }
 
+/// A squash recorded as applied without running: the database had applied every migration
+/// it replaces.
+#[derive(Debug, Clone, Serialize)]
+pub struct Recorded {
+    pub name: String,
+    /// How many applied migrations it replaces.
+    pub replaces: usize,
+}
+
 #[derive(Debug, Serialize)]
 pub struct MigrateReport {
     pub service: String,
@@ -130,6 +139,8 @@ pub struct MigrateReport {
     pub url_variable: Option<String>,
     pub database_created: bool,
     pub applied: Vec<Applied>,
+    /// Squashes recorded as applied without running (`--dry-run`: that would be).
+    pub recorded: Vec<Recorded>,
     pub pending_before: usize,
     /// `--dry-run`: what would be applied, in order.
     pub planned: Vec<Planned>,
@@ -204,6 +215,7 @@ pub fn migrate_service(
         url_variable: None,
         database_created: false,
         applied: Vec::new(),
+        recorded: Vec::new(),
         pending_before: 0,
         planned: Vec::new(),
         backup: None,
@@ -266,7 +278,8 @@ fn run_locked(
     let name = service.name.as_str();
     db::use_schema(client, &url.schema, true)?;
     let rows = ledger_rows(client, url, name, true)?;
-    let pending = plan_pending(name, local, &rows, options, progress, report)?;
+    let (pending, absorbed) = plan_pending(name, local, &rows, options, progress, report)?;
+    record_squashes(client, &absorbed, progress, name, report)?;
     if let (Some(timeout), false) = (options.precheck, pending.is_empty()) {
         report.planned = planned(&pending)?;
         attach_checks(client, &pending, timeout, report)?;
@@ -333,6 +346,43 @@ fn run_locked(
     Ok(())
 }
 
+/// Records `absorbed` (squashes whose replaced migrations are all applied here) as applied,
+/// without running them, in one transaction.
+fn record_squashes(
+    client: &mut Client,
+    absorbed: &[&Migration],
+    progress: Progress,
+    name: &str,
+    report: &mut MigrateReport,
+) -> Result<(), Error> {
+    if absorbed.is_empty() {
+        return Ok(());
+    }
+    let mut tx = client
+        .transaction()
+        .map_err(|e| Error::database("starting a transaction", &e))?;
+    for m in absorbed {
+        ledger::record_applied_without_running(&mut tx, &m.name, &m.checksum)?;
+    }
+    tx.commit()
+        .map_err(|e| Error::database("recording squashes", &e))?;
+    for m in absorbed {
+        progress(
+            name,
+            &format!(
+                "recorded {} as applied without running it: it replaces {} migrations this database applied",
+                m.name,
+                m.replaces.len()
+            ),
+        );
+        report.recorded.push(Recorded {
+            name: m.name.clone(),
+            replaces: m.replaces.len(),
+        });
+    }
+    Ok(())
+}
+
 /// A deploy with `--precheck` stops, before applying anything, when a pending migration would
 /// fail on the rows there (and `--dry-run` says the deploy would fail).
 fn refuse_failing(report: &MigrateReport) -> Result<(), Error> {
@@ -390,10 +440,14 @@ fn ledger_rows(
     Ok(Vec::new())
 }
 
+/// What to run, and the squashes to record without running.
+type Pending<'m> = (Vec<(&'m Migration, Option<Plan>)>, Vec<&'m Migration>);
+
 /// Compares the folders with the ledger and plans every pending migration: failed rows,
-/// `--strict` problems and files that cannot be run are refused before anything is applied.
-/// A file that needs no parse to run as one transaction ([`crate::sql::needs_parse`]) gets no
-/// plan (None); the others are parsed on every core.
+/// squashes the database is halfway through, `--strict` problems and files that cannot be run
+/// are refused before anything is applied. A squash whose replaced migrations are all applied
+/// is set apart, to be recorded. A file that needs no parse to run as one transaction
+/// ([`crate::sql::needs_parse`]) gets no plan (None); the others are parsed on every core.
 fn plan_pending<'m>(
     name: &str,
     local: &'m [Migration],
@@ -401,7 +455,7 @@ fn plan_pending<'m>(
     options: &MigrateOptions,
     progress: Progress,
     report: &mut MigrateReport,
-) -> Result<Vec<(&'m Migration, Option<Plan>)>, Error> {
+) -> Result<Pending<'m>, Error> {
     let failed: Vec<&ledger::Row> = rows.iter().filter(|r| r.is_failed()).collect();
     if !failed.is_empty() {
         return Err(Error::FailedMigrations(messages::failed_rows(
@@ -409,6 +463,12 @@ fn plan_pending<'m>(
         )));
     }
     let history = db::compare(local, rows);
+    if let Some(partial) = history.partial.first() {
+        return Err(Error::PartialSquash(format!(
+            "nothing was applied: {}",
+            partial.explain(name)
+        )));
+    }
     // Told once, with the run's summary (and in its JSON), not as progress too.
     report.warnings.extend(history.warnings());
     if options.strict && !report.warnings.is_empty() {
@@ -434,7 +494,13 @@ fn plan_pending<'m>(
             );
         }
     }
-    pending
+    let absorbed: Vec<&Migration> = pending
+        .iter()
+        .filter(|i| history.absorbed.contains(i))
+        .map(|&i| &local[i])
+        .collect();
+    pending.retain(|i| !history.absorbed.contains(i));
+    let run = pending
         .par_iter()
         .map(|&i| {
             let m = &local[i];
@@ -444,7 +510,8 @@ fn plan_pending<'m>(
             };
             Ok((m, plan))
         })
-        .collect()
+        .collect::<Result<_, Error>>()?;
+    Ok((run, absorbed))
 }
 
 /// `--dry-run`: the same checks and plans as a deploy, on a read-only look at the database
@@ -472,7 +539,14 @@ fn dry_run(
             }
         }
     };
-    let pending = plan_pending(name, local, &rows, options, progress, report)?;
+    let (pending, absorbed) = plan_pending(name, local, &rows, options, progress, report)?;
+    report.recorded = absorbed
+        .iter()
+        .map(|m| Recorded {
+            name: m.name.clone(),
+            replaces: m.replaces.len(),
+        })
+        .collect();
     report.planned = planned(&pending)?;
     // Without a database or a ledger, no table exists for a migration to meet.
     if let (Some(timeout), Some(client), false) = (options.precheck, &mut client, rows.is_empty()) {

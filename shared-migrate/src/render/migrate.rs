@@ -15,7 +15,7 @@ pub fn migrate_summary(reports: &[MigrateReport]) -> String {
     );
     for r in reports {
         let state = match &r.result {
-            Ok(()) if r.applied.is_empty() => "up to date".to_string(),
+            Ok(()) if r.applied.is_empty() && r.recorded.is_empty() => "up to date".to_string(),
             Ok(()) => "ok".to_string(),
             Err(e) => format!("FAILED (exit {})", e.exit_code().code()),
         };
@@ -32,6 +32,13 @@ pub fn migrate_summary(reports: &[MigrateReport]) -> String {
         );
     }
     for r in reports {
+        for s in &r.recorded {
+            let _ = writeln!(
+                out,
+                "\nsquash[{}]: {} recorded as applied without running: this database had applied the {} migrations it replaces",
+                r.service, s.name, s.replaces
+            );
+        }
         if let Some(b) = &r.backup {
             let _ = writeln!(
                 out,
@@ -58,6 +65,13 @@ pub fn migrate_summary(reports: &[MigrateReport]) -> String {
 pub fn dry_run_summary(reports: &[MigrateReport]) -> String {
     let mut out = String::new();
     for r in reports {
+        for s in &r.recorded {
+            let _ = writeln!(
+                out,
+                "{}: would record {} as applied without running it (this database applied the {} migrations it replaces)",
+                r.service, s.name, s.replaces
+            );
+        }
         if r.result.is_ok() && r.planned.is_empty() {
             let _ = writeln!(out, "{}: up to date, nothing to apply\n", r.service);
             continue;

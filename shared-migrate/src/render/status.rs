@@ -56,6 +56,11 @@ pub fn status_summary(statuses: &[ServiceStatus]) -> String {
             if s.rolled_back.contains(name) {
                 note.push_str(" (rolled back earlier; will be applied again)");
             }
+            if s.squashes_to_record.contains(name) {
+                note.push_str(" (a squash of migrations this database applied: the next `cargo xtask migrate` records it as applied without running it; with the Prisma CLI: `npx prisma migrate resolve --applied ");
+                note.push_str(name);
+                note.push_str("`)");
+            }
             let _ = writeln!(details, "  pending: {name}{note}");
         }
         for f in &s.failed {
@@ -89,6 +94,22 @@ pub fn status_summary(statuses: &[ServiceStatus]) -> String {
                 details,
                 "  applied in the database, missing locally: {name}"
             );
+        }
+        if !s.replaced.is_empty() {
+            let mut by_squash: Vec<(&str, usize)> = Vec::new();
+            for (_, squash) in &s.replaced {
+                match by_squash.iter_mut().find(|(n, _)| n == squash) {
+                    Some((_, count)) => *count += 1,
+                    None => by_squash.push((squash, 1)),
+                }
+            }
+            for (squash, count) in by_squash {
+                let _ = writeln!(
+                    details,
+                    "  {} applied here replaced by the squash {squash} (their rows stay in the ledger; not a problem)",
+                    crate::text::plural(count, "migration")
+                );
+            }
         }
         if let Some(e) = &s.error {
             let _ = writeln!(details, "  error: {e}");

@@ -6,9 +6,11 @@
 mod checksum;
 pub mod generate;
 mod rollback;
+mod squash;
 
 pub use checksum::{ChecksumAccepted, accept_checksum};
 pub use rollback::{RolledBack, Undo, rollback};
+pub use squash::{DataStatement, DataStatements, SquashOptions, Squashed, squash};
 
 use serde::Serialize;
 

@@ -16,6 +16,24 @@ pub struct Migration {
     pub sql: String,
     /// Lowercase hex SHA-256 of the file's bytes, as Prisma stores it.
     pub checksum: String,
+    /// A squash's `squash.toml`: the migrations it replaces (empty for any other migration).
+    pub replaces: Vec<Replaced>,
+}
+
+/// One migration a squash replaced, as its `squash.toml` records it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Replaced {
+    pub name: String,
+    pub checksum: String,
+}
+
+/// The file beside a squash's `migration.sql` naming what it replaced.
+pub const SQUASH_FILE: &str = "squash.toml";
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SquashFile {
+    replaces: Vec<Replaced>,
 }
 
 impl Migration {
@@ -54,12 +72,25 @@ impl Migration {
             });
         }
         let sql = utf8_text(&path, bytes)?;
+        let replaces = read_replaces(&dir.join(SQUASH_FILE))?;
         Ok(Migration {
             name,
             path,
             sql,
             checksum,
+            replaces,
         })
+    }
+
+    /// A migration not read from a folder (a squash being proved, a draft).
+    pub fn from_text(name: &str, path: PathBuf, sql: String) -> Migration {
+        Migration {
+            name: name.to_string(),
+            checksum: checksum(sql.as_bytes()),
+            path,
+            sql,
+            replaces: Vec::new(),
+        }
     }
 
     /// Whether a checksum stored in the ledger belongs to this file. Like Prisma, a change of
@@ -74,6 +105,28 @@ impl Migration {
         }
         let crlf = lf.replace('\n', "\r\n");
         stored.eq_ignore_ascii_case(&checksum(crlf.as_bytes()))
+    }
+}
+
+/// `squash.toml`'s list (empty without the file); a file that does not read is an error at its
+/// line.
+fn read_replaces(file: &Path) -> Result<Vec<Replaced>, Error> {
+    let Ok(text) = std::fs::read_to_string(file) else {
+        return Ok(Vec::new());
+    };
+    match toml::from_str::<SquashFile>(&text) {
+        Ok(f) if !f.replaces.is_empty() => Ok(f.replaces),
+        Ok(_) => Err(Error::Config(format!(
+            "{}: a squash must name the migrations it replaces (`[[replaces]]` with `name` and `checksum`); restore the file `cargo xtask squash` wrote",
+            file.display()
+        ))),
+        Err(e) => {
+            let at = Location::of_offset(file, text.as_bytes(), e.span().map_or(0, |s| s.start));
+            Err(Error::Config(format!(
+                "{at}: {}; this file is written by `cargo xtask squash` (`[[replaces]]` with `name` and `checksum`): restore it",
+                e.message()
+            )))
+        }
     }
 }
 

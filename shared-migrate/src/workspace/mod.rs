@@ -15,5 +15,5 @@ mod services;
 
 pub use create::{create_migration, create_migration_with};
 pub use layout::{Datasource, Declared, DeclaredValue, Layout, SchemaPath};
-pub use migration::{Migration, checksum};
+pub use migration::{Migration, Replaced, SQUASH_FILE, checksum};
 pub use services::{Service, Workspace, is_prisma_project};

@@ -22,6 +22,7 @@ mod production;
 mod rebase;
 mod rollback;
 mod secrets;
+mod squash;
 mod tidy;
 mod verify;
 mod workflows;

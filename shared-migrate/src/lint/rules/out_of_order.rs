@@ -18,7 +18,8 @@ impl Rule for OutOfOrder {
             return;
         };
         let name = &cx.migration.name;
-        if baseline.migrations.contains_key(name) {
+        // A squash sorts where the migrations it replaced were.
+        if baseline.migrations.contains_key(name) || !cx.migration.replaces.is_empty() {
             return;
         }
         if let Some(newest) = baseline.migrations.keys().next_back()

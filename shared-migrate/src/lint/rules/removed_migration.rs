@@ -20,7 +20,12 @@ impl Rule for RemovedMigration {
             return;
         };
         for (name, old) in &baseline.migrations {
-            if cx.migrations.iter().any(|m| &m.name == name) {
+            // Present, or replaced by a squash (which databases record in its place).
+            if cx
+                .migrations
+                .iter()
+                .any(|m| &m.name == name || m.replaces.contains(name))
+            {
                 continue;
             }
             let renamed = cx.migrations.iter().find(|m| {
