@@ -213,6 +213,9 @@ pub struct VerifySection {
     /// `["seed", "tests"]` (either or both): a service without one fails instead of passing
     /// with `none`. Default: nothing required.
     pub require: Option<Vec<String>>,
+    /// `verify --compat REV` for every run: the revision whose seed and tests must pass against
+    /// the new schema (e.g. "origin/main").
+    pub compat: Option<String>,
 }
 
 /// Rows per table of `verify --data`.
@@ -254,6 +257,8 @@ pub struct VerifyConfig {
     pub data_since: Option<String>,
     /// `[verify] require`: `seed` and/or `tests`: a service without one fails.
     pub require: Vec<String>,
+    /// `[verify] compat`: the revision `verify --compat` checks against by default.
+    pub compat: Option<String>,
 }
 
 impl File {
@@ -389,6 +394,7 @@ pub fn verify_config(root: &Path, service: &Service) -> Result<VerifyConfig, Err
         data: own.data.or(repo.data).unwrap_or(false),
         rows: own.rows.or(repo.rows).unwrap_or(DEFAULT_DATA_ROWS),
         data_since: own.data_since,
+        compat: own.compat.or(repo.compat),
     })
 }
 

@@ -282,12 +282,33 @@ pub fn run(
     forget: &[String],
     timeout: Duration,
 ) -> StepOutcome {
+    match run_captured(ws, service, found, url, forget, timeout) {
+        Ok(Some(output)) => Ok(((), Some(process::tail(&output, 40)))),
+        Ok(None) => Ok(((), None)),
+        Err((why, _)) => Err(why),
+    }
+}
+
+/// [`run`], with the whole output (redacted) either way: Ok(output; None for a SQL seed) or
+/// Err((why, output)).
+pub fn run_captured(
+    ws: &Workspace,
+    service: &Service,
+    found: &Found,
+    url: &DatabaseUrl,
+    forget: &[String],
+    timeout: Duration,
+) -> Result<Option<String>, (String, String)> {
     let argv = match &found.command {
-        Command::Sql(path) => return run_sql(url, path, timeout),
+        Command::Sql(path) => {
+            return run_sql(url, path, timeout)
+                .map(|_| None)
+                .map_err(|e| (e, String::new()));
+        }
         Command::Argv(argv) => argv.clone(),
         Command::Shell(line) => vec!["sh".into(), "-c".into(), line.clone()],
     };
-    let env = child_env(service, url, forget).map_err(|e| e.to_string())?;
+    let env = child_env(service, url, forget).map_err(|e| (e.to_string(), String::new()))?;
     let mut vars = env.vars.clone();
     if let Some(package) = Package::read(&found.dir).ok().flatten() {
         let bins = package.bin_dirs(&ws.root);
@@ -302,8 +323,15 @@ pub fn run(
         }
     }
     match process::run(&found.dir, &argv, &vars, &env.forget, timeout) {
-        Ok(done) => Ok(((), Some(url.redact_in(&process::tail(&done.output, 40))))),
-        Err(f) => Err(url.redact_in(&f.describe(&argv, timeout))),
+        Ok(done) => Ok(Some(url.redact_in(&done.output))),
+        Err(f) => {
+            let output = match &f {
+                process::CommandFailure::Exit { output, .. }
+                | process::CommandFailure::TimedOut { output } => url.redact_in(output),
+                process::CommandFailure::Spawn(_) => String::new(),
+            };
+            Err((url.redact_in(&f.describe(&argv, timeout)), output))
+        }
     }
 }
 

@@ -352,6 +352,12 @@ pub struct Verify {
     /// them to PATH as Markdown (also in --format json, and warnings in --junit).
     #[arg(long, value_name = "PATH")]
     pub report: Option<PathBuf>,
+    /// For each service with migrations added since REV (e.g. origin/main): REV's seed and
+    /// tests, from a checkout of REV, run against REV's migrations plus the new ones; a test
+    /// that passed on REV's schema and fails on the new one fails the service, naming the
+    /// migration that broke it. Default: `[verify] compat`.
+    #[arg(long, value_name = "REV")]
+    pub compat: Option<String>,
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]

@@ -76,6 +76,7 @@ impl Verify {
             seed: self.seed,
             forget: datasource_variables(&ws.services()?),
             since: self.plan.since,
+            compat: self.compat,
             github: std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true"),
         };
         let view = live::View::new(&services);

@@ -116,7 +116,7 @@ const ROOT_LOCKFILES: &[&str] = &[
 /// The services of `ws` affected since `rev`.
 pub fn affected(ws: &Workspace, rev: &str) -> Result<Affected, Error> {
     let services = ws.services()?;
-    let commit = git::commit(&ws.root, rev, "leave out --since")?;
+    let commit = git::commit(&ws.root, "--since", rev, "leave out --since")?;
     let head = git::output(&ws.root, &["rev-parse", "--verify", "--quiet", "HEAD"]).ok();
     let base = match head {
         Some(_) => git::output(&ws.root, &["merge-base", &commit, "HEAD"])

@@ -50,7 +50,7 @@ pub fn load(
     rev: &str,
     services: &[Service],
 ) -> Result<HashMap<String, Baseline>, Error> {
-    let commit = crate::workspace::git::commit(root, rev, "lint without --since")?;
+    let commit = crate::workspace::git::commit(root, "--since", rev, "lint without --since")?;
 
     // Paths relative to `root`, as git prints them when run there.
     let dirs: Vec<(String, String)> = services

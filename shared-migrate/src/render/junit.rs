@@ -4,6 +4,7 @@
 
 use std::fmt::Write;
 
+use crate::verify::compat::CompatVerdict;
 use crate::verify::{StepStatus, VerifyReport};
 
 fn escape(s: &str) -> String {
@@ -25,19 +26,25 @@ fn escape(s: &str) -> String {
 
 /// One test suite, a test case per service, its steps as the case's output.
 pub fn junit(reports: &[VerifyReport]) -> String {
-    let failures = reports.iter().filter(|r| !r.passed()).count();
+    let compat = reports
+        .iter()
+        .flat_map(|r| r.compat.iter().flat_map(|c| &c.migrations));
+    let contract = compat
+        .clone()
+        .filter(|m| m.verdict == CompatVerdict::Contract)
+        .count();
+    let cases = reports.len() + compat.count();
+    let failures = reports.iter().filter(|r| !r.passed()).count() + contract;
     let total: u128 = reports.iter().map(|r| r.millis).sum();
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = writeln!(
         out,
-        "<testsuites name=\"cargo xtask verify\" tests=\"{}\" failures=\"{failures}\" time=\"{:.3}\">",
-        reports.len(),
+        "<testsuites name=\"cargo xtask verify\" tests=\"{cases}\" failures=\"{failures}\" time=\"{:.3}\">",
         total as f64 / 1000.0
     );
     let _ = writeln!(
         out,
-        "  <testsuite name=\"verify\" tests=\"{}\" failures=\"{failures}\" time=\"{:.3}\">",
-        reports.len(),
+        "  <testsuite name=\"verify\" tests=\"{cases}\" failures=\"{failures}\" time=\"{:.3}\">",
         total as f64 / 1000.0
     );
     for r in reports {
@@ -77,6 +84,37 @@ pub fn junit(reports: &[VerifyReport]) -> String {
             "\n      <system-out>{}</system-out>\n    </testcase>\n",
             escape(&steps)
         );
+        // `--compat`: a case per new migration, failed when it breaks the running code.
+        for (c, m) in r
+            .compat
+            .iter()
+            .flat_map(|c| c.migrations.iter().map(move |m| (c, m)))
+        {
+            let _ = write!(
+                out,
+                "    <testcase classname=\"compat.{}\" name=\"{}\" time=\"0.000\">",
+                escape(&r.service),
+                escape(&m.name)
+            );
+            if m.verdict == CompatVerdict::Contract {
+                let _ = write!(
+                    out,
+                    "\n      <failure message=\"breaks the code of {}\" type=\"contract\">{}</failure>",
+                    escape(&c.rev),
+                    escape(&m.broke.join("\n"))
+                );
+            }
+            let rules = match m.rules.is_empty() {
+                true => String::new(),
+                false => format!(" [lint: {}]", m.rules.join(", ")),
+            };
+            let _ = write!(
+                out,
+                "\n      <system-out>{}{}</system-out>\n    </testcase>\n",
+                m.verdict.label(),
+                escape(&rules)
+            );
+        }
     }
     out.push_str("  </testsuite>\n</testsuites>\n");
     out

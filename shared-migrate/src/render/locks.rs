@@ -4,6 +4,7 @@
 use std::fmt::Write;
 
 use crate::verify::VerifyReport;
+use crate::verify::compat::CompatReport;
 use crate::verify::locks::StatementLocks;
 
 /// `AccessExclusiveLock` as people write it: `ACCESS EXCLUSIVE`.
@@ -115,5 +116,60 @@ pub fn lock_report(reports: &[VerifyReport]) -> String {
             out.push('\n');
         }
     }
+    compat_section(reports, &mut out);
     out
+}
+
+/// `--compat` in the Markdown report: which deploy step each new migration belongs to.
+fn compat_section(reports: &[VerifyReport], out: &mut String) {
+    let with: Vec<(&VerifyReport, &CompatReport)> = reports
+        .iter()
+        .filter_map(|r| r.compat.as_ref().map(|c| (r, c)))
+        .collect();
+    let Some((_, first)) = with.first() else {
+        return;
+    };
+    let _ = writeln!(
+        out,
+        "\n# The running code against the new schema\n\nMeasured by `cargo xtask verify --compat {}`: the seed and tests of {} (the code running while a deploy rolls out) against its migrations plus each new one. Expand-safe: deploy it before the code that needs it. Contract: deploy it only once no running code needs what it changes.\n",
+        first.rev, first.rev
+    );
+    for (r, c) in with {
+        let _ = writeln!(
+            out,
+            "## {}\n\n{}: {} ({} databases, {:.1} s)\n\n| migration | step | breaks | lint |\n|---|---|---|---|",
+            r.service,
+            c.rev,
+            cell(&c.tests),
+            c.runs,
+            c.millis as f64 / 1000.0
+        );
+        for m in &c.migrations {
+            let _ = writeln!(
+                out,
+                "| `{}` | {} | {} | {} |",
+                m.name,
+                m.verdict.label(),
+                if m.broke.is_empty() {
+                    "-".to_string()
+                } else {
+                    cell(&m.broke.join("<br>"))
+                },
+                if m.rules.is_empty() {
+                    "-".to_string()
+                } else {
+                    m.rules.join(", ")
+                }
+            );
+        }
+        if !c.already_failing.is_empty() {
+            let _ = writeln!(
+                out,
+                "\nFailing on {}'s own schema already (not blamed): {}",
+                c.rev,
+                cell(&c.already_failing.join(", "))
+            );
+        }
+        out.push('\n');
+    }
 }

@@ -3,6 +3,7 @@
 use std::fmt::Write;
 
 use super::{millis, name_width};
+use crate::verify::compat::{CompatReport, CompatVerdict};
 use crate::verify::{StepStatus, VerifyReport};
 
 /// The `verify` summary: service, migrations, apply time, schema check, seed, tests, result; then each
@@ -60,16 +61,22 @@ pub fn verify_summary(reports: &[VerifyReport]) -> String {
         out.push('\n');
         out.push_str(&ran);
     }
+    // `--compat`: each new migration against the running code (a failure is told below).
+    for r in reports {
+        if let (Some(c), Some(s)) = (&r.compat, r.step("compat"))
+            && s.status == StepStatus::Passed
+        {
+            let _ = write!(out, "\ncompat[{}] {}", r.service, compat_text(c));
+        }
+    }
     for r in reports {
         // Every failed step: a lint failure does not stop the database steps.
         for s in r.steps.iter().filter(|s| s.status == StepStatus::Failed) {
-            let _ = writeln!(
-                out,
-                "\nerror[{}] {} failed:\n{}",
-                r.service,
-                s.name,
-                s.detail.as_deref().unwrap_or("")
-            );
+            let detail = match (&r.compat, s.name) {
+                (Some(c), "compat") => compat_text(c),
+                _ => s.detail.clone().unwrap_or_default(),
+            };
+            let _ = writeln!(out, "\nerror[{}] {} failed:\n{detail}", r.service, s.name);
         }
         if r.failure().is_some()
             && let Some(kept) = &r.kept
@@ -92,4 +99,73 @@ fn passed(r: &VerifyReport) -> String {
     } else {
         format!("passed ({})", missing.join(", "))
     }
+}
+
+/// `verify --compat`'s finding for one service: each new migration's verdict, what it broke,
+/// lint's name for the change, and the tests that failed on REV already.
+pub fn compat_text(c: &CompatReport) -> String {
+    let install = match &c.install {
+        Some(note) => note.clone(),
+        None => "dependencies installed by an earlier run".to_string(),
+    };
+    let seed = match &c.seed {
+        Some(s) => format!(" and seed {s}"),
+        None => String::new(),
+    };
+    let mut out = format!(
+        "with {} ({}): its tests {}{seed} against the new schema; {} databases, {}; {install}\n",
+        c.rev,
+        c.commit,
+        c.tests,
+        c.runs,
+        millis(c.millis)
+    );
+    let width = c.migrations.iter().map(|m| m.name.len()).max().unwrap_or(0);
+    for m in &c.migrations {
+        let rules = match m.rules.is_empty() {
+            true => String::new(),
+            false => format!("  [lint: {}]", m.rules.join(", ")),
+        };
+        let line = format!("  {:<11}  {:<width$}{rules}", m.verdict.label(), m.name);
+        let _ = writeln!(out, "{}", line.trim_end());
+        if !m.broke.is_empty() {
+            let names: Vec<String> = m.broke.iter().map(|b| format!("`{b}`")).collect();
+            let _ = writeln!(out, "  {:<11}  breaks {}", "", names.join(", "));
+        }
+    }
+    if !c.already_failing.is_empty() {
+        let names: Vec<String> = c.already_failing.iter().map(|b| format!("`{b}`")).collect();
+        let _ = writeln!(
+            out,
+            "  failing on {}'s own schema already (not blamed): {}",
+            c.rev,
+            names.join(", ")
+        );
+    }
+    if c.read_as == "suite" {
+        let _ = writeln!(
+            out,
+            "  (the runner's output names no test: the suite counts as one)"
+        );
+    }
+    if c.migrations
+        .iter()
+        .any(|m| m.verdict == CompatVerdict::Contract)
+    {
+        let _ = writeln!(
+            out,
+            "  A contract migration breaks the code that is running while the deploy rolls out. Split it the guide's way: expand now (add the new column or table, write both), deploy the code that stops using the old, then contract in a later release."
+        );
+    } else if c
+        .migrations
+        .iter()
+        .all(|m| m.verdict == CompatVerdict::ExpandSafe)
+    {
+        let _ = writeln!(
+            out,
+            "  Every new migration is expand-safe: {}'s code keeps working while it deploys.",
+            c.rev
+        );
+    }
+    out
 }

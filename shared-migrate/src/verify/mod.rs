@@ -5,6 +5,7 @@
 //! has a time limit.
 
 mod backend;
+pub mod compat;
 pub mod data;
 pub mod locks;
 mod scratch;
@@ -54,6 +55,8 @@ pub struct VerifyOptions {
     /// Variables every service's datasource reads: removed from seeds' and tests'
     /// environment (this service's own are set to the throwaway database).
     pub forget: Vec<String>,
+    /// `--compat REV` (else `[verify] compat`): REV's seed and tests against the new schema.
+    pub compat: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -90,6 +93,9 @@ pub struct VerifyReport {
     /// `--report`: each migration's statements, their locks and rewrites.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub locks: Option<Vec<locks::MigrationLocks>>,
+    /// `--compat REV`: each new migration against the code already running.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub compat: Option<compat::CompatReport>,
     /// On GitHub Actions: lint's findings as workflow commands, to print.
     #[serde(skip)]
     pub annotations: Option<String>,
@@ -221,6 +227,7 @@ fn verify_service(
             millis: 0,
             kept: None,
             locks: None,
+            compat: None,
             annotations: None,
         },
         progress,
@@ -275,6 +282,15 @@ fn verify_service(
             run.skip(name, String::new());
         }
     }
+    if let Some((config, _)) = &config
+        && let Some(rev) = options.compat.clone().or_else(|| config.compat.clone())
+    {
+        // On databases of its own: it runs (and helps) whatever the steps above found.
+        let failed_before = run.failed;
+        run.failed = false;
+        compat_step(&mut run, ws, service, backend, config, options, &rev);
+        run.failed |= failed_before;
+    }
     if options.locks
         && let (Some((config, _)), Some(_)) = (&config, &db)
     {
@@ -311,6 +327,62 @@ fn verify_service(
     }
     run.report.millis = start.elapsed().as_millis();
     run.report
+}
+
+/// `--compat REV`: skipped for a service with nothing new since REV; fails when a new migration
+/// breaks REV's seed or tests.
+fn compat_step(
+    run: &mut Run,
+    ws: &Workspace,
+    service: &Service,
+    backend: &dyn Backend,
+    config: &VerifyConfig,
+    options: &VerifyOptions,
+    rev: &str,
+) {
+    let target = match compat::applies(ws, service, rev) {
+        Ok(compat::Applies::Skip(why)) => return run.skip("compat", why),
+        Ok(compat::Applies::Check { rev, commit, added }) => (rev, commit, added),
+        Err(e) => {
+            run.step("compat", || Err::<((), _), _>(e.to_string()));
+            return;
+        }
+    };
+    let progress = run.progress;
+    let say = |m: &str| progress(&service.name, m);
+    let mut kept = None;
+    run.step("compat", || {
+        let report = compat::check(
+            ws,
+            service,
+            backend,
+            config,
+            &options.forget,
+            (&target.0, &target.1, &target.2),
+            &say,
+        )?;
+        // One line per new migration here; the summary renders the whole report.
+        let text: Vec<String> = report
+            .migrations
+            .iter()
+            .map(|m| match m.broke.is_empty() {
+                true => format!("{}: {}", m.name, m.verdict.label()),
+                false => format!(
+                    "{}: {}, breaks {}",
+                    m.name,
+                    m.verdict.label(),
+                    m.broke.join("; ")
+                ),
+            })
+            .collect();
+        let broken = report.broken();
+        kept = Some(report);
+        match broken {
+            true => Err(text.join("\n")),
+            false => Ok(((), Some(text.join("\n")))),
+        }
+    });
+    run.report.compat = kept;
 }
 
 /// The migrated database must be what schema.prisma describes, as Prisma compares them (what

@@ -14,19 +14,19 @@ pub fn git(root: &Path) -> Command {
 
 /// The commit `rev` names (`--since REV`); `instead` says what to do without git, e.g.
 /// "lint without --since".
-pub fn commit(root: &Path, rev: &str, instead: &str) -> Result<String, Error> {
+pub fn commit(root: &Path, flag: &str, rev: &str, instead: &str) -> Result<String, Error> {
     let verified = git(root)
         .args(["rev-parse", "--verify", "--quiet", "--end-of-options"])
         .arg(format!("{rev}^{{commit}}"))
         .output()
         .map_err(|e| {
             Error::Config(format!(
-                "--since {rev}: cannot run git: {e}; install git, or {instead}"
+                "{flag} {rev}: cannot run git: {e}; install git, or {instead}"
             ))
         })?;
     if !verified.status.success() {
         return Err(Error::Config(format!(
-            "--since {rev}: not a commit in the repository at {}: fetch it first (e.g. `git fetch origin main`) or name another revision",
+            "{flag} {rev}: not a commit in the repository at {}: fetch it first (e.g. `git fetch origin main`) or name another revision",
             root.display()
         )));
     }

@@ -8,6 +8,7 @@ mod bad_inputs;
 mod bench;
 mod checksum;
 mod cli;
+mod compat;
 mod data;
 mod docker;
 mod drift;
