@@ -381,7 +381,9 @@ fn the_workflow_is_valid_and_runs_the_plan() {
     for needed in [
         "cargo xtask ci-plan",
         "fromJSON(needs.plan.outputs.matrix)",
-        "cargo xtask verify --service \"$SERVICES\"",
+        "args=(--service \"$SERVICES\"",
+        "args+=(--compat \"$COMPAT\")",
+        "cargo xtask verify \"${args[@]}\"",
         "cargo xtask lint --since",
         "needs: [plan, lint, verify]",
     ] {
