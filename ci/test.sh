@@ -133,13 +133,13 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 export XTASK_TEST_SKIPS="$log.skipped"
 rm -f "$XTASK_TEST_SKIPS"
 set +e
-cargo test --workspace --locked -- --skip compat:: 2>&1 | tee "$log"
+cargo test --workspace --locked --no-fail-fast -- --skip compat:: 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 # verify --compat's tests have a time budget of their own: they install a revision's
 # dependencies and run its Node tests several times over.
 compat_budget=${XTASK_COMPAT_BUDGET:-240}
 compat_start=$(date +%s)
-timeout "$compat_budget" cargo test --workspace --locked -- compat:: 2>&1 | tee -a "$log"
+timeout "$compat_budget" cargo test --workspace --locked --no-fail-fast -- compat:: 2>&1 | tee -a "$log"
 compat_status=${PIPESTATUS[0]}
 echo "verify --compat tests: $(( $(date +%s) - compat_start )) s of their ${compat_budget} s budget"
 if [ "$compat_status" = 124 ]; then echo "verify --compat tests: over their time budget" >&2; fi
