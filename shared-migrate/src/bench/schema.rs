@@ -37,6 +37,8 @@ pub struct DriftFigures {
     pub dev_fresh: Ready,
     pub dev_in_sync: Ready,
     pub new_in_sync: Ready,
+    /// `new` with nothing changed and no replay kept (its cache removed first).
+    pub new_in_sync_cold: Ready,
 }
 
 pub(super) fn measure_drift(
@@ -107,7 +109,7 @@ pub(super) fn measure_drift(
         }
     }
 
-    let (migrate_fresh, dev_fresh, dev_in_sync, new_in_sync) =
+    let (migrate_fresh, dev_fresh, dev_in_sync, new_in_sync, new_in_sync_cold) =
         measure_loop(exe, &root, migrations, runs, server, scratch, progress)?;
 
     // Generation: schema.prisma gains a model; the migrations are replayed once, untimed.
@@ -167,6 +169,7 @@ pub(super) fn measure_drift(
         dev_fresh,
         dev_in_sync,
         new_in_sync,
+        new_in_sync_cold,
     })
 }
 
@@ -179,26 +182,53 @@ fn measure_loop(
     server: &LocalCluster,
     scratch: &Scratch,
     progress: &dyn Fn(&str),
-) -> Result<(Ready, Ready, Ready, Ready), Error> {
-    let mut samples: [Vec<f64>; 4] = Default::default();
+) -> Result<(Ready, Ready, Ready, Ready, Ready), Error> {
+    let mut samples: [Vec<f64>; 5] = Default::default();
     let labels = [
         "migrate, empty database",
         "dev, empty dev database",
         "dev, nothing changed",
         "new, nothing changed",
+        "new, no replay kept",
     ];
+    let cache = root.join("target/xtask/replay-cache");
     for run in 0..runs {
         let (migrated, dev) = (
             server.create_database(&format!("bench_loop_migrate_{run}"))?,
             server.create_database(&format!("bench_loop_dev_{run}"))?,
         );
-        let commands: [(&[&str], &crate::db::DatabaseUrl); 4] = [
+        let commands: [(&[&str], &crate::db::DatabaseUrl); 5] = [
             (&["migrate", "-s", SERVICE], &migrated),
             (&["dev", "-s", SERVICE], &dev),
             (&["dev", "-s", SERVICE], &dev),
-            (&["new", "-s", SERVICE, "--name", "bench_nothing"], &dev),
+            (
+                &[
+                    "new",
+                    "-s",
+                    SERVICE,
+                    "--from-schema",
+                    "--name",
+                    "bench_nothing",
+                ],
+                &dev,
+            ),
+            (
+                &[
+                    "new",
+                    "-s",
+                    SERVICE,
+                    "--from-schema",
+                    "--name",
+                    "bench_nothing",
+                ],
+                &dev,
+            ),
         ];
         for (k, (args, url)) in commands.iter().enumerate() {
+            if k == 4 {
+                // The replay the earlier commands kept, gone: what the first call pays.
+                let _ = std::fs::remove_dir_all(&cache);
+            }
             let mut cmd = scratch.command(exe)?;
             cmd.arg("--root")
                 .arg(root)
@@ -222,11 +252,12 @@ fn measure_loop(
         drop_database(server, &migrated)?;
         drop_database(server, &dev)?;
     }
-    let [a, b, c, d] = samples;
+    let [a, b, c, d, e] = samples;
     Ok((
         Ready::of(labels[0], a),
         Ready::of(labels[1], b),
         Ready::of(labels[2], c),
         Ready::of(labels[3], d),
+        Ready::of(labels[4], e),
     ))
 }

@@ -9,7 +9,7 @@ use super::model::*;
 use crate::error::Error;
 
 /// A database's schema, and what is in it that Prisma does not manage.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Introspected {
     pub schema: SqlSchema,
     /// `view "v"`, `function "f"()`, `trigger "t" on "a"`, `check constraint "c" on "a"`, ...

@@ -9,7 +9,7 @@ use std::fmt;
 /// Where an object was declared in schema.prisma, for messages (`file:line:col`).
 pub type Origin = Option<crate::error::Location>;
 
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, Default, PartialEq)]
 pub struct SqlSchema {
     pub enums: Vec<SqlEnum>,
     pub tables: Vec<SqlTable>,
@@ -29,16 +29,17 @@ impl SqlSchema {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
 pub struct SqlEnum {
     /// None: the URL's schema (the default namespace).
     pub schema: Option<String>,
     pub name: String,
     pub values: Vec<String>,
+    #[serde(skip)]
     pub origin: Origin,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
 pub struct SqlTable {
     pub schema: Option<String>,
     pub name: String,
@@ -46,6 +47,7 @@ pub struct SqlTable {
     pub primary_key: Option<SqlPrimaryKey>,
     pub indexes: Vec<SqlIndex>,
     pub foreign_keys: Vec<SqlForeignKey>,
+    #[serde(skip)]
     pub origin: Origin,
     /// The model's name, when schema.prisma made it (for hints in Prisma's words).
     pub prisma_name: Option<String>,
@@ -57,7 +59,7 @@ impl SqlTable {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, Copy, PartialEq, Eq)]
 pub enum ColumnArity {
     Required,
     Nullable,
@@ -66,7 +68,7 @@ pub enum ColumnArity {
 
 /// A column type in Prisma's terms: a PostgreSQL native type (`VarChar(200)`), an enum, or a
 /// type Prisma does not know (`Unsupported("tsvector")`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq, Eq)]
 pub enum ColumnType {
     Native(NativeType),
     Enum {
@@ -78,7 +80,7 @@ pub enum ColumnType {
 
 /// A known PostgreSQL type and its arguments (`VarChar` `[200]`, `Decimal` `[65, 30]`,
 /// `Timestamp` `[3]`); no arguments where none are given.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq, Eq)]
 pub struct NativeType {
     /// Prisma's name: `Text`, `VarChar`, `Integer`, `Timestamp`, `JsonB`, ...
     pub name: String,
@@ -156,7 +158,7 @@ impl fmt::Display for ColumnType {
 }
 
 /// A literal default value, typed the way Prisma compares them.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
 pub enum Literal {
     String(String),
     /// A number as written (`42`, `1.5`), compared numerically.
@@ -170,7 +172,7 @@ pub enum Literal {
     List(Vec<Literal>),
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
 pub enum ColumnDefault {
     Now,
     Value(Literal),
@@ -181,7 +183,7 @@ pub enum ColumnDefault {
     Sequence(String),
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
 pub struct Column {
     pub name: String,
     pub ty: ColumnType,
@@ -189,18 +191,19 @@ pub struct Column {
     pub default: Option<ColumnDefault>,
     /// SERIAL / BIGSERIAL / SMALLSERIAL: a sequence owned by the column.
     pub autoincrement: bool,
+    #[serde(skip)]
     pub origin: Origin,
     /// The field's name, when schema.prisma made it.
     pub prisma_name: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, Copy, PartialEq, Eq)]
 pub enum Sort {
     Asc,
     Desc,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
 pub struct IndexColumn {
     pub name: String,
     pub sort: Option<Sort>,
@@ -211,7 +214,7 @@ pub struct IndexColumn {
     pub ops_default: bool,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
 pub struct SqlPrimaryKey {
     pub name: String,
     pub columns: Vec<IndexColumn>,
@@ -219,7 +222,7 @@ pub struct SqlPrimaryKey {
     pub id: usize,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
 pub struct SqlIndex {
     pub name: String,
     pub unique: bool,
@@ -228,6 +231,7 @@ pub struct SqlIndex {
     pub algorithm: String,
     /// Place among all indexes of the schema (Prisma orders its steps by it).
     pub id: usize,
+    #[serde(skip)]
     pub origin: Origin,
     /// A partial index's condition (Prisma 7.4's `partialIndexes` preview: `where: raw("...")`),
     /// as schema.prisma writes it or as PostgreSQL prints it back (`pg_get_expr`).
@@ -325,7 +329,7 @@ fn normalize_predicate(text: &str) -> String {
     out
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, Copy, PartialEq, Eq)]
 pub enum FkAction {
     Cascade,
     Restrict,
@@ -346,7 +350,7 @@ impl FkAction {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
 pub struct SqlForeignKey {
     pub name: String,
     pub columns: Vec<String>,
@@ -357,6 +361,7 @@ pub struct SqlForeignKey {
     pub on_update: FkAction,
     /// Place among all foreign keys of the schema (Prisma orders its steps by it).
     pub id: usize,
+    #[serde(skip)]
     pub origin: Origin,
 }
 

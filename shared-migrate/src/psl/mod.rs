@@ -29,22 +29,40 @@ pub struct SourceFile {
     pub ast: ast::SchemaFile,
     /// Blocks that did not parse (skipped in `ast`).
     pub errors: Vec<SchemaSyntaxError>,
+    /// The offset each line starts at: every field's origin is located, so each lookup is a
+    /// binary search rather than a scan from the start.
+    line_starts: Vec<usize>,
 }
 
 impl SourceFile {
     pub fn parse(path: &Path, text: String) -> SourceFile {
         let (ast, errors) = parser::parse(&text);
+        let line_starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
         SourceFile {
             path: path.to_path_buf(),
             text,
             ast,
             errors,
+            line_starts,
         }
     }
 
-    /// `file:line:col` of a byte offset.
+    /// `file:line:col` of a byte offset (columns count characters, as [`Location::of_offset`]).
     pub fn location(&self, offset: usize) -> Location {
-        Location::of_offset(&self.path, self.text.as_bytes(), offset)
+        let offset = offset.min(self.text.len());
+        let line = self.line_starts.partition_point(|&s| s <= offset);
+        let start = self.line_starts[line - 1];
+        let column = String::from_utf8_lossy(&self.text.as_bytes()[start..offset])
+            .chars()
+            .count()
+            + 1;
+        Location {
+            path: self.path.clone(),
+            line,
+            column,
+        }
     }
 
     /// An error at `offset`, with the line and a caret under it.
@@ -62,5 +80,26 @@ impl SourceFile {
         self.errors
             .first()
             .map(|e| self.error_at(e.offset, e.message.clone()))
+    }
+}
+
+#[cfg(test)]
+mod location_tests {
+    use super::*;
+
+    #[test]
+    fn a_location_is_the_same_as_scanning_from_the_start() {
+        let text = "model A {\n  id Int @id\n}\n\nmodel Bé {\n  ñame String\n}";
+        let file = SourceFile::parse(Path::new("s.prisma"), text.to_string());
+        for offset in 0..=text.len() {
+            if !text.is_char_boundary(offset) {
+                continue;
+            }
+            assert_eq!(
+                file.location(offset),
+                Location::of_offset(Path::new("s.prisma"), text.as_bytes(), offset),
+                "at {offset}"
+            );
+        }
     }
 }

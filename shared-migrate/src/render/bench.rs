@@ -129,6 +129,7 @@ pub fn bench_figures(r: &BenchResults) -> String {
         ("dev, empty dev database          ", &d.dev_fresh),
         ("dev, nothing changed             ", &d.dev_in_sync),
         ("new, nothing changed             ", &d.new_in_sync),
+        ("new, nothing changed, no cache   ", &d.new_in_sync_cold),
     ] {
         let _ = writeln!(out, "  {what} {}", line(x));
     }

@@ -5,6 +5,7 @@
 
 mod checksum;
 pub mod generate;
+mod replay_cache;
 mod rollback;
 mod squash;
 
@@ -162,6 +163,25 @@ fn diff_with(
                     })
                 }
                 Source::Migrations => {
+                    // Unchanged since an earlier call: what that replay read. Not with
+                    // partial indexes, whose conditions are settled on the replayed database.
+                    let key = match (replayed, partial_indexes) {
+                        (None, false) => cache_key(places, service, &namespaces)?,
+                        _ => None,
+                    };
+                    if let Some(found) = key
+                        .as_ref()
+                        .and_then(|k| replay_cache::load(places.ws, &service.name, k))
+                    {
+                        return Ok(Side {
+                            schema: found.schema,
+                            namespaces: namespaces.clone(),
+                            unmanaged: found.unmanaged,
+                            multi_schema,
+                            replayed: None,
+                            _db: None,
+                        });
+                    }
                     let (db, url) = match replayed {
                         Some(url) => (None, url.clone()),
                         None => {
@@ -172,6 +192,9 @@ fn diff_with(
                     };
                     let mut client = db::connect(&url)?;
                     let found = diff::introspect(&mut client, &namespaces, partial_indexes)?;
+                    if let Some(k) = &key {
+                        replay_cache::store(places.ws, &service.name, k, &found);
+                    }
                     Ok(Side {
                         schema: found.schema,
                         namespaces: namespaces.clone(),
@@ -251,6 +274,29 @@ fn diff_with(
     report
 }
 
+/// The replay cache's key for `service`'s history read in `namespaces`; None when the
+/// throwaway server cannot say what it is (nothing is kept then).
+fn cache_key(
+    places: &Places,
+    service: &Service,
+    namespaces: &[String],
+) -> Result<Option<String>, Error> {
+    let config = config::verify_config(&places.ws.root, service)?;
+    let Some(server) = places.backend.identity(&config) else {
+        return Ok(None);
+    };
+    let migrations = match service.migrations_dir().is_dir() {
+        true => service.migrations()?,
+        false => Vec::new(),
+    };
+    Ok(replay_cache::key(&replay_cache::Inputs {
+        migrations: &migrations,
+        namespaces,
+        partial_indexes: false,
+        server: &server,
+    }))
+}
+
 /// schema.prisma's partial-index conditions, settled on the replayed side's database.
 fn settle_predicates(schema: &mut Side, replayed: &Side) -> Result<(), Error> {
     // Most schemas have no partial index: no connection for them on every diff, new and dev.
@@ -292,8 +338,14 @@ pub fn database_against_history(
     up_to: Option<&str>,
     places: &Places,
 ) -> DiffReport {
-    let Some(up_to) = up_to else {
-        return diff_service(service, Source::Migrations, Source::Database, places);
+    // Up to the newest migration is the whole history: no copy to make.
+    let newest = service
+        .migration_dirs()
+        .ok()
+        .and_then(|d| d.last().map(|(n, _)| n.clone()));
+    let up_to = match up_to {
+        Some(name) if Some(name) != newest.as_deref() => name,
+        _ => return diff_service(service, Source::Migrations, Source::Database, places),
     };
     // The history up to `up_to` alone: a copy of those folders, the same schema.
     let partial = (|| -> Result<(tempfile::TempDir, Service), Error> {

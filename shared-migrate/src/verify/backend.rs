@@ -32,6 +32,12 @@ pub trait Backend: Send + Sync {
     }
     /// A fresh database for `service`, ready (a connection succeeded).
     fn provision(&self, service: &str, config: &VerifyConfig) -> Result<Box<dyn Database>, Error>;
+    /// What a replay's result depends on besides the migrations: the server's build (so a
+    /// schema read from one of its databases can be kept and reused). None: not known without
+    /// connecting (a given server), so nothing is kept.
+    fn identity(&self, _config: &VerifyConfig) -> Option<String> {
+        None
+    }
 }
 
 /// A throwaway database; dropping it removes it (server, container or scratch database).
@@ -89,6 +95,23 @@ impl LocalBackend {
 impl Backend for LocalBackend {
     fn name(&self) -> &'static str {
         "local"
+    }
+
+    /// The server binary: its path, size and time (an upgrade changes them).
+    fn identity(&self, _config: &VerifyConfig) -> Option<String> {
+        let postgres = pg_tools::find_binary("postgres")?;
+        let meta = std::fs::metadata(&postgres).ok()?;
+        let time = meta
+            .modified()
+            .ok()?
+            .duration_since(std::time::UNIX_EPOCH)
+            .ok()?;
+        Some(format!(
+            "local {} {} {}",
+            postgres.display(),
+            meta.len(),
+            time.as_nanos()
+        ))
     }
 
     fn provision(&self, _service: &str, config: &VerifyConfig) -> Result<Box<dyn Database>, Error> {
@@ -196,6 +219,12 @@ impl DockerBackend {
 impl Backend for DockerBackend {
     fn name(&self) -> &'static str {
         "docker"
+    }
+
+    /// The image, by name.
+    fn identity(&self, config: &VerifyConfig) -> Option<String> {
+        let image = self.image_override.as_deref().unwrap_or(&config.image);
+        Some(format!("docker {image}"))
     }
 
     fn provision(&self, service: &str, config: &VerifyConfig) -> Result<Box<dyn Database>, Error> {

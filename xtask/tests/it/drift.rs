@@ -431,3 +431,64 @@ fn the_guides_five_changes_on_an_example_service() {
     let out = run(xtask(repo.root()).args(["diff", "--backend", "local"]));
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
 }
+
+/// `diff` (and `new`, `dev`, `status --drift`) keep what a replay read: with nothing changed the
+/// next call reads it back instead of replaying (the kept file is what it compares: edited by
+/// hand, the edit shows); a migration added or edited is another key, replayed again.
+#[test]
+fn a_replay_is_kept_until_the_history_changes() {
+    let repo = TempRepo::new();
+    repo.copy_example("azora-education");
+    let diff = || {
+        let mut c = xtask(repo.root());
+        c.args(["diff", "--backend", "local"]);
+        run(&mut c)
+    };
+    let out = diff();
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let dir = repo
+        .root()
+        .join("target/xtask/replay-cache/azora-education");
+    let kept: Vec<std::path::PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    // The kept schema is what the next call compares: a table taken out of it shows.
+    let text = std::fs::read_to_string(&kept[0]).unwrap();
+    let mut json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    json["schema"]["tables"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|t| t["name"] != "courses");
+    std::fs::write(&kept[0], json.to_string()).unwrap();
+    let out = diff();
+    assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("`courses`"), "{}", out.stdout);
+    // A new migration is another history: replayed, and in sync again.
+    repo.migration(
+        "azora-education",
+        "20260101000000_add_note_table",
+        "CREATE TABLE \"notes\" (\"id\" TEXT NOT NULL, CONSTRAINT \"notes_pkey\" PRIMARY KEY (\"id\"));\n",
+    );
+    edit(repo.root(), SCHEMA, |s| {
+        format!("{s}\nmodel Note {{\n  id String @id\n\n  @@map(\"notes\")\n}}\n")
+    });
+    let out = diff();
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 2);
+    // An edited migration too.
+    edit(
+        repo.root(),
+        "services/azora-education/prisma/migrations/20260101000000_add_note_table/migration.sql",
+        |s| {
+            s.replace(
+                "\"id\" TEXT NOT NULL,",
+                "\"id\" TEXT NOT NULL, \"body\" TEXT,",
+            )
+        },
+    );
+    let out = diff();
+    assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("body"), "{}", out.stdout);
+}
