@@ -312,10 +312,17 @@ fn dump(url: &DatabaseUrl, namespaces: &[String], data: bool) -> Result<Vec<Stri
         .output()
         .map_err(|e| fail(format!("cannot run {}: {e}", pg_dump.display())))?;
     if !out.status.success() {
+        let said = url.redact_in(String::from_utf8_lossy(&out.stderr).trim());
+        let hint = match said.contains("server version mismatch") {
+            true => format!(
+                "\n{} is older than the throwaway server: install the client of the server's major version (Debian: postgresql-client-<major>) or put it first on PATH",
+                pg_dump.display()
+            ),
+            false => String::new(),
+        };
         return Err(fail(format!(
-            "pg_dump exited with {}: {}",
-            out.status,
-            url.redact_in(String::from_utf8_lossy(&out.stderr).trim())
+            "pg_dump exited with {}: {said}{hint}",
+            out.status
         )));
     }
     Ok(statements(

@@ -120,6 +120,7 @@ fn new_code(root: &Path) {
 
 fn verify(root: &Path, extra: &[&str]) -> (crate::common::Out, serde_json::Value) {
     let out = run(xtask(root)
+        .env("XDG_CACHE_HOME", root.join("target/cache"))
         .args([
             "verify",
             "--backend",
@@ -300,17 +301,19 @@ fn expand_migrations_pass_and_contract_ones_name_the_test_and_the_migration() {
     );
 
     // The human summary says the same.
-    let out = run(xtask(root).args([
-        "verify",
-        "-s",
-        "svc",
-        "--backend",
-        "local",
-        "--no-lint",
-        "--no-schema-check",
-        "--compat",
-        "main",
-    ]));
+    let out = run(xtask(root)
+        .env("XDG_CACHE_HOME", root.join("target/cache"))
+        .args([
+            "verify",
+            "-s",
+            "svc",
+            "--backend",
+            "local",
+            "--no-lint",
+            "--no-schema-check",
+            "--compat",
+            "main",
+        ]));
     assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
     assert!(
         out.stdout.lines().any(|l| l.starts_with("  CONTRACT")

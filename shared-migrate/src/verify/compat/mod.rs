@@ -397,18 +397,25 @@ fn first_line(s: &str) -> &str {
     s.lines().next().unwrap_or(s)
 }
 
-/// REV's files, from `git archive`, under `target/xtask/compat/<commit>`: made once, then kept
-/// with the dependencies installed in it (cached per REV, and so per lockfile).
+/// REV's files, from `git archive`, in the user's cache (`$XDG_CACHE_HOME/xtask/compat`, else
+/// `~/.cache/xtask/compat`, a folder per repository and per commit): made once, then kept with
+/// the dependencies installed in it (cached per REV, and so per lockfile). Outside the
+/// repository, so that no test runner of the repository finds REV's tests as its own. Checkouts
+/// unused for two weeks are removed.
 fn checkout(ws: &Workspace, commit: &str) -> Result<PathBuf, Error> {
     static MAKING: Mutex<()> = Mutex::new(());
     let _one_at_a_time = MAKING.lock().unwrap_or_else(|p| p.into_inner());
-    let dir = ws
-        .target_dir()
-        .join("xtask")
-        .join("compat")
-        .join(&commit[..12.min(commit.len())]);
+    let repo = {
+        use sha2::Digest;
+        let root = std::fs::canonicalize(&ws.root).unwrap_or_else(|_| ws.root.clone());
+        hex::encode(sha2::Sha256::digest(root.to_string_lossy().as_bytes()))[..12].to_string()
+    };
+    let parent = cache_dir().join("compat").join(repo);
+    sweep(&parent);
+    let dir = parent.join(&commit[..12.min(commit.len())]);
     let done = dir.join(".xtask-complete");
     if done.is_file() {
+        let _ = std::fs::write(&done, commit);
         return Ok(dir);
     }
     let partial = dir.with_extension(format!("partial-{}", std::process::id()));
@@ -419,6 +426,33 @@ fn checkout(ws: &Workspace, commit: &str) -> Result<PathBuf, Error> {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::rename(&partial, &dir).map_err(|e| Error::io(&dir, e))?;
     Ok(dir)
+}
+
+/// `$XDG_CACHE_HOME/xtask`, else `~/.cache/xtask`, else the temporary directory's.
+fn cache_dir() -> PathBuf {
+    let from = |var: &str| {
+        std::env::var_os(var)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    from("XDG_CACHE_HOME")
+        .or_else(|| from("HOME").map(|h| h.join(".cache")))
+        .unwrap_or_else(std::env::temp_dir)
+        .join("xtask")
+}
+
+/// Removes the checkouts of `parent` not used for two weeks.
+fn sweep(parent: &Path) {
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return;
+    };
+    let stale = Duration::from_secs(14 * 24 * 3600);
+    for e in entries.filter_map(|e| e.ok()) {
+        let used = std::fs::metadata(e.path().join(".xtask-complete")).and_then(|m| m.modified());
+        if used.is_ok_and(|t| t.elapsed().is_ok_and(|age| age > stale)) {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
 }
 
 /// `git archive COMMIT | tar -x -C into`.
