@@ -8,6 +8,9 @@ use crate::diff::Difference;
 use crate::error::{Error, ExitCode, Location};
 use crate::migrate::{Applied, MigrateReport, Planned};
 use crate::schema_diff::{DiffReport, Source};
+use crate::verify::compat::{CompatReport, CompatVerdict, MigrationVerdict};
+use crate::verify::locks::{HeldLock, MigrationLocks, StatementLocks};
+use crate::verify::{Step, StepStatus, VerifyReport};
 
 fn migrate_report(service: &str) -> MigrateReport {
     MigrateReport {
@@ -122,11 +125,25 @@ fn status_summary_reads_right() {
     unreachable.applied.clear();
     unreachable.error = Some("cannot connect to postgresql://app:***@db:5432/billing".into());
     unreachable.exit_code = ExitCode::Connection;
+    let mut squashed = status("ledger", State::Pending);
+    squashed.pending = vec!["20250301000000_squashed_migrations".into()];
+    squashed.squashes_to_record = squashed.pending.clone();
+    squashed.replaced = vec![
+        (
+            "20250101000000_init".into(),
+            "20250301000000_squashed_migrations".into(),
+        ),
+        (
+            "20250201000000_add_entries".into(),
+            "20250301000000_squashed_migrations".into(),
+        ),
+    ];
     insta::assert_snapshot!(super::status_summary(&[
         up_to_date,
         pending,
         problem,
-        unreachable
+        unreachable,
+        squashed
     ]));
 }
 
@@ -175,4 +192,166 @@ fn diff_outputs_read_right() {
     insta::assert_snapshot!("summary", super::diff_summary(&reports));
     insta::assert_snapshot!("scripts", super::diff_scripts(&reports));
     insta::assert_snapshot!("github", super::diff_github(&reports));
+}
+
+fn step(name: &'static str, status: StepStatus, millis: u128, detail: Option<&str>) -> Step {
+    Step {
+        name,
+        status,
+        millis,
+        detail: detail.map(str::to_string),
+    }
+}
+
+fn verify_report(service: &str) -> VerifyReport {
+    use StepStatus::*;
+    VerifyReport {
+        service: service.into(),
+        backend: "local",
+        isolation: Some(crate::config::Isolation::Database),
+        url: Some("postgresql://postgres@127.0.0.1:5433/xtask_verify_1?schema=public".into()),
+        migrations: 3,
+        ready_millis: Some(12),
+        steps: vec![
+            step("config", Passed, 0, None),
+            step("lint", Passed, 4, None),
+            step("database", Passed, 12, None),
+            step("migrate", Passed, 40, Some("3 migrations applied")),
+            step("redeploy", Passed, 3, Some("nothing pending")),
+            step(
+                "schema",
+                Passed,
+                20,
+                Some("the migrations build what schema.prisma describes"),
+            ),
+            step(
+                "seed",
+                Passed,
+                300,
+                Some("ran `node prisma/seed.js` (package.json prisma.seed at package.json:7)"),
+            ),
+            step(
+                "test",
+                Passed,
+                500,
+                Some("ran `npm test` (the test script `node --test` at package.json:5)"),
+            ),
+        ],
+        millis: 900,
+        kept: None,
+        locks: None,
+        compat: None,
+        annotations: None,
+    }
+}
+
+fn compat(broken: bool) -> CompatReport {
+    let verdict = |name: &str, broke: &[&str], rules: &[&str]| MigrationVerdict {
+        name: name.into(),
+        verdict: match broke.is_empty() {
+            true => CompatVerdict::ExpandSafe,
+            false => CompatVerdict::Contract,
+        },
+        broke: broke.iter().map(|b| b.to_string()).collect(),
+        rules: rules.iter().map(|r| r.to_string()).collect(),
+    };
+    let mut migrations = vec![verdict("20250201000000_add_people_phone", &[], &[])];
+    if broken {
+        migrations.push(verdict(
+            "20250202000000_rename_people_email",
+            &["people have emails"],
+            &["rename-column"],
+        ));
+    }
+    CompatReport {
+        rev: "origin/main".into(),
+        commit: "77630a30a9c3".into(),
+        migrations,
+        already_failing: vec!["an old bug nobody fixed".into()],
+        read_as: "tap",
+        seed: Some("`node seed.js` (package.json prisma.seed at package.json:2)".into()),
+        tests: "`npm test` (the test script `node --test` at package.json:1)".into(),
+        runs: if broken { 3 } else { 2 },
+        install: None,
+        millis: 2199,
+    }
+}
+
+/// Verify's reports: passed with an expand-safe compat, failed at its seed, failed at compat.
+fn verify_reports() -> Vec<VerifyReport> {
+    let mut passed = verify_report("education");
+    passed
+        .steps
+        .push(step("compat", StepStatus::Passed, 2199, Some("ok")));
+    passed.compat = Some(compat(false));
+    let mut seed_failed = verify_report("wallet");
+    seed_failed.steps[6] = step(
+        "seed",
+        StepStatus::Failed,
+        80,
+        Some(
+            "`node prisma/seed.js` failed (exit code 1); its output:\nerror: relation \"wallets\" does not exist",
+        ),
+    );
+    seed_failed.steps[7] = step(
+        "test",
+        StepStatus::Skipped,
+        0,
+        Some("an earlier step failed"),
+    );
+    seed_failed.kept =
+        Some("postgresql://postgres@127.0.0.1:5433/xtask_verify_2 (drop it with: ...)".into());
+    let mut contract = verify_report("people");
+    contract
+        .steps
+        .push(step("compat", StepStatus::Failed, 2199, Some("...")));
+    contract.compat = Some(compat(true));
+    contract.locks = Some(vec![MigrationLocks {
+        name: "20250202000000_rename_people_email".into(),
+        transactional: true,
+        statements: vec![StatementLocks {
+            at: "services/people/prisma/migrations/20250202000000_rename_people_email/migration.sql:1:1".into(),
+            statement: "ALTER TABLE \"people\" RENAME COLUMN \"email\" TO \"email_address\"".into(),
+            millis: 1.5,
+            rows: 0,
+            locks: vec![HeldLock {
+                relation: "people".into(),
+                mode: "AccessExclusiveLock".into(),
+                existed: true,
+                table: true,
+            }],
+            rewritten: Vec::new(),
+            blocks: vec!["reads and writes of \"people\"".into()],
+            warning: Some("renaming a column breaks running code that still uses \"email\"".into()),
+            allowed: None,
+        }],
+    }]);
+    vec![passed, seed_failed, contract]
+}
+
+#[test]
+fn verify_summary_reads_right() {
+    insta::assert_snapshot!(super::verify_summary(&verify_reports()));
+}
+
+#[test]
+fn junit_reads_right() {
+    insta::assert_snapshot!(super::junit(&verify_reports()));
+}
+
+#[test]
+fn lock_report_reads_right() {
+    insta::assert_snapshot!(super::lock_report(&verify_reports()));
+}
+
+#[test]
+fn migrate_summary_with_a_recorded_squash_reads_right() {
+    let mut r = migrate_report("ledger");
+    r.recorded = vec![crate::migrate::Recorded {
+        name: "20250301000000_squashed_migrations".into(),
+        replaces: 163,
+    }];
+    insta::assert_snapshot!(super::migrate_summary(std::slice::from_ref(&r)));
+    r.planned = Vec::new();
+    insta::assert_snapshot!(super::dry_run_summary(&[r]));
 }
