@@ -36,6 +36,10 @@
 //!
 //! The command line (`xtask/`) uses only the names re-exported here.
 
+// Every `pub` item is reachable from this root: what is not part of the library's face is
+// `pub(crate)` (checked by the compiler here, and by the tidy test for this line).
+#![warn(unreachable_pub)]
+
 pub mod text;
 
 pub mod remedy;

@@ -46,8 +46,8 @@ impl std::fmt::Display for Shard {
 
 /// Estimated cost of a service without timings: a fixed part (database, steps, tests) and a
 /// part per migration, in milliseconds (measured on the bench's generated services).
-pub const SERVICE_MS: f64 = 400.0;
-pub const MIGRATION_MS: f64 = 15.0;
+pub(super) const SERVICE_MS: f64 = 400.0;
+pub(super) const MIGRATION_MS: f64 = 15.0;
 
 /// How long each service took in earlier runs (milliseconds), by name.
 #[derive(Debug, Clone, Default)]

@@ -87,7 +87,7 @@ pub struct Waits {
 }
 
 /// A deployer that vanished frees the lock after this long ([`Waits::idle_timeout`]).
-pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+pub(super) const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 
 impl Waits {
     pub fn limits(&self) -> Limits {

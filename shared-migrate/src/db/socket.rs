@@ -23,19 +23,19 @@ use std::time::Duration;
 /// A socket, known by its descriptor and its inode (a descriptor number is reused once
 /// closed; the inode tells whether it is still the same socket).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Socket {
+pub(super) struct Socket {
     fd: RawFd,
     inode: u64,
 }
 
 /// Held during a TCP connect, see the module's documentation.
-pub fn one_connect_at_a_time() -> MutexGuard<'static, ()> {
+pub(super) fn one_connect_at_a_time() -> MutexGuard<'static, ()> {
     static CONNECTING: Mutex<()> = Mutex::new(());
     CONNECTING.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// This process's sockets, now.
-pub fn sockets() -> HashSet<Socket> {
+pub(super) fn sockets() -> HashSet<Socket> {
     let Ok(dir) = std::fs::read_dir("/proc/self/fd") else {
         return HashSet::new();
     };
@@ -56,7 +56,7 @@ pub fn sockets() -> HashSet<Socket> {
 
 /// The TCP socket to `port` that is open now and was not in `before`: the connection just
 /// made. None when there is not exactly one.
-pub fn made_since(before: &HashSet<Socket>, port: u16) -> Option<Socket> {
+pub(super) fn made_since(before: &HashSet<Socket>, port: u16) -> Option<Socket> {
     let mut new = sockets()
         .into_iter()
         .filter(|s| !before.contains(s) && peer_port(s.fd) == Some(port));
@@ -69,7 +69,7 @@ fn peer_port(fd: RawFd) -> Option<u16> {
 }
 
 /// The socket's local address as the server would see it: (address, port).
-pub fn local_address(s: Socket) -> Option<(IpAddr, u16)> {
+pub(super) fn local_address(s: Socket) -> Option<(IpAddr, u16)> {
     if !s.is_current() {
         return None;
     }
@@ -128,7 +128,7 @@ impl Socket {
     }
 
     /// Ends the connection: whoever waits on it gets an error at once.
-    pub fn shut_down(self) {
+    pub(super) fn shut_down(self) {
         if self.is_current() {
             // SAFETY: shutting down a socket of ours that is still the one we identified.
             unsafe {
@@ -169,7 +169,7 @@ static WATCHED: Mutex<Vec<Watched>> = Mutex::new(Vec::new());
 /// Ends `socket`'s connection when a request on it gets no answer within `timeout`: nothing
 /// sent or received for that long while the session waits on it ([`waited_on`]). Stops
 /// watching once the socket is closed. `peer` names the server in the message.
-pub fn watch(socket: Socket, timeout: Duration, peer: String) {
+pub(super) fn watch(socket: Socket, timeout: Duration, peer: String) {
     static STARTED: std::sync::Once = std::sync::Once::new();
     WATCHED
         .lock()
@@ -258,7 +258,7 @@ fn waited_on(socket: Socket) -> bool {
 
 /// Whether one of this process's TCP sockets has the local address `ip:port`: the address a
 /// server says its client has is ours, so nothing stands between us.
-pub fn ours_at(ip: IpAddr, port: u16) -> bool {
+pub(super) fn ours_at(ip: IpAddr, port: u16) -> bool {
     let ip = unmapped(ip);
     sockets()
         .into_iter()
@@ -267,7 +267,7 @@ pub fn ours_at(ip: IpAddr, port: u16) -> bool {
 
 /// Whether one of this process's Unix sockets is connected to a socket that process `pid`
 /// listens on (the peer's credentials, SO_PEERCRED).
-pub fn unix_peer_is(pid: i32) -> bool {
+pub(super) fn unix_peer_is(pid: i32) -> bool {
     sockets().into_iter().any(|s| {
         // SAFETY: getsockopt writes at most `len` bytes into the ucred we own.
         unsafe {
@@ -286,7 +286,7 @@ pub fn unix_peer_is(pid: i32) -> bool {
 }
 
 /// The parent of process `pid` on this machine (`/proc/<pid>/stat`), if it can be read.
-pub fn parent_of(pid: i32) -> Option<i32> {
+pub(super) fn parent_of(pid: i32) -> Option<i32> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // `pid (comm) state ppid ...`; comm may hold spaces and parentheses.
     let after = &stat[stat.rfind(')')? + 1..];

@@ -26,7 +26,7 @@ use crate::sql::Analysis;
 const MAGIC: &str = "xtask-lint-cache 1";
 
 /// One service's pack: what it held when opened, what this run analysed anew.
-pub struct Pack {
+pub(super) struct Pack {
     path: PathBuf,
     entries: HashMap<String, Analysis>,
     /// Entries taken by this run: the pack is rewritten only if it should hold others.
@@ -36,7 +36,7 @@ pub struct Pack {
 impl Pack {
     /// The pack of the service whose migrations are in `migrations_dir`, under `dir`; empty
     /// when absent, from another build, or damaged.
-    pub fn open(dir: &Path, migrations_dir: &Path) -> Pack {
+    pub(super) fn open(dir: &Path, migrations_dir: &Path) -> Pack {
         let path = dir.join(format!("{}.json", pack_name(migrations_dir)));
         let entries = std::fs::read(&path)
             .ok()
@@ -50,7 +50,7 @@ impl Pack {
     }
 
     /// The analysis of a file with this checksum, if cached (once: it is moved out).
-    pub fn take(&mut self, checksum: &str) -> Option<Analysis> {
+    pub(super) fn take(&mut self, checksum: &str) -> Option<Analysis> {
         let found = self.entries.remove(checksum);
         self.taken += usize::from(found.is_some());
         found
@@ -58,7 +58,7 @@ impl Pack {
 
     /// Replaces the pack with exactly `files` (checksum, analysis), unless it holds them
     /// already. Failures are ignored: the next run analyses again.
-    pub fn save<'a>(self, files: impl Iterator<Item = (&'a str, &'a Analysis)>) {
+    pub(super) fn save<'a>(self, files: impl Iterator<Item = (&'a str, &'a Analysis)>) {
         let files: HashMap<&str, &Analysis> = files.collect();
         // Every file's analysis came from the pack, and nothing else was in it.
         if self.taken == files.len() && self.entries.is_empty() {
@@ -73,14 +73,14 @@ impl Pack {
 /// The findings of a service's whole history, kept with a key over everything they depend on:
 /// the tool's build, the service, every file's name and checksum in order, the configuration
 /// and the rule set. A hit skips the analyses and the rules altogether.
-pub struct Findings {
+pub(super) struct Findings {
     path: PathBuf,
     key: String,
 }
 
 impl Findings {
     /// `files`: each migration's name and checksum, in order.
-    pub fn new<'a>(
+    pub(super) fn new<'a>(
         dir: &Path,
         migrations_dir: &Path,
         config: &LintConfig,
@@ -106,13 +106,13 @@ impl Findings {
     }
 
     /// The findings stored under this key, if any.
-    pub fn get(&self) -> Option<Vec<Finding>> {
+    pub(super) fn get(&self) -> Option<Vec<Finding>> {
         let bytes = std::fs::read(&self.path).ok()?;
         let stored: Vec<Stored> = serde_json::from_slice(verified(&bytes, &self.key)?).ok()?;
         stored.into_iter().map(Stored::finding).collect()
     }
 
-    pub fn save(&self, findings: &[Finding]) {
+    pub(super) fn save(&self, findings: &[Finding]) {
         let stored: Vec<Stored> = findings.iter().map(Stored::of).collect();
         if let Ok(payload) = serde_json::to_vec(&stored) {
             write(&self.path, &self.key, &payload);

@@ -23,7 +23,7 @@ pub struct Suppression {
 const MARKER: &str = "lint:allow";
 
 /// The suppressions written in a file.
-pub fn parse(sql: &str, analysis: &Analysis) -> Vec<Suppression> {
+pub(crate) fn parse(sql: &str, analysis: &Analysis) -> Vec<Suppression> {
     let first_statement = analysis
         .statements
         .first()

@@ -12,7 +12,7 @@ use crate::workspace::{Migration, Service};
 
 /// The error text of a failed migration: the file, line and column of the server's error
 /// position, a snippet, and the server's error with its SQLSTATE.
-pub fn failure_text(service: &Service, m: &Migration, failure: &RunFailure) -> String {
+pub(super) fn failure_text(service: &Service, m: &Migration, failure: &RunFailure) -> String {
     let mut out = format!(
         "Migration `{}` of service `{}` failed to apply.",
         m.name, service.name
@@ -31,7 +31,7 @@ pub fn failure_text(service: &Service, m: &Migration, failure: &RunFailure) -> S
 }
 
 /// How a failed transactional migration ended.
-pub enum Ending {
+pub(super) enum Ending {
     /// The failed row is recorded, as Prisma records it.
     Recorded,
     /// Recording the failed row failed.
@@ -46,12 +46,17 @@ const PERSISTED: &str =
     "Nothing of this migration persisted: it ran in one transaction, which was rolled back.";
 
 /// The `logs` recorded on the failed row of a transactional migration.
-pub fn transactional_logs(text: &str) -> String {
+pub(super) fn transactional_logs(text: &str) -> String {
     format!("{text}\n\n{PERSISTED}")
 }
 
 /// The error of a failed transactional migration.
-pub fn transactional(service: &Service, m: &Migration, text: &str, outcome: Ending) -> Error {
+pub(super) fn transactional(
+    service: &Service,
+    m: &Migration,
+    text: &str,
+    outcome: Ending,
+) -> Error {
     let again = format!(
         "once the server is reachable, run `{}` again",
         remedy::migrate(&service.name)
@@ -78,7 +83,7 @@ pub fn transactional(service: &Service, m: &Migration, text: &str, outcome: Endi
 
 /// A migration that could not take its locks on any attempt: nothing of it persisted and
 /// nothing is recorded, so it stays pending.
-pub fn locked_out(
+pub(super) fn locked_out(
     service: &Service,
     text: &str,
     attempts: u32,
@@ -101,7 +106,7 @@ pub fn locked_out(
 }
 
 /// How far a statement-by-statement migration got.
-pub struct Partial {
+pub(super) struct Partial {
     /// The statement that made it run statement by statement (`CREATE INDEX CONCURRENTLY`).
     pub what: &'static str,
     /// Statements 1 to `done` were committed.
@@ -136,12 +141,12 @@ impl Partial {
 
 /// Whether a statement of this kind can leave something behind when it fails part way (a
 /// CONCURRENTLY index build leaves an INVALID index).
-pub fn may_leave_something(kind: &str) -> bool {
+pub(super) fn may_leave_something(kind: &str) -> bool {
     matches!(kind, "CREATE INDEX CONCURRENTLY" | "REINDEX CONCURRENTLY")
 }
 
 /// What to say of the INVALID indexes a failed build left.
-pub fn invalid_indexes(names: &[String]) -> Option<String> {
+pub(super) fn invalid_indexes(names: &[String]) -> Option<String> {
     if names.is_empty() {
         return None;
     }
@@ -158,13 +163,13 @@ pub fn invalid_indexes(names: &[String]) -> Option<String> {
 }
 
 /// The `logs` recorded on the failed row of a statement-by-statement migration.
-pub fn partial_logs(text: &str, part: &Partial) -> String {
+pub(super) fn partial_logs(text: &str, part: &Partial) -> String {
     format!("{text}\n\n{}", part.left())
 }
 
 /// The error of a statement-by-statement migration that failed part way; `recorded`: whether
 /// the failure reached the ledger.
-pub fn partial(
+pub(super) fn partial(
     service: &Service,
     m: &Migration,
     text: &str,
@@ -195,7 +200,7 @@ pub fn partial(
 
 /// Every statement of a statement-by-statement migration committed, but its row could not be
 /// finished.
-pub fn finish_not_recorded(service: &Service, m: &Migration, cause: &Error) -> Error {
+pub(super) fn finish_not_recorded(service: &Service, m: &Migration, cause: &Error) -> Error {
     failed_because(
         cause,
         format!(
@@ -216,7 +221,7 @@ fn failed_because(cause: &Error, text: String) -> Error {
 }
 
 /// Prisma's P3009: failed rows stop every later deploy until resolved.
-pub fn failed_rows(service: &str, failed: &[&ledger::Row]) -> String {
+pub(super) fn failed_rows(service: &str, failed: &[&ledger::Row]) -> String {
     let mut s = "migrate found failed migrations in the target database, new migrations will not be applied (Prisma P3009).".to_string();
     for r in failed {
         s.push_str(&format!(
@@ -262,7 +267,7 @@ pub fn nothing_persisted(logs: Option<&str>) -> bool {
 }
 
 /// `N tables: a, b, c, d, e and M more`.
-pub fn summarize_names(what: &str, names: &[String]) -> String {
+pub(super) fn summarize_names(what: &str, names: &[String]) -> String {
     let shown: Vec<&str> = names.iter().take(5).map(String::as_str).collect();
     let more = names.len().saturating_sub(shown.len());
     let more = if more > 0 {
@@ -274,7 +279,7 @@ pub fn summarize_names(what: &str, names: &[String]) -> String {
 }
 
 /// A failed migration's error, with where the backup taken before it is and how to restore it.
-pub fn point_at_backup(e: Error, backup: &Option<Backup>) -> Error {
+pub(super) fn point_at_backup(e: Error, backup: &Option<Backup>) -> Error {
     match (e, backup) {
         (Error::MigrationFailed(text), Some(b)) => Error::MigrationFailed(format!(
             "{text}\n\nThe schema was backed up before this deploy to {}. To return to it (objects created since the backup are not removed by --clean):\n  {}",

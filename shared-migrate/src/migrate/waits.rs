@@ -71,7 +71,7 @@ impl Drop for Watcher {
 
 /// `blocked by pid 12 (psql, idle in transaction, `LOCK TABLE a`, since ...)`, or nothing
 /// when none was seen.
-pub fn blocked_by(blockers: &[Blocker]) -> String {
+pub(super) fn blocked_by(blockers: &[Blocker]) -> String {
     if blockers.is_empty() {
         return String::new();
     }

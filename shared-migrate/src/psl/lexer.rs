@@ -5,7 +5,7 @@
 use std::ops::Range;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Token {
+pub(super) enum Token {
     /// A name: `model`, `String`, `db`, `created_at`, `my-generator`.
     Ident(String),
     /// A string literal, unescaped.
@@ -34,7 +34,7 @@ pub enum Token {
 
 impl Token {
     /// How the token reads in a message.
-    pub fn describe(&self) -> String {
+    pub(super) fn describe(&self) -> String {
         match self {
             Token::Ident(s) => format!("`{s}`"),
             Token::Str(s) => format!("string \"{s}\""),
@@ -67,7 +67,7 @@ impl Token {
 
 /// A token and the bytes of the file it was read from.
 #[derive(Debug, Clone)]
-pub struct Spanned {
+pub(super) struct Spanned {
     pub token: Token,
     pub span: Range<usize>,
 }
@@ -80,7 +80,7 @@ pub struct LexError {
 }
 
 /// Splits `text` into tokens. Plain `//` comments are dropped.
-pub fn lex(text: &str) -> Result<Vec<Spanned>, LexError> {
+pub(super) fn lex(text: &str) -> Result<Vec<Spanned>, LexError> {
     let bytes = text.as_bytes();
     let mut out = Vec::new();
     let mut i = 0;

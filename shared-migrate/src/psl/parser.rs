@@ -27,7 +27,7 @@ impl From<LexError> for SchemaSyntaxError {
 }
 
 /// Parses one file: the blocks that parsed, and an error for each that did not.
-pub fn parse(text: &str) -> (SchemaFile, Vec<SchemaSyntaxError>) {
+pub(super) fn parse(text: &str) -> (SchemaFile, Vec<SchemaSyntaxError>) {
     let tokens = match lex(text) {
         Ok(t) => t,
         Err(e) => {

@@ -103,7 +103,7 @@ fn passed(r: &VerifyReport) -> String {
 
 /// `verify --compat`'s finding for one service: each new migration's verdict, what it broke,
 /// lint's name for the change, and the tests that failed on REV already.
-pub fn compat_text(c: &CompatReport) -> String {
+pub(super) fn compat_text(c: &CompatReport) -> String {
     let install = match &c.install {
         Some(note) => note.clone(),
         None => "dependencies installed by an earlier run".to_string(),

@@ -217,7 +217,7 @@ fn folder_name(
 }
 
 /// The statements of `chain` that change rows, located.
-pub fn data_statements(chain: &[Migration], root: &Path) -> Vec<DataStatement> {
+pub(super) fn data_statements(chain: &[Migration], root: &Path) -> Vec<DataStatement> {
     let mut found = Vec::new();
     for m in chain {
         for s in crate::sql::analyse(&m.sql).statements {
@@ -334,7 +334,7 @@ fn dump(url: &DatabaseUrl, namespaces: &[String], data: bool) -> Result<Vec<Stri
 /// A dump's statements, normalised: no comments, settings, owners or psql meta-commands;
 /// `schema.` dropped where it qualifies a name (as Prisma leaves the URL's schema implied);
 /// `CREATE SCHEMA` of another schema made idempotent.
-pub fn statements(dump: &str, schema: &str) -> Vec<String> {
+pub(super) fn statements(dump: &str, schema: &str) -> Vec<String> {
     // pg_dump's `\restrict` and `\unrestrict` are psql's, not SQL.
     let text: String = dump
         .lines()

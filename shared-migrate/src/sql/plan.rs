@@ -129,11 +129,11 @@ mod raw_kind {
     use serde::{Deserialize, Deserializer, Serializer};
     use squawk_syntax::SyntaxKind;
 
-    pub fn serialize<S: Serializer>(kind: &SyntaxKind, s: S) -> Result<S::Ok, S::Error> {
+    pub(super) fn serialize<S: Serializer>(kind: &SyntaxKind, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_u16(u16::from(*kind))
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<SyntaxKind, D::Error> {
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<SyntaxKind, D::Error> {
         let raw = u16::deserialize(d)?;
         if raw > u16::from(SyntaxKind::__LAST) {
             return Err(serde::de::Error::custom(format!("no syntax kind {raw}")));

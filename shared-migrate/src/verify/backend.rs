@@ -72,7 +72,7 @@ impl Lazy {
 
 // --- local --------------------------------------------------------------------------------
 
-pub struct LocalBackend {
+pub(super) struct LocalBackend {
     template: Template,
     shared: Lazy,
 }
@@ -80,7 +80,7 @@ pub struct LocalBackend {
 impl LocalBackend {
     /// initdb's a template once (or finds it in `cache`, kept between runs); each service then
     /// gets a database on one shared server, or a server of its own copied from the template.
-    pub fn new(cache: Option<&Path>) -> Result<LocalBackend, Error> {
+    pub(super) fn new(cache: Option<&Path>) -> Result<LocalBackend, Error> {
         let template = match cache {
             Some(dir) => Template::cached(dir)?,
             None => Template::prepare()?,
@@ -195,14 +195,14 @@ impl Backend for UrlBackend {
 
 /// A container per image shared by the services that isolate by database; a container of its
 /// own for each service that isolates by cluster.
-pub struct DockerBackend {
+pub(super) struct DockerBackend {
     /// `--image`: overrides every service's configured image.
     image_override: Option<String>,
     shared: Mutex<HashMap<String, Arc<Lazy>>>,
 }
 
 impl DockerBackend {
-    pub fn new(image_override: Option<String>) -> Result<DockerBackend, Error> {
+    pub(super) fn new(image_override: Option<String>) -> Result<DockerBackend, Error> {
         if !pg_tools::engine_available() {
             return Err(Error::Config(
                 "no Docker engine answers (`docker version` failed): start dockerd, or use --backend local".into(),

@@ -327,7 +327,10 @@ const LEFTOVER_PREFIX: &str = "xtask_verify_";
 /// Drops this tool's scratch databases that an earlier run left on `server` (killed before it
 /// could drop them): our prefix and a creation time older than `older_than` in the name, and
 /// no session in `pg_stat_activity`. Nothing else is touched. Returns the names dropped.
-pub fn sweep_leftovers(server: &DatabaseUrl, older_than: Duration) -> Result<Vec<String>, Error> {
+pub(super) fn sweep_leftovers(
+    server: &DatabaseUrl,
+    older_than: Duration,
+) -> Result<Vec<String>, Error> {
     let mut c = db::connect(server)?;
     let rows = c
         .query(

@@ -8,10 +8,10 @@ use std::path::{Path, PathBuf};
 use crate::error::{Error, Location, utf8_text};
 
 /// Where the root xtask.toml's `services` globs come from (the other sources are Node's).
-pub const XTASK_TOML: &str = "xtask.toml services";
+pub(super) const XTASK_TOML: &str = "xtask.toml services";
 
 /// The patterns the root declares, in the order given, each with where it comes from.
-pub fn declared(root: &Path) -> Result<Vec<(String, String)>, Error> {
+pub(super) fn declared(root: &Path) -> Result<Vec<(String, String)>, Error> {
     let mut out = Vec::new();
     let package = root.join("package.json");
     if let Ok(bytes) = std::fs::read(&package) {
@@ -51,7 +51,7 @@ pub fn declared(root: &Path) -> Result<Vec<(String, String)>, Error> {
 }
 
 /// Whether the root declares workspaces at all (a Node monorepo's root).
-pub fn declares_workspaces(dir: &Path) -> bool {
+pub(super) fn declares_workspaces(dir: &Path) -> bool {
     dir.join("pnpm-workspace.yaml").is_file()
         || std::fs::read_to_string(dir.join("package.json"))
             .ok()
@@ -83,7 +83,7 @@ fn pnpm_packages(text: &str) -> Vec<String> {
 
 /// The directories under `root` that `patterns` select (those starting with `!` remove what
 /// they match), sorted; `node_modules` and hidden directories are never entered.
-pub fn expand(root: &Path, patterns: &[String]) -> Vec<PathBuf> {
+pub(super) fn expand(root: &Path, patterns: &[String]) -> Vec<PathBuf> {
     let mut found: Vec<PathBuf> = Vec::new();
     for p in patterns.iter().filter(|p| !p.starts_with('!')) {
         for dir in matching(root, p) {

@@ -4,7 +4,7 @@
 use super::{ActionCx, Rule, Sink};
 use crate::sql::ActionKind;
 
-pub struct AddRequiredColumn;
+pub(super) struct AddRequiredColumn;
 
 impl Rule for AddRequiredColumn {
     fn name(&self) -> &'static str {

@@ -6,7 +6,7 @@ use super::{MigrationCx, Place, Rule, Sink};
 /// The marker `new --safe` writes where the backfill's value belongs.
 pub const TODO: &str = "TODO(backfill)";
 
-pub struct BackfillTodo;
+pub(super) struct BackfillTodo;
 
 impl Rule for BackfillTodo {
     fn name(&self) -> &'static str {

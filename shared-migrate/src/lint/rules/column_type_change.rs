@@ -5,7 +5,7 @@
 use super::{ActionCx, Rule, Sink};
 use crate::sql::ActionKind;
 
-pub struct ColumnTypeChange;
+pub(super) struct ColumnTypeChange;
 
 impl Rule for ColumnTypeChange {
     fn name(&self) -> &'static str {

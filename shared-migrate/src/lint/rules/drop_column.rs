@@ -4,7 +4,7 @@
 use super::{ActionCx, Rule, Sink};
 use crate::sql::ActionKind;
 
-pub struct DropColumn;
+pub(super) struct DropColumn;
 
 impl Rule for DropColumn {
     fn name(&self) -> &'static str {

@@ -3,7 +3,7 @@
 use super::{ActionCx, Rule, Sink};
 use crate::sql::ActionKind;
 
-pub struct DropTable;
+pub(super) struct DropTable;
 
 impl Rule for DropTable {
     fn name(&self) -> &'static str {

@@ -4,7 +4,7 @@
 use super::{Place, Rule, ServiceCx, Sink};
 use crate::sql::Catalog;
 
-pub struct DuplicateTimestamp;
+pub(super) struct DuplicateTimestamp;
 
 impl Rule for DuplicateTimestamp {
     fn name(&self) -> &'static str {

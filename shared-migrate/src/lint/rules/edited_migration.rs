@@ -4,7 +4,7 @@
 
 use super::{MigrationCx, Place, Rule, Sink};
 
-pub struct EditedMigration;
+pub(super) struct EditedMigration;
 
 impl Rule for EditedMigration {
     fn name(&self) -> &'static str {

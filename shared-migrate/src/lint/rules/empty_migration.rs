@@ -5,7 +5,7 @@
 use super::{MigrationCx, Place, Rule, Sink};
 use crate::lint::RuleLevel;
 
-pub struct EmptyMigration;
+pub(super) struct EmptyMigration;
 
 impl Rule for EmptyMigration {
     fn name(&self) -> &'static str {

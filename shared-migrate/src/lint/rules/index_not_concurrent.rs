@@ -4,7 +4,7 @@
 use super::{ActionCx, Rule, Sink};
 use crate::sql::ActionKind;
 
-pub struct IndexNotConcurrent;
+pub(super) struct IndexNotConcurrent;
 
 impl Rule for IndexNotConcurrent {
     fn name(&self) -> &'static str {

@@ -3,7 +3,7 @@
 
 use super::{MigrationCx, Place, Rule, Sink, find};
 
-pub struct InvalidSuppression;
+pub(super) struct InvalidSuppression;
 
 impl Rule for InvalidSuppression {
     fn name(&self) -> &'static str {

@@ -5,7 +5,7 @@
 use super::{MigrationCx, Place, Rule, Sink};
 use crate::sql::ActionKind;
 
-pub struct MigrateIncompatible;
+pub(super) struct MigrateIncompatible;
 
 impl Rule for MigrateIncompatible {
     fn name(&self) -> &'static str {

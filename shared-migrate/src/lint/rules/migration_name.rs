@@ -4,7 +4,7 @@
 use super::{MigrationCx, Place, Rule, Sink};
 use crate::workspace::naming::{self, NameProblem};
 
-pub struct MigrationName;
+pub(super) struct MigrationName;
 
 impl Rule for MigrationName {
     fn name(&self) -> &'static str {

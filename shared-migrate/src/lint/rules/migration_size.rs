@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use super::{MigrationCx, Place, Rule, Sink};
 use crate::lint::RuleLevel;
 
-pub struct MigrationSize;
+pub(super) struct MigrationSize;
 
 impl Rule for MigrationSize {
     fn name(&self) -> &'static str {

@@ -4,7 +4,7 @@
 use super::{MigrationCx, Place, Rule, Sink};
 use crate::workspace::naming::{self, NameProblem};
 
-pub struct MigrationTimestamp;
+pub(super) struct MigrationTimestamp;
 
 /// The one rule whose findings depend on the clock (lint's cache keeps none of them).
 pub const NAME: &str = "migration-timestamp";

@@ -4,7 +4,7 @@
 
 use super::{MigrationCx, Place, Rule, Sink};
 
-pub struct OutOfOrder;
+pub(super) struct OutOfOrder;
 
 impl Rule for OutOfOrder {
     fn name(&self) -> &'static str {

@@ -6,7 +6,7 @@ use super::{Place, Rule, ServiceCx, Sink};
 use crate::lint::history::same_text;
 use crate::sql::Catalog;
 
-pub struct RemovedMigration;
+pub(super) struct RemovedMigration;
 
 impl Rule for RemovedMigration {
     fn name(&self) -> &'static str {

@@ -4,7 +4,7 @@
 use super::{ActionCx, Rule, Sink};
 use crate::sql::ActionKind;
 
-pub struct RenameColumn;
+pub(super) struct RenameColumn;
 
 impl Rule for RenameColumn {
     fn name(&self) -> &'static str {

@@ -3,7 +3,7 @@
 use super::{ActionCx, Rule, Sink};
 use crate::sql::ActionKind;
 
-pub struct RenameTable;
+pub(super) struct RenameTable;
 
 impl Rule for RenameTable {
     fn name(&self) -> &'static str {

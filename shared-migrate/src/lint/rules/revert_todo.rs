@@ -6,7 +6,7 @@ use super::{MigrationCx, Place, Rule, Sink};
 /// The marker `new --revert` writes on a statement a person must finish.
 pub const TODO: &str = "TODO(revert)";
 
-pub struct RevertTodo;
+pub(super) struct RevertTodo;
 
 impl Rule for RevertTodo {
     fn name(&self) -> &'static str {

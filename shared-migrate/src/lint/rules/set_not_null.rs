@@ -6,7 +6,7 @@ use super::{ActionCx, Rule, Sink};
 use crate::lint::RuleLevel;
 use crate::sql::ActionKind;
 
-pub struct SetNotNull;
+pub(super) struct SetNotNull;
 
 impl Rule for SetNotNull {
     fn name(&self) -> &'static str {

@@ -3,7 +3,7 @@
 
 use super::{MigrationCx, Place, Rule, Sink};
 
-pub struct SyntaxError;
+pub(super) struct SyntaxError;
 
 impl Rule for SyntaxError {
     fn name(&self) -> &'static str {

@@ -10,12 +10,12 @@ use crate::lint::rules::ServiceCx;
 use crate::lint::{MigrationFile, lint_service};
 
 /// "Now" in tests.
-pub fn now() -> NaiveDateTime {
+pub(crate) fn now() -> NaiveDateTime {
     NaiveDateTime::parse_from_str("20260101000000", "%Y%m%d%H%M%S").unwrap()
 }
 
 /// Findings in the last of `history` (earlier ones are context), with default configuration.
-pub fn check(history: &[&str]) -> String {
+pub(crate) fn check(history: &[&str]) -> String {
     let named: Vec<(String, &str)> = history
         .iter()
         .enumerate()
@@ -27,7 +27,7 @@ pub fn check(history: &[&str]) -> String {
 
 /// Findings of a history of (folder name, SQL); with `last_only`, only the last migration is
 /// in scope.
-pub fn check_with(
+pub(crate) fn check_with(
     config: &LintConfig,
     history: &[(&str, &str)],
     baseline: Option<&Baseline>,
@@ -62,7 +62,7 @@ pub fn check_with(
 }
 
 /// The CREATE TABLE statements most tests start from, as Prisma writes them.
-pub const STUDENTS: &str = r#"-- CreateTable
+pub(crate) const STUDENTS: &str = r#"-- CreateTable
 CREATE TABLE "students" (
     "id" TEXT NOT NULL,
     "email" TEXT NOT NULL,

@@ -6,7 +6,7 @@
 use super::{Place, Rule, ServiceCx, Sink};
 use crate::sql::Catalog;
 
-pub struct UnindexedForeignKey;
+pub(super) struct UnindexedForeignKey;
 
 impl Rule for UnindexedForeignKey {
     fn name(&self) -> &'static str {

@@ -6,7 +6,7 @@ use crate::lint::RuleLevel;
 
 pub const NAME: &str = "unused-suppression";
 
-pub struct UnusedSuppression;
+pub(super) struct UnusedSuppression;
 
 impl Rule for UnusedSuppression {
     fn name(&self) -> &'static str {

@@ -4,7 +4,7 @@
 use super::{MigrationCx, Place, Rule, Sink};
 use crate::workspace::naming::{self, NameProblem};
 
-pub struct VagueName;
+pub(super) struct VagueName;
 
 impl Rule for VagueName {
     fn name(&self) -> &'static str {

@@ -6,7 +6,7 @@ use super::{ActionCx, Rule, Sink};
 use crate::lint::RuleLevel;
 use crate::sql::ActionKind;
 
-pub struct ValidatingConstraint;
+pub(super) struct ValidatingConstraint;
 
 impl Rule for ValidatingConstraint {
     fn name(&self) -> &'static str {

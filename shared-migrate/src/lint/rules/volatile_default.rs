@@ -6,7 +6,7 @@ use super::{ActionCx, Rule, Sink};
 use crate::lint::RuleLevel;
 use crate::sql::{ActionKind, DefaultValue};
 
-pub struct VolatileDefault;
+pub(super) struct VolatileDefault;
 
 impl Rule for VolatileDefault {
     fn name(&self) -> &'static str {

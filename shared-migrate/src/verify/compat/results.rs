@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 /// Each test's name (with its suites: `suite > test`) and whether it passed; empty when the
 /// output names no test.
-pub fn parse(output: &str) -> BTreeMap<String, bool> {
+pub(super) fn parse(output: &str) -> BTreeMap<String, bool> {
     let tap = parse_tap(output);
     if !tap.is_empty() {
         return leaves(tap);

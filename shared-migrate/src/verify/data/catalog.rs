@@ -51,7 +51,7 @@ pub(super) struct ForeignKey {
 
 impl ForeignKey {
     /// Whether every column of the key is nullable in `child` (its table).
-    pub fn nullable(&self, child: &Table) -> bool {
+    pub(super) fn nullable(&self, child: &Table) -> bool {
         self.columns
             .iter()
             .all(|n| child.columns.iter().any(|c| &c.name == n && !c.not_null))
@@ -59,7 +59,7 @@ impl ForeignKey {
 
     /// The parent's rows with a whole key (and, for a unique key, not pointed at yet by the
     /// child), numbered from 0 in key order, as `k0, k1, ..., rn`.
-    pub fn numbered_parents(&self) -> String {
+    pub(super) fn numbered_parents(&self) -> String {
         let cols: Vec<String> = self.parent_columns.iter().map(|c| quote_ident(c)).collect();
         let keys: Vec<String> = cols
             .iter()
@@ -76,7 +76,10 @@ impl ForeignKey {
     }
 
     /// How many parent rows a child row can point at.
-    pub fn parent_rows(&self, client: &mut impl GenericClient) -> Result<i64, postgres::Error> {
+    pub(super) fn parent_rows(
+        &self,
+        client: &mut impl GenericClient,
+    ) -> Result<i64, postgres::Error> {
         let sql = format!(
             "SELECT count(*) FROM {} WHERE {}",
             self.parent_name,
