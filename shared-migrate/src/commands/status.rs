@@ -60,6 +60,9 @@ pub struct ServiceStatus {
     pub replaced: Vec<(String, String)>,
     /// Why the state is a problem when the lists above do not say it.
     pub error: Option<String>,
+    /// The schema has tables and no ledger (Prisma's P3005): it needs a baseline, or a reset.
+    #[serde(skip)]
+    pub needs_baseline: bool,
     /// `--drift`: what differs between the database and its migrations (empty: nothing).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub drift: Option<Vec<String>>,
@@ -109,6 +112,7 @@ pub fn status_service(service: &Service, url: Result<DatabaseUrl, Error>) -> Ser
         squashes_to_record: vec![],
         replaced: vec![],
         error: None,
+        needs_baseline: false,
         drift: None,
         exit_code: ExitCode::Failure,
     };
@@ -116,6 +120,7 @@ pub fn status_service(service: &Service, url: Result<DatabaseUrl, Error>) -> Ser
         Ok(()) => s.read = true,
         Err(e) => {
             s.state = State::Problem;
+            s.needs_baseline = matches!(e, Error::NotEmpty { .. });
             s.exit_code = e.exit_code().max(ExitCode::Failure);
             s.error = Some(e.to_string());
         }

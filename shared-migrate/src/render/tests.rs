@@ -99,6 +99,7 @@ fn status(service: &str, state: State) -> ServiceStatus {
         squashes_to_record: Vec::new(),
         replaced: Vec::new(),
         error: None,
+        needs_baseline: false,
         drift: None,
         exit_code: state.exit_code(),
     }

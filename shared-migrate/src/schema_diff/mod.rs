@@ -411,7 +411,7 @@ pub fn dev_check(service: &Service, places: &Places) -> Result<DevCheck, Error> 
     let status = crate::commands::status_service(service, Ok(url.clone()));
     if let Some(e) = &status.error {
         // A schema with tables and no ledger (P3005) is drift too: everything must go.
-        if status.applied.is_empty() && e.contains("P3005") {
+        if status.needs_baseline {
             check.problems.push(e.clone());
             return Ok(check);
         }
