@@ -1105,6 +1105,21 @@ fn dev_is_the_development_loop_in_one_command() {
         ),
         0
     );
+    // Tables and no ledger (Prisma's P3005): a reset too, asked for first.
+    shared_migrate::db::connect(&db)
+        .unwrap()
+        .batch_execute("DROP TABLE _prisma_migrations")
+        .unwrap();
+    let out = dev(&[]);
+    assert_eq!(out.code, 2, "{}", all(&out));
+    assert!(
+        out.stderr.contains("cannot be brought forward") && out.stderr.contains("P3005"),
+        "{}",
+        all(&out)
+    );
+    let out = dev(&["--yes"]);
+    assert_eq!(out.code, 0, "{}", all(&out));
+    assert_eq!(ledger(), 8);
 }
 
 /// What `command` (a shell command line) printed when run on a pseudo-terminal, `input` typed
