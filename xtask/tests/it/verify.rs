@@ -365,11 +365,17 @@ fn interrupt_stops_servers_and_removes_directories() {
     });
     let child = spawn(xtask(repo.root()).args(["verify", "--backend", "local"]));
     let pid = child.id();
-    // Wait until the test step runs (a server and its directory exist).
-    wait_for(Duration::from_secs(30), Duration::from_millis(20), || {
-        leftovers_of(pid).len() >= 2
-    });
-    std::thread::sleep(Duration::from_millis(300));
+    // Wait until the test step runs: its `sleep 30` is there (a server and its directory too).
+    let sleeping = || {
+        !Command::new("pgrep")
+            .args(["-f", "^sleep 30$"])
+            .output()
+            .unwrap()
+            .stdout
+            .is_empty()
+    };
+    wait_for(Duration::from_secs(30), Duration::from_millis(20), sleeping);
+    assert!(sleeping(), "the test step never started");
     assert!(
         !leftovers_of(pid).is_empty(),
         "verify never started a cluster"
@@ -377,12 +383,8 @@ fn interrupt_stops_servers_and_removes_directories() {
     interrupt(child);
     assert!(leftovers_of(pid).is_empty(), "{:?}", leftovers_of(pid));
     assert_eq!(servers_of(pid), 0);
-    let sleeping = Command::new("pgrep")
-        .args(["-f", "^sleep 30$"])
-        .output()
-        .unwrap();
     assert!(
-        sleeping.stdout.is_empty(),
+        !sleeping(),
         "the test command's process group was not killed"
     );
 }
