@@ -679,3 +679,53 @@ fn error_in_a_function_body_and_no_trailing_semicolon_are_handled() {
     let url = fresh_database("func");
     migrate(&repo.service("svc"), &url).result.unwrap();
 }
+
+/// A file sent whole after its start row (one message), the finish row in the next: whatever it
+/// leaves open at its end (a line comment without a newline, a string, a quoted name, a block
+/// comment, a dollar quote) cannot swallow a row. A comment is closed and the migration applies, its row finished after it
+/// started; the others fail to parse, nothing of them persists, and the failure is located as
+/// before.
+#[test]
+fn a_file_ending_inside_a_comment_or_a_string_cannot_swallow_its_rows() {
+    let ok = [
+        "CREATE TABLE \"a\" (\"id\" INTEGER);\n-- a last comment, no newline",
+        "CREATE TABLE \"a\" (\"id\" INTEGER)",
+    ];
+    for (i, sql) in ok.iter().enumerate() {
+        let repo = TempRepo::new();
+        repo.migration("svc", "20250101000000_create_a", sql);
+        let url = fresh_database(&format!("tail_ok{i}"));
+        migrate(&repo.service("svc"), &url).result.unwrap();
+        assert!(table_exists(&url, "a"));
+        let rows = ledger(&url);
+        assert!(rows[0].finished && rows[0].steps == 1, "{sql}");
+        let ordered: bool = client(&url)
+            .query_one(
+                "SELECT started_at <= finished_at FROM _prisma_migrations",
+                &[],
+            )
+            .unwrap()
+            .get(0);
+        assert!(ordered);
+    }
+    let open = [
+        "CREATE TABLE \"a\" (\"id\" INTEGER);\nSELECT 'an open string",
+        "CREATE TABLE \"a\" (\"id\" INTEGER);\nSELECT E'an escaped \\' open string",
+        "CREATE TABLE \"a\" (\"id\" INTEGER);\nSELECT \"an open name",
+        "CREATE TABLE \"a\" (\"id\" INTEGER);\n/* an open /* nested */ comment",
+        "CREATE TABLE \"a\" (\"id\" INTEGER);\nSELECT $q$ an open dollar quote",
+    ];
+    for (i, sql) in open.iter().enumerate() {
+        let repo = TempRepo::new();
+        repo.migration("svc", "20250101000000_create_a", sql);
+        let url = fresh_database(&format!("tail_open{i}"));
+        let r = migrate(&repo.service("svc"), &url);
+        assert!(r.result.is_err(), "{sql}");
+        assert!(!table_exists(&url, "a"), "nothing persisted: {sql}");
+        let rows = ledger(&url);
+        assert!(
+            rows.iter().all(|r| !r.finished),
+            "no finished row: {sql}: {rows:?}"
+        );
+    }
+}
