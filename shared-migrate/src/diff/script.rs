@@ -248,16 +248,12 @@ fn literal_sql(v: &Literal, full_type: &str) -> String {
         }
         Literal::Number(x) => x.clone(),
         Literal::Boolean(b) => b.to_string(),
-        Literal::Bytes(b64) => format!("'\\x{}'", hex(&base64(b64))),
+        Literal::Bytes(b64) => format!("'\\x{}'", hex::encode(base64(b64))),
         Literal::List(items) => {
             let items: Vec<String> = items.iter().map(|i| literal_sql(i, full_type)).collect();
             format!("ARRAY[{}]::{full_type}", items.join(", "))
         }
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Decodes standard base64 (Prisma's `Bytes` defaults); invalid input gives what it can.
