@@ -170,8 +170,13 @@ pub enum Error {
         a: PathBuf,
         b: PathBuf,
     },
-    #[error("{path}: no `prisma/migrations` directory: create the first migration with `{}`", crate::remedy::new_migration(.service), path = .path.display())]
-    NoMigrationsDir { service: String, path: PathBuf },
+    #[error("{path}: the migrations directory does not exist{named_by}: create the first migration with `{}`", crate::remedy::new_migration(.service), path = .path.display())]
+    NoMigrationsDir {
+        service: String,
+        path: PathBuf,
+        /// ` (migrations.path of <prisma.config.ts>)` when that file names it.
+        named_by: String,
+    },
     #[error("{at}: {message}")]
     Script { at: Location, message: String },
     /// A Prisma schema or configuration file that cannot be read as written.
@@ -470,6 +475,7 @@ mod tests {
             Error::NoMigrationsDir {
                 service: "svc".into(),
                 path: p("services/svc/prisma/migrations"),
+                named_by: String::new(),
             },
             Error::Script {
                 at: at(4, 1),

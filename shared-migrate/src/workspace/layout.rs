@@ -54,7 +54,8 @@ impl Layout {
             None => from_package_json(dir)?.or_else(|| default_schema(dir)),
         };
         let migrations_dir = match config.as_ref().and_then(|c| c.migrations_path.as_ref()) {
-            Some(m) => m.path("migrations.path", &base)?,
+            // `./.prisma-migrations` named as `<dir>/.prisma-migrations`.
+            Some(m) => m.path("migrations.path", &base)?.components().collect(),
             None => match &schema {
                 Some(SchemaPath::File(f)) => f.parent().unwrap_or(dir).join("migrations"),
                 Some(SchemaPath::Folder(folder)) => {
@@ -413,6 +414,21 @@ mod tests {
         let url = l.datasource().unwrap().unwrap().url.unwrap();
         assert_eq!(url.key, "datasource.url");
         assert_eq!(url.at.line, 5);
+        // Missing, it is named as the file names it, `./` left out.
+        write(
+            d.path(),
+            "prisma.config.ts",
+            "import { defineConfig } from \"prisma/config\";\nexport default defineConfig({\n  schema: \"db/schema.prisma\",\n  migrations: { path: \"./.prisma-migrations\" },\n});\n",
+        );
+        let svc = crate::workspace::Service::new("svc", d.path()).unwrap();
+        assert_eq!(svc.migrations_dir(), d.path().join(".prisma-migrations"));
+        let e = svc.migration_dirs().unwrap_err().to_string();
+        assert!(
+            e.contains(
+                ".prisma-migrations: the migrations directory does not exist (migrations.path of "
+            ) && e.contains("prisma.config.ts)"),
+            "{e}"
+        );
     }
 
     #[test]

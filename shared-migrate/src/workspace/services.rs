@@ -272,9 +272,16 @@ impl Service {
     pub fn migration_dirs(&self) -> Result<Vec<(String, PathBuf)>, Error> {
         let dir = self.migrations_dir();
         if !dir.is_dir() {
+            let configured = self.layout.config.as_ref().filter(|c| {
+                crate::workspace::prisma_config::PrismaConfig::read(c)
+                    .is_ok_and(|p| p.migrations_path.is_some())
+            });
             return Err(Error::NoMigrationsDir {
                 service: self.name.clone(),
                 path: dir,
+                named_by: configured
+                    .map(|c| format!(" (migrations.path of {})", c.display()))
+                    .unwrap_or_default(),
             });
         }
         // The folder list first: an unreadable directory is named as such.
