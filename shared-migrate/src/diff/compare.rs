@@ -32,6 +32,16 @@ pub type At = (usize, usize);
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum DiffStep {
     CreateSchema(String),
+    /// An extension of `previous`.
+    DropExtension(usize),
+    /// An extension of `next`.
+    CreateExtension(usize),
+    AlterExtension {
+        previous: usize,
+        next: usize,
+        version: bool,
+        schema: bool,
+    },
     CreateEnum(usize),
     AlterEnum(AlterEnum),
     DropForeignKey {
@@ -185,12 +195,48 @@ pub fn compare<'a>(
         }
     }
     enum_steps(previous, next, &mut steps);
+    if previous.manages_extensions || next.manages_extensions {
+        extension_steps(previous, next, &mut steps);
+    }
     steps.sort();
     move_drop_unique_before_new_primary_key(previous, next, &mut steps);
     SchemaDiff {
         previous,
         next,
         steps,
+    }
+}
+
+/// Prisma's extension steps (its `push_extension_steps`): one declared and not installed is
+/// created; one whose asked-for version or schema differs is altered (`UPDATE TO`, `SET
+/// SCHEMA`), or dropped and created when it cannot be moved; an installed one that is not
+/// declared is left alone.
+fn extension_steps(previous: &SqlSchema, next: &SqlSchema, steps: &mut Vec<DiffStep>) {
+    let differs = |a: &str, b: &str| !a.is_empty() && !b.is_empty() && a != b;
+    for (ni, ne) in next.extensions.iter().enumerate() {
+        let Some(pi) = previous.extensions.iter().position(|pe| pe.name == ne.name) else {
+            steps.push(DiffStep::CreateExtension(ni));
+            continue;
+        };
+        let pe = &previous.extensions[pi];
+        let (version, schema) = (
+            differs(&pe.version, &ne.version),
+            differs(&pe.schema, &ne.schema),
+        );
+        if !version && !schema {
+            continue;
+        }
+        if pe.relocatable || ne.relocatable {
+            steps.push(DiffStep::AlterExtension {
+                previous: pi,
+                next: ni,
+                version,
+                schema,
+            });
+        } else {
+            steps.push(DiffStep::DropExtension(pi));
+            steps.push(DiffStep::CreateExtension(ni));
+        }
     }
 }
 

@@ -29,16 +29,11 @@ pub fn expected(service: &Service, default_schema: &str) -> Result<Option<Expect
     let files = service.layout.schema_files()?;
     let dm = psl::datamodel(&files)?;
     let datasource = psl::datasource(&files)?;
-    // Declared extensions are managed by Prisma (postgresqlExtensions); a comparison that left
-    // them out would give a verdict Prisma does not, so it is refused, located.
-    if let Some((names, at)) = datasource.as_ref().and_then(|d| d.extensions.as_ref()) {
-        return Err(Error::Config(format!(
-            "{at}: the datasource declares extensions ({}), which Prisma then creates and compares; \
-             this tool does not compare or generate extensions yet. Compare this service with \
-             `npx prisma migrate diff`, or skip verify's check with --no-schema-check",
-            names.join(", ")
-        )));
-    }
+    // Declared extensions are Prisma's to create and compare (postgresqlExtensions).
+    let declared = datasource
+        .as_ref()
+        .and_then(|d| d.extensions.as_ref())
+        .map(|(list, _)| list.clone());
     let listed = datasource.map(|d| d.schemas).unwrap_or_default();
     let mut namespaces = vec![default_schema.to_string()];
     for s in &listed {
@@ -46,8 +41,22 @@ pub fn expected(service: &Service, default_schema: &str) -> Result<Option<Expect
             namespaces.push(s.clone());
         }
     }
+    let mut schema = calculate(&dm, &files, default_schema);
+    if let Some(list) = declared {
+        schema.manages_extensions = true;
+        schema.extensions = list
+            .into_iter()
+            .map(|e| super::model::SqlExtension {
+                name: e.name,
+                schema: e.schema,
+                version: e.version,
+                relocatable: false,
+            })
+            .collect();
+        schema.extensions.sort_by(|a, b| a.name.cmp(&b.name));
+    }
     Ok(Some(Expected {
-        schema: calculate(&dm, &files, default_schema),
+        schema,
         multi_schema: !listed.is_empty(),
         partial_indexes: dm.has_preview("partialIndexes"),
         namespaces,

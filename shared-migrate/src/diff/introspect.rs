@@ -285,6 +285,22 @@ pub fn introspect(
     )? {
         out.unmanaged.push(r.get(0));
     }
+    // Every installed extension (compared only where the datasource declares extensions).
+    for r in GenericClient::query(
+        client,
+        "SELECT e.extname::text, n.nspname::text, e.extversion::text, e.extrelocatable \
+         FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace ORDER BY 1",
+        &[],
+    )
+    .map_err(|e| Error::database("reading the extensions", &e))?
+    {
+        out.schema.extensions.push(super::model::SqlExtension {
+            name: r.get(0),
+            schema: r.get(1),
+            version: r.get(2),
+            relocatable: r.get(3),
+        });
+    }
     order_as_prisma_does(&mut out.schema);
     Ok(out)
 }

@@ -120,6 +120,59 @@ pub fn differences(m: &SchemaDiff, creators: &Creators, sides: &Sides) -> Vec<Di
                 None,
                 None,
             ),
+            DiffStep::CreateExtension(e) => {
+                let e = &next.extensions[*e];
+                let how = match (e.schema.as_str(), e.version.as_str()) {
+                    ("", "") => String::new(),
+                    (s, "") => format!(" (in schema `{s}`)"),
+                    ("", v) => format!(" (version {v})"),
+                    (s, v) => format!(" (in schema `{s}`, version {v})"),
+                };
+                let prev_has = prev.extensions.iter().any(|p| p.name == e.name);
+                let message = match prev_has {
+                    true => format!(
+                        "extension `{}` in {from} is not what {to} asks for{how}: it cannot be moved, so it is dropped and created again",
+                        e.name
+                    ),
+                    false => format!("extension `{}` is in {to}{how} but not in {from}", e.name),
+                };
+                push(
+                    message,
+                    None,
+                    None,
+                    Some(
+                        "write the migration that creates it: `cargo xtask new --from-schema`"
+                            .into(),
+                    ),
+                )
+            }
+            DiffStep::DropExtension(_) => {}
+            DiffStep::AlterExtension {
+                previous, next: ni, ..
+            } => {
+                let (p, n) = (&prev.extensions[*previous], &next.extensions[*ni]);
+                push(
+                    format!(
+                        "extension `{}` is version {} in schema `{}` in {from}; {to} asks for {}{}",
+                        p.name,
+                        p.version,
+                        p.schema,
+                        if n.version.is_empty() {
+                            String::new()
+                        } else {
+                            format!("version {}", n.version)
+                        },
+                        if n.schema.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" in schema `{}`", n.schema)
+                        },
+                    ),
+                    None,
+                    None,
+                    None,
+                )
+            }
             DiffStep::CreateEnum(e) => {
                 let e = &next.enums[*e];
                 push(

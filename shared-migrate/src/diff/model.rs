@@ -13,6 +13,23 @@ pub type Origin = Option<crate::error::Location>;
 pub struct SqlSchema {
     pub enums: Vec<SqlEnum>,
     pub tables: Vec<SqlTable>,
+    /// PostgreSQL extensions: installed (a database), or declared by the datasource's
+    /// `extensions` (schema.prisma, Prisma's postgresqlExtensions), sorted by name.
+    #[serde(default)]
+    pub extensions: Vec<SqlExtension>,
+    /// Extensions are compared: the datasource declares them (Prisma compares them then).
+    #[serde(default)]
+    pub manages_extensions: bool,
+}
+
+/// An extension; an empty schema or version means "any" (schema.prisma did not say).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq, Eq)]
+pub struct SqlExtension {
+    pub name: String,
+    pub schema: String,
+    pub version: String,
+    /// `ALTER EXTENSION ... SET SCHEMA` can move it (else it is dropped and created).
+    pub relocatable: bool,
 }
 
 impl SqlSchema {

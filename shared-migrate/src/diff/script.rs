@@ -104,6 +104,9 @@ pub fn with_warnings(warnings: &[String], script: &str) -> String {
 fn description(step: &DiffStep) -> &'static str {
     match step {
         DiffStep::CreateSchema(_) => "CreateSchema",
+        DiffStep::DropExtension(_) => "DropExtension",
+        DiffStep::CreateExtension(_) => "CreateExtension",
+        DiffStep::AlterExtension { .. } => "AlterExtension",
         DiffStep::CreateEnum(_) => "CreateEnum",
         DiffStep::AlterEnum(_) => "AlterEnum",
         DiffStep::DropForeignKey { .. } => "DropForeignKey",
@@ -123,6 +126,48 @@ fn render(m: &SchemaDiff, step: &DiffStep, n: &Naming) -> Vec<String> {
     let (prev, next) = (m.previous, m.next);
     match step {
         DiffStep::CreateSchema(s) => vec![format!("CREATE SCHEMA IF NOT EXISTS {}", ident(s))],
+        DiffStep::DropExtension(e) => vec![format!(
+            "DROP EXTENSION {}",
+            ident(&prev.extensions[*e].name)
+        )],
+        DiffStep::CreateExtension(e) => {
+            // Prisma's render_create_extension.
+            let e = &next.extensions[*e];
+            let mut sql = format!("CREATE EXTENSION IF NOT EXISTS {}", ident(&e.name));
+            if !e.version.is_empty() || !e.schema.is_empty() {
+                sql.push_str(" WITH");
+            }
+            if !e.schema.is_empty() {
+                sql.push_str(&format!(" SCHEMA {}", ident(&e.schema)));
+            }
+            if !e.version.is_empty() {
+                sql.push_str(&format!(" VERSION {}", ident(&e.version)));
+            }
+            vec![sql]
+        }
+        DiffStep::AlterExtension {
+            previous,
+            next: ni,
+            version,
+            schema,
+        } => {
+            let name = ident(&prev.extensions[*previous].name);
+            let e = &next.extensions[*ni];
+            let mut out = Vec::new();
+            if *version {
+                out.push(format!(
+                    "ALTER EXTENSION {name} UPDATE TO {}",
+                    ident(&e.version)
+                ));
+            }
+            if *schema {
+                out.push(format!(
+                    "ALTER EXTENSION {name} SET SCHEMA {}",
+                    ident(&e.schema)
+                ));
+            }
+            out
+        }
         DiffStep::CreateEnum(e) => {
             let e = &next.enums[*e];
             let values: Vec<String> = e.values.iter().map(|v| string(v)).collect();

@@ -11,6 +11,9 @@ use super::model::*;
 /// The sections, in Prisma's order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Section {
+    AlteredExtension,
+    DroppedExtension,
+    CreatedExtension,
     AddedEnum,
     AddedTable,
     RemovedEnum,
@@ -29,6 +32,16 @@ pub fn summary(m: &SchemaDiff) -> String {
     for (i, step) in m.steps.iter().enumerate() {
         let item = match step {
             DiffStep::CreateSchema(_) => continue,
+            DiffStep::DropExtension(e) => {
+                (Section::DroppedExtension, prev.extensions[*e].name.clone())
+            }
+            DiffStep::CreateExtension(e) => {
+                (Section::CreatedExtension, next.extensions[*e].name.clone())
+            }
+            DiffStep::AlterExtension { previous, .. } => (
+                Section::AlteredExtension,
+                prev.extensions[*previous].name.clone(),
+            ),
             DiffStep::CreateEnum(_) => (Section::AddedEnum, String::new()),
             DiffStep::AlterEnum(a) => (Section::ChangedEnum, prev.enums[a.previous].name.clone()),
             DiffStep::DropForeignKey { at, .. } | DiffStep::DropIndex { at, .. } => {
@@ -60,6 +73,10 @@ pub fn summary(m: &SchemaDiff) -> String {
     for (section, name, i) in &items {
         if state.as_ref() != Some(&(*section, name.clone())) {
             out.push_str(&match section {
+                // Prisma's words, its stray backtick included.
+                Section::AlteredExtension => format!("\n[*] Changed the `{name}` extension\n"),
+                Section::DroppedExtension => "\n[-] Removed extensions\n`".to_string(),
+                Section::CreatedExtension => "\n[+] Added extensions\n".to_string(),
                 Section::AddedEnum => "\n[+] Added enums\n".to_string(),
                 Section::AddedTable => "\n[+] Added tables\n".to_string(),
                 Section::RemovedEnum => "\n[-] Removed enums\n".to_string(),
@@ -85,7 +102,12 @@ fn names(columns: &[IndexColumn]) -> String {
 fn line(m: &SchemaDiff, step: &DiffStep, out: &mut String) {
     let (prev, next) = (m.previous, m.next);
     match step {
-        DiffStep::CreateSchema(_) => {}
+        DiffStep::CreateSchema(_)
+        | DiffStep::DropExtension(_)
+        | DiffStep::AlterExtension { .. } => {}
+        DiffStep::CreateExtension(e) => {
+            let _ = writeln!(out, "  - {}", next.extensions[*e].name);
+        }
         DiffStep::CreateEnum(e) => {
             let _ = writeln!(out, "  - {}", next.enums[*e].name);
         }

@@ -35,8 +35,8 @@ pub struct DatasourceBlock {
     pub schemas: Vec<String>,
     /// `relationMode = "prisma"`: relations are kept by the client, not by foreign keys.
     pub relation_mode: Option<String>,
-    /// `extensions = [...]` (preview feature postgresqlExtensions): the names, and where.
-    pub extensions: Option<(Vec<String>, Location)>,
+    /// `extensions = [...]` (preview feature postgresqlExtensions), and where.
+    pub extensions: Option<(Vec<DeclaredExtension>, Location)>,
     pub at: Location,
 }
 
@@ -114,15 +114,12 @@ pub fn datasource(files: &[SourceFile]) -> Result<Option<DatasourceBlock>, Error
                     }
                     "extensions" => {
                         // Elements are identifiers or calls (`pgcrypto`, `postgis(version: ..)`).
-                        let names = value
+                        let list = value
                             .elements()
                             .into_iter()
-                            .map(|e| match &e.kind {
-                                ExprKind::Call { name, .. } | ExprKind::Path(name) => name.clone(),
-                                _ => e.describe().to_string(),
-                            })
-                            .collect();
-                        ds.extensions = Some((names, file.location(key.span.start)));
+                            .map(|e| extension(file, e))
+                            .collect::<Result<_, _>>()?;
+                        ds.extensions = Some((list, file.location(key.span.start)));
                     }
                     _ => {}
                 }
@@ -141,6 +138,57 @@ pub fn datasource(files: &[SourceFile]) -> Result<Option<DatasourceBlock>, Error
         }
     }
     Ok(found)
+}
+
+/// An extension the datasource declares, as Prisma reads it: the database's name (`map:`, else
+/// the identifier) and the schema and version asked for (empty: any).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeclaredExtension {
+    pub name: String,
+    pub schema: String,
+    pub version: String,
+}
+
+fn extension(file: &SourceFile, e: &Expr) -> Result<DeclaredExtension, Error> {
+    let (ident, args) = match &e.kind {
+        ExprKind::Path(name) => (name.clone(), &[][..]),
+        ExprKind::Call { name, args } => (name.clone(), &args[..]),
+        _ => {
+            return Err(file.error_at(
+                e.span.start,
+                format!(
+                    "an extension is a name or a call like `pgvector(map: \"vector\")`, found {}",
+                    e.describe()
+                ),
+            ));
+        }
+    };
+    let mut ext = DeclaredExtension {
+        name: ident,
+        schema: String::new(),
+        version: String::new(),
+    };
+    for arg in args {
+        let Some(key) = &arg.name else {
+            return Err(file.error_at(
+                arg.value.span.start,
+                "an extension's arguments are named: map, schema or version",
+            ));
+        };
+        let value = string(file, &key.name, &arg.value)?;
+        match key.name.as_str() {
+            "map" => ext.name = value,
+            "schema" => ext.schema = value,
+            "version" => ext.version = value,
+            other => {
+                return Err(file.error_at(
+                    key.span.start,
+                    format!("`{other}` is not an argument of an extension: map, schema or version"),
+                ));
+            }
+        }
+    }
+    Ok(ext)
 }
 
 fn string(file: &SourceFile, key: &str, value: &Expr) -> Result<String, Error> {

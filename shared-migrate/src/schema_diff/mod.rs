@@ -222,6 +222,18 @@ fn diff_with(
             }
         };
         let (mut a, mut b) = (read(from)?, read(to)?);
+        // The datasource declares extensions: Prisma compares them, on every side.
+        if let Some(e) = expected.as_ref().filter(|e| e.schema.manages_extensions) {
+            for side in [&mut a, &mut b] {
+                side.schema.manages_extensions = true;
+                side.unmanaged.retain(|u| {
+                    !e.schema
+                        .extensions
+                        .iter()
+                        .any(|x| *u == format!("extension \"{}\"", x.name))
+                });
+            }
+        }
         // Partial indexes' conditions as PostgreSQL prints them, where the replay can tell.
         match (from, to) {
             (Source::Schema, Source::Migrations) => settle_predicates(&mut a, &b)?,

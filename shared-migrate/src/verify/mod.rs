@@ -407,12 +407,22 @@ fn schema_step<'a>(
             &expected.namespaces,
             &expected.namespaces,
         );
-        let unmanaged = if found.unmanaged.is_empty() {
+        let mut unmanaged_list = found.unmanaged.clone();
+        if expected.schema.manages_extensions {
+            unmanaged_list.retain(|u| {
+                !expected
+                    .schema
+                    .extensions
+                    .iter()
+                    .any(|x| *u == format!("extension \"{}\"", x.name))
+            });
+        }
+        let unmanaged = if unmanaged_list.is_empty() {
             String::new()
         } else {
             format!(
                 "; not managed by schema.prisma: {}",
-                found.unmanaged.join(", ")
+                unmanaged_list.join(", ")
             )
         };
         if m.is_empty() {

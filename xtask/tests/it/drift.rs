@@ -274,7 +274,7 @@ fn schema_errors_are_located_with_a_snippet() {
             "model A {\n  id Int @id\n\n  @@index([nope])\n}\n",
         ),
         (
-            "extensions, which are not compared",
+            "extensions, compared as Prisma compares them (postgresqlExtensions)",
             "datasource db {\n  provider   = \"postgresql\"\n  url        = env(\"DATABASE_URL\")\n  extensions = [pgcrypto, postgis(version: \"3.4\")]\n}\n\nmodel A {\n  id Int @id\n}\n",
         ),
         (
@@ -491,4 +491,77 @@ fn a_replay_is_kept_until_the_history_changes() {
     let out = diff();
     assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
     assert!(out.stdout.contains("body"), "{}", out.stdout);
+}
+
+/// Prisma's postgresqlExtensions: the datasource's `extensions` are compared and generated as
+/// Prisma's engine writes them (created first, `WITH SCHEMA` / `VERSION` when asked for), an
+/// installed one not declared is left alone, and a declared one is no longer listed as
+/// unmanaged.
+#[test]
+fn declared_extensions_are_compared_and_generated() {
+    let repo = TempRepo::new();
+    repo.migration(
+        "svc",
+        "20250101000000_init",
+        "CREATE EXTENSION IF NOT EXISTS \"pg_trgm\";\n\n-- CreateTable\nCREATE TABLE \"A\" (\n    \"id\" INTEGER NOT NULL,\n\n    CONSTRAINT \"A_pkey\" PRIMARY KEY (\"id\")\n);\n",
+    );
+    let schema = |extensions: &str| {
+        write(
+            repo.root(),
+            "services/svc/prisma/schema.prisma",
+            &format!(
+                "generator client {{\n  provider        = \"prisma-client-js\"\n  previewFeatures = [\"postgresqlExtensions\"]\n}}\n\ndatasource db {{\n  provider   = \"postgresql\"\n  url        = env(\"DATABASE_URL\")\n  extensions = [{extensions}]\n}}\n\nmodel A {{\n  id Int @id\n}}\n"
+            ),
+        )
+    };
+    let diff = |args: &[&str]| {
+        run(xtask(repo.root())
+            .args(["diff", "--backend", "local"])
+            .args(args))
+    };
+    schema("pg_trgm");
+    let out = diff(&[]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(
+        !out.stdout.contains("extension \"pg_trgm\""),
+        "declared, so managed: {}",
+        out.stdout
+    );
+    schema("pg_trgm, citext, hstore(schema: \"public\")");
+    let out = diff(&[]);
+    assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout.contains("[+] Added extensions\n    - citext\n")
+            && out
+                .stdout
+                .contains("extension `citext` is in schema.prisma but not in the migrations"),
+        "{}",
+        out.stdout
+    );
+    let out = diff(&["--script"]);
+    assert!(
+        out.stdout.starts_with(
+            "-- CreateExtension\nCREATE EXTENSION IF NOT EXISTS \"citext\";\n\n-- CreateExtension\nCREATE EXTENSION IF NOT EXISTS \"hstore\" WITH SCHEMA \"public\";\n"
+        ),
+        "{}",
+        out.stdout
+    );
+    let out = run(xtask(repo.root()).args([
+        "new",
+        "-s",
+        "svc",
+        "--from-schema",
+        "--name",
+        "add_extensions",
+    ]));
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let out = diff(&[]);
+    assert_eq!(
+        out.code, 0,
+        "in sync once written: {}{}",
+        out.stdout, out.stderr
+    );
+    let (out, json) = verify_json(repo.root(), &[]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert_eq!(step(&json[0], "schema")["status"], "passed");
 }
