@@ -14,7 +14,7 @@
 //!    postmaster (the parent of our backend). Then no pooler can be there, whatever port;
 //! 4. otherwise (a proxy, NAT, a container's published port, or a pooler), server sessions
 //!    are watched through three connections of ours taking turns, one query (one transaction)
-//!    at a time, in the order A B A C A B: a pooler that hands server sessions out per
+//!    at a time, in the order A B A C A B A C (twelve turns): a pooler that hands server sessions out per
 //!    transaction shows it, whatever its order (LIFO gives B the session A just returned;
 //!    round robin moves A to another session), so the verdict does not depend on which
 //!    backend happens to answer. A pooler in session mode, a proxy or NAT keep one session per
@@ -65,7 +65,9 @@ pub fn refuse_transaction_pooling(client: &mut Client, url: &DatabaseUrl) -> Res
         unreachable!("two connections were opened")
     };
     let mut seen: [BTreeSet<i32>; 3] = Default::default();
-    for who in [0, 1, 0, 2, 0, 1] {
+    // Twice over: under other clients' load a pooler may keep handing each of ours the same
+    // server session for a while (seen with eight deployers at once behind PgBouncer).
+    for who in [0, 1, 0, 2, 0, 1, 2, 0, 2, 1, 0, 2] {
         let session: &mut Client = match who {
             0 => client,
             1 => b,
