@@ -197,32 +197,21 @@ fn measure_loop(
             server.create_database(&format!("bench_loop_migrate_{run}"))?,
             server.create_database(&format!("bench_loop_dev_{run}"))?,
         );
+        // Writes nothing when in sync, as Prisma's `migrate dev --create-only`.
+        let new: &[&str] = &[
+            "new",
+            "-s",
+            SERVICE,
+            "--from-schema",
+            "--name",
+            "bench_nothing",
+        ];
         let commands: [(&[&str], &crate::db::DatabaseUrl); 5] = [
             (&["migrate", "-s", SERVICE], &migrated),
             (&["dev", "-s", SERVICE], &dev),
             (&["dev", "-s", SERVICE], &dev),
-            (
-                &[
-                    "new",
-                    "-s",
-                    SERVICE,
-                    "--from-schema",
-                    "--name",
-                    "bench_nothing",
-                ],
-                &dev,
-            ),
-            (
-                &[
-                    "new",
-                    "-s",
-                    SERVICE,
-                    "--from-schema",
-                    "--name",
-                    "bench_nothing",
-                ],
-                &dev,
-            ),
+            (new, &dev),
+            (new, &dev),
         ];
         for (k, (args, url)) in commands.iter().enumerate() {
             if k == 4 {

@@ -20,6 +20,23 @@ pub struct Expected {
     pub files: Vec<psl::SourceFile>,
 }
 
+impl Expected {
+    /// Takes the extensions the datasource declares out of a list of what Prisma does not
+    /// manage (`extension "x"` entries, as introspection names them): they are managed.
+    pub fn remove_declared_extensions(&self, unmanaged: &mut Vec<String>) {
+        if !self.schema.manages_extensions {
+            return;
+        }
+        unmanaged.retain(|u| {
+            !self
+                .schema
+                .extensions
+                .iter()
+                .any(|x| *u == format!("extension \"{}\"", x.name))
+        });
+    }
+}
+
 /// The schema the service's schema.prisma describes; None when the service has no schema file.
 /// `default_schema`: the URL's `?schema=` (`public` without one).
 pub fn expected(service: &Service, default_schema: &str) -> Result<Option<Expected>, Error> {

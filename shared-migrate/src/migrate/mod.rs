@@ -128,6 +128,15 @@ pub struct Recorded {
     pub replaces: usize,
 }
 
+impl Recorded {
+    fn of(squash: &Migration) -> Recorded {
+        Recorded {
+            name: squash.name.clone(),
+            replaces: squash.replaces.len(),
+        }
+    }
+}
+
 #[derive(Debug, Serialize)]
 pub struct MigrateReport {
     pub service: String,
@@ -375,10 +384,7 @@ fn record_squashes(
                 m.replaces.len()
             ),
         );
-        report.recorded.push(Recorded {
-            name: m.name.clone(),
-            replaces: m.replaces.len(),
-        });
+        report.recorded.push(Recorded::of(m));
     }
     Ok(())
 }
@@ -540,13 +546,7 @@ fn dry_run(
         }
     };
     let (pending, absorbed) = plan_pending(name, local, &rows, options, progress, report)?;
-    report.recorded = absorbed
-        .iter()
-        .map(|m| Recorded {
-            name: m.name.clone(),
-            replaces: m.replaces.len(),
-        })
-        .collect();
+    report.recorded = absorbed.iter().map(|m| Recorded::of(m)).collect();
     report.planned = planned(&pending)?;
     // Without a database or a ledger, no table exists for a migration to meet.
     if let (Some(timeout), Some(client), false) = (options.precheck, &mut client, rows.is_empty()) {

@@ -226,12 +226,7 @@ fn diff_with(
         if let Some(e) = expected.as_ref().filter(|e| e.schema.manages_extensions) {
             for side in [&mut a, &mut b] {
                 side.schema.manages_extensions = true;
-                side.unmanaged.retain(|u| {
-                    !e.schema
-                        .extensions
-                        .iter()
-                        .any(|x| *u == format!("extension \"{}\"", x.name))
-                });
+                e.remove_declared_extensions(&mut side.unmanaged);
             }
         }
         // Partial indexes' conditions as PostgreSQL prints them, where the replay can tell.

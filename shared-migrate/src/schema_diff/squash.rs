@@ -118,20 +118,19 @@ pub fn squash(
     let started = Instant::now();
     let schema = options.schema;
     let (empty_db, empty) = build_db(places, service, &[], None, schema)?;
-    let base_extensions = extensions(&empty)?;
-    let base_schemas = schemas(&empty)?;
+    let (base_schemas, base_extensions) = installed(&empty)?;
     drop(empty_db);
     let chain_refs: Vec<&Migration> = chain.iter().collect();
     let (chain_db, chain_url) = build_db(places, service, &chain_refs, None, schema)?;
     // Every schema the chain writes: the URL's, the datasource's, and any it created.
+    let (chain_schemas, chain_extensions) = installed(&chain_url)?;
     let mut namespaces = namespaces(service, schema)?;
-    for made in schemas(&chain_url)? {
+    for made in chain_schemas {
         if !base_schemas.contains(&made) && !namespaces.contains(&made) {
             namespaces.push(made);
         }
     }
     let chain_dump = dump(&chain_url, &namespaces, keep)?;
-    let chain_extensions = extensions(&chain_url)?;
     drop(chain_db);
     let sql = compose(
         chain,
@@ -151,7 +150,7 @@ pub fn squash(
             ))
         })?;
     let squash_dump = dump(&squash_url, &namespaces, keep)?;
-    let squash_extensions = extensions(&squash_url)?;
+    let (_, squash_extensions) = installed(&squash_url)?;
     drop(squash_db);
     let mut problems = differences(&chain_dump, &squash_dump);
     for e in chain_extensions
@@ -254,23 +253,20 @@ fn namespaces(service: &Service, schema: &str) -> Result<Vec<String>, Error> {
     Ok(all)
 }
 
-/// The database's schemas, PostgreSQL's own left out.
-fn schemas(url: &DatabaseUrl) -> Result<Vec<String>, Error> {
+/// The database's schemas (PostgreSQL's own left out) and extensions (but plpgsql, with their
+/// schema), over one connection.
+type Installed = (Vec<String>, Vec<(String, String)>);
+
+fn installed(url: &DatabaseUrl) -> Result<Installed, Error> {
     let mut client = db::connect(url)?;
-    let rows = client
+    let schemas = client
         .query(
             "SELECT nspname::text FROM pg_namespace \
              WHERE nspname NOT LIKE 'pg\\_%' AND nspname <> 'information_schema' ORDER BY 1",
             &[],
         )
         .map_err(|e| Error::database("reading the schemas", &e))?;
-    Ok(rows.iter().map(|r| r.get(0)).collect())
-}
-
-/// Extensions installed on the database (but plpgsql): (name, schema).
-fn extensions(url: &DatabaseUrl) -> Result<Vec<(String, String)>, Error> {
-    let mut client = db::connect(url)?;
-    let rows = client
+    let extensions = client
         .query(
             "SELECT e.extname::text, n.nspname::text FROM pg_extension e \
              JOIN pg_namespace n ON n.oid = e.extnamespace \
@@ -278,7 +274,10 @@ fn extensions(url: &DatabaseUrl) -> Result<Vec<(String, String)>, Error> {
             &[],
         )
         .map_err(|e| Error::database("reading the extensions", &e))?;
-    Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+    Ok((
+        schemas.iter().map(|r| r.get(0)).collect(),
+        extensions.iter().map(|r| (r.get(0), r.get(1))).collect(),
+    ))
 }
 
 /// `pg_dump` of `namespaces` (less the ledger), plain SQL, read back as normalised statements.

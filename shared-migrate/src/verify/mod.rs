@@ -408,15 +408,7 @@ fn schema_step<'a>(
             &expected.namespaces,
         );
         let mut unmanaged_list = found.unmanaged.clone();
-        if expected.schema.manages_extensions {
-            unmanaged_list.retain(|u| {
-                !expected
-                    .schema
-                    .extensions
-                    .iter()
-                    .any(|x| *u == format!("extension \"{}\"", x.name))
-            });
-        }
+        expected.remove_declared_extensions(&mut unmanaged_list);
         let unmanaged = if unmanaged_list.is_empty() {
             String::new()
         } else {

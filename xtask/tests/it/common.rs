@@ -162,3 +162,15 @@ pub fn count(url: &shared_migrate::db::DatabaseUrl, sql: &str) -> i64 {
 pub fn on_svc(root: &Path, url: &shared_migrate::db::DatabaseUrl, args: &[&str]) -> Out {
     run(xtask(root).args(args).env("SVC_DATABASE_URL", url.expose()))
 }
+
+/// The migration folders of service `svc` in `repo` (those dated 2025), in order.
+pub fn folders(repo: &test_support::TempRepo) -> Vec<String> {
+    let mut names: Vec<String> =
+        std::fs::read_dir(repo.root().join("services/svc/prisma/migrations"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with("2025"))
+            .collect();
+    names.sort();
+    names
+}

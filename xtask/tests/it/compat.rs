@@ -109,29 +109,44 @@ fn repo() -> TempRepo {
     repo
 }
 
-/// The branch's own tests: what the new code checks (it passes on the new schema).
-fn new_code(root: &Path) {
+/// A branch `name` off the checked-out commit: its own tests (what the new code checks, passing
+/// on the new schema) and its first migration, a nullable column.
+fn branch(repo: &TempRepo, name: &str) {
+    let root = repo.root();
+    git(root, &["checkout", "-q", "-b", name]);
     write(
         root,
         "services/svc/test/people.test.js",
         "const { test } = require(\"node:test\");\ntest(\"the new code\", () => {});\n",
     );
+    repo.migration(
+        "svc",
+        "20250201000000_add_people_phone",
+        "ALTER TABLE \"people\" ADD COLUMN \"phone\" TEXT;\n",
+    );
 }
 
-fn verify(root: &Path, extra: &[&str]) -> (crate::common::Out, serde_json::Value) {
-    let out = run(xtask(root)
+/// `verify --compat main` on the local backend, REV's checkouts cached inside the repository;
+/// then `extra`.
+fn verify_compat(root: &Path, extra: &[&str]) -> crate::common::Out {
+    run(xtask(root)
         .env("XDG_CACHE_HOME", root.join("target/cache"))
         .args([
             "verify",
             "--backend",
             "local",
             "--no-schema-check",
-            "--format",
-            "json",
             "--compat",
             "main",
         ])
-        .args(extra));
+        .args(extra))
+}
+
+/// [`verify_compat`] in JSON, read.
+fn verify(root: &Path, extra: &[&str]) -> (crate::common::Out, serde_json::Value) {
+    let mut args = vec!["--format", "json"];
+    args.extend_from_slice(extra);
+    let out = verify_compat(root, &args);
     let json = serde_json::from_str(&out.stdout)
         .unwrap_or_else(|e| panic!("{e}: {}{}", out.stdout, out.stderr));
     (out, json)
@@ -174,13 +189,7 @@ fn expand_migrations_pass_and_contract_ones_name_the_test_and_the_migration() {
     let root = repo.root();
 
     // Expand only: a nullable column, a new table, a new index.
-    git(root, &["checkout", "-q", "-b", "expand"]);
-    new_code(root);
-    repo.migration(
-        "svc",
-        "20250201000000_add_people_phone",
-        "ALTER TABLE \"people\" ADD COLUMN \"phone\" TEXT;\n",
-    );
+    branch(&repo, "expand");
     repo.migration(
         "svc",
         "20250202000000_create_teams",
@@ -222,13 +231,7 @@ fn expand_migrations_pass_and_contract_ones_name_the_test_and_the_migration() {
     // Contract: the same nullable column, then a rename and a drop.
     git(root, &["checkout", "-q", "-f", "main"]);
     git(root, &["clean", "-q", "-fd", "services"]);
-    git(root, &["checkout", "-q", "-b", "contract"]);
-    new_code(root);
-    repo.migration(
-        "svc",
-        "20250201000000_add_people_phone",
-        "ALTER TABLE \"people\" ADD COLUMN \"phone\" TEXT;\n",
-    );
+    branch(&repo, "contract");
     repo.migration(
         "svc",
         "20250202000000_rename_people_email",
@@ -301,19 +304,7 @@ fn expand_migrations_pass_and_contract_ones_name_the_test_and_the_migration() {
     );
 
     // The human summary says the same.
-    let out = run(xtask(root)
-        .env("XDG_CACHE_HOME", root.join("target/cache"))
-        .args([
-            "verify",
-            "-s",
-            "svc",
-            "--backend",
-            "local",
-            "--no-lint",
-            "--no-schema-check",
-            "--compat",
-            "main",
-        ]));
+    let out = verify_compat(root, &["-s", "svc", "--no-lint"]);
     assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
     assert!(
         out.stdout.lines().any(|l| l.starts_with("  CONTRACT")

@@ -5,18 +5,7 @@
 
 use test_support::TempRepo;
 
-use crate::common::{git, run, xtask};
-
-fn folders(repo: &TempRepo) -> Vec<String> {
-    let mut names: Vec<String> =
-        std::fs::read_dir(repo.root().join("services/svc/prisma/migrations"))
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .filter(|n| n.starts_with("2025"))
-            .collect();
-    names.sort();
-    names
-}
+use crate::common::{folders, git, run, xtask};
 
 /// main: create_orders, then (later) add_order_note; the branch, from the first: its own
 /// migrations, then main merged in.

@@ -7,7 +7,7 @@
 use shared_migrate::db::DatabaseUrl;
 use test_support::{TempRepo, fresh_database};
 
-use crate::common::{count, git, on_svc};
+use crate::common::{count, folders, git, on_svc};
 
 const HISTORY: &[(&str, &str)] = &[
     (
@@ -39,17 +39,6 @@ const HISTORY: &[(&str, &str)] = &[
         "ALTER TABLE \"people\" ADD COLUMN \"email\" TEXT;\n",
     ),
 ];
-
-fn folders(repo: &TempRepo) -> Vec<String> {
-    let mut names: Vec<String> =
-        std::fs::read_dir(repo.root().join("services/svc/prisma/migrations"))
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .filter(|n| n.starts_with("2025"))
-            .collect();
-    names.sort();
-    names
-}
 
 fn rows(url: &DatabaseUrl) -> i64 {
     count(url, "SELECT count(*) FROM _prisma_migrations")

@@ -245,7 +245,6 @@ impl Check<'_> {
 
 /// Runs REV's seed and tests on REV's schema and on the new one; blames each test that broke on
 /// the new migration that broke it.
-#[allow(clippy::too_many_arguments)]
 pub fn check(
     ws: &Workspace,
     service: &Service,
