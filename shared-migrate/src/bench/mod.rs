@@ -341,9 +341,13 @@ pub fn run_bench(options: &BenchOptions, progress: &dyn Fn(&str)) -> Result<Benc
         Contender::LintLongHistory,
         Contender::LintLongHistoryWarm,
     ]);
+    // Absolute: squawk runs in the generated history's directory, not the caller's.
     let squawk = options
         .squawk
-        .clone()
+        .as_deref()
+        .map(std::path::absolute)
+        .transpose()
+        .map_err(|e| Error::Config(format!("--squawk: {e}")))?
         .or_else(|| which::which("squawk").ok());
     match &squawk {
         Some(path) if path.is_file() => contenders.push(Contender::Squawk),

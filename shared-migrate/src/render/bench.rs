@@ -136,6 +136,11 @@ pub fn bench_figures(r: &BenchResults) -> String {
     for s in &r.skipped {
         let _ = writeln!(out, "skipped: {s}");
     }
+    // A benchmark cannot time the build it runs in.
+    let _ = writeln!(
+        out,
+        "the first build (wall, CPU, crates): bash ci/bench-build.sh [REV]"
+    );
     out
 }
 
