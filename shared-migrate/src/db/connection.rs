@@ -254,7 +254,11 @@ pub fn guard_session(client: &mut Client, url: &DatabaseUrl, idle: Option<Durati
             ));
         }
     }
-    // Each on its own: a server that lacks one (or a pooler that refuses SET) keeps the rest.
+    // One round trip; if any is refused (a server that lacks one, a pooler that refuses SET),
+    // the batch is rolled back as a whole and each is tried on its own, to keep the rest.
+    if sets.is_empty() || client.batch_execute(&sets.join(";")).is_ok() {
+        return;
+    }
     for set in &sets {
         let _ = client.batch_execute(set);
     }

@@ -66,7 +66,7 @@ pub(super) struct SharedServer {
     /// logging every block, and its checkpoints are cheap on a server without fsync.
     file_copy: bool,
     /// Databases created ahead, not yet given out.
-    ready: Arc<Mutex<Vec<String>>>,
+    ready: Arc<Mutex<Vec<(String, bool)>>>,
     worker: Mutex<Option<(mpsc::Sender<Job>, std::thread::JoinHandle<()>)>>,
 }
 
@@ -134,8 +134,9 @@ impl SharedServer {
                                 if c.batch_execute(&create_sql(&name, file_copy)).is_ok() {
                                     // The first session in a database builds its catalog
                                     // cache file: do it here too.
-                                    let _ = db::connect(&url.with_dbname(&name));
-                                    ready.lock().unwrap_or_else(|p| p.into_inner()).push(name);
+                                    let connected = db::connect(&url.with_dbname(&name)).is_ok();
+                                    let mut ready = ready.lock().unwrap_or_else(|p| p.into_inner());
+                                    ready.push((name, connected));
                                 }
                             }
                             Job::Drop(name) => drop_with(&mut c, &name),
@@ -160,13 +161,13 @@ impl SharedServer {
         worker.as_ref().is_some_and(|(tx, _)| tx.send(job).is_ok())
     }
 
-    /// A new database: one created ahead when there is one, else one created now. Either
-    /// way the worker starts on the next.
-    fn take_database(&self) -> Result<String, Error> {
+    /// A new database: one created ahead when there is one (`true` when the worker connected
+    /// to it already), else one created now. Either way the worker starts on the next.
+    fn take_database(&self) -> Result<(String, bool), Error> {
         let ahead = self.ready.lock().unwrap_or_else(|p| p.into_inner()).pop();
         self.send(Job::Create);
-        if let Some(name) = ahead {
-            return Ok(name);
+        if let Some(ahead) = ahead {
+            return Ok(ahead);
         }
         let name = next_name();
         let mut admin = self.admin.lock().unwrap_or_else(|p| p.into_inner());
@@ -176,7 +177,7 @@ impl SharedServer {
         admin
             .batch_execute(&create_sql(&name, self.file_copy))
             .map_err(|e| Error::database(format!("creating scratch database `{name}`"), &e))?;
-        Ok(name)
+        Ok((name, false))
     }
 
     /// Drops `name` in the background (on the spot if the worker is gone).
@@ -244,9 +245,13 @@ impl ScratchDatabase {
     /// A database on the run's own server.
     pub(super) fn on_own(host: Arc<SharedServer>) -> Result<Box<dyn Database>, Error> {
         let start = Instant::now();
-        let name = host.take_database()?;
+        let (name, connected) = host.take_database()?;
         let url = host.url.with_dbname(&name);
-        db::connect(&url)?;
+        // A backend start costs the server more than a migration's ledger rows: one per
+        // service is saved when the worker has proved the database already.
+        if !connected {
+            db::connect(&url)?;
+        }
         Ok(Box::new(ScratchDatabase {
             server: host.url.clone(),
             name,
