@@ -4,8 +4,8 @@
 
 use std::collections::HashMap;
 
-use super::compare::{DiffStep, SchemaDiff, TableChange};
 use super::model::*;
+use super::steps::{DiffStep, SchemaDiff, TableChange};
 use crate::error::Location;
 use crate::sql::{ActionKind, analyse};
 use crate::workspace::Migration;

@@ -5,8 +5,8 @@
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
-use super::compare::{ColumnChanges, DiffStep, SchemaDiff, TableChange};
 use super::model::*;
+use super::steps::{ColumnChanges, DiffStep, SchemaDiff, TableChange};
 
 /// The sections, in Prisma's order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

@@ -1,13 +1,15 @@
 //! The Prisma schema language, read without Node: `schema.prisma` (or the `.prisma` files of a
 //! multi-file schema folder) into a syntax tree with positions ([`lexer`] → [`parser`] →
 //! [`ast`]), the datasource block in it ([`datasource`]), and the data model it describes
-//! ([`model`]: models, fields, relations, indexes, checked). Pure: the caller reads the files.
+//! ([`model`]: models, fields, relations, indexes), resolved and checked by `resolve/`. Pure:
+//! the caller reads the files.
 
 pub mod ast;
 mod datasource;
 mod lexer;
 pub mod model;
 mod parser;
+mod resolve;
 
 use std::path::{Path, PathBuf};
 
@@ -15,9 +17,10 @@ pub use ast::{Arity, Attribute, Block, BlockKind, Expr, ExprKind, Field, FieldTy
 pub use datasource::{DatasourceBlock, Setting, SettingValue, datasource};
 pub use model::{
     Datamodel, FieldDefault, FieldKind, IndexField, IndexKind, Loc, Model, ModelField, ModelIndex,
-    NativeTypeAttr, ReferentialAction, ScalarType, SortOrder, Value, datamodel,
+    NativeTypeAttr, ReferentialAction, ScalarType, SortOrder, Value,
 };
 pub use parser::SchemaSyntaxError;
+pub use resolve::datamodel;
 
 use crate::error::{Error, Location, snippet};
 
