@@ -7,8 +7,9 @@
 use std::path::Path;
 use std::time::Instant;
 
+use super::contenders::drop_database;
 use super::schema_history::{self, SchemaShape};
-use super::{Ready, Scratch, drop_database, measure};
+use super::{Ready, Scratch, measure};
 use crate::error::Error;
 use crate::migrate::{MigrateOptions, migrate_service};
 use crate::pg_tools::LocalCluster;
