@@ -66,7 +66,8 @@ impl Migration {
         if bytes.starts_with(b"\xEF\xBB\xBF") {
             return Err(Error::ByteOrderMark { path });
         }
-        if let Some(offset) = bytes.iter().position(|&b| b == 0) {
+        // memchr: optimised in every profile; every file of the history passes here.
+        if let Some(offset) = memchr::memchr(0, &bytes) {
             return Err(Error::NulByte {
                 at: Location::of_offset(&path, &bytes, offset),
             });
