@@ -62,7 +62,7 @@ fn literals_match(a: &Literal, b: &Literal) -> bool {
         (List(x), List(y)) => {
             x.len() == y.len() && x.iter().zip(y).all(|(a, b)| literals_match(a, b))
         }
-        (Bytes(x), Bytes(y)) => x == y,
+        (Bytes(x), Bytes(y)) => Literal::bytes(x) == Literal::bytes(y),
         (Boolean(x), Boolean(y)) => x == y,
         (Number(x), String(y)) | (String(y), Number(x)) => numbers_match(x, y),
         _ => false,

@@ -510,7 +510,7 @@ fn scalar_literal(value: &str, ty: &ColumnType) -> Literal {
             "Timestamp" | "Timestamptz" | "Date" | "Time" | "Timetz" => {
                 Literal::DateTime(value.to_string())
             }
-            "ByteA" => Literal::Bytes(value.to_string()),
+            "ByteA" => Literal::bytea(value),
             "SmallInt" | "Integer" | "BigInt" | "Real" | "DoublePrecision" | "Decimal"
             | "Money" | "Oid" => Literal::Number(value.to_string()),
             "Boolean" => Literal::Boolean(value == "true" || value == "t"),

@@ -6,6 +6,8 @@
 
 use std::fmt;
 
+use base64::prelude::{BASE64_STANDARD, Engine as _};
+
 /// Where an object was declared in schema.prisma, for messages (`file:line:col`).
 pub type Origin = Option<crate::error::Location>;
 
@@ -185,8 +187,28 @@ pub enum Literal {
     Json(String),
     /// A date-time literal: Prisma cannot compare these and never reports them.
     DateTime(String),
+    /// Standard base64, as Prisma writes a `Bytes` default: schema.prisma's are checked when
+    /// read, a database's (`'\x68656c6c6f'::bytea`) encoded from its hex.
     Bytes(String),
     List(Vec<Literal>),
+}
+
+impl Literal {
+    /// The bytes of a [`Literal::Bytes`] (empty when it does not decode, which a literal
+    /// made by this crate always does).
+    pub fn bytes(b64: &str) -> Vec<u8> {
+        BASE64_STANDARD.decode(b64).unwrap_or_default()
+    }
+
+    /// A `bytea` as PostgreSQL prints it (`\x68656c6c6f`, else its escape form's text) as
+    /// a [`Literal::Bytes`].
+    pub fn bytea(printed: &str) -> Literal {
+        let bytes = printed
+            .strip_prefix("\\x")
+            .and_then(|h| hex::decode(h).ok())
+            .unwrap_or_else(|| printed.as_bytes().to_vec());
+        Literal::Bytes(BASE64_STANDARD.encode(bytes))
+    }
 }
 
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]

@@ -294,37 +294,12 @@ fn literal_sql(v: &Literal, full_type: &str) -> String {
         }
         Literal::Number(x) => x.clone(),
         Literal::Boolean(b) => b.to_string(),
-        Literal::Bytes(b64) => format!("'\\x{}'", hex::encode(base64(b64))),
+        Literal::Bytes(b64) => format!("'\\x{}'", hex::encode(Literal::bytes(b64))),
         Literal::List(items) => {
             let items: Vec<String> = items.iter().map(|i| literal_sql(i, full_type)).collect();
             format!("ARRAY[{}]::{full_type}", items.join(", "))
         }
     }
-}
-
-/// Decodes standard base64 (Prisma's `Bytes` defaults); invalid input gives what it can.
-fn base64(s: &str) -> Vec<u8> {
-    let value = |c: u8| -> Option<u32> {
-        Some(match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' | b'-' => 62,
-            b'/' | b'_' => 63,
-            _ => return None,
-        } as u32)
-    };
-    let mut out = Vec::new();
-    let (mut acc, mut bits) = (0u32, 0);
-    for v in s.bytes().filter_map(value) {
-        acc = (acc << 6) | v;
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-        }
-    }
-    out
 }
 
 fn create_table(t: &SqlTable, n: &Naming) -> String {

@@ -278,6 +278,10 @@ fn schema_errors_are_located_with_a_snippet() {
             "datasource db {\n  provider   = \"postgresql\"\n  url        = env(\"DATABASE_URL\")\n  extensions = [pgcrypto, postgis(version: \"3.4\")]\n}\n\nmodel A {\n  id Int @id\n}\n",
         ),
         (
+            "a Bytes default that is not base64",
+            "model A {\n  id Int   @id\n  b  Bytes @default(\"not base64\")\n}\n",
+        ),
+        (
             "a second datasource",
             "datasource other {\n  provider = \"postgresql\"\n  url = env(\"X\")\n}\n",
         ),
@@ -564,4 +568,45 @@ fn declared_extensions_are_compared_and_generated() {
     let (out, json) = verify_json(repo.root(), &[]);
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
     assert_eq!(step(&json[0], "schema")["status"], "passed");
+}
+
+/// A `Bytes` default is base64 in schema.prisma and hex in the database (`'\x...'::bytea`):
+/// the same bytes are no difference, other bytes are one, written as Prisma writes them.
+#[test]
+fn bytes_defaults_compare_by_their_bytes() {
+    let repo = TempRepo::new();
+    repo.migration(
+        "svc",
+        "20250101000000_init",
+        "-- CreateTable\nCREATE TABLE \"Blob\" (\n    \"id\" INTEGER NOT NULL,\n    \"data\" BYTEA NOT NULL DEFAULT '\\x68656c6c6f',\n\n    CONSTRAINT \"Blob_pkey\" PRIMARY KEY (\"id\")\n);\n",
+    );
+    let schema = |default: &str| {
+        write(
+            repo.root(),
+            "services/svc/prisma/schema.prisma",
+            &format!(
+                "datasource db {{\n  provider = \"postgresql\"\n  url      = env(\"DATABASE_URL\")\n}}\n\nmodel Blob {{\n  id   Int   @id\n  data Bytes @default(\"{default}\")\n}}\n"
+            ),
+        )
+    };
+    let diff = |args: &[&str]| {
+        run(xtask(repo.root())
+            .args(["diff", "--backend", "local"])
+            .args(args))
+    };
+    // `hello`, as the migration's hex has it.
+    schema("aGVsbG8=");
+    let out = diff(&[]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    // `hellp`: another default, written as Prisma writes it.
+    schema("aGVsbHA=");
+    let out = diff(&["--script"]);
+    assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout
+            .contains("ALTER TABLE \"Blob\" ALTER COLUMN \"data\" SET DEFAULT '\\x68656c6c70';"),
+        "{}",
+        out.stdout
+    );
+    // Refused where it is written: the snapshot of schema_errors_are_located_with_a_snippet.
 }

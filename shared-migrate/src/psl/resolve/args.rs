@@ -1,12 +1,14 @@
 //! The arguments of schema attributes (`@map("x")`, `@default(now())`, `@relation(...)`,
 //! `@@index([a, b(sort: Desc)], where: raw("..."))`), read into the data model's values.
 
+use base64::prelude::{BASE64_STANDARD, Engine as _};
+
 use super::{ErrFn, loc};
 use crate::error::Error;
 use crate::psl::ast::{Attribute, Expr, ExprKind};
 use crate::psl::model::{
     Enum, FieldDefault, FieldKind, IndexField, ModelField, ReferentialAction, RelationArgs,
-    SortOrder, Value,
+    ScalarType, SortOrder, Value,
 };
 
 /// The string argument of an attribute (`@map("x")`, `@@schema("x")`).
@@ -205,6 +207,19 @@ pub(super) fn value_of(
     err: &ErrFn,
 ) -> Result<Value, Error> {
     Ok(match &e.kind {
+        ExprKind::Str(s) if field.kind == FieldKind::Scalar(ScalarType::Bytes) => {
+            // Prisma decodes it at validation (standard alphabet, padded), and so do we:
+            // what is written and compared is the bytes.
+            if BASE64_STANDARD.decode(s).is_err() {
+                return Err(err(
+                    loc(file, &e.span),
+                    format!(
+                        "Error parsing attribute \"@default\": Parse error: \"{s}\" is not a valid base64 string: a Bytes default is standard base64 with its padding (\"aGVsbG8=\" is `hello`)"
+                    ),
+                ));
+            }
+            Value::String(s.clone())
+        }
         ExprKind::Str(s) => Value::String(s.clone()),
         ExprKind::Number(n) => Value::Number(n.clone()),
         ExprKind::Path(p) if p == "true" || p == "false" => Value::Boolean(p == "true"),
