@@ -238,7 +238,10 @@ pub fn ask(prompt: &str, without: impl FnOnce() -> String) -> anyhow::Result<Str
     Ok(answer.trim().to_string())
 }
 
-/// Progress lines on stderr: `[service] message`.
+/// Progress lines on stderr: `[service] message`, each in one write (stderr is unbuffered:
+/// `eprintln!` wrote its five pieces apart, two lines per migration).
 pub fn progress(service: &str, message: &str) {
-    eprintln!("[{service}] {message}");
+    use std::io::Write;
+    let line = format!("[{service}] {message}\n");
+    let _ = std::io::stderr().lock().write_all(line.as_bytes());
 }

@@ -47,7 +47,7 @@ impl View {
                     bar.set_message(step.to_string());
                 }
             }
-            None => eprintln!("[{service}] {step}"),
+            None => crate::cx::progress(service, step),
         }
     }
 
