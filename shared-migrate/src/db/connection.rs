@@ -3,7 +3,7 @@
 //! set to it so that the ledger and unqualified names land there.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, mpsc};
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 
 use postgres::config::SslMode as WireMode;
@@ -91,26 +91,41 @@ fn open_now(url: &DatabaseUrl) -> Result<Client, OpenError> {
             timed_out: false,
         })
     };
-    let secure = |mode: WireMode| {
-        let connector = tls::connector(&url.tls, &plan).map_err(|reason| OpenError {
-            error: None,
-            tls: Some(reason),
+    let refused = |reason: String| OpenError {
+        error: None,
+        tls: Some(reason),
+        timed_out: false,
+    };
+    let failed = |e: postgres::Error, problem: &Mutex<Option<tls::CertProblem>>| {
+        let problem = problem.lock().ok().and_then(|mut p| p.take());
+        // Server errors (authentication, pg_hba.conf) are not TLS failures.
+        let tls = (e.as_db_error().is_none()
+            && (problem.is_some() || e.to_string().contains("TLS")))
+        .then(|| tls::describe_failure(&e, problem, &plan, &url.host));
+        OpenError {
+            error: Some(e),
+            tls,
             timed_out: false,
-        })?;
+        }
+    };
+    let secure = |mode: WireMode| {
+        let connector = tls::connector(&url.tls, &plan).map_err(refused)?;
         let mut c = url.config();
         c.ssl_mode(mode);
-        c.connect(connector.make).map_err(|e| {
-            let problem = connector.problem.lock().ok().and_then(|mut p| p.take());
-            // Server errors (authentication, pg_hba.conf) are not TLS failures.
-            let tls = (e.as_db_error().is_none()
-                && (problem.is_some() || e.to_string().contains("TLS")))
-            .then(|| tls::describe_failure(&e, problem, &plan, &url.host));
-            OpenError {
-                error: Some(e),
-                tls,
-                timed_out: false,
-            }
-        })
+        c.connect(connector.make)
+            .map_err(|e| failed(e, &connector.problem))
+    };
+    // TLS if the server offers it; OpenSSL set up only then.
+    let preferred = || {
+        let deferred = tls::Deferred::new(&url.tls, &plan);
+        let (problem, why) = (deferred.problem.clone(), deferred.refused.clone());
+        let mut c = url.config();
+        c.ssl_mode(WireMode::Prefer);
+        c.connect(deferred)
+            .map_err(|e| match why.lock().ok().and_then(|mut r| r.take()) {
+                Some(reason) => refused(reason),
+                None => failed(e, &problem),
+            })
     };
     if url.is_socket() {
         return plain();
@@ -121,7 +136,7 @@ fn open_now(url: &DatabaseUrl) -> Result<Client, OpenError> {
             Err(e) if hba_refuses(&e, "no encryption") => secure(WireMode::Require),
             other => other,
         },
-        SslMode::Prefer => match secure(WireMode::Prefer) {
+        SslMode::Prefer => match preferred() {
             Err(e) if hba_refuses(&e, "SSL encryption") => plain(),
             other => other,
         },

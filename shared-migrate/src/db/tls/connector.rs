@@ -1,7 +1,9 @@
 //! OpenSSL's connector for a plan: the trusted roots, the client identity (PEM, an encrypted
 //! key, PKCS#12), the verify callback that keeps a refused certificate for the message.
 
+use std::future::Future;
 use std::path::{Path, PathBuf};
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 
 use openssl::pkcs12::Pkcs12;
@@ -9,7 +11,9 @@ use openssl::pkey::{PKey, Private};
 use openssl::ssl::{SslConnector, SslMethod, SslVerifyMode};
 use openssl::x509::X509;
 use openssl::x509::store::X509StoreBuilder;
-use postgres_openssl::MakeTlsConnector;
+use postgres::Socket;
+use postgres::tls::{MakeTlsConnect, TlsConnect};
+use postgres_openssl::{MakeTlsConnector, TlsStream};
 
 use super::diagnose::problem_of;
 use super::{RootCert, Tls, TlsPlan, Verify, default_client};
@@ -45,8 +49,15 @@ struct Identity {
 /// Builds the connector for `plan`, loading the roots and the client identity. Errors say which
 /// file and what is wrong with it.
 pub fn connector(tls: &Tls, plan: &TlsPlan) -> Result<Connector, String> {
+    connector_into(tls, plan, Arc::new(Mutex::new(None)))
+}
+
+fn connector_into(
+    tls: &Tls,
+    plan: &TlsPlan,
+    problem: Arc<Mutex<Option<CertProblem>>>,
+) -> Result<Connector, String> {
     let ssl = shared_connector(tls, plan)?;
-    let problem: Arc<Mutex<Option<CertProblem>>> = Arc::new(Mutex::new(None));
     let verify = plan.verify;
     let mut make = MakeTlsConnector::new(ssl);
     let seen = problem.clone();
@@ -312,4 +323,81 @@ fn pkcs12(path: &Path, password: Option<&str>) -> Result<Identity, String> {
             .unwrap_or_default(),
         key,
     })
+}
+
+/// `sslmode=prefer`'s connector, made only once the server has said yes to TLS: loading
+/// OpenSSL and its store took 25 ms of every command against a server without TLS (a local or
+/// CI database), as long as the rest of a `migrate` with nothing to apply. libpq, too, reads
+/// the certificates only then.
+pub struct Deferred {
+    tls: Tls,
+    plan: TlsPlan,
+    pub problem: Arc<Mutex<Option<CertProblem>>>,
+    /// Why the connector could not be made (a root or identity file), once it was asked for.
+    pub refused: Arc<Mutex<Option<String>>>,
+}
+
+impl Deferred {
+    pub fn new(tls: &Tls, plan: &TlsPlan) -> Deferred {
+        Deferred {
+            tls: tls.clone(),
+            plan: plan.clone(),
+            problem: Arc::default(),
+            refused: Arc::default(),
+        }
+    }
+}
+
+/// [`Deferred`] for one host.
+pub struct DeferredConnect {
+    tls: Tls,
+    plan: TlsPlan,
+    domain: String,
+    problem: Arc<Mutex<Option<CertProblem>>>,
+    refused: Arc<Mutex<Option<String>>>,
+}
+
+type TlsFuture = Pin<
+    Box<
+        dyn Future<Output = Result<TlsStream<Socket>, Box<dyn std::error::Error + Send + Sync>>>
+            + Send,
+    >,
+>;
+
+impl MakeTlsConnect<Socket> for Deferred {
+    type Stream = TlsStream<Socket>;
+    type TlsConnect = DeferredConnect;
+    type Error = std::convert::Infallible;
+
+    fn make_tls_connect(&mut self, domain: &str) -> Result<DeferredConnect, Self::Error> {
+        Ok(DeferredConnect {
+            tls: self.tls.clone(),
+            plan: self.plan.clone(),
+            domain: domain.to_string(),
+            problem: self.problem.clone(),
+            refused: self.refused.clone(),
+        })
+    }
+}
+
+impl TlsConnect<Socket> for DeferredConnect {
+    type Stream = TlsStream<Socket>;
+    type Error = Box<dyn std::error::Error + Send + Sync>;
+    type Future = TlsFuture;
+
+    fn connect(self, stream: Socket) -> TlsFuture {
+        let made = connector_into(&self.tls, &self.plan, self.problem).and_then(|mut c| {
+            MakeTlsConnect::<Socket>::make_tls_connect(&mut c.make, &self.domain)
+                .map_err(|e| format!("cannot set up TLS: {e}"))
+        });
+        match made {
+            Ok(connect) => connect.connect(stream),
+            Err(reason) => {
+                if let Ok(mut slot) = self.refused.lock() {
+                    *slot = Some(reason.clone());
+                }
+                Box::pin(async move { Err(reason.into()) })
+            }
+        }
+    }
 }

@@ -21,7 +21,7 @@
 mod connector;
 mod diagnose;
 
-pub use connector::{CertProblem, ClientPem, Connector, client_identity_pem, connector};
+pub use connector::{CertProblem, ClientPem, Connector, Deferred, client_identity_pem, connector};
 pub use diagnose::describe_failure;
 use std::fmt;
 use std::path::{Path, PathBuf};
