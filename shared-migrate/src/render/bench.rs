@@ -21,17 +21,7 @@ pub fn bench_figures(r: &BenchResults) -> String {
         r.seed,
         r.long_history.migrations
     );
-    let _ = writeln!(
-        out,
-        "machine: {} cores ({}), {} GiB, {}, {}; xtask {} build; {} runs, interleaved",
-        r.machine.cores,
-        r.machine.cpu,
-        r.machine.memory_gib,
-        r.machine.os,
-        r.machine.postgres,
-        r.build,
-        r.runs
-    );
+    let _ = writeln!(out, "{}", machine_line(&r.machine, &r.build, r.runs));
     let width = r.figures.iter().map(|f| f.name.len()).max().unwrap_or(0);
     let _ = writeln!(
         out,
@@ -156,17 +146,7 @@ pub fn scale_figures(r: &ScaleResults) -> String {
         r.monorepo.bytes as f64 / 1e6,
         r.jobs
     );
-    let _ = writeln!(
-        out,
-        "machine: {} cores ({}), {} GiB, {}, {}; xtask {} build; {} runs, interleaved",
-        r.machine.cores,
-        r.machine.cpu,
-        r.machine.memory_gib,
-        r.machine.os,
-        r.machine.postgres,
-        r.build,
-        r.runs
-    );
+    let _ = writeln!(out, "{}", machine_line(&r.machine, &r.build, r.runs));
     let width = r.figures.iter().map(|f| f.name.len()).max().unwrap_or(0);
     let _ = writeln!(
         out,
@@ -198,4 +178,12 @@ pub fn scale_figures(r: &ScaleResults) -> String {
         r.cluster_over_database
     );
     out
+}
+
+/// Where the figures come from: the machine, the build measured, how many runs.
+fn machine_line(m: &crate::bench::Machine, build: &str, runs: usize) -> String {
+    format!(
+        "machine: {} cores ({}), {} GiB, {}, {}; xtask {build} build; {runs} runs, interleaved",
+        m.cores, m.cpu, m.memory_gib, m.os, m.postgres
+    )
 }
