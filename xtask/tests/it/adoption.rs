@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use shared_migrate::db::DatabaseUrl;
+use shared_migrate::DatabaseUrl;
 use test_support::{TempRepo, fresh_database};
 
 use crate::common;
@@ -249,7 +249,7 @@ fn node_service(repo: &TempRepo, dev: &DatabaseUrl) {
 #[test]
 fn seeds_and_tests_touch_only_the_throwaway_database_whatever_env_says() {
     let dev = fresh_database("developers_own");
-    shared_migrate::db::connect(&dev)
+    shared_migrate::connect(&dev)
         .unwrap()
         .batch_execute("CREATE TABLE orders (id SERIAL PRIMARY KEY, note TEXT); INSERT INTO orders (note) VALUES ('mine')")
         .unwrap();
@@ -648,7 +648,17 @@ fn a_team_xtask_runs_the_commands_through_a_git_dependency() {
     std::fs::copy(repo.join("Cargo.lock"), root.join("Cargo.lock")).unwrap();
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let xtask = |args: &[&str]| {
-        run(std::process::Command::new(&cargo)
+        let mut command = std::process::Command::new(&cargo);
+        // What cargo set for this test binary (CARGO_MANIFEST_DIR, CARGO_PKG_*, ...) must not
+        // reach the inner build: build scripts that watch one (ring's) would be rerun, and the
+        // next `cargo test` would rebuild the library after them.
+        for (name, _) in std::env::vars_os() {
+            let name = name.to_string_lossy().into_owned();
+            if name.starts_with("CARGO_") && name != "CARGO_HOME" {
+                command.env_remove(&name);
+            }
+        }
+        run(command
             .args(["xtask"])
             .args(args)
             .current_dir(root)
@@ -755,7 +765,7 @@ fn what_the_new_user_met_reads_right() {
     );
     // P3005: a schema with tables and no ledger points at baseline.
     let legacy = fresh_database("new_user_legacy");
-    shared_migrate::db::connect(&legacy)
+    shared_migrate::connect(&legacy)
         .unwrap()
         .batch_execute("CREATE TABLE students (id int)")
         .unwrap();
@@ -905,7 +915,7 @@ fn push_makes_the_database_match_the_schema_without_a_migration() {
         "{}",
         all(&out)
     );
-    shared_migrate::db::connect(&db)
+    shared_migrate::connect(&db)
         .unwrap()
         .batch_execute("INSERT INTO \"Post\" VALUES (1, 'hello')")
         .unwrap();
@@ -1068,7 +1078,7 @@ fn dev_is_the_development_loop_in_one_command() {
         1
     );
     // Drift: refused without a confirmation, nothing changed; --yes resets and seeds.
-    shared_migrate::db::connect(&db)
+    shared_migrate::connect(&db)
         .unwrap()
         .batch_execute("ALTER TABLE courses ADD COLUMN hand_made int")
         .unwrap();
@@ -1106,7 +1116,7 @@ fn dev_is_the_development_loop_in_one_command() {
         0
     );
     // Tables and no ledger (Prisma's P3005): a reset too, asked for first.
-    shared_migrate::db::connect(&db)
+    shared_migrate::connect(&db)
         .unwrap()
         .batch_execute("DROP TABLE _prisma_migrations")
         .unwrap();
