@@ -23,7 +23,7 @@ pub fn interrupted() -> bool {
 
 /// Unregisters its action when dropped (the owner cleaned up normally).
 #[must_use]
-pub struct Guard(u64);
+pub(crate) struct Guard(u64);
 
 impl Drop for Guard {
     fn drop(&mut self) {
@@ -34,7 +34,7 @@ impl Drop for Guard {
     }
 }
 
-pub fn register(action: impl FnOnce() + Send + 'static) -> Guard {
+pub(crate) fn register(action: impl FnOnce() + Send + 'static) -> Guard {
     let id = NEXT.fetch_add(1, Ordering::SeqCst);
     ACTIONS
         .lock()
@@ -46,7 +46,7 @@ pub fn register(action: impl FnOnce() + Send + 'static) -> Guard {
 /// Runs `work` (creating something and registering its undo, or an owner undoing it) so that
 /// an interruption cannot fall in the middle: the handler waits for it to finish. None once
 /// interrupted: nothing is done then (the handler undoes what is registered).
-pub fn critical<T>(work: impl FnOnce() -> T) -> Option<T> {
+pub(crate) fn critical<T>(work: impl FnOnce() -> T) -> Option<T> {
     let _shared = CRITICAL.read().unwrap_or_else(|p| p.into_inner());
     if interrupted() {
         return None;
@@ -55,7 +55,7 @@ pub fn critical<T>(work: impl FnOnce() -> T) -> Option<T> {
 }
 
 /// Runs every registered action, newest first.
-pub fn run_all() {
+pub(crate) fn run_all() {
     let actions = std::mem::take(&mut *ACTIONS.lock().unwrap_or_else(|p| p.into_inner()));
     for (_, action) in actions.into_iter().rev() {
         action();

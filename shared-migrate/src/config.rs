@@ -17,16 +17,19 @@ use crate::lint::{self, LintConfig, RuleLevel};
 use crate::text::parse_duration;
 use crate::workspace::Service;
 
-pub const FILE_NAME: &str = "xtask.toml";
+pub(crate) const FILE_NAME: &str = "xtask.toml";
 
 /// Time limit of each verify step (migrate, seed, test) when `[verify] timeout` is not set.
-pub const DEFAULT_STEP_TIMEOUT: Duration = Duration::from_secs(600);
+pub(crate) const DEFAULT_STEP_TIMEOUT: Duration = Duration::from_secs(600);
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct File {
+pub(crate) struct File {
     /// Root file only: more places services live, as globs (`packages/*`, `apps/**`), beyond
-    /// `services/*` and the workspaces package.json or pnpm-workspace.yaml declare.
+    /// `services/*` and the workspaces package.json or pnpm-workspace.yaml declare. Read by
+    /// `workspace/members.rs` before any service is known; parsed here so that the file is
+    /// checked as one (unknown keys are errors).
+    #[allow(dead_code)]
     pub services: Option<Vec<String>>,
     /// Services whose changes also affect this one (`--since`): e.g. a service whose tests
     /// read another's schema. Names of other services.
@@ -45,7 +48,7 @@ pub struct File {
 /// `[dev]`: what `cargo xtask dev` runs after it changed the database.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct DevSection {
+pub(crate) struct DevSection {
     /// The client generation, an argument list run in the service's directory (e.g.
     /// `["npx", "prisma", "generate"]`). Default: none (dev says how to configure it).
     pub generate: Option<Vec<String>>,
@@ -71,7 +74,7 @@ pub fn dev_generate(root: &Path, service: &Service) -> Result<Option<Vec<String>
 /// the repository's key by key; the command's flags override both.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct MigrateSection {
+pub(crate) struct MigrateSection {
     /// PostgreSQL's `lock_timeout` for the migrations' statements, e.g. "5s". Default: none.
     pub ddl_lock_timeout: Option<String>,
     /// PostgreSQL's `statement_timeout` for the migrations' statements. Default: none.
@@ -92,7 +95,7 @@ pub struct MigrateSection {
 /// repository's key by key (and rule by rule in `[lint.rules]`).
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct LintSection {
+pub(crate) struct LintSection {
     /// PostgreSQL major version the migrations run on (some rewrites depend on it). Default:
     /// the major of `[verify] postgres_version`, else lint's default.
     pub postgres_version: Option<u32>,
@@ -121,7 +124,7 @@ pub struct LintSection {
 /// One `[[lint.allow]]` entry.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct AllowEntry {
+pub(crate) struct AllowEntry {
     pub migration: String,
     pub rule: String,
     #[serde(default)]
@@ -130,7 +133,7 @@ pub struct AllowEntry {
 
 /// The file `lint --accept-history` writes beside `xtask.toml`: per service, the last migration
 /// of the history accepted as it is.
-pub const HISTORY_FILE: &str = "xtask-history.toml";
+pub(crate) const HISTORY_FILE: &str = "xtask-history.toml";
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -155,13 +158,13 @@ fn read_history(root: &Path) -> Result<HistoryFile, Error> {
 }
 
 /// The last accepted migration of `service`, if its history was accepted.
-pub fn accepted_through(root: &Path, service: &str) -> Result<Option<String>, Error> {
+pub(crate) fn accepted_through(root: &Path, service: &str) -> Result<Option<String>, Error> {
     Ok(read_history(root)?.accepted.remove(service))
 }
 
 /// Records that each `(service, last migration)` is accepted history, keeping the other
 /// services' entries; written aside and renamed, so the file is whole or unchanged.
-pub fn accept_history(
+pub(crate) fn accept_history(
     root: &Path,
     accepted: &[(String, String)],
 ) -> Result<std::path::PathBuf, Error> {
@@ -186,7 +189,7 @@ pub fn accept_history(
 /// `[verify]`: how `cargo xtask verify` seeds and tests a service.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct VerifySection {
+pub(crate) struct VerifySection {
     /// The seed command, an argument list run without a shell in the service's directory.
     /// Default: run `prisma/seed.sql` if it exists.
     pub seed: Option<Vec<String>>,
@@ -219,7 +222,7 @@ pub struct VerifySection {
 }
 
 /// Rows per table of `verify --data`.
-pub const DEFAULT_DATA_ROWS: usize = 100;
+pub(crate) const DEFAULT_DATA_ROWS: usize = 100;
 
 /// How `verify` keeps services apart on its own servers (local and docker backends).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
@@ -234,6 +237,7 @@ pub enum Isolation {
 }
 
 impl Isolation {
+    /// The name used in `xtask.toml` and on the command line.
     pub fn name(self) -> &'static str {
         match self {
             Isolation::Database => "database",
@@ -263,7 +267,7 @@ pub struct VerifyConfig {
 
 impl File {
     /// Reads a configuration file; a missing file is the default configuration.
-    pub fn read(path: &Path) -> Result<File, Error> {
+    pub(crate) fn read(path: &Path) -> Result<File, Error> {
         let bytes = match std::fs::read(path) {
             Ok(b) => b,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(File::default()),
@@ -330,7 +334,7 @@ pub fn default_image(root: &Path, flag: Option<String>) -> Result<String, Error>
 }
 
 /// The verify configuration of `service`: the repository file, overridden by the service's.
-pub fn verify_config(root: &Path, service: &Service) -> Result<VerifyConfig, Error> {
+pub(crate) fn verify_config(root: &Path, service: &Service) -> Result<VerifyConfig, Error> {
     let Files {
         repo: (repo, _),
         own: (own, own_path),
@@ -399,7 +403,7 @@ pub fn verify_config(root: &Path, service: &Service) -> Result<VerifyConfig, Err
 }
 
 /// The services `service` declares in `depends_on`, each checked to exist (`known`).
-pub fn depends_on(service: &Service, known: &[&str]) -> Result<Vec<String>, Error> {
+pub(crate) fn depends_on(service: &Service, known: &[&str]) -> Result<Vec<String>, Error> {
     let path = service.dir.join(FILE_NAME);
     let file = File::read(&path)?;
     let mut names = Vec::new();
@@ -483,7 +487,7 @@ pub fn migration_lock(
 
 /// The lint settings of `service`: lint's defaults, then the repository's `[lint]`, then the
 /// service's.
-pub fn lint_config(root: &Path, service: &Service) -> Result<LintConfig, Error> {
+pub(crate) fn lint_config(root: &Path, service: &Service) -> Result<LintConfig, Error> {
     let Files {
         repo: (repo, repo_path),
         own: (own, own_path),
@@ -549,7 +553,7 @@ fn check_allow(a: &AllowEntry, path: &Path, service: &Service) -> Result<lint::A
 }
 
 /// The lint settings of each service, in order.
-pub fn lint_configs(root: &Path, services: &[Service]) -> Result<Vec<LintConfig>, Error> {
+pub(crate) fn lint_configs(root: &Path, services: &[Service]) -> Result<Vec<LintConfig>, Error> {
     services.iter().map(|s| lint_config(root, s)).collect()
 }
 

@@ -23,6 +23,7 @@ pub enum ExitCode {
 }
 
 impl ExitCode {
+    /// The process exit code.
     pub fn code(self) -> i32 {
         self as i32
     }
@@ -74,7 +75,7 @@ impl Location {
 }
 
 /// The line of `text` at `loc`, with a caret under the column: the snippet under an error.
-pub fn snippet(text: &str, loc: &Location) -> String {
+pub(crate) fn snippet(text: &str, loc: &Location) -> String {
     let line = text.lines().nth(loc.line.saturating_sub(1)).unwrap_or("");
     let gutter = loc.line.to_string();
     let pad = " ".repeat(gutter.len());
@@ -93,122 +94,231 @@ impl fmt::Display for Location {
 }
 
 #[derive(Debug, thiserror::Error)]
+/// Everything the library can fail with: what, where, and what to do.
 pub enum Error {
     // --- input files -------------------------------------------------------------------------
     // The cause is in the message, and deliberately not a `source`: `{:#}` would print it twice.
     #[error("{path}: {}", describe_io(.cause), path = .path.display())]
+    /// A file or directory could not be read or written.
     Io {
+        /// The file or directory.
         path: PathBuf,
+        /// What the operating system said.
         cause: std::io::Error,
     },
     #[error(
         "could not find the migration file at {path}: restore `migration.sql` or delete the directory (Prisma P3015)",
         path = .path.display()
     )]
-    MissingMigrationFile { path: PathBuf },
+    /// A migration folder without its `migration.sql` (Prisma P3015).
+    MissingMigrationFile {
+        /// The migration folder.
+        path: PathBuf,
+    },
     #[error("{path} is not a regular file: a migration folder must hold a file named `migration.sql`", path = .path.display())]
-    MigrationFileNotAFile { path: PathBuf },
+    /// `migration.sql` is not a regular file.
+    MigrationFileNotAFile {
+        /// What stands where the file should be.
+        path: PathBuf,
+    },
     #[error("{at}: not valid UTF-8 (byte {offset}): save the file as UTF-8")]
-    NotUtf8 { at: Location, offset: usize },
+    /// A migration that is not UTF-8.
+    NotUtf8 {
+        /// Where the first invalid byte is.
+        at: Location,
+        /// That byte's offset in the file.
+        offset: usize,
+    },
     #[error(
         "{path}:1:1: the file starts with a UTF-8 byte order mark, which PostgreSQL rejects as a syntax error: save it without BOM",
         path = .path.display()
     )]
-    ByteOrderMark { path: PathBuf },
+    /// A migration that starts with a UTF-8 byte order mark.
+    ByteOrderMark {
+        /// The file.
+        path: PathBuf,
+    },
     #[error(
         "{at}: the file holds a NUL byte, which PostgreSQL cannot receive in a query: remove it (a file saved as UTF-16 shows one in every other byte: save it as UTF-8)"
     )]
-    NulByte { at: Location },
+    /// A migration holding a NUL byte.
+    NulByte {
+        /// Where the NUL byte is.
+        at: Location,
+    },
     #[error(
         "{path}:1:1: the file is UTF-16 (it starts with a UTF-16 byte order mark): save it as UTF-8",
         path = .path.display()
     )]
-    Utf16 { path: PathBuf },
+    /// A migration saved as UTF-16.
+    Utf16 {
+        /// The file.
+        path: PathBuf,
+    },
     #[error(
         "{path} is a symbolic link to {target}, outside the service's migrations folder {folder}: a migration's folder and its migration.sql must be inside that folder (copy the file there instead of linking it); nothing was read or applied",
         path = .path.display(), target = .target.display(), folder = .folder.display()
     )]
+    /// A symbolic link that leads out of the migrations folder.
     LinkOutsideMigrations {
+        /// The link.
         path: PathBuf,
+        /// Where it points.
         target: PathBuf,
+        /// The service's migrations folder.
         folder: PathBuf,
     },
     #[error("{path}: folder name is not valid UTF-8: rename it to `YYYYMMDDHHMMSS_lower_snake_name`", path = .path.display())]
-    NonUtf8Name { path: PathBuf },
+    /// A migration folder whose name is not UTF-8.
+    NonUtf8Name {
+        /// The folder.
+        path: PathBuf,
+    },
     #[error(
         "{at}: the migration lock file names provider `{found}`, but this tool deploys to PostgreSQL only: expected `provider = \"postgresql\"` (Prisma P3019)"
     )]
-    LockfileProvider { at: Location, found: String },
+    /// `migration_lock.toml` names another database (Prisma P3019).
+    LockfileProvider {
+        /// The provider line.
+        at: Location,
+        /// The provider it names.
+        found: String,
+    },
     #[error("{path}: no `services/` directory and no workspaces declared here: run from inside the monorepo, pass --root, or list the packages in xtask.toml (services = [\"packages/*\"])", path = .path.display())]
-    NoServicesDir { path: PathBuf },
+    /// No services where the monorepo should have them.
+    NoServicesDir {
+        /// Where services were looked for.
+        path: PathBuf,
+    },
     #[error("{path}: {why}: rename the directory", path = .path.display())]
-    BadServiceName { path: PathBuf, why: String },
+    /// A service directory whose name cannot be a service's.
+    BadServiceName {
+        /// The service's directory.
+        path: PathBuf,
+        /// What is wrong with the name.
+        why: String,
+    },
     #[error(
         "services `{a}` ({}) and `{b}` ({}) would both take their database URL from {var}, so both would migrate into one schema and one ledger: rename one of the directories",
         .a_dir.display(), .b_dir.display()
     )]
+    /// Two services would read their database URL from one variable.
     SharedUrlVariable {
+        /// One service.
         a: String,
+        /// Its directory.
         a_dir: PathBuf,
+        /// The other service.
         b: String,
+        /// Its directory.
         b_dir: PathBuf,
+        /// The variable both would read.
         var: String,
     },
     #[error(
         "{dir} is a Prisma 8 project ({}): Prisma 8 migrations are contract-hash packages applied in graph order, without `_prisma_migrations`, which this tool does not read. It works with Prisma Migrate (Prisma 5 to 7) folders: keep this package on Prisma 7 (pin `prisma@7`; `prisma@latest` is 8) or leave it out of the services (xtask.toml `services` globs, `!` to exclude)",
         .markers.join("; "), dir = .dir.display()
     )]
-    Prisma8 { dir: PathBuf, markers: Vec<String> },
+    /// A Prisma 8 package, whose migrations this tool does not read.
+    Prisma8 {
+        /// The package.
+        dir: PathBuf,
+        /// What shows it is Prisma 8.
+        markers: Vec<String>,
+    },
     #[error("unknown service `{name}`: {why}")]
-    UnknownService { name: String, why: String },
+    /// `--service` names no service.
+    UnknownService {
+        /// The name given.
+        name: String,
+        /// The services there are, or the closest name.
+        why: String,
+    },
     #[error(
         "two services are named `{name}` (a service is named by its directory): {a} and {b}: rename one of the directories",
         a = .a.display(), b = .b.display()
     )]
+    /// Two services with one name.
     DuplicateService {
+        /// The shared name.
         name: String,
+        /// One directory.
         a: PathBuf,
+        /// The other.
         b: PathBuf,
     },
     #[error("{path}: the migrations directory does not exist{named_by}: create the first migration with `{}`", crate::remedy::new_migration(.service), path = .path.display())]
+    /// A service without its migrations folder.
     NoMigrationsDir {
+        /// The service.
         service: String,
+        /// Where the folder should be.
         path: PathBuf,
         /// ` (migrations.path of <prisma.config.ts>)` when that file names it.
         named_by: String,
     },
     #[error("{at}: {message}")]
-    Script { at: Location, message: String },
+    /// A migration that cannot be planned as written (unbalanced blocks, misplaced transaction words).
+    Script {
+        /// Where.
+        at: Location,
+        /// What is wrong.
+        message: String,
+    },
     /// A Prisma schema or configuration file that cannot be read as written.
     #[error("{at}: {message}\n{snippet}")]
     Schema {
+        /// Where.
         at: Location,
+        /// What is wrong.
         message: String,
+        /// The line, with a caret under the place.
         snippet: String,
     },
     #[error("{0}")]
+    /// `xtask.toml` that cannot be read as written.
     Config(String),
 
     // --- database URL ------------------------------------------------------------------------
     #[error("no database URL for service `{service}`: set {places}")]
-    NoDatabaseUrl { service: String, places: String },
+    /// A service with no database URL set anywhere.
+    NoDatabaseUrl {
+        /// The service.
+        service: String,
+        /// Where a URL may be set.
+        places: String,
+    },
     /// The URL itself is never part of the message: a URL that does not parse cannot be
     /// redacted reliably (its password may hold the very `/`, `?` or `@` that broke it).
     #[error(
         "invalid database URL from {origin} (the value is not shown: it may hold a password): {reason}"
     )]
-    InvalidUrl { origin: String, reason: String },
+    InvalidUrl {
+        /// Where the URL came from.
+        origin: String,
+        /// Why it does not parse.
+        reason: String,
+    },
 
     // --- database ----------------------------------------------------------------------------
     #[error("cannot connect to {url}: {reason}")]
-    Connect { url: String, reason: String },
+    /// The database could not be reached, or refused the login.
+    Connect {
+        /// The URL, redacted.
+        url: String,
+        /// The server's or the network's answer.
+        reason: String,
+    },
     #[error(
         "timed out after {waited:?} waiting for the migration lock (pg_advisory_lock({key})) on {url}{holder}: another deploy is running; wait for it, or raise --lock-timeout"
     )]
+    /// Another deployer held the migration lock past the timeout.
     LockTimeout {
+        /// The URL, redacted.
         url: String,
         /// The advisory key: Prisma's 72707369, or the schema's (`[migrate] lock`).
         key: i64,
+        /// How long this run waited.
         waited: Duration,
         /// ", held by ..." or empty.
         holder: String,
@@ -216,9 +326,21 @@ pub enum Error {
     #[error(
         "{url} goes through a connection pooler that shares server sessions between clients: {why}. The migration lock (a session advisory lock) would protect nothing there, and nothing was applied: migrate through the database's direct URL, by setting `directUrl` in the datasource (Prisma migrates through it too) or the service's <SERVICE>_DATABASE_URL; a pooler in session mode is fine"
     )]
-    Pooler { url: String, why: String },
+    /// A URL through a pooler that shares sessions, refused before anything ran.
+    Pooler {
+        /// The URL, redacted.
+        url: String,
+        /// What shows the pooler.
+        why: String,
+    },
     #[error("{context}: {message}")]
-    Database { context: String, message: String },
+    /// An error from the server while doing `context`.
+    Database {
+        /// What was being done.
+        context: String,
+        /// The server's error.
+        message: String,
+    },
     /// The server went away mid-command (restart, crash, network): exit 4, like a failed
     /// connection, because running the command again is the remedy.
     #[error("{0}")]
@@ -227,28 +349,39 @@ pub enum Error {
         "the schema `{schema}` is not empty ({tables}) and has no `_prisma_migrations` table: adopt it first with `{}` (add --up-to NAME when it holds only the migrations up to NAME): it checks that the database is what those migrations build, then records them as applied (Prisma P3005)",
         crate::remedy::baseline(.service)
     )]
+    /// A schema with tables and no ledger (Prisma P3005).
     NotEmpty {
+        /// The service.
         service: String,
+        /// The schema.
         schema: String,
+        /// Some of its tables.
         tables: String,
     },
     #[error("{0}")]
+    /// Migrations that failed earlier and block the next deploy (Prisma P3009).
     FailedMigrations(String),
     #[error("{0}")]
+    /// A migration failed: the message names it, its line and the server's error.
     MigrationFailed(String),
     /// A migration gave up waiting for a table lock (`--ddl-lock-timeout`): exit 5, like the
     /// migration lock, because waiting (or running again) is the remedy.
     #[error("{0}")]
     LockedOut(String),
     #[error("{0}")]
+    /// `--strict`: a warning turned into a failure.
     Strict(String),
     #[error("{0}")]
+    /// `resolve` refused what was asked.
     Resolve(String),
     #[error("{0}")]
+    /// A throwaway cluster or container could not be started or used.
     Cluster(String),
     #[error("benchmark: {0}")]
+    /// `bench` could not run a contender.
     Bench(String),
     #[error("{0}")]
+    /// `--backup`: the dump or its restore failed.
     Backup(String),
     /// `migrate --precheck`: a pending migration would fail on the rows there.
     #[error("{0}")]
@@ -262,6 +395,7 @@ pub enum Error {
 }
 
 impl Error {
+    /// An I/O error on `path`.
     pub fn io(path: &Path, source: std::io::Error) -> Error {
         Error::Io {
             path: path.to_path_buf(),
@@ -269,6 +403,7 @@ impl Error {
         }
     }
 
+    /// A database error, with what was being done.
     pub fn database(context: impl Into<String>, err: &postgres::Error) -> Error {
         let context = context.into();
         let message = describe_pg_error(err);
@@ -281,6 +416,7 @@ impl Error {
         }
     }
 
+    /// The exit code this error ends a command with.
     pub fn exit_code(&self) -> ExitCode {
         match self {
             Error::Connect { .. } | Error::ConnectionLost(_) => ExitCode::Connection,
@@ -326,7 +462,7 @@ impl Error {
 }
 
 /// A report's outcome in JSON: `null` when it succeeded, else the error's message.
-pub fn serialize_outcome<S: serde::Serializer>(
+pub(crate) fn serialize_outcome<S: serde::Serializer>(
     r: &Result<(), Error>,
     s: S,
 ) -> Result<S::Ok, S::Error> {
@@ -337,7 +473,7 @@ pub fn serialize_outcome<S: serde::Serializer>(
 }
 
 /// `bytes` read from `path` as text; invalid UTF-8 is an error at its line and column.
-pub fn utf8_text(path: &Path, bytes: Vec<u8>) -> Result<String, Error> {
+pub(crate) fn utf8_text(path: &Path, bytes: Vec<u8>) -> Result<String, Error> {
     String::from_utf8(bytes).map_err(|e| {
         let offset = e.utf8_error().valid_up_to();
         Error::NotUtf8 {
@@ -359,7 +495,7 @@ fn describe_io(e: &std::io::Error) -> String {
 
 /// Whether `err` means the session is gone (closed socket, server shutdown or crash, network)
 /// rather than the server refusing a statement.
-pub fn connection_lost(err: &postgres::Error) -> bool {
+pub(crate) fn connection_lost(err: &postgres::Error) -> bool {
     if err.is_closed() {
         return true;
     }
@@ -374,7 +510,7 @@ pub fn connection_lost(err: &postgres::Error) -> bool {
 
 /// A one-line description of a driver error: the server's message with SQLSTATE, or the
 /// client-side cause (refused connection, timeout, ...). Never contains a password.
-pub fn describe_pg_error(err: &postgres::Error) -> String {
+pub(crate) fn describe_pg_error(err: &postgres::Error) -> String {
     if let Some(db) = err.as_db_error() {
         let mut s = format!(
             "{}: {} (SQLSTATE {})",

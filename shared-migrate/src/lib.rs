@@ -39,50 +39,55 @@
 // Every `pub` item is reachable from this root: what is not part of the library's face is
 // `pub(crate)` (checked by the compiler here, and by the tidy test for this line).
 #![warn(unreachable_pub)]
+// The public face is documented: every item a caller can reach says what it is.
+#![warn(missing_docs)]
 
-pub mod text;
+pub(crate) mod text;
 
-pub mod remedy;
+pub(crate) mod remedy;
 
-pub mod error;
+pub(crate) mod error;
 
-pub mod cleanup;
+pub(crate) mod cleanup;
 
-pub mod process;
+pub(crate) mod process;
 
-pub mod parallel;
+pub(crate) mod parallel;
 
-pub mod psl;
+pub(crate) mod psl;
 
-pub mod workspace;
+pub(crate) mod workspace;
 
-pub mod sql;
+pub(crate) mod sql;
 
-pub mod db;
+pub(crate) mod db;
 
-pub mod diff;
+pub(crate) mod diff;
 
-pub mod pg_tools;
+pub(crate) mod pg_tools;
 
-pub mod lint;
+pub(crate) mod lint;
 
-pub mod config;
+pub(crate) mod config;
 
-pub mod ci;
+pub(crate) mod ci;
 
-pub mod migrate;
+pub(crate) mod migrate;
 
-pub mod seed;
+pub(crate) mod seed;
 
-pub mod commands;
+pub(crate) mod commands;
 
-pub mod verify;
+pub(crate) mod verify;
 
-pub mod schema_diff;
+pub(crate) mod schema_diff;
 
-pub mod bench;
+pub(crate) mod bench;
 
-pub mod render;
+pub(crate) mod render;
+
+#[cfg(test)]
+mod tests;
 
 // --- the facade: what the command line needs ----------------------------------------------
 
@@ -126,3 +131,17 @@ pub use verify::{
     Backend, BackendKind, SWEEP_AFTER, VerifyOptions, VerifyReport, choose_backend, verify_all,
 };
 pub use workspace::{DeclaredValue, Service, Workspace};
+
+// --- what the test-support crate and the integration tests build on -------------------------
+
+pub use bench::generate::monorepo as generate_monorepo;
+pub use bench::schema_history::write as write_schema_history;
+pub use commands::{FailedMigration, State, create_revert};
+pub use db::{connect, connect_existing, run_sql_file};
+pub use diff::Difference;
+pub use migrate::backup::{Backup, dump as dump_backup, restore as restore_backup};
+pub use migrate::migrate_service;
+pub use pg_tools::{LocalCluster, Pki, Template, find_binary};
+pub use verify::UrlBackend;
+pub use workspace::checksum;
+pub use workspace::naming::{check as check_migration_name, default_vague_words};

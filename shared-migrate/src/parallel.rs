@@ -8,7 +8,7 @@ pub type Progress<'a> = &'a (dyn Fn(&str, &str) + Sync);
 
 /// `work` applied to every item on `jobs` threads (at least one); results in the order of
 /// `items`.
-pub fn map<T, R>(jobs: usize, items: Vec<T>, work: impl Fn(T) -> R + Sync + Send) -> Vec<R>
+pub(crate) fn map<T, R>(jobs: usize, items: Vec<T>, work: impl Fn(T) -> R + Sync + Send) -> Vec<R>
 where
     T: Send,
     R: Send,

@@ -22,7 +22,7 @@ pub fn command(program: impl AsRef<std::ffi::OsStr>) -> std::process::Command {
 
 /// Removes from `cmd`'s environment what [`command`] removes, and the variables `also` names
 /// (those the services' datasources read).
-pub fn forget_databases(cmd: &mut std::process::Command, also: &[String]) {
+pub(crate) fn forget_databases(cmd: &mut std::process::Command, also: &[String]) {
     for (key, _) in std::env::vars_os() {
         let Some(key) = key.to_str() else { continue };
         if is_database_setting(key) || also.iter().any(|a| a == key) {
@@ -32,17 +32,16 @@ pub fn forget_databases(cmd: &mut std::process::Command, also: &[String]) {
 }
 
 /// libpq's variables (every `PG*`), `DATABASE_URL` and `<ANYTHING>_DATABASE_URL`.
-pub fn is_database_setting(key: &str) -> bool {
+pub(crate) fn is_database_setting(key: &str) -> bool {
     key.starts_with("PG") || key == "DATABASE_URL" || key.ends_with("_DATABASE_URL")
 }
 
-pub struct Finished {
+pub(crate) struct Finished {
     /// stdout and stderr, interleaved as written.
     pub output: String,
-    pub millis: u128,
 }
 
-pub enum CommandFailure {
+pub(crate) enum CommandFailure {
     /// Could not start: the program is missing, or the directory.
     Spawn(String),
     Exit {
@@ -55,7 +54,7 @@ pub enum CommandFailure {
 }
 
 impl CommandFailure {
-    pub fn describe(&self, argv: &[String], timeout: Duration) -> String {
+    pub(crate) fn describe(&self, argv: &[String], timeout: Duration) -> String {
         let cmd = argv.join(" ");
         match self {
             CommandFailure::Spawn(e) => format!("`{cmd}` could not be started: {e}"),
@@ -77,7 +76,7 @@ impl CommandFailure {
 /// Runs `argv` in `dir` with `env` added to an environment without database settings (see
 /// [`command`]; `forget` names more variables to remove), stdin closed, killing its whole
 /// process group after `timeout` (or on Ctrl-C).
-pub fn run(
+pub(crate) fn run(
     dir: &Path,
     argv: &[String],
     env: &[(String, OsString)],
@@ -133,10 +132,7 @@ pub fn run(
     let output = read_all(log_read);
     match status {
         None => Err(CommandFailure::TimedOut { output }),
-        Some(s) if s.success() => Ok(Finished {
-            output,
-            millis: start.elapsed().as_millis(),
-        }),
+        Some(s) if s.success() => Ok(Finished { output }),
         Some(s) => Err(CommandFailure::Exit {
             code: s.code(),
             output,
@@ -153,7 +149,7 @@ fn read_all(mut f: std::fs::File) -> String {
 }
 
 /// The last `n` lines of `text`, saying how many were left out.
-pub fn tail(text: &str, n: usize) -> String {
+pub(crate) fn tail(text: &str, n: usize) -> String {
     let lines: Vec<&str> = text.lines().collect();
     if lines.len() <= n {
         return text.trim_end().to_string();

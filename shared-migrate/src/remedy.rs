@@ -5,12 +5,12 @@
 use crate::text::shell_word;
 
 /// `cargo xtask migrate --service S`.
-pub fn migrate(service: &str) -> String {
+pub(crate) fn migrate(service: &str) -> String {
     format!("cargo xtask migrate --service {}", shell_word(service))
 }
 
 /// `cargo xtask resolve --service S --applied NAME`: record NAME as applied without running it.
-pub fn resolve_applied(service: &str, name: &str) -> String {
+pub(crate) fn resolve_applied(service: &str, name: &str) -> String {
     format!(
         "cargo xtask resolve --service {} --applied {}",
         shell_word(service),
@@ -19,7 +19,7 @@ pub fn resolve_applied(service: &str, name: &str) -> String {
 }
 
 /// `cargo xtask resolve --service S --rolled-back NAME`: the next migrate applies NAME again.
-pub fn resolve_rolled_back(service: &str, name: &str) -> String {
+pub(crate) fn resolve_rolled_back(service: &str, name: &str) -> String {
     format!(
         "cargo xtask resolve --service {} --rolled-back {}",
         shell_word(service),
@@ -28,11 +28,11 @@ pub fn resolve_rolled_back(service: &str, name: &str) -> String {
 }
 
 /// `cargo xtask baseline --service S`: adopting a database made before the history.
-pub fn baseline(service: &str) -> String {
+pub(crate) fn baseline(service: &str) -> String {
     format!("cargo xtask baseline --service {}", shell_word(service))
 }
 
 /// `cargo xtask new --service S <name>`: the first migration of a service.
-pub fn new_migration(service: &str) -> String {
+pub(crate) fn new_migration(service: &str) -> String {
     format!("cargo xtask new --service {} <name>", shell_word(service))
 }

@@ -31,11 +31,11 @@ use crate::workspace::{Service, Workspace};
 
 /// What a step's work gives back: Ok(its output, shown as the step's detail) or Err(why it
 /// failed). Passwords are already redacted.
-pub type StepOutcome = Result<((), Option<String>), String>;
+pub(crate) type StepOutcome = Result<((), Option<String>), String>;
 
 /// How a seed or the tests are run.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Command {
+pub(crate) enum Command {
     /// An argument list, run without a shell.
     Argv(Vec<String>),
     /// A command line for `sh -c`, as Prisma runs a seed.
@@ -47,7 +47,7 @@ pub enum Command {
 /// A seed or test command, and where it was configured (for people: `package.json prisma.seed
 /// (services/a/package.json:5:5): node prisma/seed.js`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Found {
+pub(crate) struct Found {
     pub command: Command,
     pub origin: String,
     /// The directory it runs in.
@@ -57,7 +57,7 @@ pub struct Found {
 impl Found {
     /// `` `node prisma/seed.js` (package.json prisma.seed at package.json:7) ``; paths relative
     /// to the directory it runs in.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         let what = match &self.command {
             Command::Argv(argv) => argv.join(" "),
             Command::Shell(line) => line.clone(),
@@ -72,7 +72,7 @@ impl Found {
 }
 
 /// The service's seed, in the order of the module's documentation.
-pub fn find_seed(service: &Service, config: &VerifyConfig) -> Result<Option<Found>, Error> {
+pub(crate) fn find_seed(service: &Service, config: &VerifyConfig) -> Result<Option<Found>, Error> {
     if let Some(argv) = &config.seed {
         return Ok(Some(Found {
             command: Command::Argv(argv.clone()),
@@ -118,7 +118,7 @@ pub fn find_seed(service: &Service, config: &VerifyConfig) -> Result<Option<Foun
 }
 
 /// The service's tests: `[verify] test`, else the package's `test` script.
-pub fn find_tests(
+pub(crate) fn find_tests(
     ws: &Workspace,
     service: &Service,
     config: &VerifyConfig,
@@ -145,7 +145,7 @@ pub fn find_tests(
 }
 
 /// Why a service has no seed, and how to give it one.
-pub fn no_seed(service: &Service) -> String {
+pub(crate) fn no_seed(service: &Service) -> String {
     format!(
         "none: configure one as Prisma does (package.json \"prisma\": {{\"seed\": ...}} or migrations.seed in prisma.config.ts), add {}, or set [verify] seed in {}",
         service.prisma_dir().join("seed.sql").display(),
@@ -154,7 +154,7 @@ pub fn no_seed(service: &Service) -> String {
 }
 
 /// Why a service has no tests, and how to give it some.
-pub fn no_tests(service: &Service) -> String {
+pub(crate) fn no_tests(service: &Service) -> String {
     format!(
         "none: add a \"test\" script to {} or set [verify] test in {}",
         service.dir.join("package.json").display(),
@@ -177,7 +177,7 @@ fn short(at: &Location) -> String {
 /// Installs the package's dependencies from its lockfile when they are not installed (no
 /// `node_modules` from the package up to the root), once per lockfile per process. Returns
 /// what was done, for the step's detail, or None when nothing had to be.
-pub fn install_dependencies(
+pub(crate) fn install_dependencies(
     ws: &Workspace,
     service: &Service,
     timeout: Duration,
@@ -229,13 +229,13 @@ pub fn install_dependencies(
 
 /// The environment of a seed or test: see the module's documentation. `forget`: the
 /// variables every service's datasource reads.
-pub struct ChildEnv {
+pub(crate) struct ChildEnv {
     pub vars: Vec<(String, OsString)>,
     pub forget: Vec<String>,
     _client: crate::pg_tools::ClientEnv,
 }
 
-pub fn child_env(
+pub(crate) fn child_env(
     service: &Service,
     url: &DatabaseUrl,
     forget: &[String],
@@ -274,7 +274,7 @@ pub fn datasource_variables(services: &[Service]) -> Vec<String> {
 }
 
 /// Runs `found` against `url`: its output's tail as the detail, the password replaced by `***`.
-pub fn run(
+pub(crate) fn run(
     ws: &Workspace,
     service: &Service,
     found: &Found,
@@ -291,7 +291,7 @@ pub fn run(
 
 /// [`run`], with the whole output (redacted) either way: Ok(output; None for a SQL seed) or
 /// Err((why, output)).
-pub fn run_captured(
+pub(crate) fn run_captured(
     ws: &Workspace,
     service: &Service,
     found: &Found,

@@ -14,7 +14,7 @@ pub fn plural(n: usize, word: &str) -> String {
 /// when safe, else in single quotes. Folder names may hold spaces, quotes or `;`. A whitelist
 /// (not shell-words' list of special characters, which leaves `{`, `}` and `!` bare: brace and
 /// history expansion in bash).
-pub fn shell_word(word: &str) -> Cow<'_, str> {
+pub(crate) fn shell_word(word: &str) -> Cow<'_, str> {
     let safe = |c: char| c.is_ascii_alphanumeric() || "_-./:=@%+,".contains(c);
     if !word.is_empty() && word.chars().all(safe) {
         word.into()
@@ -25,7 +25,7 @@ pub fn shell_word(word: &str) -> Cow<'_, str> {
 
 /// SQL on one line, without `--` comments, cut to `max` characters (ending in `...`), for
 /// messages and summaries.
-pub fn one_line(sql: &str, max: usize) -> String {
+pub(crate) fn one_line(sql: &str, max: usize) -> String {
     let words: Vec<&str> = sql
         .lines()
         .map(|l| l.split("--").next().unwrap_or_default())
@@ -43,7 +43,7 @@ pub fn one_line(sql: &str, max: usize) -> String {
 /// `; did you mean `x`?` when a candidate contains `name` (or the reverse) or is a few edits
 /// away from it, else the three nearest candidates; empty without candidates. Appended to
 /// "no such migration" messages.
-pub fn suggest<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> String {
+pub(crate) fn suggest<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> String {
     let list: Vec<&str> = candidates.collect();
     if let Some(c) = list.iter().find(|c| c.contains(name) || name.contains(**c)) {
         return format!("; did you mean `{c}`?");
@@ -104,7 +104,11 @@ pub fn duration_text(d: Duration) -> String {
 /// property and the message escaped as GitHub documents, so a service name or path holding a
 /// newline, `::` or `,` cannot end the command and start another (`::add-mask::`, `::error`).
 /// Every GitHub output goes through here.
-pub fn github_command(command: &str, properties: &[(&str, String)], message: &str) -> String {
+pub(crate) fn github_command(
+    command: &str,
+    properties: &[(&str, String)],
+    message: &str,
+) -> String {
     let data = |s: &str| {
         s.replace('%', "%25")
             .replace('\r', "%0D")

@@ -5,11 +5,11 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 
-use shared_migrate::db::DatabaseUrl;
-use shared_migrate::pg_tools::{LocalCluster, Pki, Template};
-use shared_migrate::schema_diff::{DiffReport, Places, Source, diff_service};
-use shared_migrate::verify::{Backend, UrlBackend};
-use shared_migrate::workspace::{Service, Workspace};
+use shared_migrate::DatabaseUrl;
+use shared_migrate::{Backend, UrlBackend};
+use shared_migrate::{DiffReport, Places, Source, diff_service};
+use shared_migrate::{LocalCluster, Pki, Template};
+use shared_migrate::{Service, Workspace};
 
 struct Shared {
     cluster: LocalCluster,
@@ -56,11 +56,8 @@ pub fn fresh_database(prefix: &str) -> DatabaseUrl {
 
 /// Throwaway databases on the test cluster, for replaying migrations.
 pub fn test_backend() -> UrlBackend {
-    UrlBackend::new(
-        fresh_database("replays"),
-        shared_migrate::verify::SWEEP_AFTER,
-    )
-    .unwrap_or_else(|e| panic!("{e}"))
+    UrlBackend::new(fresh_database("replays"), shared_migrate::SWEEP_AFTER)
+        .unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// The service's migrations, replayed on `backend`, against its schema.prisma: verify's
@@ -196,7 +193,7 @@ impl PgBouncer {
         );
         std::fs::write(dir.path().join("pgbouncer.ini"), ini).expect("ini");
         std::fs::write(dir.path().join("users.txt"), "\"postgres\" \"\"\n").expect("users");
-        let program = shared_migrate::pg_tools::find_binary("pgbouncer")
+        let program = shared_migrate::find_binary("pgbouncer")
             .or_else(|| Some(PathBuf::from("/usr/sbin/pgbouncer")).filter(|p| p.is_file()))
             .expect("pgbouncer is not installed (Debian: apt-get install pgbouncer)");
         let mut cmd = std::process::Command::new(program);
@@ -277,7 +274,7 @@ impl TlsServer {
         cluster
             .enable_tls(&pki, TLS_ONLY_HBA)
             .unwrap_or_else(|e| panic!("{e}"));
-        let mut admin = shared_migrate::db::connect(&cluster.socket_url("postgres"))
+        let mut admin = shared_migrate::connect(&cluster.socket_url("postgres"))
             .unwrap_or_else(|e| panic!("{e}"));
         for sql in [
             "CREATE ROLE certuser LOGIN CREATEDB",

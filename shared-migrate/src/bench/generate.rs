@@ -15,10 +15,13 @@ use crate::error::Error;
 /// What to generate.
 #[derive(Debug, Clone, Copy)]
 pub struct Shape {
+    /// Services in the monorepo.
     pub services: usize,
+    /// Migrations per service.
     pub migrations: usize,
     /// Rows inserted into each new table, so that later changes have data to work on.
     pub rows: usize,
+    /// The random seed: the same seed writes the same files.
     pub seed: u64,
 }
 
@@ -76,7 +79,7 @@ const NOUNS: &[&str] = &[
 ];
 
 /// The service names of a generated monorepo.
-pub fn service_name(i: usize) -> String {
+pub(crate) fn service_name(i: usize) -> String {
     SERVICE_NAMES
         .get(i)
         .map_or_else(|| format!("service_{:02}", i + 1), |n| n.to_string())

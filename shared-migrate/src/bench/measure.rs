@@ -11,7 +11,7 @@ use std::time::Instant;
 use crate::error::Error;
 
 /// Set by `bench` for the xtask processes it measures: where to write their peak memory.
-pub const PEAK_RSS_ENV: &str = "XTASK_BENCH_PEAK_RSS_FILE";
+pub(crate) const PEAK_RSS_ENV: &str = "XTASK_BENCH_PEAK_RSS_FILE";
 
 /// One timed run.
 #[derive(Debug, Clone, Copy)]
@@ -23,7 +23,7 @@ pub struct Sample {
 
 /// Runs `cmd` to completion (its output must go to files or null, never to a pipe nobody
 /// reads). Returns the wall time and the exit code.
-pub fn run(cmd: &mut Command) -> Result<(f64, i32), Error> {
+pub(crate) fn run(cmd: &mut Command) -> Result<(f64, i32), Error> {
     let start = Instant::now();
     let status = cmd
         .status()
@@ -60,7 +60,7 @@ fn own_peak_kib() -> Option<u64> {
 }
 
 /// Reads and removes what [`report_own_peak`] wrote.
-pub fn take_peak(path: &Path) -> Option<u64> {
+pub(crate) fn take_peak(path: &Path) -> Option<u64> {
     let kib = std::fs::read_to_string(path).ok()?.trim().parse().ok();
     let _ = std::fs::remove_file(path);
     kib
@@ -90,7 +90,7 @@ impl Stats {
 }
 
 /// The median of sorted values (the mean of the middle two for an even count).
-pub fn median(sorted: &[f64]) -> Option<f64> {
+pub(crate) fn median(sorted: &[f64]) -> Option<f64> {
     let n = sorted.len();
     match n {
         0 => None,

@@ -8,11 +8,11 @@
 //! medians with their range, and ratios to baseline (b), the closest thing to the floor.
 
 mod contenders;
-pub mod generate;
-pub mod measure;
-pub mod scale;
+pub(crate) mod generate;
+pub(crate) mod measure;
+pub(crate) mod scale;
 mod schema;
-pub mod schema_history;
+pub(crate) mod schema_history;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -24,7 +24,7 @@ use crate::workspace::Workspace;
 use contenders::{Contender, Cx};
 use generate::{Generated, Shape};
 use measure::{Sample, Stats};
-pub use schema::DriftFigures;
+pub(crate) use schema::DriftFigures;
 use schema_history::SchemaShape;
 
 /// What to measure, and with what.
@@ -36,6 +36,7 @@ pub struct BenchOptions {
     pub build: String,
     /// Where the generated monorepos go (regenerated each run: they are deterministic).
     pub dir: PathBuf,
+    /// The monorepo to generate.
     pub shape: Shape,
     /// The size of the long history `lint` is also measured on (one service).
     pub lint_migrations: usize,
@@ -43,11 +44,13 @@ pub struct BenchOptions {
     pub data_rows: Vec<usize>,
     /// The generated Prisma project of the drift figures.
     pub schema: SchemaShape,
+    /// Runs of each contender; the figures are their medians.
     pub runs: usize,
     /// `--jobs` of the parallel contenders (the machine's cores).
     pub jobs: usize,
     /// The image of the docker backend; skipped when no engine runs or the image is absent.
     pub image: String,
+    /// Also time verify on the Docker backend.
     pub docker: bool,
     /// The squawk CLI to compare lint with; None: `squawk` on PATH, if any.
     pub squawk: Option<PathBuf>,
@@ -107,17 +110,29 @@ impl Ready {
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
+/// The figures of one `cargo xtask bench` run, side by side with their anchors.
 pub struct BenchResults {
+    /// The machine the run was on.
     pub machine: Machine,
+    /// The build profile measured (`dev` for `cargo xtask`).
     pub build: String,
+    /// Runs of each contender.
     pub runs: usize,
+    /// Services in the generated monorepo.
     pub services: usize,
+    /// Migrations per service.
     pub migrations_per_service: usize,
+    /// Rows per table written by the seeds.
     pub rows: usize,
+    /// The generator's seed.
     pub seed: u64,
+    /// The generated monorepo.
     pub monorepo: Generated,
+    /// The generated long history (lint's workload).
     pub long_history: Generated,
+    /// Each contender's median, with its anchor.
     pub figures: Vec<Figure>,
+    /// Time until each backend accepts a connection.
     pub ready: Vec<Ready>,
     /// Opening a session and one round trip, without TLS and with TLS (verify-full).
     pub connect: Vec<Ready>,

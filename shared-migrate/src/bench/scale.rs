@@ -18,13 +18,21 @@ use crate::error::Error;
 use crate::workspace::Workspace;
 
 #[derive(Debug, Clone)]
+/// What `bench --scale` runs: verify over many generated services.
 pub struct ScaleOptions {
+    /// The `xtask` binary to run.
     pub exe: PathBuf,
+    /// The build profile measured.
     pub build: String,
+    /// Where the monorepo is generated.
     pub dir: PathBuf,
+    /// The monorepo to generate.
     pub shape: Shape,
+    /// Shards to split the services into.
     pub shards: usize,
+    /// Runs of each scenario; the figures are their medians.
     pub runs: usize,
+    /// Services verified at once.
     pub jobs: usize,
 }
 
@@ -41,18 +49,27 @@ pub struct ScaleFigure {
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
+/// The figures of `bench --scale`.
 pub struct ScaleResults {
+    /// The machine the run was on.
     pub machine: Machine,
+    /// The build profile measured.
     pub build: String,
+    /// Runs of each scenario.
     pub runs: usize,
+    /// Services verified at once.
     pub jobs: usize,
+    /// Services in the generated monorepo.
     pub services: usize,
+    /// Migrations per service.
     pub migrations_per_service: usize,
+    /// The generated monorepo.
     pub monorepo: Generated,
     /// Database isolation, cluster isolation, then each shard's figure.
     pub figures: Vec<ScaleFigure>,
     /// The shards one after another: median over runs of their sum, and of the longest.
     pub shards_sum_ms: f64,
+    /// The longest shard: the wall time of a CI run with a job per shard.
     pub shards_max_ms: f64,
     /// Cluster isolation's time per service over database isolation's.
     pub cluster_over_database: f64,
@@ -76,6 +93,7 @@ fn contenders(shards: usize) -> Vec<(String, Vec<String>)> {
     list
 }
 
+/// Runs verify over a generated monorepo of many services, in both isolations and by shards.
 pub fn run_scale(options: &ScaleOptions, progress: &dyn Fn(&str)) -> Result<ScaleResults, Error> {
     if options.runs == 0 {
         return Err(Error::Config("--runs must be at least 1".into()));

@@ -16,8 +16,11 @@ use crate::psl::{self, SourceFile};
 /// What to generate.
 #[derive(Debug, Clone, Copy)]
 pub struct SchemaShape {
+    /// Models in the final schema.
     pub models: usize,
+    /// Migrations that build it.
     pub migrations: usize,
+    /// The random seed: the same seed writes the same files.
     pub seed: u64,
 }
 
@@ -223,7 +226,7 @@ pub fn write(root: &Path, service: &str, shape: SchemaShape) -> Result<usize, Er
 
 /// The project's schema.prisma with one more model and one more field: the change whose
 /// migration the generation figure times.
-pub fn next_change(schema: &str) -> String {
+pub(crate) fn next_change(schema: &str) -> String {
     let mut out = schema.to_string();
     out.push_str(
         "\nmodel BenchAddedModel {\n  id        String   @id @default(cuid())\n  title     String\n  createdAt DateTime @default(now())\n\n  @@index([createdAt])\n}\n",

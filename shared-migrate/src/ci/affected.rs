@@ -75,6 +75,7 @@ pub struct AffectedService {
 }
 
 #[derive(Debug, Clone, Serialize)]
+/// The services a change since a revision affects, each with why.
 pub struct Affected {
     /// The revision as given.
     pub since: String,
@@ -82,10 +83,12 @@ pub struct Affected {
     pub base: String,
     /// In service order.
     pub affected: Vec<AffectedService>,
+    /// The other services, in service order.
     pub unaffected: Vec<String>,
 }
 
 impl Affected {
+    /// The affected services' names, in service order.
     pub fn names(&self) -> Vec<&str> {
         self.affected.iter().map(|a| a.service.as_str()).collect()
     }

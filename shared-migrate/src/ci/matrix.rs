@@ -10,6 +10,7 @@ use super::shard::{Shard, Weighted, assign};
 /// `cargo xtask verify --service`, which takes a comma-separated list.
 #[derive(Debug, Clone, Serialize)]
 pub struct Matrix {
+    /// One entry per shard (GitHub Actions' `strategy.matrix.include`).
     pub include: Vec<MatrixShard>,
 }
 
@@ -23,7 +24,7 @@ pub struct MatrixShard {
 pub const SHARD_SECONDS: f64 = 120.0;
 
 /// How many shards `services` are worth, from 1 to `max_shards` (none without services).
-pub fn shard_count(services: &[Weighted], max_shards: usize, shard_seconds: f64) -> usize {
+pub(crate) fn shard_count(services: &[Weighted], max_shards: usize, shard_seconds: f64) -> usize {
     if services.is_empty() {
         return 0;
     }

@@ -6,9 +6,10 @@ mod affected;
 mod matrix;
 mod shard;
 
-pub use affected::{Affected, AffectedService, Reason, affected};
-pub use matrix::{Matrix, MatrixShard, SHARD_SECONDS, matrix, shard_count};
-pub use shard::{Shard, Timings, Weighted, assign, select, weigh};
+pub use affected::{Affected, affected};
+pub use matrix::{Matrix, SHARD_SECONDS, matrix};
+pub use shard::{Shard, Timings, weigh};
+pub(crate) use shard::{assign, select};
 
 use std::path::PathBuf;
 
@@ -19,8 +20,11 @@ use crate::workspace::{Service, Workspace};
 /// `--since` a revision, then one `--shard` of those.
 #[derive(Debug, Clone, Default)]
 pub struct Scope {
+    /// `--service`: these services only (empty: all).
     pub services: Vec<String>,
+    /// `--since`: only the services a change since this revision affects.
     pub since: Option<String>,
+    /// `--shard`: one shard of what is left.
     pub shard: Option<Shard>,
     /// `--timings`: earlier reports that weigh the shards.
     pub timings: Vec<PathBuf>,

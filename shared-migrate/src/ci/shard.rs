@@ -19,6 +19,7 @@ use crate::workspace::Service;
 pub struct Shard {
     /// 1-based.
     pub index: usize,
+    /// How many shards there are.
     pub count: usize,
 }
 
@@ -159,7 +160,7 @@ pub fn weigh(services: &[Service], timings: &Timings) -> Result<Vec<Weighted>, E
 const SLACK: f64 = 1.15;
 
 /// The shard (0-based) of each service, in the order given.
-pub fn assign(services: &[Weighted], count: usize) -> Vec<usize> {
+pub(crate) fn assign(services: &[Weighted], count: usize) -> Vec<usize> {
     let count = count.max(1);
     let total: f64 = services.iter().map(|s| s.millis).sum();
     let heaviest = services.iter().map(|s| s.millis).fold(0.0, f64::max);
@@ -203,7 +204,7 @@ fn preferences(name: &str, count: usize) -> Vec<usize> {
 }
 
 /// The services of `shard`, in the order given.
-pub fn select(
+pub(crate) fn select(
     services: Vec<Service>,
     shard: Shard,
     timings: &Timings,

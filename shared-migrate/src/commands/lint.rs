@@ -18,9 +18,11 @@ pub fn lint_services(
 /// One service's history, as `lint --accept-history` accepted it.
 #[derive(Debug, Clone)]
 pub struct Accepted {
+    /// The service.
     pub service: String,
     /// The last accepted migration (None: the service has none yet).
     pub through: Option<String>,
+    /// Migrations accepted.
     pub migrations: usize,
 }
 

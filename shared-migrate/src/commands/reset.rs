@@ -11,10 +11,13 @@ use crate::seed;
 use crate::workspace::{Service, Workspace};
 
 #[derive(Debug, serde::Serialize)]
+/// What `reset` did to one service's database.
 pub struct Reset {
+    /// The service.
     pub service: String,
     /// Redacted.
     pub url: String,
+    /// Migrations applied after the schema was dropped.
     pub applied: usize,
     /// The seed's output tail, or why there is none.
     pub seed: String,
@@ -93,6 +96,7 @@ pub fn run_seed(
     )
 }
 
+/// Drops the service's schema, applies every migration, then runs its seed (Prisma's `migrate reset`).
 pub fn reset(
     ws: &Workspace,
     service: &Service,

@@ -6,6 +6,7 @@ use crate::text::{plural, suggest};
 use crate::workspace::{Migration, Service};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What `resolve` records for a migration (Prisma's `migrate resolve`).
 pub enum Resolution {
     /// Record the migration as applied without running it (baselining, or finished by hand).
     Applied,

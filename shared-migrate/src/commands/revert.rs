@@ -129,7 +129,7 @@ impl Definitions {
 }
 
 /// The reversal of `name`, from the service's history up to it.
-pub fn reverse(service: &Service, name: &str) -> Result<Reversal, Error> {
+pub(crate) fn reverse(service: &Service, name: &str) -> Result<Reversal, Error> {
     let dirs = service.migration_dirs()?;
     let Some(target) = dirs.iter().position(|(n, _)| n == name) else {
         return Err(Error::Config(format!(

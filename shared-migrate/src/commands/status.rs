@@ -9,13 +9,18 @@ use crate::workspace::Service;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
+/// A service's state as `status` reports it.
 pub enum State {
+    /// Every migration is applied.
     UpToDate,
+    /// Migrations wait to be applied; nothing is wrong.
     Pending,
+    /// Something needs a person: a failed, edited or missing migration, or no database.
     Problem,
 }
 
 impl State {
+    /// The exit code `status` ends with for this state.
     pub fn exit_code(self) -> ExitCode {
         match self {
             State::UpToDate => ExitCode::Success,
@@ -25,15 +30,21 @@ impl State {
     }
 }
 
+/// A migration whose last attempt failed, as its ledger row says.
 #[derive(Debug, Clone, Serialize)]
 pub struct FailedMigration {
+    /// The migration.
     pub name: String,
+    /// When the attempt started.
     pub started_at: String,
+    /// The error recorded with it.
     pub logs: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
+/// What `status` found for one service.
 pub struct ServiceStatus {
+    /// The service.
     pub service: String,
     /// Redacted.
     pub url: Option<String>,
@@ -41,17 +52,25 @@ pub struct ServiceStatus {
     pub url_source: Option<String>,
     /// The environment variable that held it, if one did.
     pub url_variable: Option<String>,
+    /// Up to date, pending, or a problem.
     pub state: State,
     /// Migration folders of the service (known even when the database cannot be read).
     pub local: usize,
     /// Whether the database was read (the lists below say nothing when it was not).
     pub read: bool,
+    /// Migrations the ledger records as applied, in order.
     pub applied: Vec<String>,
+    /// Migration folders not applied yet, in order.
     pub pending: Vec<String>,
+    /// Migrations whose last attempt failed.
     pub failed: Vec<FailedMigration>,
+    /// Applied migrations whose file changed since (their checksum differs).
     pub edited: Vec<String>,
+    /// Applied migrations with no folder here.
     pub missing_locally: Vec<String>,
+    /// Pending migrations older than the newest applied one.
     pub late: Vec<String>,
+    /// Migrations marked rolled back (`resolve --rolled-back`).
     pub rolled_back: Vec<String>,
     /// Pending squashes the next migrate records as applied without running them (this
     /// database applied every migration they replace).
@@ -67,6 +86,7 @@ pub struct ServiceStatus {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub drift: Option<Vec<String>>,
     #[serde(skip)]
+    /// What the command exits with.
     pub exit_code: ExitCode,
 }
 
@@ -93,6 +113,7 @@ impl ServiceStatus {
     }
 }
 
+/// Reads a service's ledger and compares it with its migration folders (Prisma's `migrate status`).
 pub fn status_service(service: &Service, url: Result<DatabaseUrl, Error>) -> ServiceStatus {
     let mut s = ServiceStatus {
         service: service.name.clone(),

@@ -180,7 +180,7 @@ pub fn connect_existing(url: &DatabaseUrl) -> Result<Option<Client>, Error> {
 
 /// Connects, creating the database first when it does not exist (as `prisma migrate deploy`).
 /// Returns whether it was created.
-pub fn connect_or_create(url: &DatabaseUrl) -> Result<(Client, bool), Error> {
+pub(crate) fn connect_or_create(url: &DatabaseUrl) -> Result<(Client, bool), Error> {
     match open(url) {
         Ok(client) => Ok((watch_client(client), false)),
         Err(e) if e.code() == Some(&SqlState::INVALID_CATALOG_NAME) => {
@@ -239,7 +239,7 @@ pub fn connect_or_create(url: &DatabaseUrl) -> Result<(Client, bool), Error> {
 /// runner killed): `idle_in_transaction_session_timeout` (and `idle_session_timeout` from
 /// PostgreSQL 14) end the session, and so free the migration lock it holds, after `idle`;
 /// the server's own TCP keepalives find a peer that is gone. `None`: the server's settings.
-pub fn guard_session(client: &mut Client, url: &DatabaseUrl, idle: Option<Duration>) {
+pub(crate) fn guard_session(client: &mut Client, url: &DatabaseUrl, idle: Option<Duration>) {
     let net = &url.net;
     let mut sets = Vec::new();
     if let Some(idle) = idle.filter(|d| !d.is_zero()) {
@@ -281,7 +281,11 @@ pub fn guard_session(client: &mut Client, url: &DatabaseUrl, idle: Option<Durati
 
 /// Lets the session sit idle for as long as `work` takes (a `--backup` dump runs in another
 /// process while the session holds the lock), then restores `idle`.
-pub fn idle_while<T>(client: &mut Client, idle: Option<Duration>, work: impl FnOnce() -> T) -> T {
+pub(crate) fn idle_while<T>(
+    client: &mut Client,
+    idle: Option<Duration>,
+    work: impl FnOnce() -> T,
+) -> T {
     let guarded = idle.is_some_and(|d| !d.is_zero()) && server_version(client) >= 140000;
     if guarded {
         let _ = client.batch_execute("SET idle_session_timeout = 0");
@@ -302,7 +306,7 @@ fn server_version(client: &mut Client) -> i32 {
 
 /// Points `search_path` at the URL's schema. With `create`, creates the schema when missing;
 /// without, returns false when it does not exist (read-only commands create nothing).
-pub fn use_schema(client: &mut Client, schema: &str, create: bool) -> Result<bool, Error> {
+pub(crate) fn use_schema(client: &mut Client, schema: &str, create: bool) -> Result<bool, Error> {
     let exists: bool = client
         .query_typed_one(
             "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)",
@@ -331,7 +335,7 @@ pub fn use_schema(client: &mut Client, schema: &str, create: bool) -> Result<boo
 }
 
 /// Ends every session on the database (a step that ran out of time is cut off this way).
-pub fn terminate_sessions(url: &DatabaseUrl) {
+pub(crate) fn terminate_sessions(url: &DatabaseUrl) {
     if let Ok(mut c) = connect(&url.with_dbname("postgres")) {
         let _ = c.execute(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
@@ -342,7 +346,7 @@ pub fn terminate_sessions(url: &DatabaseUrl) {
 
 /// Runs `work`; if it takes longer than `timeout`, every session on the database is ended so
 /// that it fails promptly. Returns whether that happened.
-pub fn with_deadline<T>(
+pub(crate) fn with_deadline<T>(
     url: &DatabaseUrl,
     timeout: Duration,
     work: impl FnOnce() -> T,
@@ -366,7 +370,7 @@ pub fn with_deadline<T>(
 }
 
 /// An identifier quoted for SQL: `a"b` becomes `"a""b"`.
-pub fn quote_ident(name: &str) -> String {
+pub(crate) fn quote_ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 

@@ -10,16 +10,20 @@ use super::tls::{self, Tls};
 /// A parsed PostgreSQL URL in Prisma's format. `Display` and `Debug` redact the password.
 #[derive(Clone, PartialEq, Eq)]
 pub struct DatabaseUrl {
+    /// The user name.
     pub user: String,
     password: Option<String>,
     /// A host name or address, or a socket directory (starts with `/`).
     pub host: String,
+    /// The server's port.
     pub port: u16,
+    /// The database name.
     pub dbname: String,
     /// Prisma's `?schema=`: where the ledger and the migrations' objects go.
     pub schema: String,
     /// `sslmode` and the certificates (libpq's and Prisma's parameters).
     pub tls: Tls,
+    /// `connect_timeout`: how long opening a session may take.
     pub connect_timeout: Duration,
     /// libpq's `options` (e.g. `-c statement_timeout=0`).
     pub options: Option<String>,
@@ -72,6 +76,7 @@ const PRISMA_PARAMS: &[&str] = &[
 ];
 
 impl DatabaseUrl {
+    /// Reads a URL as Prisma does; the error says why, never the URL itself.
     pub fn parse(text: &str) -> Result<DatabaseUrl, String> {
         let text = text.trim();
         let url = url::Url::parse(text).map_err(|e| {
@@ -353,7 +358,11 @@ impl fmt::Debug for DatabaseUrl {
 /// [`DatabaseUrl::complete`] refused with `reason`. The text is never copied into the message;
 /// any word of `reason` that is part of the text's credentials is masked, and the usual
 /// mistakes are named by their shape.
-pub fn invalid_url(text: &str, origin: impl Into<String>, reason: String) -> crate::error::Error {
+pub(crate) fn invalid_url(
+    text: &str,
+    origin: impl Into<String>,
+    reason: String,
+) -> crate::error::Error {
     let mut reason = reason;
     for secret in credentials(text) {
         reason = reason.replace(&secret, "***");
@@ -442,7 +451,7 @@ fn is_param_name(piece: &str) -> bool {
 
 /// Redacts the password of a URL that may not even parse: `user:secret@` becomes `user:***@`,
 /// and `password=` / `sslpassword=` parameters lose their values.
-pub fn redact(text: &str) -> String {
+pub(crate) fn redact(text: &str) -> String {
     let mut out = text.to_string();
     if let Some(scheme_end) = out.find("://") {
         let rest_start = scheme_end + 3;

@@ -15,7 +15,7 @@ use crate::sql::{Plan, Statement, error_location};
 
 /// What a run records around the file's statements: a migration's ledger row; nothing for a
 /// seed ([`Nothing`]).
-pub trait Bookkeeping {
+pub(crate) trait Bookkeeping {
     /// Before the first statement: inside the file's transaction, or committed on its own when
     /// the file runs statement by statement.
     fn started(&mut self, _client: &mut impl GenericClient) -> Result<(), Error> {
@@ -28,7 +28,7 @@ pub trait Bookkeeping {
 }
 
 /// No bookkeeping (seeds).
-pub struct Nothing;
+pub(crate) struct Nothing;
 
 impl Bookkeeping for Nothing {}
 
@@ -90,6 +90,7 @@ pub struct Waits {
 pub(super) const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 
 impl Waits {
+    /// The limits every session of a migration runs under.
     pub fn limits(&self) -> Limits {
         Limits {
             lock_timeout: self.ddl_lock_timeout,
@@ -128,13 +129,13 @@ impl Waits {
 
 /// Before the file's statements, or after them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Stage {
+pub(crate) enum Stage {
     Start,
     Finish,
 }
 
 /// Why a run failed.
-pub enum RunFailure {
+pub(crate) enum RunFailure {
     /// Our own BEGIN or COMMIT failed.
     Transaction {
         stage: Stage,
@@ -156,7 +157,7 @@ pub enum RunFailure {
 /// start record commits first, then each statement commits on its own (explicit BEGIN ... COMMIT
 /// blocks in the file still group theirs), then the finish record in a transaction of its own;
 /// a failure part way leaves the earlier statements applied.
-pub fn run_file(
+pub(crate) fn run_file(
     client: &mut Client,
     plan: &Plan,
     sql: &str,
@@ -233,7 +234,7 @@ pub fn run_file(
 }
 
 /// How [`run_batched`] ended.
-pub enum Batched {
+pub(crate) enum Batched {
     Committed,
     /// The file failed and was rolled back whole, records included: nothing of it persisted.
     /// Run it again statement by statement ([`run_file`]) to locate the failure.
@@ -248,7 +249,7 @@ pub enum Batched {
 /// one; the finish record (`finished()`, asked for after the file ran) and `COMMIT` in the
 /// other. Nothing is appended to the file's own text, so a file that ends inside a string or a
 /// comment cannot swallow a record; it fails and is rolled back.
-pub fn run_batched(
+pub(crate) fn run_batched(
     client: &mut Client,
     sql: &str,
     started: &str,
@@ -367,7 +368,12 @@ pub fn run_sql_file(url: &DatabaseUrl, path: &Path) -> Result<(), String> {
 
 /// A server error in a file, for people: `--> file:line:col`, a snippet, the SQLSTATE and the
 /// server's message, detail, hint and context.
-pub fn describe_error(path: &Path, sql: &str, e: &postgres::Error, from: Option<usize>) -> String {
+pub(crate) fn describe_error(
+    path: &Path,
+    sql: &str,
+    e: &postgres::Error,
+    from: Option<usize>,
+) -> String {
     let Some(db) = e.as_db_error() else {
         return format!(
             "  --> {}\nDatabase error: {}",

@@ -6,7 +6,7 @@ use crate::workspace::Migration;
 
 /// The local folders set against the ledger rows.
 #[derive(Debug, Default)]
-pub struct History {
+pub(crate) struct History {
     /// Indexes into the local migrations that are applied.
     pub applied: Vec<usize>,
     /// Indexes of the local migrations deploy would apply, in order.
@@ -34,7 +34,7 @@ pub struct History {
 /// A squash a database is halfway through: it applied some of the migrations the squash
 /// replaced, not all.
 #[derive(Debug, Clone)]
-pub struct PartialSquash {
+pub(crate) struct PartialSquash {
     pub squash: String,
     pub applied: Vec<String>,
     pub missing: Vec<String>,
@@ -42,7 +42,7 @@ pub struct PartialSquash {
 
 impl PartialSquash {
     /// What is wrong, and what to do.
-    pub fn explain(&self, service: &str) -> String {
+    pub(crate) fn explain(&self, service: &str) -> String {
         format!(
             "squash `{}` replaces {} migrations, and this database applied {} of them (the first not applied: `{}`): it can neither run the squash (its tables exist) nor record it as applied (it lacks the rest). Check out the commit before the one that added the squash (`git log --diff-filter=A --format=%h -- '*/{}/migration.sql'` names that one; take its parent, `<commit>^`), run `cargo xtask migrate -s {service}` there to apply the rest, then migrate again on this commit",
             self.squash,
@@ -56,7 +56,7 @@ impl PartialSquash {
 
 impl History {
     /// Problems that deploy warns about (errors under `--strict`).
-    pub fn warnings(&self) -> Vec<String> {
+    pub(crate) fn warnings(&self) -> Vec<String> {
         let mut w = Vec::new();
 
         for name in &self.edited {
@@ -78,7 +78,7 @@ impl History {
     }
 }
 
-pub fn compare(local: &[Migration], rows: &[Row]) -> History {
+pub(crate) fn compare(local: &[Migration], rows: &[Row]) -> History {
     let mut h = History::default();
     let applied = |name: &str| {
         rows.iter()

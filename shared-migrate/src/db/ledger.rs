@@ -8,7 +8,7 @@ use postgres::types::Type;
 
 use crate::error::Error;
 
-pub const TABLE: &str = "_prisma_migrations";
+pub(crate) const TABLE: &str = "_prisma_migrations";
 
 /// Prisma's DDL, unqualified: it lands in the schema `search_path` points at.
 const CREATE: &str = "CREATE TABLE _prisma_migrations (
@@ -24,7 +24,7 @@ const CREATE: &str = "CREATE TABLE _prisma_migrations (
 
 /// One row of the ledger. Times are UTC, ISO 8601 text.
 #[derive(Debug, Clone, serde::Serialize)]
-pub struct Row {
+pub(crate) struct Row {
     pub id: String,
     pub checksum: String,
     pub migration_name: String,
@@ -37,17 +37,17 @@ pub struct Row {
 
 impl Row {
     /// Applied: finished and not rolled back.
-    pub fn is_applied(&self) -> bool {
+    pub(crate) fn is_applied(&self) -> bool {
         self.finished_at.is_some() && self.rolled_back_at.is_none()
     }
 
     /// Failed: neither finished nor rolled back. Deploy refuses to go on while one exists.
-    pub fn is_failed(&self) -> bool {
+    pub(crate) fn is_failed(&self) -> bool {
         self.finished_at.is_none() && self.rolled_back_at.is_none()
     }
 }
 
-pub fn exists(client: &mut impl GenericClient, schema: &str) -> Result<bool, Error> {
+pub(crate) fn exists(client: &mut impl GenericClient, schema: &str) -> Result<bool, Error> {
     Ok(client
         .query_typed_one(
             "SELECT EXISTS (SELECT 1 FROM pg_tables WHERE schemaname = $1 AND tablename = $2)",
@@ -57,14 +57,17 @@ pub fn exists(client: &mut impl GenericClient, schema: &str) -> Result<bool, Err
         .get(0))
 }
 
-pub fn create(client: &mut impl GenericClient) -> Result<(), Error> {
+pub(crate) fn create(client: &mut impl GenericClient) -> Result<(), Error> {
     client
         .batch_execute(CREATE)
         .map_err(|e| Error::database("creating the _prisma_migrations table", &e))
 }
 
 /// The other tables of the schema (the emptiness check before creating the ledger).
-pub fn other_tables(client: &mut impl GenericClient, schema: &str) -> Result<Vec<String>, Error> {
+pub(crate) fn other_tables(
+    client: &mut impl GenericClient,
+    schema: &str,
+) -> Result<Vec<String>, Error> {
     Ok(client
         .query_typed(
             "SELECT tablename::text FROM pg_tables WHERE schemaname = $1 AND tablename <> $2 ORDER BY 1",
@@ -77,7 +80,7 @@ pub fn other_tables(client: &mut impl GenericClient, schema: &str) -> Result<Vec
 }
 
 /// Every row, oldest first.
-pub fn rows(client: &mut impl GenericClient) -> Result<Vec<Row>, Error> {
+pub(crate) fn rows(client: &mut impl GenericClient) -> Result<Vec<Row>, Error> {
     const ISO: &str = "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'";
     let sql = format!(
         "SELECT id, checksum, migration_name, \
@@ -106,12 +109,12 @@ pub fn rows(client: &mut impl GenericClient) -> Result<Vec<Row>, Error> {
 }
 
 /// A new row id: a lowercase hyphenated UUID v4, as Prisma's.
-pub fn new_id() -> String {
+pub(crate) fn new_id() -> String {
     uuid::Uuid::new_v4().to_string()
 }
 
 /// The row Prisma inserts before running a migration.
-pub fn insert_started(
+pub(crate) fn insert_started(
     client: &mut impl GenericClient,
     id: &str,
     checksum: &str,
@@ -128,7 +131,12 @@ pub fn insert_started(
 }
 
 /// [`insert_started`] as SQL text, for a migration sent in one batch with its row.
-pub fn insert_started_sql(id: &str, checksum: &str, name: &str, started_at: SystemTime) -> String {
+pub(crate) fn insert_started_sql(
+    id: &str,
+    checksum: &str,
+    name: &str,
+    started_at: SystemTime,
+) -> String {
     format!(
         "INSERT INTO _prisma_migrations (id, checksum, started_at, migration_name) VALUES ({}, {}, {}, {});",
         literal(id),
@@ -139,7 +147,7 @@ pub fn insert_started_sql(id: &str, checksum: &str, name: &str, started_at: Syst
 }
 
 /// [`mark_finished`] as SQL text, the finish time `at`.
-pub fn mark_finished_sql(id: &str, at: SystemTime) -> String {
+pub(crate) fn mark_finished_sql(id: &str, at: SystemTime) -> String {
     format!(
         "UPDATE _prisma_migrations SET applied_steps_count = applied_steps_count + 1, finished_at = {} WHERE id = {};",
         timestamp(at),
@@ -161,7 +169,7 @@ fn timestamp(at: SystemTime) -> String {
 /// The row after a successful script: one step applied, the finish time. Prisma writes them
 /// in two updates, in the same transaction; the row reads the same, one statement (a round
 /// trip, a row version) less per migration.
-pub fn mark_finished(client: &mut impl GenericClient, id: &str) -> Result<(), Error> {
+pub(crate) fn mark_finished(client: &mut impl GenericClient, id: &str) -> Result<(), Error> {
     client
         .execute(
             "UPDATE _prisma_migrations SET applied_steps_count = applied_steps_count + 1, finished_at = $2 WHERE id = $1",
@@ -172,7 +180,11 @@ pub fn mark_finished(client: &mut impl GenericClient, id: &str) -> Result<(), Er
 }
 
 /// Records the error text on a started row: the row becomes a "failed" migration.
-pub fn mark_failed(client: &mut impl GenericClient, id: &str, logs: &str) -> Result<(), Error> {
+pub(crate) fn mark_failed(
+    client: &mut impl GenericClient,
+    id: &str,
+    logs: &str,
+) -> Result<(), Error> {
     client
         .execute(
             "UPDATE _prisma_migrations SET logs = $2 WHERE id = $1",
@@ -184,7 +196,7 @@ pub fn mark_failed(client: &mut impl GenericClient, id: &str, logs: &str) -> Res
 
 /// Removes a row this run started and nothing of whose migration ran (a statement-by-statement
 /// migration whose first statement could not take its locks): the migration stays pending.
-pub fn delete_unstarted(client: &mut impl GenericClient, id: &str) -> Result<(), Error> {
+pub(crate) fn delete_unstarted(client: &mut impl GenericClient, id: &str) -> Result<(), Error> {
     client
         .execute(
             "DELETE FROM _prisma_migrations WHERE id = $1 AND finished_at IS NULL",
@@ -196,7 +208,7 @@ pub fn delete_unstarted(client: &mut impl GenericClient, id: &str) -> Result<(),
 
 /// `resolve --applied`: rolls back the failed rows of `name`, then records it as applied without
 /// running it (empty logs, zero steps, started = finished = now).
-pub fn record_applied_without_running(
+pub(crate) fn record_applied_without_running(
     client: &mut impl GenericClient,
     name: &str,
     checksum: &str,
@@ -214,7 +226,7 @@ pub fn record_applied_without_running(
 }
 
 /// `resolve --rolled-back`: marks the failed rows of `name` as rolled back. Returns how many.
-pub fn mark_rolled_back(client: &mut impl GenericClient, name: &str) -> Result<u64, Error> {
+pub(crate) fn mark_rolled_back(client: &mut impl GenericClient, name: &str) -> Result<u64, Error> {
     client
         .execute(
             "UPDATE _prisma_migrations SET rolled_back_at = $2 \

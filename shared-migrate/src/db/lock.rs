@@ -17,7 +17,7 @@ use postgres::types::Type;
 use super::database_url::DatabaseUrl;
 use crate::error::Error;
 
-pub const LOCK_KEY: i64 = 72707369;
+pub(crate) const LOCK_KEY: i64 = 72707369;
 
 /// Which advisory lock serialises deploys (`[migrate] lock` in xtask.toml).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
@@ -32,6 +32,7 @@ pub enum LockMode {
 }
 
 impl LockMode {
+    /// The name used in `xtask.toml` and on the command line.
     pub fn name(self) -> &'static str {
         match self {
             LockMode::Prisma => "prisma",
@@ -63,7 +64,9 @@ impl LockMode {
 /// The lock a command takes: which, and how long it waits for it.
 #[derive(Debug, Clone, Copy)]
 pub struct MigrationLock {
+    /// Which lock is taken.
     pub mode: LockMode,
+    /// How long to wait for it.
     pub timeout: Duration,
 }
 
@@ -82,7 +85,7 @@ pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A session holding the migration lock. Dropping it releases the lock (ending the session
 /// releases it too), so no path forgets to.
-pub struct Locked {
+pub(crate) struct Locked {
     client: Client,
     key: i64,
 }
@@ -111,7 +114,7 @@ impl Drop for Locked {
 /// Takes `lock` on `client`'s session, polling until its timeout. `on_wait` is called once,
 /// with a description of the holder, when the lock is not free at once. A session behind a
 /// pooler in transaction mode is refused first: the lock would protect nothing there.
-pub fn take_lock(
+pub(crate) fn take_lock(
     mut client: Client,
     url: &DatabaseUrl,
     lock: MigrationLock,
@@ -194,7 +197,7 @@ fn holder(client: &mut Client, key: i64) -> Option<String> {
 /// A session that blocks another: what `pg_blocking_pids` names, described from
 /// `pg_stat_activity`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Blocker {
+pub(crate) struct Blocker {
     pub pid: i32,
     pub application: String,
     pub state: String,
@@ -222,7 +225,7 @@ impl std::fmt::Display for Blocker {
 }
 
 /// The sessions `pid` waits for, now.
-pub fn blockers(client: &mut Client, pid: i32) -> Result<Vec<Blocker>, Error> {
+pub(crate) fn blockers(client: &mut Client, pid: i32) -> Result<Vec<Blocker>, Error> {
     let rows = client
         .query(
             "SELECT a.pid, coalesce(a.application_name, ''), coalesce(a.state, '?'), \

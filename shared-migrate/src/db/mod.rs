@@ -11,26 +11,25 @@ mod connection;
 mod database_url;
 mod execute;
 mod history;
-pub mod ledger;
+pub(crate) mod ledger;
 mod lock;
 mod pooler;
 mod socket;
-pub mod tls;
+pub(crate) mod tls;
 mod url_sources;
+pub use connection::{connect, connect_existing};
 
-pub use connection::{
-    connect, connect_existing, connect_or_create, guard_session, idle_while, quote_ident,
-    terminate_sessions, use_schema, with_deadline,
+pub(crate) use connection::{
+    connect_or_create, guard_session, idle_while, quote_ident, use_schema, with_deadline,
 };
-pub use database_url::{DatabaseUrl, Network, invalid_url, redact};
-pub use execute::{
-    Batched, Bookkeeping, Limits, Nothing, RunFailure, Stage, Waits, describe_error, run_batched,
-    run_file, run_sql_file,
+pub use database_url::DatabaseUrl;
+pub(crate) use database_url::{invalid_url, redact};
+pub(crate) use execute::Limits;
+pub(crate) use execute::{
+    Batched, Bookkeeping, RunFailure, Stage, describe_error, run_batched, run_file,
 };
-pub use history::{History, PartialSquash, compare};
-pub use lock::{
-    Blocker, DEFAULT_LOCK_TIMEOUT, LOCK_KEY, LockMode, Locked, MigrationLock, blockers, take_lock,
-};
-pub use pooler::refuse_transaction_pooling;
-pub use tls::{RootCert, SslMode, Tls};
+pub use execute::{Waits, run_sql_file};
+pub(crate) use history::compare;
+pub(crate) use lock::{Blocker, blockers, take_lock};
+pub use lock::{DEFAULT_LOCK_TIMEOUT, LockMode, MigrationLock};
 pub use url_sources::{UrlOrigin, UrlSources};

@@ -31,7 +31,10 @@ use crate::error::Error;
 
 /// Refuses `url` (on whose session `client` is) when it goes through a pooler that does not
 /// keep a server session per client.
-pub fn refuse_transaction_pooling(client: &mut Client, url: &DatabaseUrl) -> Result<(), Error> {
+pub(crate) fn refuse_transaction_pooling(
+    client: &mut Client,
+    url: &DatabaseUrl,
+) -> Result<(), Error> {
     if let Some(why) = by_name(url) {
         return Err(refusal(url, &why));
     }

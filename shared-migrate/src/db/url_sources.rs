@@ -25,16 +25,22 @@ use crate::workspace::{Declared, DeclaredValue, Service};
 /// Where a URL came from, for messages and `--format json`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum UrlOrigin {
+    /// The `--url` flag.
     Flag,
     /// An environment variable; `declared`: the datasource setting that names it.
     Env {
+        /// The variable's name.
         var: String,
+        /// The datasource setting that names the variable.
         declared: Option<Declaration>,
     },
     /// A variable in a `.env` file.
     DotEnv {
+        /// The variable's name.
         var: String,
+        /// The `.env` file.
         path: PathBuf,
+        /// The datasource setting that names the variable.
         declared: Option<Declaration>,
     },
     /// Written in the datasource itself, or its `?? "default"` in `prisma.config.ts`.
@@ -98,6 +104,7 @@ pub struct UrlSources<'a> {
 }
 
 impl UrlSources<'_> {
+    /// The service's database URL and where it came from, or why there is none.
     pub fn resolve(&self, service: &Service) -> Result<(DatabaseUrl, UrlOrigin), Error> {
         let datasource = service.datasource()?;
         let base = datasource

@@ -10,7 +10,7 @@ use crate::psl::{
 
 /// Calculates the schema; `default_schema` is the URL's schema (models without `@@schema`,
 /// and those naming it, are there).
-pub fn calculate(dm: &Datamodel, files: &[SourceFile], default_schema: &str) -> SqlSchema {
+pub(crate) fn calculate(dm: &Datamodel, files: &[SourceFile], default_schema: &str) -> SqlSchema {
     let namespace = |s: &Option<String>| s.clone().filter(|s| s != default_schema);
     let origin = |loc: psl::Loc| -> Origin { files.get(loc.file).map(|f| f.location(loc.offset)) };
     let mut out = SqlSchema::default();
@@ -272,7 +272,7 @@ fn literal(v: &Value, scalar: Option<ScalarType>) -> Literal {
 
 /// The native type of a scalar field: its `@db.*` attribute, else Prisma's default for the
 /// scalar type.
-pub fn native_type(scalar: ScalarType, native: Option<&psl::NativeTypeAttr>) -> NativeType {
+pub(crate) fn native_type(scalar: ScalarType, native: Option<&psl::NativeTypeAttr>) -> NativeType {
     if let Some(n) = native {
         let args = n.args.iter().filter_map(|a| a.parse().ok()).collect();
         return NativeType {

@@ -15,7 +15,7 @@ use super::steps::*;
 
 /// The steps from `previous` to `next`. `next_namespaces`: the schemas `next` lists (a
 /// multi-schema datasource's), created when `previous` lacks them.
-pub fn compare<'a>(
+pub(crate) fn compare<'a>(
     previous: &'a SqlSchema,
     next: &'a SqlSchema,
     previous_namespaces: &[String],

@@ -9,21 +9,19 @@ use crate::workspace::Service;
 
 /// What schema.prisma asks for.
 #[derive(Debug, Clone)]
-pub struct Expected {
+pub(crate) struct Expected {
     pub schema: SqlSchema,
     /// The URL's schema first, then the datasource's `schemas` (multi-schema projects).
     pub namespaces: Vec<String>,
     pub multi_schema: bool,
     /// `previewFeatures` has `partialIndexes`: partial indexes are compared and generated.
     pub partial_indexes: bool,
-    /// The schema files, for locations in messages.
-    pub files: Vec<psl::SourceFile>,
 }
 
 impl Expected {
     /// Takes the extensions the datasource declares out of a list of what Prisma does not
     /// manage (`extension "x"` entries, as introspection names them): they are managed.
-    pub fn remove_declared_extensions(&self, unmanaged: &mut Vec<String>) {
+    pub(crate) fn remove_declared_extensions(&self, unmanaged: &mut Vec<String>) {
         if !self.schema.manages_extensions {
             return;
         }
@@ -39,7 +37,7 @@ impl Expected {
 
 /// The schema the service's schema.prisma describes; None when the service has no schema file.
 /// `default_schema`: the URL's `?schema=` (`public` without one).
-pub fn expected(service: &Service, default_schema: &str) -> Result<Option<Expected>, Error> {
+pub(crate) fn expected(service: &Service, default_schema: &str) -> Result<Option<Expected>, Error> {
     if service.layout.schema.is_none() {
         return Ok(None);
     }
@@ -77,6 +75,5 @@ pub fn expected(service: &Service, default_schema: &str) -> Result<Option<Expect
         multi_schema: !listed.is_empty(),
         partial_indexes: dm.has_preview("partialIndexes"),
         namespaces,
-        files,
     }))
 }

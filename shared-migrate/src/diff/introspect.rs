@@ -10,7 +10,7 @@ use crate::error::Error;
 
 /// A database's schema, and what is in it that Prisma does not manage.
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
-pub struct Introspected {
+pub(crate) struct Introspected {
     pub schema: SqlSchema,
     /// `view "v"`, `function "f"()`, `trigger "t" on "a"`, `check constraint "c" on "a"`, ...
     pub unmanaged: Vec<String>,
@@ -19,7 +19,7 @@ pub struct Introspected {
 /// Reads `schemas` (the first is the default namespace: its objects get no schema name).
 /// `_prisma_migrations` is the ledger, not part of the schema. `partial_indexes`: schema.prisma
 /// enables Prisma's `partialIndexes` preview, so partial indexes are read (else unmanaged).
-pub fn introspect(
+pub(crate) fn introspect(
     client: &mut impl GenericClient,
     schemas: &[String],
     partial_indexes: bool,
@@ -422,7 +422,7 @@ fn fk_action(code: &str) -> FkAction {
 }
 
 /// A column default as `pg_get_expr` writes it, read as Prisma reads it.
-pub fn parse_default(text: &str, ty: &ColumnType) -> ColumnDefault {
+pub(crate) fn parse_default(text: &str, ty: &ColumnType) -> ColumnDefault {
     let t = text.trim();
     if let Some(rest) = t.strip_prefix("nextval(") {
         let seq = rest
@@ -572,7 +572,7 @@ fn split_top(s: &str) -> Vec<String> {
 /// `(status = ANY (ARRAY['a'::text, 'b'::text]))`, and only PostgreSQL knows the two are one.
 /// Each condition is built once on an index inside a transaction that is rolled back, so a
 /// throwaway database only; a condition PostgreSQL refuses keeps its text.
-pub fn settle_predicates(
+pub(crate) fn settle_predicates(
     client: &mut postgres::Client,
     expected: &mut SqlSchema,
     found: &SqlSchema,

@@ -13,17 +13,19 @@ use crate::workspace::Migration;
 /// One difference.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Difference {
+    /// What differs, as a sentence.
     pub message: String,
     /// Where schema.prisma declares the object (when that side is schema.prisma).
     pub schema_at: Option<Location>,
     /// The migration that made the object (when the other side holds it).
     pub migration_at: Option<Location>,
+    /// What to do about it, when there is something to say.
     pub hint: Option<String>,
 }
 
 /// Where each object was first made by the migrations: by reading what their statements do.
 #[derive(Debug, Default)]
-pub struct Creators {
+pub(crate) struct Creators {
     tables: HashMap<String, Location>,
     columns: HashMap<(String, String), Location>,
     constraints: HashMap<String, Location>,
@@ -31,7 +33,7 @@ pub struct Creators {
 }
 
 impl Creators {
-    pub fn of(migrations: &[Migration]) -> Creators {
+    pub(crate) fn of(migrations: &[Migration]) -> Creators {
         let mut c = Creators::default();
         for m in migrations {
             let at = |offset: usize| Location::of_offset(&m.path, m.sql.as_bytes(), offset);
@@ -90,13 +92,13 @@ impl Creators {
 }
 
 /// The two sides' names, for messages: `the migrations`, `schema.prisma`, `the database`.
-pub struct Sides<'a> {
+pub(crate) struct Sides<'a> {
     pub from: &'a str,
     pub to: &'a str,
 }
 
 /// The differences of `m`, located.
-pub fn differences(m: &SchemaDiff, creators: &Creators, sides: &Sides) -> Vec<Difference> {
+pub(crate) fn differences(m: &SchemaDiff, creators: &Creators, sides: &Sides) -> Vec<Difference> {
     let (prev, next) = (m.previous, m.next);
     let (from, to) = (sides.from, sides.to);
     let made = |t: &str| creators.tables.get(t).cloned();

@@ -5,25 +5,25 @@
 //! ([`script`]) with Prisma's data-loss warnings (`warnings.rs`). [`expected`] reads a service's schema.prisma; [`located`] says each difference
 //! with where schema.prisma declares it and which migration made it.
 
-pub mod calculate;
+pub(crate) mod calculate;
 mod columns;
-pub mod compare;
-pub mod expected;
-pub mod introspect;
-pub mod located;
-pub mod model;
-pub mod script;
-pub mod steps;
-pub mod summary;
+pub(crate) mod compare;
+pub(crate) mod expected;
+pub(crate) mod introspect;
+pub(crate) mod located;
+pub(crate) mod model;
+pub(crate) mod script;
+pub(crate) mod steps;
+pub(crate) mod summary;
 mod warnings;
 
-pub use calculate::calculate;
-pub use compare::compare;
-pub use expected::{Expected, expected};
-pub use introspect::{Introspected, introspect, settle_predicates};
-pub use located::{Creators, Difference, Sides, differences};
-pub use model::SqlSchema;
-pub use script::{Naming, migration_file, script, with_warnings};
-pub use steps::{DiffStep, SchemaDiff};
-pub use summary::summary;
-pub use warnings::warnings;
+pub(crate) use calculate::calculate;
+pub(crate) use compare::compare;
+pub(crate) use expected::expected;
+pub(crate) use introspect::{Introspected, introspect, settle_predicates};
+pub use located::Difference;
+pub(crate) use located::{Creators, Sides, differences};
+pub(crate) use model::SqlSchema;
+pub(crate) use script::{Naming, migration_file, script, with_warnings};
+pub(crate) use summary::summary;
+pub(crate) use warnings::warnings;

@@ -9,10 +9,10 @@ use std::fmt;
 use base64::prelude::{BASE64_STANDARD, Engine as _};
 
 /// Where an object was declared in schema.prisma, for messages (`file:line:col`).
-pub type Origin = Option<crate::error::Location>;
+pub(crate) type Origin = Option<crate::error::Location>;
 
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, Default, PartialEq)]
-pub struct SqlSchema {
+pub(crate) struct SqlSchema {
     pub enums: Vec<SqlEnum>,
     pub tables: Vec<SqlTable>,
     /// PostgreSQL extensions: installed (a database), or declared by the datasource's
@@ -26,7 +26,7 @@ pub struct SqlSchema {
 
 /// An extension; an empty schema or version means "any" (schema.prisma did not say).
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq, Eq)]
-pub struct SqlExtension {
+pub(crate) struct SqlExtension {
     pub name: String,
     pub schema: String,
     pub version: String,
@@ -35,21 +35,15 @@ pub struct SqlExtension {
 }
 
 impl SqlSchema {
-    pub fn table(&self, schema: &Option<String>, name: &str) -> Option<&SqlTable> {
+    pub(crate) fn table(&self, schema: &Option<String>, name: &str) -> Option<&SqlTable> {
         self.tables
             .iter()
             .find(|t| t.name == name && t.schema == *schema)
     }
-
-    pub fn enum_named(&self, schema: &Option<String>, name: &str) -> Option<&SqlEnum> {
-        self.enums
-            .iter()
-            .find(|e| e.name == name && e.schema == *schema)
-    }
 }
 
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
-pub struct SqlEnum {
+pub(crate) struct SqlEnum {
     /// None: the URL's schema (the default namespace).
     pub schema: Option<String>,
     pub name: String,
@@ -59,7 +53,7 @@ pub struct SqlEnum {
 }
 
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
-pub struct SqlTable {
+pub(crate) struct SqlTable {
     pub schema: Option<String>,
     pub name: String,
     pub columns: Vec<Column>,
@@ -73,13 +67,13 @@ pub struct SqlTable {
 }
 
 impl SqlTable {
-    pub fn column(&self, name: &str) -> Option<&Column> {
+    pub(crate) fn column(&self, name: &str) -> Option<&Column> {
         self.columns.iter().find(|c| c.name == name)
     }
 }
 
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, Copy, PartialEq, Eq)]
-pub enum ColumnArity {
+pub(crate) enum ColumnArity {
     Required,
     Nullable,
     List,
@@ -88,7 +82,7 @@ pub enum ColumnArity {
 /// A column type in Prisma's terms: a PostgreSQL native type (`VarChar(200)`), an enum, or a
 /// type Prisma does not know (`Unsupported("tsvector")`).
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq, Eq)]
-pub enum ColumnType {
+pub(crate) enum ColumnType {
     Native(NativeType),
     Enum {
         schema: Option<String>,
@@ -100,14 +94,14 @@ pub enum ColumnType {
 /// A known PostgreSQL type and its arguments (`VarChar` `[200]`, `Decimal` `[65, 30]`,
 /// `Timestamp` `[3]`); no arguments where none are given.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq, Eq)]
-pub struct NativeType {
+pub(crate) struct NativeType {
     /// Prisma's name: `Text`, `VarChar`, `Integer`, `Timestamp`, `JsonB`, ...
     pub name: String,
     pub args: Vec<u32>,
 }
 
 impl NativeType {
-    pub fn new(name: &str, args: &[u32]) -> NativeType {
+    pub(crate) fn new(name: &str, args: &[u32]) -> NativeType {
         NativeType {
             name: name.to_string(),
             args: args.to_vec(),
@@ -116,7 +110,7 @@ impl NativeType {
 
     /// The SQL spelling, as Prisma writes it: `VARCHAR(200)`, `DOUBLE PRECISION`,
     /// `TIMESTAMP(3)`, `DECIMAL(65,30)`.
-    pub fn sql(&self) -> String {
+    pub(crate) fn sql(&self) -> String {
         let base = match self.name.as_str() {
             "Text" => "TEXT",
             "VarChar" => "VARCHAR",
@@ -178,7 +172,7 @@ impl fmt::Display for ColumnType {
 
 /// A literal default value, typed the way Prisma compares them.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
-pub enum Literal {
+pub(crate) enum Literal {
     String(String),
     /// A number as written (`42`, `1.5`), compared numerically.
     Number(String),
@@ -196,13 +190,13 @@ pub enum Literal {
 impl Literal {
     /// The bytes of a [`Literal::Bytes`] (empty when it does not decode, which a literal
     /// made by this crate always does).
-    pub fn bytes(b64: &str) -> Vec<u8> {
+    pub(crate) fn bytes(b64: &str) -> Vec<u8> {
         BASE64_STANDARD.decode(b64).unwrap_or_default()
     }
 
     /// A `bytea` as PostgreSQL prints it (`\x68656c6c6f`, else its escape form's text) as
     /// a [`Literal::Bytes`].
-    pub fn bytea(printed: &str) -> Literal {
+    pub(crate) fn bytea(printed: &str) -> Literal {
         let bytes = printed
             .strip_prefix("\\x")
             .and_then(|h| hex::decode(h).ok())
@@ -212,7 +206,7 @@ impl Literal {
 }
 
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
-pub enum ColumnDefault {
+pub(crate) enum ColumnDefault {
     Now,
     Value(Literal),
     /// An expression Prisma does not interpret (`gen_random_uuid()`); `None`: `dbgenerated()`
@@ -223,7 +217,7 @@ pub enum ColumnDefault {
 }
 
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
-pub struct Column {
+pub(crate) struct Column {
     pub name: String,
     pub ty: ColumnType,
     pub arity: ColumnArity,
@@ -237,13 +231,13 @@ pub struct Column {
 }
 
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, Copy, PartialEq, Eq)]
-pub enum Sort {
+pub(crate) enum Sort {
     Asc,
     Desc,
 }
 
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
-pub struct IndexColumn {
+pub(crate) struct IndexColumn {
     pub name: String,
     pub sort: Option<Sort>,
     /// The operator class, when known (always from a database; from schema.prisma when
@@ -254,7 +248,7 @@ pub struct IndexColumn {
 }
 
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
-pub struct SqlPrimaryKey {
+pub(crate) struct SqlPrimaryKey {
     pub name: String,
     pub columns: Vec<IndexColumn>,
     /// Place among all indexes of the schema (Prisma orders its steps by it).
@@ -262,7 +256,7 @@ pub struct SqlPrimaryKey {
 }
 
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
-pub struct SqlIndex {
+pub(crate) struct SqlIndex {
     pub name: String,
     pub unique: bool,
     pub columns: Vec<IndexColumn>,
@@ -283,7 +277,7 @@ pub struct SqlIndex {
 /// text schema.prisma holds with the text the database prints, so one written differently
 /// (`IN (...)`, which PostgreSQL prints as `= ANY (ARRAY[...])`) reads as changed, as it does for
 /// Prisma.
-pub fn same_predicate(a: Option<&str>, b: Option<&str>) -> bool {
+pub(crate) fn same_predicate(a: Option<&str>, b: Option<&str>) -> bool {
     match (a, b) {
         (None, None) => true,
         (Some(a), Some(b)) => normalize_predicate(a) == normalize_predicate(b),
@@ -293,7 +287,7 @@ pub fn same_predicate(a: Option<&str>, b: Option<&str>) -> bool {
 
 /// A condition without the one pair of parentheses PostgreSQL puts around what it prints back,
 /// for messages: `(a IS NULL)` → `a IS NULL`; `(a) OR (b)` stays.
-pub fn bare_predicate(text: &str) -> &str {
+pub(crate) fn bare_predicate(text: &str) -> &str {
     let t = text.trim();
     let Some(inner) = t.strip_prefix('(').and_then(|t| t.strip_suffix(')')) else {
         return t;
@@ -369,7 +363,7 @@ fn normalize_predicate(text: &str) -> String {
 }
 
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, Copy, PartialEq, Eq)]
-pub enum FkAction {
+pub(crate) enum FkAction {
     Cascade,
     Restrict,
     NoAction,
@@ -378,7 +372,7 @@ pub enum FkAction {
 }
 
 impl FkAction {
-    pub fn sql(self) -> &'static str {
+    pub(crate) fn sql(self) -> &'static str {
         match self {
             FkAction::Cascade => "CASCADE",
             FkAction::Restrict => "RESTRICT",
@@ -390,7 +384,7 @@ impl FkAction {
 }
 
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
-pub struct SqlForeignKey {
+pub(crate) struct SqlForeignKey {
     pub name: String,
     pub columns: Vec<String>,
     pub referenced_schema: Option<String>,
@@ -407,7 +401,7 @@ pub struct SqlForeignKey {
 /// Orders names as a database in the `en_US.UTF-8` collation does (where Prisma's shadow
 /// databases usually are, and so the order of Prisma's steps): letters and digits first,
 /// case and punctuation ignored, then lower case before upper case, then punctuation.
-pub fn collation_key(name: &str) -> (String, Vec<bool>, Vec<u8>) {
+pub(crate) fn collation_key(name: &str) -> (String, Vec<bool>, Vec<u8>) {
     let base: String = name
         .chars()
         .filter(|c| c.is_alphanumeric())
@@ -424,7 +418,7 @@ pub fn collation_key(name: &str) -> (String, Vec<bool>, Vec<u8>) {
 /// The PostgreSQL operator class a schema's `ops:` names: `raw("gin_trgm_ops")` as written,
 /// Prisma's constants in snake case (`ArrayOps` → `array_ops`, `Int4MinMaxOps` →
 /// `int4_minmax_ops`, `JsonbPathOps` → `jsonb_path_ops`).
-pub fn operator_class(ops: &str) -> String {
+pub(crate) fn operator_class(ops: &str) -> String {
     if ops.contains('_') || ops.chars().all(|c| !c.is_uppercase()) {
         return ops.to_string();
     }
@@ -442,10 +436,10 @@ pub fn operator_class(ops: &str) -> String {
 }
 
 /// PostgreSQL's limit on identifiers, in bytes.
-pub const MAX_IDENTIFIER: usize = 63;
+pub(crate) const MAX_IDENTIFIER: usize = 63;
 
 /// `s` cut to at most `max` bytes, on a character boundary.
-pub fn truncate(s: &str, max: usize) -> &str {
+pub(crate) fn truncate(s: &str, max: usize) -> &str {
     if s.len() <= max {
         return s;
     }
@@ -458,11 +452,11 @@ pub fn truncate(s: &str, max: usize) -> &str {
 
 /// Prisma's default constraint names (its `ConstraintNames`): built from database names, the
 /// part before the suffix cut so that the whole fits in 63 bytes.
-pub fn primary_key_name(table: &str) -> String {
+pub(crate) fn primary_key_name(table: &str) -> String {
     format!("{}_pkey", truncate(table, MAX_IDENTIFIER - 5))
 }
 
-pub fn index_name(table: &str, columns: &[&str], unique: bool) -> String {
+pub(crate) fn index_name(table: &str, columns: &[&str], unique: bool) -> String {
     let suffix = if unique { "_key" } else { "_idx" };
     let joined = format!("{table}_{}", columns.join("_"));
     format!(
@@ -471,7 +465,7 @@ pub fn index_name(table: &str, columns: &[&str], unique: bool) -> String {
     )
 }
 
-pub fn foreign_key_name(table: &str, columns: &[&str]) -> String {
+pub(crate) fn foreign_key_name(table: &str, columns: &[&str]) -> String {
     let joined = format!("{table}_{}", columns.join("_"));
     format!("{}_fkey", truncate(&joined, MAX_IDENTIFIER - 5))
 }

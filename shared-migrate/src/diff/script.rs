@@ -11,7 +11,7 @@ use super::warnings::warnings;
 /// How names are qualified: Prisma writes the schema before a name in a multi-schema project
 /// (`"public"."User"`), and before a few objects it read from the database in any project.
 #[derive(Debug, Clone)]
-pub struct Naming {
+pub(crate) struct Naming {
     /// The URL's schema: objects of the default namespace are in it.
     pub default_schema: String,
     /// The datasource lists `schemas`: every name is qualified.
@@ -55,7 +55,7 @@ fn string(value: &str) -> String {
 
 /// The script: each step's comment and statements. `-- This is an empty migration.` when there
 /// is nothing to do (Prisma's words).
-pub fn script(m: &SchemaDiff, naming: &Naming) -> String {
+pub(crate) fn script(m: &SchemaDiff, naming: &Naming) -> String {
     if m.steps.is_empty() {
         return "-- This is an empty migration.".into();
     }
@@ -82,12 +82,12 @@ pub fn script(m: &SchemaDiff, naming: &Naming) -> String {
 }
 
 /// The migration file Prisma writes: the warnings header, then the script.
-pub fn migration_file(m: &SchemaDiff, naming: &Naming) -> String {
+pub(crate) fn migration_file(m: &SchemaDiff, naming: &Naming) -> String {
     with_warnings(&warnings(m), &script(m, naming))
 }
 
 /// `script` under Prisma's `/* Warnings: ... */` header (none without warnings).
-pub fn with_warnings(warnings: &[String], script: &str) -> String {
+pub(crate) fn with_warnings(warnings: &[String], script: &str) -> String {
     let mut out = String::new();
     if !warnings.is_empty() {
         out.push_str("/*\n  Warnings:\n\n");

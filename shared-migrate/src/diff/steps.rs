@@ -7,24 +7,24 @@ use super::model::*;
 
 /// The steps from `previous` to `next`.
 #[derive(Debug, Clone)]
-pub struct SchemaDiff<'a> {
+pub(crate) struct SchemaDiff<'a> {
     pub previous: &'a SqlSchema,
     pub next: &'a SqlSchema,
     pub steps: Vec<DiffStep>,
 }
 
 impl SchemaDiff<'_> {
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.steps.is_empty()
     }
 }
 
 /// A table, an index or a foreign key, by position: (table, item) in its schema.
-pub type At = (usize, usize);
+pub(crate) type At = (usize, usize);
 
 /// Prisma's migration steps; the order of the variants is the order of the steps.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub enum DiffStep {
+pub(crate) enum DiffStep {
     CreateSchema(String),
     /// An extension of `previous`.
     DropExtension(usize),
@@ -72,7 +72,7 @@ pub enum DiffStep {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct AlterEnum {
+pub(crate) struct AlterEnum {
     pub previous: usize,
     pub next: usize,
     pub created: Vec<String>,
@@ -80,14 +80,14 @@ pub struct AlterEnum {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct AlterTable {
+pub(crate) struct AlterTable {
     pub previous: usize,
     pub next: usize,
     pub changes: Vec<TableChange>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub enum TableChange {
+pub(crate) enum TableChange {
     /// A column of `next`.
     AddColumn(usize),
     AlterColumn {
@@ -110,7 +110,7 @@ pub enum TableChange {
 
 /// How a type change can be made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum TypeChange {
+pub(crate) enum TypeChange {
     RiskyCast,
     SafeCast,
     NotCastable,
@@ -118,7 +118,7 @@ pub enum TypeChange {
 
 /// What differs in a column, in Prisma's order (arity, default, type, autoincrement).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
-pub struct ColumnChanges {
+pub(crate) struct ColumnChanges {
     pub arity: bool,
     pub default: bool,
     pub ty: Option<TypeChange>,
@@ -126,7 +126,7 @@ pub struct ColumnChanges {
 }
 
 impl ColumnChanges {
-    pub fn any(&self) -> bool {
+    pub(crate) fn any(&self) -> bool {
         self.arity || self.default || self.ty.is_some() || self.autoincrement
     }
 }

@@ -23,7 +23,7 @@ enum Section {
 }
 
 /// The summary text; `No difference detected.` when there is none.
-pub fn summary(m: &SchemaDiff) -> String {
+pub(crate) fn summary(m: &SchemaDiff) -> String {
     if m.steps.is_empty() {
         return "No difference detected.".into();
     }

@@ -7,7 +7,7 @@ use super::steps::{DiffStep, SchemaDiff, TableChange, TypeChange};
 
 /// Prisma's warnings for the migration file, when it cannot count rows: data-loss warnings
 /// first, then steps that fail on a non-empty table.
-pub fn warnings(m: &SchemaDiff) -> Vec<String> {
+pub(crate) fn warnings(m: &SchemaDiff) -> Vec<String> {
     let (prev, next) = (m.previous, m.next);
     let mut warn = Vec::new();
     let mut unexecutable = Vec::new();

@@ -22,11 +22,11 @@ pub enum RuleLevel {
 }
 
 /// Defaults, documented in docs/commands.md (`cargo xtask lint`).
-pub const DEFAULT_POSTGRES_VERSION: u32 = 15;
-pub const DEFAULT_MAX_STATEMENTS: usize = 50;
-pub const DEFAULT_MAX_BYTES: usize = 64 * 1024;
-pub const DEFAULT_MAX_TABLES: usize = 5;
-pub const DEFAULT_MAX_CLOCK_SKEW: Duration = Duration::from_secs(10 * 60);
+pub(crate) const DEFAULT_POSTGRES_VERSION: u32 = 15;
+pub(crate) const DEFAULT_MAX_STATEMENTS: usize = 50;
+pub(crate) const DEFAULT_MAX_BYTES: usize = 64 * 1024;
+pub(crate) const DEFAULT_MAX_TABLES: usize = 5;
+pub(crate) const DEFAULT_MAX_CLOCK_SKEW: Duration = Duration::from_secs(10 * 60);
 
 #[derive(Debug, Clone)]
 pub struct LintConfig {
@@ -55,7 +55,7 @@ pub struct Allow {
 
 /// The rules about history itself (edited, removed, out-of-order, duplicate timestamps):
 /// they judge accepted migrations too.
-pub const HISTORY_RULES: &[&str] = &[
+pub(crate) const HISTORY_RULES: &[&str] = &[
     "edited-migration",
     "removed-migration",
     "out-of-order",

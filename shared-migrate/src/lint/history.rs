@@ -29,7 +29,7 @@ impl Baseline {
 }
 
 /// Whether two versions of a file hold the same text, line endings aside.
-pub fn same_text(a: &[u8], b: &[u8]) -> bool {
+pub(crate) fn same_text(a: &[u8], b: &[u8]) -> bool {
     let text = |bytes: &[u8]| {
         bytes
             .iter()
@@ -45,7 +45,7 @@ fn usage(message: String) -> Error {
 }
 
 /// The migrations of `services` on `rev`, by service name.
-pub fn load(
+pub(crate) fn load(
     root: &Path,
     rev: &str,
     services: &[Service],

@@ -13,16 +13,16 @@
 mod cache;
 mod config;
 mod history;
-pub mod render;
-pub mod rules;
+pub(crate) mod render;
+pub(crate) mod rules;
 pub(crate) mod suppression;
+pub use config::RuleLevel;
+pub(crate) use config::{Allow, LintConfig};
 
-pub use config::{
-    Allow, DEFAULT_MAX_BYTES, DEFAULT_MAX_CLOCK_SKEW, DEFAULT_MAX_STATEMENTS, DEFAULT_MAX_TABLES,
-    DEFAULT_POSTGRES_VERSION, HISTORY_RULES, LintConfig, RuleLevel,
-};
-pub use history::{Baseline, load as load_baseline, same_text};
-pub use rules::{BACKFILL_TODO, REVERT_TODO, RULES, Rule};
+pub(crate) use config::{DEFAULT_POSTGRES_VERSION, HISTORY_RULES};
+pub(crate) use history::load as load_baseline;
+pub(crate) use rules::REVERT_TODO;
+pub use rules::{RULES, Rule};
 
 use std::ops::Range;
 use std::path::Path;
@@ -82,6 +82,7 @@ impl MigrationFile {
     }
 }
 
+/// How `lint` runs.
 pub struct LintOptions {
     /// Only report on migrations added or changed since this git revision, and check history
     /// rules against it.
@@ -130,14 +131,18 @@ pub struct Finding {
 }
 
 #[derive(Debug, Default, Serialize)]
+/// What `lint` found over the services it read.
 pub struct LintReport {
+    /// Services read.
     pub services: usize,
     /// Migrations checked (in scope).
     pub migrations: usize,
+    /// The findings, in service, file and line order.
     pub findings: Vec<Finding>,
 }
 
 impl LintReport {
+    /// Findings at `level`.
     pub fn count(&self, level: RuleLevel) -> usize {
         self.findings.iter().filter(|f| f.level == level).count()
     }
@@ -148,7 +153,7 @@ impl LintReport {
 /// With a cache ([`LintOptions::cache`]), a service whose files, configuration and rules are
 /// those of an earlier run gets that run's findings back, and every file analysed before gets
 /// its analysis back ([`cache`]); without `--since` only, which compares with git.
-pub fn lint(
+pub(crate) fn lint(
     ws: &Workspace,
     services: &[Service],
     configs: &[LintConfig],
@@ -311,7 +316,7 @@ fn analyse(
 }
 
 /// Runs every active rule over one service's history.
-pub fn lint_service(cx: &ServiceCx, migrations_dir: &str) -> Vec<Finding> {
+pub(crate) fn lint_service(cx: &ServiceCx, migrations_dir: &str) -> Vec<Finding> {
     let active: Vec<&'static dyn Rule> = RULES
         .iter()
         .copied()

@@ -26,7 +26,7 @@ pub fn human(report: &LintReport, color: bool) -> String {
 }
 
 /// One finding, as rustc would print it.
-pub fn diagnostic(f: &Finding, renderer: &Renderer) -> String {
+pub(crate) fn diagnostic(f: &Finding, renderer: &Renderer) -> String {
     let level = match f.level {
         RuleLevel::Warning => Level::Warning,
         _ => Level::Error,

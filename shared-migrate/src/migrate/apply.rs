@@ -46,7 +46,7 @@ impl Bookkeeping for Row<'_> {
 
 /// How a migration is run: the lock and statement limits, the retries, and who watches for
 /// blockers.
-pub struct Attempts<'a> {
+pub(crate) struct Attempts<'a> {
     pub waits: Waits,
     pub watcher: Option<&'a Watcher>,
     pub progress: Progress<'a>,
@@ -60,7 +60,7 @@ pub struct Attempts<'a> {
 /// to honour it is sent whole with its row ([`db::run_batched`], two round trips); if that
 /// fails, it was rolled back whole and runs again here statement by statement, which tells the
 /// failure as it always does.
-pub fn apply(
+pub(crate) fn apply(
     service: &Service,
     client: &mut Client,
     m: &Migration,

@@ -13,11 +13,15 @@ use crate::pg_tools::{client_command, find_binary};
 use crate::text::shell_word;
 
 #[derive(Debug, Clone, serde::Serialize)]
+/// A `pg_dump` of the service's schema, taken before migrating (`--backup`).
 pub struct Backup {
+    /// The archive written.
     pub path: PathBuf,
+    /// Its size.
     pub bytes: u64,
     /// Entries in the archive's table of contents.
     pub objects: usize,
+    /// How long the dump took.
     pub millis: u128,
     /// Restores the schema as it was (run from the same directory; the password comes from
     /// PGPASSWORD or ~/.pgpass).
@@ -30,7 +34,7 @@ pub fn dump(service: &str, url: &DatabaseUrl, dir: &Path) -> Result<Backup, Erro
 }
 
 /// Dumps `url`'s schema and `more` (the schemas a multi-schema datasource lists).
-pub fn dump_schemas(
+pub(crate) fn dump_schemas(
     service: &str,
     url: &DatabaseUrl,
     more: &[String],

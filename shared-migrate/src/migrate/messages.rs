@@ -262,7 +262,7 @@ pub(super) fn failed_rows(service: &str, failed: &[&ledger::Row]) -> String {
 
 /// Whether a failed row's logs say the migration ran in one transaction that was rolled
 /// back: then `resolve --applied` is never the way out.
-pub fn nothing_persisted(logs: Option<&str>) -> bool {
+pub(crate) fn nothing_persisted(logs: Option<&str>) -> bool {
     logs.is_some_and(|l| l.contains(PERSISTED))
 }
 

@@ -11,23 +11,22 @@
 //! [`precheck`].
 
 mod apply;
-pub mod backup;
+pub(crate) mod backup;
 mod messages;
-pub mod precheck;
+pub(crate) mod precheck;
 mod waits;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+pub(crate) use apply::{Attempts, apply};
+pub(crate) use backup::Backup;
+pub(crate) use messages::nothing_persisted;
 use postgres::Client;
 use rayon::prelude::*;
 use serde::Serialize;
-
-pub use apply::{Attempts, apply};
-pub use backup::Backup;
-pub use messages::nothing_persisted;
-pub use waits::Watcher;
+pub(crate) use waits::Watcher;
 
 use crate::db::{self, DatabaseUrl, UrlOrigin, Waits, ledger};
 use crate::error::Error;
@@ -36,6 +35,7 @@ use crate::sql::Plan;
 use crate::workspace::{Migration, Service};
 
 #[derive(Debug, Clone)]
+/// How `migrate` runs: lock, waits and jobs.
 pub struct MigrateOptions {
     /// How long to wait for another deployer's lock.
     pub lock_timeout: Duration,
@@ -61,7 +61,7 @@ pub struct MigrateOptions {
 }
 
 /// What [`BeforeEach`] runs: an error message stops the deploy.
-pub type BeforeEachFn = dyn Fn(&mut Client, &str) -> Result<(), String> + Send + Sync;
+pub(crate) type BeforeEachFn = dyn Fn(&mut Client, &str) -> Result<(), String> + Send + Sync;
 
 /// [`MigrateOptions::before_each`].
 #[derive(Clone)]
@@ -91,7 +91,9 @@ impl Default for MigrateOptions {
 
 /// What to migrate: a service and its database, or why its database is unknown.
 pub struct MigrateTarget {
+    /// The service.
     pub service: Service,
+    /// Its database, or why it has none (reported, not raised).
     pub url: Result<DatabaseUrl, Error>,
     /// Where the URL came from (for the report).
     pub origin: Option<UrlOrigin>,
@@ -138,7 +140,9 @@ impl Recorded {
 }
 
 #[derive(Debug, Serialize)]
+/// What `migrate` did to one service's database.
 pub struct MigrateReport {
+    /// The service.
     pub service: String,
     /// Redacted.
     pub url: Option<String>,
@@ -146,18 +150,24 @@ pub struct MigrateReport {
     pub url_source: Option<String>,
     /// The environment variable that held it, if one did.
     pub url_variable: Option<String>,
+    /// The database did not exist and was created.
     pub database_created: bool,
+    /// Migrations applied, in order.
     pub applied: Vec<Applied>,
     /// Squashes recorded as applied without running (`--dry-run`: that would be).
     pub recorded: Vec<Recorded>,
+    /// Migrations pending before the run.
     pub pending_before: usize,
     /// `--dry-run`: what would be applied, in order.
     pub planned: Vec<Planned>,
     /// `--backup`: the dump taken before applying.
     pub backup: Option<Backup>,
+    /// What the user should know though nothing failed.
     pub warnings: Vec<String>,
+    /// Wall time of the service's run.
     pub millis: u128,
     #[serde(serialize_with = "crate::error::serialize_outcome")]
+    /// Success, or the error that stopped the service.
     pub result: Result<(), Error>,
 }
 

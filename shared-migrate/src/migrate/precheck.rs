@@ -109,7 +109,7 @@ enum Work {
 }
 
 /// Checks each of `migrations` on `client`'s database (its search_path set to the schema).
-pub fn precheck(
+pub(crate) fn precheck(
     client: &mut Client,
     migrations: &[&Migration],
     timeout: Duration,

@@ -10,8 +10,7 @@ use std::time::Duration;
 use crate::db::{self, Blocker, DatabaseUrl};
 
 /// A second session that notes who blocks the migration's session while it runs.
-pub struct Watcher {
-    target: Arc<AtomicI32>,
+pub(crate) struct Watcher {
     seen: Arc<Mutex<Vec<Blocker>>>,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
@@ -20,7 +19,7 @@ pub struct Watcher {
 impl Watcher {
     /// Watches the session whose backend is `pid`, from a session of its own (none when it
     /// cannot connect: then waits are told without their blockers).
-    pub fn start(url: &DatabaseUrl, pid: i32) -> Option<Watcher> {
+    pub(crate) fn start(url: &DatabaseUrl, pid: i32) -> Option<Watcher> {
         let mut client = db::connect(url).ok()?;
         let target = Arc::new(AtomicI32::new(pid));
         let seen: Arc<Mutex<Vec<Blocker>>> = Arc::default();
@@ -40,7 +39,6 @@ impl Watcher {
             })
         };
         Some(Watcher {
-            target,
             seen,
             stop,
             thread: Some(thread),
@@ -48,15 +46,11 @@ impl Watcher {
     }
 
     /// The blockers seen since the last call, forgetting them.
-    pub fn take(&self) -> Vec<Blocker> {
+    pub(crate) fn take(&self) -> Vec<Blocker> {
         self.seen
             .lock()
             .map(|mut s| std::mem::take(&mut *s))
             .unwrap_or_default()
-    }
-
-    pub fn pid(&self) -> i32 {
-        self.target.load(Ordering::Relaxed)
     }
 }
 

@@ -22,13 +22,19 @@ use crate::error::Error;
 /// Where the files are.
 #[derive(Debug, Clone)]
 pub struct Pki {
+    /// The directory holding every file.
     pub dir: PathBuf,
+    /// The certificate authority's certificate.
     pub ca: PathBuf,
     /// A CA that signed nothing here.
     pub other_ca: PathBuf,
+    /// The server's certificate, signed by the CA.
     pub server_cert: PathBuf,
+    /// The server's key.
     pub server_key: PathBuf,
+    /// A client certificate, signed by the CA.
     pub client_cert: PathBuf,
+    /// The client's key.
     pub client_key: PathBuf,
     /// The client key encrypted with [`Pki::PASSWORD`].
     pub client_key_encrypted: PathBuf,
@@ -37,6 +43,7 @@ pub struct Pki {
 }
 
 impl Pki {
+    /// The password of the PKCS#12 bundle and of the encrypted key.
     pub const PASSWORD: &'static str = "p12-s3cret";
 
     /// Writes everything into `dir`: the server certificate is for `server_names` (DNS names

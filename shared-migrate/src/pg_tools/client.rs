@@ -49,7 +49,7 @@ pub(super) fn binary(name: &str) -> Result<PathBuf, Error> {
 /// paths made absolute) and libpq's `PG*` variables, TLS included. A client identity libpq
 /// cannot read as given (a PKCS#12 file, an encrypted key) is written out as PEM files in a
 /// private temporary directory, which lives as long as this value.
-pub struct ClientEnv {
+pub(crate) struct ClientEnv {
     pub vars: Vec<(String, OsString)>,
     files: Option<tempfile::TempDir>,
 }
@@ -57,7 +57,7 @@ pub struct ClientEnv {
 impl ClientEnv {
     /// The `NAME=value ` prefix of a printed command for the TLS settings: no secrets, and no
     /// file of ours that is gone once this value is.
-    pub fn tls_prefix(&self) -> String {
+    pub(crate) fn tls_prefix(&self) -> String {
         let ours = |v: &OsString| {
             self.files
                 .as_ref()
@@ -71,7 +71,7 @@ impl ClientEnv {
     }
 }
 
-pub fn client_env(url: &DatabaseUrl) -> Result<ClientEnv, Error> {
+pub(crate) fn client_env(url: &DatabaseUrl) -> Result<ClientEnv, Error> {
     let mut vars = vec![
         ("DATABASE_URL".to_string(), OsString::from(url.expose())),
         ("PGHOST".to_string(), OsString::from(&url.host)),
@@ -167,7 +167,10 @@ fn system_bundle() -> Option<PathBuf> {
 
 /// A PostgreSQL client program pointed at `url` through libpq's environment; keep the
 /// returned [`ClientEnv`] until the program has ended.
-pub fn client_command(program: &Path, url: &DatabaseUrl) -> Result<(Command, ClientEnv), Error> {
+pub(crate) fn client_command(
+    program: &Path,
+    url: &DatabaseUrl,
+) -> Result<(Command, ClientEnv), Error> {
     let env = client_env(url)?;
     let mut cmd = crate::process::command(program);
     cmd.stdin(Stdio::null())

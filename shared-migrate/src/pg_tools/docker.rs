@@ -17,7 +17,7 @@ const OWNER_LABEL: &str = "xtask.verify.owner";
 const PASSWORD: &str = "postgres";
 
 /// Whether a Docker engine answers.
-pub fn engine_available() -> bool {
+pub(crate) fn engine_available() -> bool {
     crate::process::command("docker")
         .args(["version", "--format", "{{.Server.Version}}"])
         .output()
@@ -25,7 +25,7 @@ pub fn engine_available() -> bool {
 }
 
 /// Whether `image` is present locally (no pull needed).
-pub fn image_present(image: &str) -> bool {
+pub(crate) fn image_present(image: &str) -> bool {
     crate::process::command("docker")
         .args(["image", "inspect", "--format", "{{.Id}}", image])
         .output()
@@ -52,7 +52,7 @@ fn remove_container(id: &str) {
 }
 
 /// Removes containers of earlier runs whose owner process is gone.
-pub fn sweep() {
+pub(crate) fn sweep() {
     let Ok(out) = crate::process::command("docker")
         .args([
             "ps",
@@ -93,10 +93,10 @@ fn split_image(image: &str) -> (&str, &str) {
 }
 
 /// The `service` of a container that several services share (database isolation).
-pub const SHARED: &str = "shared";
+pub(crate) const SHARED: &str = "shared";
 
 /// A running PostgreSQL container; dropping it removes the container.
-pub struct PostgresContainer {
+pub(crate) struct PostgresContainer {
     container: Option<Container<GenericImage>>,
     url: DatabaseUrl,
     ready: Duration,
@@ -105,7 +105,7 @@ pub struct PostgresContainer {
 
 impl PostgresContainer {
     /// Starts a container from `image` for `service` and waits until it accepts connections.
-    pub fn start(image: &str, service: &str) -> Result<PostgresContainer, Error> {
+    pub(crate) fn start(image: &str, service: &str) -> Result<PostgresContainer, Error> {
         let start = Instant::now();
         let (name, tag) = split_image(image);
         let who = if service == SHARED {
@@ -192,24 +192,24 @@ impl PostgresContainer {
         })
     }
 
-    pub fn url(&self) -> &DatabaseUrl {
+    pub(crate) fn url(&self) -> &DatabaseUrl {
         &self.url
     }
 
     /// From asking for the container to the first successful connection.
-    pub fn ready_time(&self) -> Duration {
+    pub(crate) fn ready_time(&self) -> Duration {
         self.ready
     }
 
     /// How to remove the container once kept.
-    pub fn remove_command(&self) -> String {
+    pub(crate) fn remove_command(&self) -> String {
         let id = self.container.as_ref().map(|c| c.id()).unwrap_or_default();
         format!("docker rm -f {id}")
     }
 
     /// Leaves the container running after this process ends; returns how to reach and remove
     /// it.
-    pub fn keep(mut self) -> String {
+    pub(crate) fn keep(mut self) -> String {
         let container = self.container.take().expect("container");
         let id = container.id().to_string();
         // Forgetting the handle keeps the container: its drop would remove it.

@@ -8,8 +8,9 @@ mod docker;
 mod local_cluster;
 
 pub use certs::Pki;
-pub use client::{ClientEnv, client_command, client_env, find_binary};
-pub use docker::{
+pub use client::find_binary;
+pub(crate) use client::{ClientEnv, client_command, client_env};
+pub(crate) use docker::{
     PostgresContainer, SHARED as SHARED_CONTAINER, engine_available, image_present,
     sweep as sweep_containers,
 };

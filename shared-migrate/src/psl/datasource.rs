@@ -8,7 +8,7 @@ use crate::error::{Error, Location};
 
 /// A setting's value as the schema writes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SettingValue {
+pub(crate) enum SettingValue {
     /// `env("NAME")`
     Env(String),
     /// `"postgresql://..."`
@@ -17,7 +17,7 @@ pub enum SettingValue {
 
 /// A `url`-like setting and where it is written.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Setting {
+pub(crate) struct Setting {
     /// `url`, `directUrl`, `shadowDatabaseUrl`.
     pub key: String,
     pub value: SettingValue,
@@ -25,7 +25,7 @@ pub struct Setting {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DatasourceBlock {
+pub(crate) struct DatasourceBlock {
     pub name: String,
     pub provider: Option<String>,
     pub url: Option<Setting>,
@@ -40,17 +40,10 @@ pub struct DatasourceBlock {
     pub at: Location,
 }
 
-impl DatasourceBlock {
-    /// The setting migrations connect through: `directUrl`, else `url`.
-    pub fn migration_url(&self) -> Option<&Setting> {
-        self.direct_url.as_ref().or(self.url.as_ref())
-    }
-}
-
 /// The datasource of a schema (one file, or every file of a schema folder). A syntax error in
 /// the datasource block, a second datasource, or a setting that is neither a string nor
 /// `env("NAME")` is an error; errors in other blocks are left to whoever reads those.
-pub fn datasource(files: &[SourceFile]) -> Result<Option<DatasourceBlock>, Error> {
+pub(crate) fn datasource(files: &[SourceFile]) -> Result<Option<DatasourceBlock>, Error> {
     for file in files {
         if let Some(e) = file
             .errors
@@ -143,7 +136,7 @@ pub fn datasource(files: &[SourceFile]) -> Result<Option<DatasourceBlock>, Error
 /// An extension the datasource declares, as Prisma reads it: the database's name (`map:`, else
 /// the identifier) and the schema and version asked for (empty: any).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DeclaredExtension {
+pub(crate) struct DeclaredExtension {
     pub name: String,
     pub schema: String,
     pub version: String,

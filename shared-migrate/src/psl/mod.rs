@@ -4,23 +4,23 @@
 //! ([`model`]: models, fields, relations, indexes), resolved and checked by `resolve/`. Pure:
 //! the caller reads the files.
 
-pub mod ast;
+pub(crate) mod ast;
 mod datasource;
 mod lexer;
-pub mod model;
+pub(crate) mod model;
 mod parser;
 mod resolve;
 
 use std::path::{Path, PathBuf};
 
-pub use ast::{Arity, Attribute, Block, BlockKind, Expr, ExprKind, Field, FieldType, Item};
-pub use datasource::{DatasourceBlock, Setting, SettingValue, datasource};
-pub use model::{
-    Datamodel, FieldDefault, FieldKind, IndexField, IndexKind, Loc, Model, ModelField, ModelIndex,
+pub(crate) use ast::{Arity, BlockKind};
+pub(crate) use datasource::{Setting, SettingValue, datasource};
+pub(crate) use model::{
+    Datamodel, FieldDefault, FieldKind, IndexField, IndexKind, Loc, Model, ModelField,
     NativeTypeAttr, ReferentialAction, ScalarType, SortOrder, Value,
 };
-pub use parser::SchemaSyntaxError;
-pub use resolve::datamodel;
+pub(crate) use parser::SchemaSyntaxError;
+pub(crate) use resolve::datamodel;
 
 use crate::error::{Error, Location, snippet};
 

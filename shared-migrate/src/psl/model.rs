@@ -6,13 +6,13 @@ use super::ast::Arity;
 
 /// A place in one of the schema files: which file, which byte.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Loc {
+pub(crate) struct Loc {
     pub file: usize,
     pub offset: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ScalarType {
+pub(crate) enum ScalarType {
     String,
     Boolean,
     Int,
@@ -43,7 +43,7 @@ impl ScalarType {
 
 /// What a field holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum FieldKind {
+pub(crate) enum FieldKind {
     Scalar(ScalarType),
     /// An enum, by index into [`Datamodel::enums`].
     Enum(usize),
@@ -55,14 +55,14 @@ pub enum FieldKind {
 
 /// `@db.VarChar(200)`: the name and its arguments as written.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NativeTypeAttr {
+pub(crate) struct NativeTypeAttr {
     pub name: String,
     pub args: Vec<String>,
 }
 
 /// A literal default value.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Value {
+pub(crate) enum Value {
     String(String),
     Number(String),
     Boolean(bool),
@@ -72,7 +72,7 @@ pub enum Value {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub enum FieldDefault {
+pub(crate) enum FieldDefault {
     Autoincrement,
     Now,
     /// `dbgenerated("expr")`, or `dbgenerated()` (no expression: never compared).
@@ -83,7 +83,7 @@ pub enum FieldDefault {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ReferentialAction {
+pub(crate) enum ReferentialAction {
     Cascade,
     Restrict,
     NoAction,
@@ -106,7 +106,7 @@ impl ReferentialAction {
 
 /// `@relation(...)` on a relation field.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct RelationArgs {
+pub(crate) struct RelationArgs {
     pub name: Option<String>,
     /// ModelField names of this model (the foreign key's columns).
     pub fields: Vec<String>,
@@ -118,7 +118,7 @@ pub struct RelationArgs {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct ModelField {
+pub(crate) struct ModelField {
     pub name: String,
     /// `@map`, else the name.
     pub db_name: String,
@@ -132,14 +132,14 @@ pub struct ModelField {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SortOrder {
+pub(crate) enum SortOrder {
     Asc,
     Desc,
 }
 
 /// A field in an index, id or unique, with its options.
 #[derive(Debug, Clone, PartialEq)]
-pub struct IndexField {
+pub(crate) struct IndexField {
     /// The field's name in the model.
     pub field: String,
     pub sort: Option<SortOrder>,
@@ -149,14 +149,14 @@ pub struct IndexField {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum IndexKind {
+pub(crate) enum IndexKind {
     Unique,
     Normal,
     Fulltext,
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct ModelIndex {
+pub(crate) struct ModelIndex {
     pub kind: IndexKind,
     pub fields: Vec<IndexField>,
     /// `map:`, the database name.
@@ -169,14 +169,14 @@ pub struct ModelIndex {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct PrimaryKey {
+pub(crate) struct PrimaryKey {
     pub fields: Vec<IndexField>,
     pub map: Option<String>,
     pub at: Loc,
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct Model {
+pub(crate) struct Model {
     pub name: String,
     /// `@@map`, else the name.
     pub db_name: String,
@@ -193,20 +193,20 @@ pub struct Model {
 }
 
 impl Model {
-    pub fn field(&self, name: &str) -> Option<&ModelField> {
+    pub(crate) fn field(&self, name: &str) -> Option<&ModelField> {
         self.fields.iter().find(|f| f.name == name)
     }
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct EnumValue {
+pub(crate) struct EnumValue {
     pub name: String,
     /// `@map`, else the name.
     pub db_name: String,
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct Enum {
+pub(crate) struct Enum {
     pub name: String,
     pub db_name: String,
     pub schema: Option<String>,
@@ -216,7 +216,7 @@ pub struct Enum {
 
 /// Everything the schema files declare.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct Datamodel {
+pub(crate) struct Datamodel {
     pub models: Vec<Model>,
     pub enums: Vec<Enum>,
     /// The generators' `previewFeatures` (`partialIndexes` makes partial indexes Prisma's).
@@ -224,13 +224,13 @@ pub struct Datamodel {
 }
 
 impl Datamodel {
-    pub fn has_preview(&self, feature: &str) -> bool {
+    pub(crate) fn has_preview(&self, feature: &str) -> bool {
         self.preview_features.iter().any(|f| f == feature)
     }
 }
 
 /// The relation name of a relation field (`@relation("Name")`), if any.
-pub fn relation_name(f: &ModelField) -> Option<&str> {
+pub(crate) fn relation_name(f: &ModelField) -> Option<&str> {
     f.relation.as_ref().and_then(|r| r.name.as_deref())
 }
 
@@ -240,7 +240,7 @@ pub fn relation_name(f: &ModelField) -> Option<&str> {
 /// The side that holds `fields` (or the only side) records it; an implicit many-to-many, at the
 /// model first by name (a self relation: the field first by name); a one-to-one with neither
 /// side holding `fields`, at the first of model and field names.
-pub fn records_relation(dm: &Datamodel, m: &Model, f: &ModelField) -> bool {
+pub(crate) fn records_relation(dm: &Datamodel, m: &Model, f: &ModelField) -> bool {
     let FieldKind::Relation(target) = f.kind else {
         return false;
     };
@@ -265,7 +265,7 @@ pub fn records_relation(dm: &Datamodel, m: &Model, f: &ModelField) -> bool {
 
 /// The other side of relation field `f` of model `m`: a relation field of the target model
 /// pointing back with the same relation name (for a self relation, another field).
-pub fn opposite<'d>(dm: &'d Datamodel, m: &Model, f: &ModelField) -> Option<&'d ModelField> {
+pub(crate) fn opposite<'d>(dm: &'d Datamodel, m: &Model, f: &ModelField) -> Option<&'d ModelField> {
     let FieldKind::Relation(target) = f.kind else {
         return None;
     };

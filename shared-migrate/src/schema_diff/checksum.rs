@@ -22,7 +22,9 @@ use crate::workspace::{Migration, Service, git};
 pub struct ChecksumAccepted {
     /// `the version in git at <commit>` or `the database`.
     pub against: String,
+    /// The checksum the ledger held.
     pub old: String,
+    /// The file's checksum, now recorded.
     pub new: String,
 }
 

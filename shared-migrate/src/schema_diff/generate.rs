@@ -16,10 +16,13 @@ use crate::workspace::{Service, create_migration_with, naming};
 pub enum GeneratedMigration {
     /// The folder written, with Prisma's warnings and our rename hints.
     Written {
+        /// The new migration folder.
         path: PathBuf,
         /// `--safe`: the migrations written after it, an index built CONCURRENTLY each.
         also: Vec<PathBuf>,
+        /// Prisma's data-loss warnings, written at the top of the file too.
         warnings: Vec<String>,
+        /// Drops and adds that may be renames, with the edit to make.
         renames: Vec<String>,
     },
     /// schema.prisma and the migrations agree: nothing written.
@@ -44,6 +47,7 @@ pub struct GenerateOptions {
     pub safe: bool,
 }
 
+/// Writes a new migration from the difference between the service's migrations and its schema.prisma (`new --from-schema`).
 pub fn from_schema(
     service: &Service,
     description: &str,
@@ -124,7 +128,7 @@ pub fn from_schema(
 
 /// Prisma's script in the guide's safe form (`new --safe`).
 #[derive(Debug, Default, PartialEq, Eq)]
-pub struct Safe {
+pub(crate) struct Safe {
     /// Everything but the indexes on existing tables.
     pub main: String,
     /// Each index on a table that existed before: its own file, `CREATE INDEX CONCURRENTLY`
@@ -139,7 +143,7 @@ pub struct Safe {
 /// built CONCURRENTLY; a required column without a default added to an existing table becomes
 /// nullable, then a backfill whose value is a `TODO(backfill)` (lint reports it until a person
 /// writes it), then `SET NOT NULL`. Everything else (drops included) stays as Prisma wrote it.
-pub fn safe(script: &str) -> Safe {
+pub(crate) fn safe(script: &str) -> Safe {
     let created: Vec<&str> = script
         .lines()
         .filter_map(|l| l.strip_prefix("CREATE TABLE "))

@@ -4,7 +4,7 @@
 //! writes the migration Prisma would write for schema.prisma ([`generate`]).
 
 mod checksum;
-pub mod generate;
+pub(crate) mod generate;
 mod replay_cache;
 mod rollback;
 mod squash;
@@ -36,6 +36,7 @@ pub enum Source {
 }
 
 impl Source {
+    /// How the side is named in output.
     pub fn label(self) -> &'static str {
         match self {
             Source::Migrations => "the migrations",
@@ -48,18 +49,24 @@ impl Source {
 /// The outcome for one service.
 #[derive(Debug, Serialize)]
 pub struct DiffReport {
+    /// The service.
     pub service: String,
+    /// The side compared from.
     pub from: Source,
+    /// The side compared to.
     pub to: Source,
     /// Prisma's summary (`No difference detected.` when none).
     pub summary: String,
     /// The SQL that takes `from` to `to`, as Prisma writes it.
     pub script: String,
+    /// Prisma's data-loss warnings for the script.
     pub warnings: Vec<String>,
+    /// Each difference, located in schema.prisma or a migration where it can be.
     pub differences: Vec<Difference>,
     /// Objects of the database side that Prisma does not manage (not differences).
     pub unmanaged: Vec<String>,
     #[serde(serialize_with = "crate::error::serialize_outcome")]
+    /// Success, or why the comparison could not be made.
     pub result: Result<(), Error>,
 }
 
@@ -88,6 +95,7 @@ struct Side {
 
 /// Where the comparison gets its databases.
 pub struct Places<'a> {
+    /// The workspace.
     pub ws: &'a Workspace,
     /// The service's database (for `database`, and its `?schema=`).
     pub url: Option<DatabaseUrl>,
@@ -465,11 +473,16 @@ pub enum Pushed {
     InSync,
     /// The SQL that made it match, run in one transaction.
     Applied {
+        /// The SQL run.
         script: String,
+        /// Prisma's warnings for it.
         warnings: Vec<String>,
     },
     /// Changes that lose data (Prisma's warnings), refused: nothing ran.
-    DataLoss { warnings: Vec<String> },
+    DataLoss {
+        /// Prisma's warnings, each a change that loses data.
+        warnings: Vec<String>,
+    },
 }
 
 /// `push` (Prisma's `db push`): makes the database match schema.prisma without a migration
@@ -534,7 +547,7 @@ pub fn push(
 
 /// Reads a live database without changing it: a read-only transaction, no lock, no ledger.
 /// A database that does not exist reads as empty.
-pub fn read_live(
+pub(crate) fn read_live(
     url: &DatabaseUrl,
     namespaces: &[String],
     partial_indexes: bool,
@@ -554,7 +567,7 @@ pub fn read_live(
 
 /// Every migration of `service` applied from scratch to a throwaway database, its schema named
 /// `schema`; the database lives as long as the returned value.
-pub fn replay(
+pub(crate) fn replay(
     places: &Places,
     service: &Service,
     schema: &str,

@@ -35,6 +35,7 @@ pub enum Undo {
 pub struct RolledBack {
     /// Newest first, with where each reversal came from (`down.sql` or drafted).
     pub undone: Vec<(String, &'static str)>,
+    /// `--backup`: the dump taken before undoing.
     pub backup: Option<Backup>,
 }
 

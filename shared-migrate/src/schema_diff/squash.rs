@@ -32,9 +32,11 @@ pub enum DataStatements {
     Drop,
 }
 
+/// What `squash` replaces and how it names the result.
 pub struct SquashOptions<'a> {
     /// The last migration replaced (default: the newest).
     pub up_to: Option<&'a str>,
+    /// What to do with statements that change rows.
     pub data: DataStatements,
     /// The description of the new folder (`<timestamp>_<name>`).
     pub name: &'a str,
@@ -52,15 +54,19 @@ pub struct DataStatement {
 }
 
 #[derive(Debug)]
+/// What `squash` wrote.
 pub struct Squashed {
     /// The new folder's name.
     pub name: String,
+    /// The new folder's path.
     pub folder: PathBuf,
     /// The migrations replaced, oldest first.
     pub replaced: Vec<String>,
     /// Migrations after the squash, left as they were.
     pub remaining: usize,
+    /// Statements of the replaced chain that change rows.
     pub data_statements: Vec<DataStatement>,
+    /// Whether those statements were kept in the squash.
     pub kept_data: bool,
     /// Statements in the squash.
     pub statements: usize,

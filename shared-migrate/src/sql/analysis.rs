@@ -200,7 +200,7 @@ impl ActionKind {
 }
 
 /// Reads what `sql` does.
-pub fn analyse(sql: &str) -> Analysis {
+pub(crate) fn analyse(sql: &str) -> Analysis {
     let parse = SourceFile::parse(sql);
     let errors = parse.errors();
     let statements = plan::statements(&parse);
@@ -669,7 +669,7 @@ fn last_ident(node: &SyntaxNode) -> Option<String> {
 }
 
 /// `"studentId"` stays `studentId`; `Students` becomes `students`, as PostgreSQL folds it.
-pub fn normalise_ident(text: &str) -> String {
+pub(crate) fn normalise_ident(text: &str) -> String {
     match text.strip_prefix('"').and_then(|t| t.strip_suffix('"')) {
         Some(quoted) => quoted.replace("\"\"", "\""),
         None => text.to_lowercase(),
@@ -678,7 +678,7 @@ pub fn normalise_ident(text: &str) -> String {
 
 /// A type as comparable text: lower case, no quotes or spaces (`DECIMAL(18, 8)` ->
 /// `decimal(18,8)`), with PostgreSQL's spellings of the same type made one.
-pub fn normalise_type(text: &str) -> String {
+pub(crate) fn normalise_type(text: &str) -> String {
     // Quoted names keep their case; PostgreSQL folds the rest.
     let mut t = String::with_capacity(text.len());
     let mut quoted = false;

@@ -6,11 +6,10 @@ mod analysis;
 mod catalog;
 mod plan;
 mod position;
+pub(crate) use analysis::{Action, ActionKind, Analysis, DefaultValue};
 
-pub use analysis::{
-    Action, ActionKind, Analysis, ColumnDef, DefaultValue, ForeignKey, analyse, normalise_ident,
-    normalise_type,
-};
-pub use catalog::{Catalog, Index, RecordedForeignKey, Table};
-pub use plan::{Plan, Refusal, Statement, StatementKind, needs_parse};
-pub use position::error_location;
+pub(crate) use analysis::analyse;
+pub(crate) use catalog::Catalog;
+pub(crate) use plan::{Plan, needs_parse};
+pub(crate) use plan::{Statement, StatementKind};
+pub(crate) use position::error_location;

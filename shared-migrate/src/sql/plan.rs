@@ -144,13 +144,13 @@ mod raw_kind {
 
 /// Why a file cannot be run as written, and where (byte offset).
 #[derive(Debug, Clone)]
-pub struct Refusal {
+pub(crate) struct Refusal {
     pub offset: usize,
     pub message: String,
 }
 
 #[derive(Debug, Clone)]
-pub struct Plan {
+pub(crate) struct Plan {
     pub statements: Vec<Statement>,
     /// The first statement that cannot run in a transaction block, if any.
     pub first_no_transaction: Option<usize>,
@@ -183,7 +183,7 @@ const PARSE_WORDS: &[&str] = &[
 /// Whether `sql` must be parsed to be run: it holds one of [`PARSE_WORDS`] (case-insensitive,
 /// whole words). Without one, [`Plan::check`] could not refuse it and would find it
 /// transactional.
-pub fn needs_parse(sql: &str) -> bool {
+pub(crate) fn needs_parse(sql: &str) -> bool {
     // `$` ends a word: `$fn$BEGIN` opens a function body with BEGIN.
     sql.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || !c.is_ascii()))
         .any(|word| {
@@ -194,12 +194,16 @@ pub fn needs_parse(sql: &str) -> bool {
 
 impl Plan {
     /// Parses `sql` (the text of `path`) and checks that it can be run as written.
-    pub fn new(path: &Path, sql: &str) -> Result<Plan, Error> {
+    pub(crate) fn new(path: &Path, sql: &str) -> Result<Plan, Error> {
         Plan::from_parse(path, sql, &SourceFile::parse(sql))
     }
 
     /// [`Plan::new`] for a file already parsed (lint parses each file once).
-    pub fn from_parse(path: &Path, sql: &str, parse: &Parse<SourceFile>) -> Result<Plan, Error> {
+    pub(crate) fn from_parse(
+        path: &Path,
+        sql: &str,
+        parse: &Parse<SourceFile>,
+    ) -> Result<Plan, Error> {
         Plan::check(sql, parse).map_err(|r| Error::Script {
             at: Location::of_offset(path, sql.as_bytes(), r.offset),
             message: r.message,
@@ -207,7 +211,7 @@ impl Plan {
     }
 
     /// The plan of a parsed file, or why it cannot be run as written.
-    pub fn check(sql: &str, parse: &Parse<SourceFile>) -> Result<Plan, Refusal> {
+    pub(crate) fn check(sql: &str, parse: &Parse<SourceFile>) -> Result<Plan, Refusal> {
         let statements: Vec<Statement> = statements(parse).into_iter().map(|(_, s)| s).collect();
         let errors = parse.errors();
         let first = errors
@@ -248,7 +252,7 @@ impl Plan {
     }
 
     /// The statements to send, in order: explicit BEGIN/COMMIT left out.
-    pub fn executable(&self) -> impl Iterator<Item = &Statement> {
+    pub(crate) fn executable(&self) -> impl Iterator<Item = &Statement> {
         self.statements
             .iter()
             .filter(|s| !matches!(s.kind, StatementKind::Begin | StatementKind::Commit))
@@ -256,13 +260,13 @@ impl Plan {
 
     /// The statements sent one by one when the file cannot run in a transaction: all of them.
     /// Explicit BEGIN/COMMIT are sent too, so that their blocks still group statements.
-    pub fn statement_by_statement(&self) -> Vec<&Statement> {
+    pub(crate) fn statement_by_statement(&self) -> Vec<&Statement> {
         self.statements.iter().collect()
     }
 
     /// Each statement that would be sent, on one line without comments, shortened to 100
     /// characters: what `migrate --dry-run` shows.
-    pub fn summaries(&self, sql: &str) -> Vec<String> {
+    pub(crate) fn summaries(&self, sql: &str) -> Vec<String> {
         if !self.parsed_cleanly {
             return vec!["(the whole file as one script: the parser could not split it)".into()];
         }
@@ -272,13 +276,13 @@ impl Plan {
     }
 
     /// Whether the migration and its ledger rows run in one transaction.
-    pub fn transactional(&self) -> bool {
+    pub(crate) fn transactional(&self) -> bool {
         self.first_no_transaction.is_none()
     }
 
     /// The text sent in transactional mode: the file with explicit `BEGIN`/`COMMIT` statements
     /// replaced by spaces, so that character positions in server errors still match the file.
-    pub fn transactional_text(&self, sql: &str) -> String {
+    pub(crate) fn transactional_text(&self, sql: &str) -> String {
         let mut text = sql.to_string();
         for s in self.statements.iter().rev() {
             if matches!(s.kind, StatementKind::Begin | StatementKind::Commit) {

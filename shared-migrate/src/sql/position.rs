@@ -8,7 +8,12 @@ use crate::error::Location;
 
 /// The location in the file of a server error position: `char_position` is PostgreSQL's
 /// 1-based character index into the text sent, which started at byte `sent_from` of `sql`.
-pub fn error_location(path: &Path, sql: &str, sent_from: usize, char_position: usize) -> Location {
+pub(crate) fn error_location(
+    path: &Path,
+    sql: &str,
+    sent_from: usize,
+    char_position: usize,
+) -> Location {
     let offset = sql[sent_from..]
         .char_indices()
         .nth(char_position.saturating_sub(1))

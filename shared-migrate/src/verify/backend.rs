@@ -16,15 +16,21 @@ use crate::error::Error;
 use crate::pg_tools::{self, LocalCluster, PostgresContainer, Template};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Where verify's throwaway databases come from.
 pub enum BackendKind {
+    /// Docker when an engine answers, else local binaries.
     Auto,
+    /// A container per cluster on a Docker engine.
     Docker,
+    /// A throwaway cluster from this machine's `initdb` and `postgres`.
     Local,
+    /// Scratch databases on a server the user names.
     Url,
 }
 
 /// A source of fresh, empty databases.
 pub trait Backend: Send + Sync {
+    /// The backend's name in output.
     fn name(&self) -> &'static str;
     /// The isolation a service that asks for `wanted` gets.
     fn isolation(&self, wanted: Isolation) -> Isolation {

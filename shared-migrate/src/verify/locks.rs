@@ -79,7 +79,7 @@ type Relations = BTreeMap<u32, (String, u32, String)>;
 /// Replays `migrations` on `url` (an empty database) and watches each statement. With `rows`
 /// (`--data`), new tables are filled before each migration after the first, as
 /// `verify --data` fills them, so times and rows touched are those at N rows.
-pub fn observe(
+pub(crate) fn observe(
     url: &DatabaseUrl,
     migrations: &[Migration],
     rows: Option<data::Rows>,

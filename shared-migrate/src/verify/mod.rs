@@ -5,16 +5,17 @@
 //! has a time limit.
 
 mod backend;
-pub mod compat;
-pub mod data;
-pub mod locks;
+pub(crate) mod compat;
+pub(crate) mod data;
+pub(crate) mod locks;
 mod scratch;
 
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-pub use backend::{Backend, BackendKind, Database, SWEEP_AFTER, UrlBackend, choose_backend};
+pub(crate) use backend::Database;
+pub use backend::{Backend, BackendKind, SWEEP_AFTER, UrlBackend, choose_backend};
 
 use crate::commands;
 use crate::config::{self, Isolation, VerifyConfig};
@@ -28,10 +29,13 @@ use crate::seed;
 use crate::workspace::{Migration, Service, Workspace};
 
 #[derive(Debug, Clone)]
+/// How `verify` runs.
 pub struct VerifyOptions {
+    /// Services verified at once.
     pub jobs: usize,
     /// Leave a failed service's database running.
     pub keep: bool,
+    /// How long a migration may wait for a lock.
     pub lock_timeout: Duration,
     /// Run `lint` on the service first.
     pub lint: bool,
@@ -77,16 +81,23 @@ pub struct Step {
 }
 
 #[derive(Debug, Clone, Serialize)]
+/// What `verify` found for one service.
 pub struct VerifyReport {
+    /// The service.
     pub service: String,
+    /// The backend its database came from.
     pub backend: &'static str,
     /// What the service's database shared with others' (none until its configuration is read).
     pub isolation: Option<Isolation>,
     /// Redacted.
     pub url: Option<String>,
+    /// Migrations applied.
     pub migrations: usize,
+    /// Time until its database accepted a connection.
     pub ready_millis: Option<u128>,
+    /// Each step, in order.
     pub steps: Vec<Step>,
+    /// Wall time of the service's run.
     pub millis: u128,
     /// Where the kept database is and how to remove it (`--keep`, failed services).
     pub kept: Option<String>,
@@ -102,6 +113,7 @@ pub struct VerifyReport {
 }
 
 impl VerifyReport {
+    /// Every step passed or was skipped.
     pub fn passed(&self) -> bool {
         self.steps.iter().all(|s| s.status != StepStatus::Failed)
     }
@@ -116,18 +128,16 @@ impl VerifyReport {
         }
     }
 
+    /// The step called `name`.
     pub fn step(&self, name: &str) -> Option<&Step> {
         self.steps.iter().find(|s| s.name == name)
     }
 
+    /// The first step that failed.
     pub fn failure(&self) -> Option<&Step> {
         self.steps.iter().find(|s| s.status == StepStatus::Failed)
     }
 }
-
-pub const STEPS: [&str; 8] = [
-    "config", "lint", "database", "migrate", "redeploy", "schema", "seed", "test",
-];
 
 /// Verifies every service, `options.jobs` at a time. Reports come back in service order.
 pub fn verify_all(
@@ -436,7 +446,7 @@ fn schema_step<'a>(
 }
 
 /// Prisma's summary, then each difference with its places and what to do.
-pub fn render_drift(service: &str, summary: &str, list: &[diff::Difference]) -> String {
+pub(crate) fn render_drift(service: &str, summary: &str, list: &[diff::Difference]) -> String {
     let mut out = format!(
         "the migrations do not build what schema.prisma describes (Prisma's summary of what a new migration would change):\n{}\n",
         summary.trim_end()

@@ -12,7 +12,7 @@ use crate::error::Error;
 /// Creates an empty migration named `description` and returns its `migration.sql` path. The
 /// timestamp is now (UTC), or one second after the newest existing migration when the clock is
 /// behind it, so that the new migration always sorts last.
-pub fn create_migration(
+pub(crate) fn create_migration(
     service: &Service,
     description: &str,
     vague_words: &[String],
@@ -26,7 +26,7 @@ pub fn create_migration(
 }
 
 /// Creates a migration named `description` holding `sql` (see [`create_migration`]).
-pub fn create_migration_with(
+pub(crate) fn create_migration_with(
     service: &Service,
     description: &str,
     vague_words: &[String],

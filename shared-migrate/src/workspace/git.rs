@@ -6,7 +6,7 @@ use std::process::Command;
 use crate::error::Error;
 
 /// `git -C root`.
-pub fn git(root: &Path) -> Command {
+pub(crate) fn git(root: &Path) -> Command {
     let mut cmd = crate::process::command("git");
     cmd.arg("-C").arg(root);
     cmd
@@ -14,7 +14,7 @@ pub fn git(root: &Path) -> Command {
 
 /// The commit `rev` names (`--since REV`); `instead` says what to do without git, e.g.
 /// "lint without --since".
-pub fn commit(root: &Path, flag: &str, rev: &str, instead: &str) -> Result<String, Error> {
+pub(crate) fn commit(root: &Path, flag: &str, rev: &str, instead: &str) -> Result<String, Error> {
     let verified = git(root)
         .args(["rev-parse", "--verify", "--quiet", "--end-of-options"])
         .arg(format!("{rev}^{{commit}}"))
@@ -34,7 +34,7 @@ pub fn commit(root: &Path, flag: &str, rev: &str, instead: &str) -> Result<Strin
 }
 
 /// Runs git and returns its output, or an error naming the command.
-pub fn output(root: &Path, args: &[&str]) -> Result<Vec<u8>, Error> {
+pub(crate) fn output(root: &Path, args: &[&str]) -> Result<Vec<u8>, Error> {
     let out = git(root)
         .args(args)
         .output()

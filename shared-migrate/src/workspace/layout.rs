@@ -158,13 +158,18 @@ pub struct Declared {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
+/// A datasource setting as written: an environment variable, a literal, or code.
 pub enum DeclaredValue {
     /// `var`, else the `fallbacks` in order (`process.env.A || process.env.B`), else `default`.
     Env {
+        /// The variable.
         var: String,
+        /// The value when no variable is set.
         default: Option<String>,
+        /// Variables tried in order after `var`.
         fallbacks: Vec<String>,
     },
+    /// Written in the file.
     Literal(String),
     /// Only running the configuration would tell (its source text).
     Dynamic(String),

@@ -28,7 +28,7 @@ pub struct Replaced {
 }
 
 /// The file beside a squash's `migration.sql` naming what it replaced.
-pub const SQUASH_FILE: &str = "squash.toml";
+pub(crate) const SQUASH_FILE: &str = "squash.toml";
 
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]

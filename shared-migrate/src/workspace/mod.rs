@@ -4,16 +4,18 @@
 //! No database.
 
 mod create;
-pub mod git;
+pub(crate) mod git;
 mod layout;
 mod members;
 mod migration;
-pub mod naming;
-pub mod package;
-pub mod prisma_config;
+pub(crate) mod naming;
+pub(crate) mod package;
+pub(crate) mod prisma_config;
 mod services;
-
-pub use create::{create_migration, create_migration_with};
-pub use layout::{Datasource, Declared, DeclaredValue, Layout, SchemaPath};
-pub use migration::{Migration, Replaced, SQUASH_FILE, checksum};
-pub use services::{Service, Workspace, is_prisma_project};
+pub(crate) use create::{create_migration, create_migration_with};
+pub(crate) use layout::Declared;
+pub use layout::DeclaredValue;
+pub(crate) use migration::SQUASH_FILE;
+pub use migration::checksum;
+pub(crate) use migration::{Migration, Replaced};
+pub use services::{Service, Workspace};

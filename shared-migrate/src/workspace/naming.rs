@@ -4,11 +4,11 @@
 use chrono::NaiveDateTime;
 
 /// Longest migration name Prisma accepts (P3010).
-pub const MAX_NAME_LEN: usize = 200;
+pub(crate) const MAX_NAME_LEN: usize = 200;
 
 /// Words that say nothing about a change (the guide's bad examples and their kin). A name made
 /// only of these (and numbers) is not descriptive.
-pub const DEFAULT_VAGUE_WORDS: &[&str] = &[
+pub(crate) const DEFAULT_VAGUE_WORDS: &[&str] = &[
     "update",
     "updates",
     "fix",
@@ -80,7 +80,7 @@ impl std::fmt::Display for NameProblem {
 }
 
 /// The 14 digits and the description of `<14 digits>_<description>`, the date unchecked.
-pub fn parts(name: &str) -> Option<(&str, &str)> {
+pub(crate) fn parts(name: &str) -> Option<(&str, &str)> {
     match name.split_at_checked(14) {
         Some((ts, rest)) if ts.bytes().all(|b| b.is_ascii_digit()) => {
             Some((ts, rest.strip_prefix('_')?))
@@ -90,7 +90,7 @@ pub fn parts(name: &str) -> Option<(&str, &str)> {
 }
 
 /// Splits a folder name into its timestamp and description, checking the timestamp.
-pub fn split(name: &str) -> Result<(NaiveDateTime, &str), NameProblem> {
+pub(crate) fn split(name: &str) -> Result<(NaiveDateTime, &str), NameProblem> {
     let (ts, rest) = parts(name).ok_or(NameProblem::NoTimestamp)?;
     let time = NaiveDateTime::parse_from_str(ts, "%Y%m%d%H%M%S")
         .map_err(|_| NameProblem::BadTimestamp(ts.to_string()))?;
@@ -98,7 +98,10 @@ pub fn split(name: &str) -> Result<(NaiveDateTime, &str), NameProblem> {
 }
 
 /// Checks a description (the part after the timestamp) against the convention.
-pub fn check_description(description: &str, vague_words: &[String]) -> Result<(), NameProblem> {
+pub(crate) fn check_description(
+    description: &str,
+    vague_words: &[String],
+) -> Result<(), NameProblem> {
     let snake = !description.is_empty()
         && description.split('_').all(|w| {
             !w.is_empty()
@@ -128,6 +131,7 @@ pub fn check(name: &str, vague_words: &[String]) -> Result<NaiveDateTime, NamePr
     Ok(time)
 }
 
+/// The words `vague-name` refuses unless `xtask.toml` says otherwise.
 pub fn default_vague_words() -> Vec<String> {
     DEFAULT_VAGUE_WORDS.iter().map(|s| s.to_string()).collect()
 }

@@ -13,7 +13,7 @@ const NO_TEST: &str = "no test specified";
 /// A package manager, named by the lockfile the repository keeps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum PackageManager {
+pub(crate) enum PackageManager {
     Npm,
     Pnpm,
     Yarn,
@@ -21,7 +21,7 @@ pub enum PackageManager {
 }
 
 impl PackageManager {
-    pub fn program(self) -> &'static str {
+    pub(crate) fn program(self) -> &'static str {
         match self {
             PackageManager::Npm => "npm",
             PackageManager::Pnpm => "pnpm",
@@ -41,7 +41,7 @@ impl PackageManager {
     }
 
     /// The command that runs the package's `test` script.
-    pub fn test_command(self) -> Vec<String> {
+    pub(crate) fn test_command(self) -> Vec<String> {
         let words: &[&str] = match self {
             PackageManager::Bun => &["bun", "run", "test"],
             other => &[other.program(), "test"],
@@ -50,7 +50,7 @@ impl PackageManager {
     }
 
     /// The install that follows the lockfile exactly and never changes it.
-    pub fn install_command(self) -> Vec<String> {
+    pub(crate) fn install_command(self) -> Vec<String> {
         let words: &[&str] = match self {
             PackageManager::Npm => &["npm", "ci"],
             PackageManager::Pnpm => &["pnpm", "install", "--frozen-lockfile"],
@@ -75,14 +75,14 @@ impl PackageManager {
 
 /// A string field of `package.json` and where it is written.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PackageField {
+pub(crate) struct PackageField {
     pub value: String,
     pub at: Location,
 }
 
 /// What a service's `package.json` says that matters here.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Package {
+pub(crate) struct Package {
     /// The package's directory.
     pub dir: PathBuf,
     pub path: PathBuf,
@@ -97,7 +97,7 @@ pub struct Package {
 
 impl Package {
     /// The package in `dir`, if it has a `package.json`.
-    pub fn read(dir: &Path) -> Result<Option<Package>, Error> {
+    pub(crate) fn read(dir: &Path) -> Result<Option<Package>, Error> {
         let path = dir.join("package.json");
         let bytes = match std::fs::read(&path) {
             Ok(b) => b,
@@ -135,7 +135,7 @@ impl Package {
 
     /// The package manager: the nearest lockfile from the package up to `root`, else the
     /// `packageManager` field (the package's, then the root's), else npm.
-    pub fn manager(&self, root: &Path) -> PackageManager {
+    pub(crate) fn manager(&self, root: &Path) -> PackageManager {
         if let Some((m, _)) = lockfile(&self.dir, root) {
             return m;
         }
@@ -152,12 +152,12 @@ impl Package {
 
     /// Whether the dependencies need installing: the package has some and no `node_modules`
     /// folder is there, from the package up to `root` (workspaces install at the root).
-    pub fn needs_install(&self, root: &Path) -> bool {
+    pub(crate) fn needs_install(&self, root: &Path) -> bool {
         self.has_dependencies && !up_to(&self.dir, root).any(|d| d.join("node_modules").is_dir())
     }
 
     /// The `node_modules/.bin` folders a script of the package sees, nearest first.
-    pub fn bin_dirs(&self, root: &Path) -> Vec<PathBuf> {
+    pub(crate) fn bin_dirs(&self, root: &Path) -> Vec<PathBuf> {
         up_to(&self.dir, root)
             .map(|d| d.join("node_modules").join(".bin"))
             .filter(|d| d.is_dir())
@@ -168,7 +168,7 @@ impl Package {
 /// The major version of Prisma a package uses, which decides whether `.env` files are read
 /// (Prisma 6 reads them, 7 does not): the one installed (`node_modules/prisma`, from `dir`
 /// upwards), else the range `package.json` declares for `prisma` (or `@prisma/client`), else 6.
-pub fn prisma_major(dir: &Path) -> u32 {
+pub(crate) fn prisma_major(dir: &Path) -> u32 {
     let major = |v: &str| -> Option<u32> {
         let digits: String = v
             .trim_start_matches(|c: char| !c.is_ascii_digit())
@@ -202,7 +202,7 @@ pub fn prisma_major(dir: &Path) -> u32 {
 /// What shows that the project in `dir` is on Prisma 8, whose migrations are contract-hash
 /// packages (`migration.ts`) applied in graph order without `_prisma_migrations`: not Prisma
 /// Migrate folders. Empty when none shows.
-pub fn prisma8_markers(dir: &Path) -> Vec<String> {
+pub(crate) fn prisma8_markers(dir: &Path) -> Vec<String> {
     let mut found = Vec::new();
     for rel in [
         "contract.prisma",
@@ -248,7 +248,7 @@ pub fn prisma8_markers(dir: &Path) -> Vec<String> {
 }
 
 /// The nearest lockfile from `dir` up to `root`: the manager it names and its directory.
-pub fn lockfile(dir: &Path, root: &Path) -> Option<(PackageManager, PathBuf)> {
+pub(crate) fn lockfile(dir: &Path, root: &Path) -> Option<(PackageManager, PathBuf)> {
     up_to(dir, root).find_map(|d| {
         [
             PackageManager::Pnpm,

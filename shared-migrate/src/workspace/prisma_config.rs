@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use crate::error::{Error, Location, snippet, utf8_text};
 
 /// The file names Prisma looks for in a project directory, in its order.
-pub const FILE_NAMES: &[&str] = &[
+pub(crate) const FILE_NAMES: &[&str] = &[
     "prisma.config.ts",
     "prisma.config.mts",
     "prisma.config.cts",
@@ -33,7 +33,7 @@ pub const FILE_NAMES: &[&str] = &[
 
 /// A value of the configuration as far as it can be known without running it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ConfigValue {
+pub(crate) enum ConfigValue {
     Str(String),
     /// An environment variable, then the others `||` / `??` fall back to in order, then the
     /// default a string at the end gives.
@@ -48,7 +48,7 @@ pub enum ConfigValue {
 
 /// A value and where it is written.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Located {
+pub(crate) struct Located {
     pub value: ConfigValue,
     pub at: Location,
     /// The line, for error messages.
@@ -57,7 +57,7 @@ pub struct Located {
 
 impl Located {
     /// The value as a path relative to `base`, or an error saying to write a literal.
-    pub fn path(&self, key: &str, base: &Path) -> Result<PathBuf, Error> {
+    pub(crate) fn path(&self, key: &str, base: &Path) -> Result<PathBuf, Error> {
         match &self.value {
             ConfigValue::Str(s) => Ok(base.join(s)),
             other => Err(self.not_static(
@@ -74,7 +74,7 @@ impl Located {
     }
 
     /// An error: `key` cannot be read statically, and what to do instead.
-    pub fn not_static(&self, key: &str, why: String, instead: &str) -> Error {
+    pub(crate) fn not_static(&self, key: &str, why: String, instead: &str) -> Error {
         Error::Schema {
             at: self.at.clone(),
             message: format!("`{key}` cannot be read without running the file ({why}): {instead}"),
@@ -85,7 +85,7 @@ impl Located {
 
 /// What `prisma.config.ts` says that matters here.
 #[derive(Debug, Clone, Default)]
-pub struct PrismaConfig {
+pub(crate) struct PrismaConfig {
     pub path: PathBuf,
     pub schema: Option<Located>,
     pub migrations_path: Option<Located>,
@@ -102,18 +102,18 @@ pub struct PrismaConfig {
 
 impl PrismaConfig {
     /// The config file of the project in `dir`, if it has one.
-    pub fn find(dir: &Path) -> Option<PathBuf> {
+    pub(crate) fn find(dir: &Path) -> Option<PathBuf> {
         FILE_NAMES.iter().map(|n| dir.join(n)).find(|p| p.is_file())
     }
 
-    pub fn read(path: &Path) -> Result<PrismaConfig, Error> {
+    pub(crate) fn read(path: &Path) -> Result<PrismaConfig, Error> {
         let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
         let text = utf8_text(path, bytes)?;
         parse(path, &text)
     }
 }
 
-pub fn parse(path: &Path, text: &str) -> Result<PrismaConfig, Error> {
+pub(crate) fn parse(path: &Path, text: &str) -> Result<PrismaConfig, Error> {
     let tokens = lex(text);
     let dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
     let mut reader = Reader {

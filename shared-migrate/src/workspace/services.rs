@@ -11,6 +11,7 @@ use crate::error::{Error, Location, utf8_text};
 /// The monorepo: a directory holding `services/`.
 #[derive(Debug, Clone)]
 pub struct Workspace {
+    /// The monorepo's root directory.
     pub root: PathBuf,
 }
 
@@ -18,13 +19,16 @@ pub struct Workspace {
 /// configuration file (`prisma.config.ts`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Service {
+    /// The service's name: its directory's name.
     pub name: String,
+    /// The service's directory.
     pub dir: PathBuf,
     /// Where its schema and migrations are.
     pub layout: Layout,
 }
 
 impl Workspace {
+    /// The monorepo at `root`.
     pub fn new(root: impl Into<PathBuf>) -> Workspace {
         Workspace { root: root.into() }
     }
@@ -43,6 +47,7 @@ impl Workspace {
             .map(Workspace::new)
     }
 
+    /// Where services are found by default: `services/`.
     pub fn services_dir(&self) -> PathBuf {
         self.root.join("services")
     }
@@ -254,6 +259,7 @@ impl Service {
         self.dir.join("prisma")
     }
 
+    /// The service's migrations folder.
     pub fn migrations_dir(&self) -> PathBuf {
         self.layout.migrations_dir.clone()
     }
@@ -393,7 +399,7 @@ fn subdirectories(
 /// Whether `dir` is a Prisma project, as the Prisma CLI would find one run there: a `prisma/`
 /// folder, a Prisma configuration file, a `schema.prisma` at its root (Prisma's second
 /// default), or a `package.json` naming its schema (`prisma.schema`).
-pub fn is_prisma_project(dir: &Path) -> bool {
+pub(crate) fn is_prisma_project(dir: &Path) -> bool {
     // A Prisma 8 project is found too, so that it is refused with a reason, not passed over.
     dir.join("prisma").is_dir()
         || dir.join("contract.prisma").is_file()

@@ -3,7 +3,7 @@
 //! object, or the migration that made it), and its matching state must not be reported at all.
 //! The matching migrations are hand-written, as teams write them, not Prisma's exact text.
 
-use shared_migrate::verify::UrlBackend;
+use shared_migrate::UrlBackend;
 use test_support::{TempRepo, migrations_against_schema, test_backend};
 
 const BASE_SCHEMA: &str = r#"datasource db {
@@ -402,7 +402,7 @@ fn each_kind_of_difference_is_found_located_and_its_match_is_not() {
             .iter()
             .filter(|d| d.message.contains(kind.says))
             .collect();
-        let located = |d: &&shared_migrate::diff::Difference| match kind.at {
+        let located = |d: &&shared_migrate::Difference| match kind.at {
             At::Schema(text) => d.schema_at.as_ref().is_some_and(|at| {
                 let file = std::fs::read_to_string(&at.path).unwrap();
                 file.lines()

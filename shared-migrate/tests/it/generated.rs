@@ -3,11 +3,9 @@
 //! otherwise only show up as a failed `cargo xtask bench`.)
 
 use shared_migrate::MigrateOptions;
-use shared_migrate::bench::generate::{self, Shape};
-use shared_migrate::lint;
-use shared_migrate::lint::RuleLevel;
-use shared_migrate::migrate;
-use shared_migrate::workspace::Workspace;
+use shared_migrate::{
+    LintOptions, RuleLevel, Shape, Workspace, generate_monorepo, lint_human, migrate_service,
+};
 use test_support::fresh_database;
 
 #[test]
@@ -20,25 +18,24 @@ fn generated_histories_apply_and_lint_clean_for_several_seeds() {
             rows: 50,
             seed,
         };
-        generate::monorepo(dir.path(), shape).unwrap();
+        generate_monorepo(dir.path(), shape).unwrap();
         let ws = Workspace::new(dir.path());
         let services = ws.services().unwrap();
         assert_eq!(services.len(), 2);
 
         let report =
-            shared_migrate::lint_services(&ws, &services, &lint::LintOptions::now(None)).unwrap();
+            shared_migrate::lint_services(&ws, &services, &LintOptions::now(None)).unwrap();
         assert_eq!(report.migrations, 120);
         assert!(
             report.findings.is_empty(),
             "seed {seed}: {}",
-            lint::render::human(&report, false)
+            lint_human(&report, false)
         );
         assert_eq!(report.count(RuleLevel::Error), 0);
 
         for service in &services {
             let url = fresh_database("generated");
-            let r =
-                migrate::migrate_service(service, Ok(url), &MigrateOptions::default(), &|_, _| {});
+            let r = migrate_service(service, Ok(url), &MigrateOptions::default(), &|_, _| {});
             assert!(
                 r.result.is_ok(),
                 "seed {seed}, {}: {:?}",
@@ -54,7 +51,7 @@ fn generated_histories_apply_and_lint_clean_for_several_seeds() {
 /// change at a time) replays and builds exactly its last schema.prisma, as verify checks it.
 #[test]
 fn generated_schema_histories_build_their_schema() {
-    use shared_migrate::bench::schema_history::{self, SchemaShape};
+    use shared_migrate::{SchemaShape, write_schema_history};
     use test_support::{migrations_against_schema, test_backend};
     let backend = test_backend();
     for seed in 1..=3 {
@@ -64,7 +61,7 @@ fn generated_schema_histories_build_their_schema() {
             migrations: 40,
             seed,
         };
-        let written = schema_history::write(dir.path(), "drift", shape).unwrap();
+        let written = write_schema_history(dir.path(), "drift", shape).unwrap();
         assert!(written >= 35, "seed {seed}: only {written} migrations");
         let ws = Workspace::new(dir.path());
         let service = ws.services().unwrap().remove(0);

@@ -3,10 +3,8 @@
 
 mod discovery;
 mod drift_kinds;
-mod fuzz;
 mod generated;
 mod migrate;
-mod prisma_diff;
 mod production;
 mod real_world;
 mod template_cache;

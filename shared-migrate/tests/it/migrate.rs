@@ -2,13 +2,13 @@
 //! statement path, history warnings, and taking over a database the Prisma CLI wrote.
 
 use postgres::Client;
+use shared_migrate::DatabaseUrl;
 use shared_migrate::ExitCode;
-use shared_migrate::commands::{Resolution, State, resolve, status_service};
-use shared_migrate::db;
-use shared_migrate::db::DatabaseUrl;
-use shared_migrate::migrate::migrate_service;
-use shared_migrate::workspace::Service;
+use shared_migrate::Service;
+use shared_migrate::connect;
+use shared_migrate::migrate_service;
 use shared_migrate::{MigrateOptions, MigrateReport, MigrateTarget, MigrationLock, migrate_all};
+use shared_migrate::{Resolution, State, resolve, status_service};
 use test_support::{TempRepo, fresh_database};
 
 fn quiet(_: &str, _: &str) {}
@@ -18,7 +18,7 @@ fn migrate(service: &Service, url: &DatabaseUrl) -> MigrateReport {
 }
 
 fn client(url: &DatabaseUrl) -> Client {
-    let mut c = db::connect(url).unwrap();
+    let mut c = connect(url).unwrap();
     c.batch_execute(&format!("SET search_path TO \"{}\"", url.schema))
         .unwrap();
     c
@@ -90,10 +90,7 @@ fn success_rows_are_written_as_prisma_writes_them() {
     assert_eq!(rows.len(), 1);
     let row = &rows[0];
     assert!(is_uuid_v4(&row.id), "{}", row.id);
-    assert_eq!(
-        row.checksum,
-        shared_migrate::workspace::checksum(sql.as_bytes())
-    );
+    assert_eq!(row.checksum, shared_migrate::checksum(sql.as_bytes()));
     assert_eq!(row.name, "20250101000000_create_a");
     assert!(row.finished && !row.rolled_back);
     assert_eq!(row.logs, None);
@@ -342,7 +339,7 @@ fn schema_parameter_and_missing_database_are_created() {
     r.result.unwrap();
     assert!(r.database_created);
     assert!(table_exists(&url, "a") && table_exists(&url, "_prisma_migrations"));
-    let mut c = db::connect(&url).unwrap();
+    let mut c = connect(&url).unwrap();
     let public: bool = c
         .query_one("SELECT EXISTS (SELECT 1 FROM pg_tables WHERE schemaname = 'public' AND tablename = 'a')", &[])
         .unwrap()
@@ -565,7 +562,7 @@ fn takes_over_a_database_partly_migrated_by_prisma() {
     c.execute(
         "INSERT INTO _prisma_migrations (id, checksum, finished_at, migration_name, logs, started_at, applied_steps_count) \
          VALUES ('7d2a3f4e-4b1c-4c8e-9f00-1234567890ab', $1, now(), '20250101000000_create_a', NULL, now(), 1)",
-        &[&shared_migrate::workspace::checksum(a_sql.as_bytes())],
+        &[&shared_migrate::checksum(a_sql.as_bytes())],
     )
     .unwrap();
     let r = migrate(&repo.service("svc"), &url);
@@ -643,7 +640,7 @@ fn lock_held_by_another_session_times_out_naming_the_holder() {
         "CREATE TABLE \"a\" (\"id\" INTEGER);\n",
     );
     let url = fresh_database("lock");
-    let mut holder = db::connect(&url).unwrap();
+    let mut holder = connect(&url).unwrap();
     holder
         .execute("SELECT pg_advisory_lock(72707369)", &[])
         .unwrap();

@@ -7,10 +7,10 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use postgres::{Client, NoTls};
-use shared_migrate::db::{DatabaseUrl, Waits};
-use shared_migrate::migrate::{MigrateOptions, MigrateReport, migrate_service};
-use shared_migrate::workspace::Service;
+use shared_migrate::Service;
+use shared_migrate::{DatabaseUrl, Waits};
 use shared_migrate::{Error, ExitCode};
+use shared_migrate::{MigrateOptions, MigrateReport, migrate_service};
 use test_support::{BouncerOptions, PgBouncer, TempRepo, fresh_database, with_cluster};
 
 fn client(url: &DatabaseUrl) -> Client {

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use shared_migrate::verify::UrlBackend;
+use shared_migrate::UrlBackend;
 use test_support::{TempRepo, migrations_against_schema, test_backend};
 
 fn verdict(project: &str, backend: &UrlBackend) -> String {

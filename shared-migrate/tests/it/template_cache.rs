@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use shared_migrate::pg_tools::Template;
+use shared_migrate::Template;
 
 /// The cache's entries (directories), by name.
 fn entries(cache: &Path) -> Vec<String> {
@@ -20,7 +20,7 @@ fn entries(cache: &Path) -> Vec<String> {
 
 fn works(template: &Template) {
     let cluster = template.start().unwrap();
-    let mut client = shared_migrate::db::connect(&cluster.url("postgres")).unwrap();
+    let mut client = shared_migrate::connect(&cluster.url("postgres")).unwrap();
     let one: i32 = client.query_one("SELECT 1", &[]).unwrap().get(0);
     assert_eq!(one, 1);
 }

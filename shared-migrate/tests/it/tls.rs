@@ -7,8 +7,8 @@
 use std::path::Path;
 use std::sync::OnceLock;
 
-use shared_migrate::db::{self, DatabaseUrl};
-use shared_migrate::pg_tools::Pki;
+use shared_migrate::Pki;
+use shared_migrate::{DatabaseUrl, connect};
 use test_support::{TlsServer, with_cluster};
 
 fn server() -> &'static TlsServer {
@@ -26,7 +26,7 @@ fn outcome(host: &str, port: u16, user: &str, query: &str) -> String {
     if let Err(e) = url.complete(&|_| None, Path::new("/")) {
         return format!("invalid: {e}");
     }
-    match db::connect(&url) {
+    match connect(&url) {
         Ok(mut c) => {
             let tls: bool = c
                 .query_one(
@@ -230,6 +230,6 @@ fn libpq_environment_fills_in_the_url() {
     )
     .unwrap();
     // verify-full from PGSSLMODE: 127.0.0.1 is not a name the certificate holds.
-    let e = db::connect(&url).err().unwrap().to_string();
+    let e = connect(&url).err().unwrap().to_string();
     assert!(e.contains("is for `localhost`, not `127.0.0.1`"), "{e}");
 }

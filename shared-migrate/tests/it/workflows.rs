@@ -4,18 +4,16 @@
 //! refuses a remote database.
 
 use postgres::Client;
+use shared_migrate::DatabaseUrl;
 use shared_migrate::MigrateOptions;
-use shared_migrate::commands::{
-    baseline, baseline_preview, check_reset_allowed, create_revert, reset,
-};
-use shared_migrate::db;
-use shared_migrate::db::DatabaseUrl;
-use shared_migrate::migrate::{backup, migrate_service};
-use shared_migrate::workspace::Service;
+use shared_migrate::Service;
+use shared_migrate::connect;
+use shared_migrate::{baseline, baseline_preview, check_reset_allowed, create_revert, reset};
+use shared_migrate::{dump_backup, migrate_service, restore_backup};
 use test_support::{TempRepo, fresh_database};
 
 fn client(url: &DatabaseUrl) -> Client {
-    db::connect(url).unwrap()
+    connect(url).unwrap()
 }
 
 /// Columns, indexes and constraints of the schema (the ledger aside), sorted.
@@ -180,7 +178,7 @@ fn a_backup_restores_to_an_identical_schema_and_data() {
     assert!(data_before.len() > 3, "{data_before:?}");
 
     let dir = tempfile::tempdir().unwrap();
-    let b = backup::dump(&service.name, &url, dir.path()).unwrap();
+    let b = dump_backup(&service.name, &url, dir.path()).unwrap();
     assert!(b.objects > 5 && b.bytes > 0, "{b:?}");
     assert!(
         !b.restore_command.contains("postgresql://"),
@@ -193,7 +191,7 @@ fn a_backup_restores_to_an_identical_schema_and_data() {
         .batch_execute("ALTER TABLE students ADD COLUMN extra TEXT; DELETE FROM certificates; DELETE FROM students; CREATE TABLE later (id INT)")
         .unwrap();
     assert_ne!(schema_of(&url), schema_before);
-    backup::restore(&url, &b.path).unwrap();
+    restore_backup(&url, &b.path).unwrap();
     assert_eq!(schema_of(&url), schema_before);
     assert_eq!(data(&url), data_before);
 }
@@ -207,7 +205,7 @@ fn baseline_records_without_running_and_migrate_applies_only_the_rest() {
     let init = service
         .migrations_dir()
         .join("20250110090000_init/migration.sql");
-    shared_migrate::db::run_sql_file(&url, &init).unwrap();
+    shared_migrate::run_sql_file(&url, &init).unwrap();
 
     let up_to = Some("20250110090000_init");
     assert_eq!(

@@ -12,7 +12,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use shared_migrate::db::DatabaseUrl;
+use shared_migrate::DatabaseUrl;
 use test_support::{TempRepo, fresh_database};
 
 use crate::common;
@@ -68,7 +68,7 @@ impl Fixture {
 
 /// The tables of the database's public schema.
 fn tables(db: &DatabaseUrl) -> Vec<String> {
-    let mut c = shared_migrate::db::connect(db).unwrap();
+    let mut c = shared_migrate::connect(db).unwrap();
     c.query(
         "SELECT tablename::text FROM pg_tables WHERE schemaname = 'public' ORDER BY 1",
         &[],
@@ -345,7 +345,7 @@ fn folder_name_with_quotes() {
         "{shell}\n{}{}",
         resolved.stdout, resolved.stderr
     );
-    let mut c = shared_migrate::db::connect(&fx.db).unwrap();
+    let mut c = shared_migrate::connect(&fx.db).unwrap();
     let rolled_back: i64 = c
         .query_one(
             "SELECT count(*) FROM _prisma_migrations WHERE migration_name = $1 AND rolled_back_at IS NOT NULL",
@@ -367,7 +367,7 @@ fn folder_name_with_sql() {
         tables(&fx.db),
         ["_prisma_migrations", "init_ok", "sql_name"]
     );
-    let mut c = shared_migrate::db::connect(&fx.db).unwrap();
+    let mut c = shared_migrate::connect(&fx.db).unwrap();
     let stored: i64 = c
         .query_one(
             "SELECT count(*) FROM _prisma_migrations WHERE migration_name = $1",

@@ -3,7 +3,7 @@
 //! against the database that ran it; a harmful edit is refused, showing the difference, and the
 //! ledger is left as it was.
 
-use shared_migrate::db::DatabaseUrl;
+use shared_migrate::DatabaseUrl;
 use test_support::{TempRepo, fresh_database};
 
 use crate::common::{git, on_svc};
@@ -12,7 +12,7 @@ const NAME: &str = "20250101000000_create_people";
 const ORIGINAL: &str = "CREATE TABLE \"people\" (\"id\" INTEGER NOT NULL, \"name\" TEXT, CONSTRAINT \"people_pkey\" PRIMARY KEY (\"id\"));\n";
 
 fn recorded(url: &DatabaseUrl) -> String {
-    shared_migrate::db::connect(url)
+    shared_migrate::connect(url)
         .unwrap()
         .query_one(
             "SELECT checksum FROM _prisma_migrations WHERE migration_name = $1",
@@ -106,7 +106,7 @@ fn without_git_the_edit_is_proved_against_the_database_that_ran_it() {
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
     assert!(out.stdout.contains("the database"), "{}", out.stdout);
     // A hand change on the database shows as a difference: refused.
-    shared_migrate::db::connect(&url)
+    shared_migrate::connect(&url)
         .unwrap()
         .batch_execute("ALTER TABLE people ADD COLUMN nickname text")
         .unwrap();

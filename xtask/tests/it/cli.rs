@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use shared_migrate::db::DatabaseUrl;
+use shared_migrate::DatabaseUrl;
 use test_support::{TempRepo, fresh_database};
 
 use crate::common;
@@ -274,7 +274,7 @@ fn failure_exit_codes_and_resolve() {
     assert!(out.stdout.contains("u:***@127.0.0.1:1"), "{}", out.stdout);
 
     // Lock held elsewhere: exit 5.
-    let mut holder = shared_migrate::db::connect(&DatabaseUrl::parse(&url).unwrap()).unwrap();
+    let mut holder = shared_migrate::connect(&DatabaseUrl::parse(&url).unwrap()).unwrap();
     holder
         .execute("SELECT pg_advisory_lock(72707369)", &[])
         .unwrap();
@@ -301,11 +301,8 @@ fn new_creates_a_well_named_migration_and_refuses_vague_names() {
         .collect();
     assert_eq!(names.len(), 1);
     assert!(
-        shared_migrate::workspace::naming::check(
-            &names[0],
-            &shared_migrate::workspace::naming::default_vague_words()
-        )
-        .is_ok()
+        shared_migrate::check_migration_name(&names[0], &shared_migrate::default_vague_words())
+            .is_ok()
     );
     assert!(dir.join(&names[0]).join("migration.sql").is_file());
     assert!(
@@ -435,7 +432,7 @@ fn eight_concurrent_deployers_apply_each_migration_once() {
             String::from_utf8_lossy(&out.stderr)
         );
     }
-    let mut c = shared_migrate::db::connect(&url).unwrap();
+    let mut c = shared_migrate::connect(&url).unwrap();
     let rows: Vec<(String, i64)> = c
         .query(
             "SELECT migration_name::text, count(*) FROM _prisma_migrations GROUP BY 1 ORDER BY 1",

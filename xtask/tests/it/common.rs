@@ -97,7 +97,7 @@ pub fn run_hiding(what: &str, cmd: &mut Command, secret: &str) -> Out {
 
 /// A test cluster's URL (user `postgres`) with `password` in it. The clusters trust any
 /// password, so it still connects, and whatever prints or stores it can be caught.
-pub fn with_password(url: &shared_migrate::db::DatabaseUrl, password: &str) -> String {
+pub fn with_password(url: &shared_migrate::DatabaseUrl, password: &str) -> String {
     url.expose().replacen(
         "postgresql://postgres@",
         &format!("postgresql://postgres:{password}@"),
@@ -150,8 +150,8 @@ pub fn git(root: &Path, args: &[&str]) {
 }
 
 /// The single value `sql` selects on `url` (a count, mostly).
-pub fn count(url: &shared_migrate::db::DatabaseUrl, sql: &str) -> i64 {
-    shared_migrate::db::connect(url)
+pub fn count(url: &shared_migrate::DatabaseUrl, sql: &str) -> i64 {
+    shared_migrate::connect(url)
         .unwrap()
         .query_one(sql, &[])
         .unwrap()
@@ -159,7 +159,7 @@ pub fn count(url: &shared_migrate::db::DatabaseUrl, sql: &str) -> i64 {
 }
 
 /// `cargo xtask ARGS` on `root`, the service `svc`'s database being `url`.
-pub fn on_svc(root: &Path, url: &shared_migrate::db::DatabaseUrl, args: &[&str]) -> Out {
+pub fn on_svc(root: &Path, url: &shared_migrate::DatabaseUrl, args: &[&str]) -> Out {
     run(xtask(root).args(args).env("SVC_DATABASE_URL", url.expose()))
 }
 

@@ -11,21 +11,21 @@
 
 use std::time::{Duration, Instant};
 
-use shared_migrate::db::DatabaseUrl;
-use shared_migrate::pg_tools::{LocalCluster, Template};
+use shared_migrate::DatabaseUrl;
+use shared_migrate::{LocalCluster, Template};
 use test_support::{TempRepo, fresh_database};
 
 use crate::common;
 use common::{Out, run, spawn, wait_for, xtask};
 
 fn sql(url: &DatabaseUrl, statements: &str) {
-    let mut c = shared_migrate::db::connect(url).unwrap();
+    let mut c = shared_migrate::connect(url).unwrap();
     c.batch_execute(statements).unwrap();
 }
 
 /// Whether a session of the database other than ours is inside `pg_sleep`.
 fn sleeping(url: &DatabaseUrl) -> bool {
-    let mut c = shared_migrate::db::connect(&url.with_dbname("postgres")).unwrap();
+    let mut c = shared_migrate::connect(&url.with_dbname("postgres")).unwrap();
     let n: i64 = c
         .query_one(
             "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND wait_event = 'PgSleep' AND pid <> pg_backend_pid()",
@@ -37,7 +37,7 @@ fn sleeping(url: &DatabaseUrl) -> bool {
 }
 
 fn exists(url: &DatabaseUrl, relation: &str) -> bool {
-    let mut c = shared_migrate::db::connect(url).unwrap();
+    let mut c = shared_migrate::connect(url).unwrap();
     c.query_one("SELECT to_regclass($1) IS NOT NULL", &[&relation])
         .unwrap()
         .get(0)
@@ -45,7 +45,7 @@ fn exists(url: &DatabaseUrl, relation: &str) -> bool {
 
 /// (name, finished) of every row not rolled back, by name.
 fn ledger(url: &DatabaseUrl) -> Vec<(String, bool)> {
-    let mut c = shared_migrate::db::connect(url).unwrap();
+    let mut c = shared_migrate::connect(url).unwrap();
     if !exists(url, "_prisma_migrations") {
         return Vec::new();
     }
@@ -271,7 +271,7 @@ fn kill_statement_by_statement_at(step: Step, prefix: &str) {
             assert!(exists(&url, "a_id_idx"));
             assert_eq!(exists(&url, "c"), all_ran);
             assert_eq!(ledger(&url), [row(FIRST, true), row(SECOND, false)]);
-            let mut c = shared_migrate::db::connect(&url).unwrap();
+            let mut c = shared_migrate::connect(&url).unwrap();
             let steps: i32 = c
                 .query_one(
                     "SELECT applied_steps_count FROM _prisma_migrations WHERE migration_name = $1",
@@ -473,7 +473,7 @@ fn server_restarted_while_waiting_for_the_lock() {
     let url = server.url("app", SECRET);
     let repo = TempRepo::new();
     repo.migration("svc", FIRST, "CREATE TABLE a (id int);\n");
-    let mut holder = shared_migrate::db::connect(&server.admin("app")).unwrap();
+    let mut holder = shared_migrate::connect(&server.admin("app")).unwrap();
     holder
         .execute("SELECT pg_advisory_lock(72707369)", &[])
         .unwrap();
@@ -549,7 +549,7 @@ fn connection_faults_exit_4_or_5_with_a_redacted_reason() {
             "timed out after 300ms waiting for the migration lock",
         ),
     ];
-    let mut holder = shared_migrate::db::connect(&server.admin("app")).unwrap();
+    let mut holder = shared_migrate::connect(&server.admin("app")).unwrap();
     holder
         .execute("SELECT pg_advisory_lock(72707369)", &[])
         .unwrap();

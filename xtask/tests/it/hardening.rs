@@ -10,14 +10,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use shared_migrate::db::DatabaseUrl;
+use shared_migrate::DatabaseUrl;
 use test_support::{TempRepo, fresh_database};
 
 use crate::common;
 use common::{Out, run, spawn, xtask};
 
 fn query_i64(url: &DatabaseUrl, sql: &str) -> i64 {
-    shared_migrate::db::connect(url)
+    shared_migrate::connect(url)
         .unwrap()
         .query_one(sql, &[])
         .unwrap()
@@ -293,7 +293,7 @@ fn a_firewall_dropping_the_servers_packets_ends_the_deploy() {
         return;
     };
     // A server of its own: the rule must not cut the other tests' sessions.
-    let (cluster, _template) = shared_migrate::pg_tools::LocalCluster::start().unwrap();
+    let (cluster, _template) = shared_migrate::LocalCluster::start().unwrap();
     let db = cluster.create_database("firewalled").unwrap();
     let table = format!("xtask_test_{}", std::process::id());
     let rule = Firewall::drop_port(&nft, &table, db.port);
@@ -635,7 +635,7 @@ fn seeds_tests_and_pg_dump_ignore_the_callers_database_settings() {
 // --- 8. scratch databases on a server that is not ours ------------------------------------
 
 fn scratch_databases(server: &DatabaseUrl) -> Vec<String> {
-    shared_migrate::db::connect(server)
+    shared_migrate::connect(server)
         .unwrap()
         .query(
             "SELECT datname::text FROM pg_database WHERE datname LIKE 'xtask\\_verify\\_%' ORDER BY 1",
@@ -650,7 +650,7 @@ fn scratch_databases(server: &DatabaseUrl) -> Vec<String> {
 #[test]
 fn interrupted_url_backend_runs_leave_no_scratch_database() {
     // A server of its own: other tests create scratch databases too.
-    let (cluster, _template) = shared_migrate::pg_tools::LocalCluster::start().unwrap();
+    let (cluster, _template) = shared_migrate::LocalCluster::start().unwrap();
     let server = cluster.url("postgres");
     let repo = TempRepo::new();
     for svc in ["a", "b", "c", "d"] {
@@ -684,9 +684,9 @@ fn interrupted_url_backend_runs_leave_no_scratch_database() {
 
 #[test]
 fn leftovers_of_earlier_runs_are_swept_and_nothing_else() {
-    let (cluster, _template) = shared_migrate::pg_tools::LocalCluster::start().unwrap();
+    let (cluster, _template) = shared_migrate::LocalCluster::start().unwrap();
     let server = cluster.url("postgres");
-    let mut admin = shared_migrate::db::connect(&server).unwrap();
+    let mut admin = shared_migrate::connect(&server).unwrap();
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
@@ -700,7 +700,7 @@ fn leftovers_of_earlier_runs_are_swept_and_nothing_else() {
             .batch_execute(&format!("CREATE DATABASE \"{name}\""))
             .unwrap();
     }
-    let _session = shared_migrate::db::connect(&server.with_dbname(&in_use)).unwrap();
+    let _session = shared_migrate::connect(&server.with_dbname(&in_use)).unwrap();
     let repo = one_service_repo(&[("20250101000000_init", "CREATE TABLE a (id int);\n")]);
     let out = run(xtask(repo.root()).args([
         "verify",
@@ -837,7 +837,7 @@ fn a_folder_name_with_a_space_works_in_every_command() {
     };
     let out = cmd(&["migrate", "--to", copy]);
     assert_eq!(out.code, 0, "{}", all(&out));
-    let names: Vec<String> = shared_migrate::db::connect(&db)
+    let names: Vec<String> = shared_migrate::connect(&db)
         .unwrap()
         .query(
             "SELECT migration_name::text FROM _prisma_migrations ORDER BY 1",

@@ -251,7 +251,7 @@ fn configuration_sets_levels_and_limits_and_bad_keys_exit_2_with_file_and_line()
 fn list_rules_names_every_rule_with_its_level() {
     let out = lint(&repo_root(), &["--list-rules"]);
     assert_eq!(out.code, 0);
-    for rule in shared_migrate::lint::rules::RULES {
+    for rule in shared_migrate::RULES {
         assert!(
             out.stdout.contains(rule.name()),
             "{} missing:\n{}",

@@ -2,7 +2,7 @@
 //! each other, and every service of a database waits for the others); a key of the database
 //! and schema with `lock = "schema"`, honoured by every command that takes the lock.
 
-use shared_migrate::db::{DatabaseUrl, LockMode};
+use shared_migrate::{DatabaseUrl, LockMode};
 use test_support::{TempRepo, fresh_database};
 
 use crate::common::{Out, run, xtask};
@@ -30,7 +30,7 @@ fn a_lock_per_schema_lets_the_services_of_one_database_pass_each_other() {
             ))
     };
     // Another deployer (the Prisma CLI, say) holds Prisma's key on the database.
-    let mut holder = shared_migrate::db::connect(&db).unwrap();
+    let mut holder = shared_migrate::connect(&db).unwrap();
     holder
         .execute("SELECT pg_advisory_lock($1)", &[&72707369i64])
         .unwrap();

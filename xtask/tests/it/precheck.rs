@@ -8,7 +8,7 @@ use std::path::Path;
 
 use common::{run, xtask};
 use serde_json::Value;
-use shared_migrate::db::{DatabaseUrl, connect};
+use shared_migrate::{DatabaseUrl, connect};
 use test_support::{TempRepo, fresh_database};
 
 const INIT: &str = r#"CREATE TABLE "parents" ("id" SERIAL NOT NULL, CONSTRAINT "parents_pkey" PRIMARY KEY ("id"));

@@ -7,8 +7,8 @@ use crate::common;
 use std::path::Path;
 
 use common::{run, xtask};
-use shared_migrate::db::DatabaseUrl;
-use shared_migrate::pg_tools::Pki;
+use shared_migrate::DatabaseUrl;
+use shared_migrate::Pki;
 use test_support::{TempRepo, TlsServer, fresh_database};
 
 fn write(root: &Path, path: &str, text: &str) {
@@ -266,11 +266,11 @@ fn every_command_speaks_tls_the_same_way() {
     .unwrap();
     // baseline on a second database that has the tables but no ledger.
     let socket = server.cluster.socket_url("postgres");
-    let mut c = shared_migrate::db::connect(&socket).unwrap();
+    let mut c = shared_migrate::connect(&socket).unwrap();
     c.batch_execute("CREATE DATABASE legacy OWNER certuser")
         .unwrap();
     let legacy = server.cluster.socket_url("legacy");
-    let mut l = shared_migrate::db::connect(&legacy).unwrap();
+    let mut l = shared_migrate::connect(&legacy).unwrap();
     l.batch_execute("SET ROLE certuser").unwrap();
     l.batch_execute(INIT).unwrap();
     check(

@@ -3,7 +3,7 @@
 //! `--accept-data-loss`; the ledger rows marked rolled back and the next migrate applies the
 //! folders again; a `down.sql` beside the migration is used when present.
 
-use shared_migrate::db::DatabaseUrl;
+use shared_migrate::DatabaseUrl;
 use test_support::{TempRepo, fresh_database};
 
 use crate::common::{count, on_svc};
@@ -48,7 +48,7 @@ fn the_last_migrations_are_undone_proved_and_applied_again_by_migrate() {
     assert!(out.stderr.contains("--yes"), "{}", out.stderr);
 
     // A row in the column the reversal drops: refused without --accept-data-loss.
-    shared_migrate::db::connect(&url)
+    shared_migrate::connect(&url)
         .unwrap()
         .batch_execute("INSERT INTO people VALUES (1, 'ada@example.com')")
         .unwrap();

@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use shared_migrate::db::DatabaseUrl;
+use shared_migrate::DatabaseUrl;
 use test_support::{TempRepo, fresh_database, with_cluster};
 
 use crate::common;
@@ -116,7 +116,7 @@ fn no_command_prints_or_stores_the_password() {
     assert_eq!(migrate(&[]).code, 0);
 
     // Lock timeout and connection errors.
-    let mut holder = shared_migrate::db::connect(&db).unwrap();
+    let mut holder = shared_migrate::connect(&db).unwrap();
     holder
         .execute("SELECT pg_advisory_lock(72707369)", &[])
         .unwrap();
@@ -173,7 +173,7 @@ fn no_command_prints_or_stores_the_password() {
     );
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
     for db in [&db, &fresh] {
-        let mut c = shared_migrate::db::connect(db).unwrap();
+        let mut c = shared_migrate::connect(db).unwrap();
         let leaked: i64 = c
             .query_one(
                 "SELECT count(*) FROM _prisma_migrations AS m WHERE m::text LIKE '%' || $1 || '%'",
@@ -271,7 +271,7 @@ fn migration_names_reach_sql_only_as_parameters() {
     assert_eq!(cmd(&["status"]).code, 0);
     let out = cmd(&["new", "-s", "svc", "--revert", name]);
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
-    let mut c = shared_migrate::db::connect(&db).unwrap();
+    let mut c = shared_migrate::connect(&db).unwrap();
     let rows: i64 = c
         .query_one(
             "SELECT count(*) FROM _prisma_migrations WHERE migration_name = $1",

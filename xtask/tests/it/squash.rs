@@ -4,7 +4,7 @@
 //! records the squash without running it, an empty one runs it, one that applied only some is
 //! refused; lint does not report the replaced folders as removed.
 
-use shared_migrate::db::DatabaseUrl;
+use shared_migrate::DatabaseUrl;
 use test_support::{TempRepo, fresh_database};
 
 use crate::common::{count, folders, git, on_svc};

@@ -259,11 +259,11 @@ fn a_failing_test_shows_its_output_and_keep_leaves_the_database_running() {
         .expect(&out.stdout);
     // Another run's sweep of abandoned cluster directories leaves the kept one alone (it used
     // to remove it: its owner, the verify process, had exited).
-    drop(shared_migrate::pg_tools::Template::prepare().unwrap());
+    drop(shared_migrate::Template::prepare().unwrap());
     // The kept database answers after verify exited; then the printed command removes it.
     let url = kept.split_whitespace().nth(1).unwrap();
-    let url = shared_migrate::db::DatabaseUrl::parse(url).unwrap();
-    let mut c = shared_migrate::db::connect(&url).expect("kept database answers");
+    let url = shared_migrate::DatabaseUrl::parse(url).unwrap();
+    let mut c = shared_migrate::connect(&url).expect("kept database answers");
     let n: i64 = c
         .query_one("SELECT count(*) FROM students", &[])
         .unwrap()
@@ -326,7 +326,7 @@ fn url_backend_uses_scratch_databases_and_drops_them() {
         .args(["verify", "--backend", "url", "--database-url"])
         .arg(server.expose()));
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
-    let mut c = shared_migrate::db::connect(&server).unwrap();
+    let mut c = shared_migrate::connect(&server).unwrap();
     let left: i64 = c
         .query_one(
             "SELECT count(*) FROM pg_database WHERE datname LIKE $1",
@@ -405,7 +405,7 @@ fn interrupt_drops_the_url_backends_scratch_databases() {
             .arg(server.expose()),
     );
     let pid = child.id();
-    let mut c = shared_migrate::db::connect(&server).unwrap();
+    let mut c = shared_migrate::connect(&server).unwrap();
     let pattern = format!("xtask_verify_%_{pid}_%");
     let count = |c: &mut postgres::Client| -> i64 {
         c.query_one(

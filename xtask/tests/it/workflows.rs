@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use shared_migrate::db::DatabaseUrl;
+use shared_migrate::DatabaseUrl;
 use test_support::{TempRepo, fresh_database};
 
 use crate::common;
@@ -13,7 +13,7 @@ use common::{run, xtask};
 const SVC: &str = "azora-education";
 
 fn ledger_names(url: &DatabaseUrl) -> Vec<String> {
-    let mut c = shared_migrate::db::connect(url).unwrap();
+    let mut c = shared_migrate::connect(url).unwrap();
     let exists: bool = c
         .query_one(
             "SELECT to_regclass('public._prisma_migrations') IS NOT NULL",
@@ -47,7 +47,7 @@ fn half_applied(repo: &TempRepo, n: usize) -> DatabaseUrl {
     let url = fresh_database("wf");
     let dirs = service.migration_dirs().unwrap();
     for (_, dir) in &dirs[..n] {
-        shared_migrate::db::run_sql_file(&url, &dir.join("migration.sql")).unwrap();
+        shared_migrate::run_sql_file(&url, &dir.join("migration.sql")).unwrap();
     }
     let names: Vec<String> = dirs.into_iter().map(|(n, _)| n).collect();
     let out =
@@ -69,8 +69,8 @@ fn baseline_checks_the_database_against_the_history_and_asks() {
     let service = repo.copy_example(SVC);
     let url = fresh_database("wf_baseline");
     let dirs = service.migration_dirs().unwrap();
-    shared_migrate::db::run_sql_file(&url, &dirs[0].1.join("migration.sql")).unwrap();
-    shared_migrate::db::connect(&url)
+    shared_migrate::run_sql_file(&url, &dirs[0].1.join("migration.sql")).unwrap();
+    shared_migrate::connect(&url)
         .unwrap()
         .batch_execute("ALTER TABLE students DROP COLUMN email")
         .unwrap();
@@ -143,7 +143,7 @@ fn dry_run_shows_what_would_be_applied_and_changes_nothing() {
     let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
     assert_eq!(json[0]["planned"].as_array().unwrap().len(), 7);
     assert!(
-        shared_migrate::db::connect_existing(&missing)
+        shared_migrate::connect_existing(&missing)
             .unwrap()
             .is_none()
     );
@@ -250,7 +250,7 @@ fn reset_asks_refuses_and_resets() {
         out.stdout
     );
     // Applied for real this time (baselined rows have applied_steps_count 0).
-    let mut c = shared_migrate::db::connect(&url).unwrap();
+    let mut c = shared_migrate::connect(&url).unwrap();
     let ran: i64 = c
         .query_one(
             "SELECT count(*) FROM _prisma_migrations WHERE applied_steps_count = 1",

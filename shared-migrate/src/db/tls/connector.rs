@@ -20,7 +20,7 @@ use super::{RootCert, Tls, TlsPlan, Verify, default_client};
 
 /// Why the server's certificate was refused, as seen by the verify callback.
 #[derive(Debug, Clone)]
-pub struct CertProblem {
+pub(crate) struct CertProblem {
     pub code: i32,
     pub reason: String,
     /// The server's own certificate: subject, issuer, and the names it is for
@@ -34,7 +34,7 @@ pub struct CertProblem {
 }
 
 /// A connector for one connection attempt, and where it leaves a refused certificate.
-pub struct Connector {
+pub(crate) struct Connector {
     pub make: MakeTlsConnector,
     pub problem: Arc<Mutex<Option<CertProblem>>>,
 }
@@ -48,7 +48,7 @@ struct Identity {
 
 /// Builds the connector for `plan`, loading the roots and the client identity. Errors say which
 /// file and what is wrong with it.
-pub fn connector(tls: &Tls, plan: &TlsPlan) -> Result<Connector, String> {
+pub(crate) fn connector(tls: &Tls, plan: &TlsPlan) -> Result<Connector, String> {
     connector_into(tls, plan, Arc::new(Mutex::new(None)))
 }
 
@@ -156,7 +156,7 @@ fn build_connector(tls: &Tls, plan: &TlsPlan) -> Result<SslConnector, String> {
 }
 
 /// The client identity as libpq reads it: PEM files.
-pub enum ClientPem {
+pub(crate) enum ClientPem {
     None,
     /// Usable as they are.
     Files {
@@ -172,7 +172,7 @@ pub enum ClientPem {
 }
 
 /// The client identity for libpq's programs (pg_dump) and configured commands.
-pub fn client_identity_pem(tls: &Tls) -> Result<ClientPem, String> {
+pub(crate) fn client_identity_pem(tls: &Tls) -> Result<ClientPem, String> {
     let pem_err = |e: openssl::error::ErrorStack| {
         format!("cannot convert the client certificate to PEM: {e}")
     };
@@ -329,7 +329,7 @@ fn pkcs12(path: &Path, password: Option<&str>) -> Result<Identity, String> {
 /// OpenSSL and its store took 25 ms of every command against a server without TLS (a local or
 /// CI database), as long as the rest of a `migrate` with nothing to apply. libpq, too, reads
 /// the certificates only then.
-pub struct Deferred {
+pub(crate) struct Deferred {
     tls: Tls,
     plan: TlsPlan,
     pub problem: Arc<Mutex<Option<CertProblem>>>,
@@ -338,7 +338,7 @@ pub struct Deferred {
 }
 
 impl Deferred {
-    pub fn new(tls: &Tls, plan: &TlsPlan) -> Deferred {
+    pub(crate) fn new(tls: &Tls, plan: &TlsPlan) -> Deferred {
         Deferred {
             tls: tls.clone(),
             plan: plan.clone(),
@@ -349,7 +349,7 @@ impl Deferred {
 }
 
 /// [`Deferred`] for one host.
-pub struct DeferredConnect {
+pub(crate) struct DeferredConnect {
     tls: Tls,
     plan: TlsPlan,
     domain: String,

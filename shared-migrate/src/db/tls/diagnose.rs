@@ -89,7 +89,7 @@ const IP_MISMATCH: i32 = 64;
 
 /// What a failed handshake means, for people: `problem` (from the verify callback) first, then
 /// the error's own text.
-pub fn describe_failure(
+pub(crate) fn describe_failure(
     error: &postgres::Error,
     problem: Option<CertProblem>,
     plan: &TlsPlan,

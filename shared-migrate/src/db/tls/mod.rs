@@ -20,9 +20,8 @@
 
 mod connector;
 mod diagnose;
-
-pub use connector::{CertProblem, ClientPem, Connector, Deferred, client_identity_pem, connector};
-pub use diagnose::describe_failure;
+pub(crate) use connector::{CertProblem, ClientPem, Deferred, client_identity_pem, connector};
+pub(crate) use diagnose::describe_failure;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -123,7 +122,7 @@ impl fmt::Debug for Tls {
 }
 
 /// The URL parameters this module reads.
-pub const PARAMS: &[&str] = &[
+pub(crate) const PARAMS: &[&str] = &[
     "sslmode",
     "sslrootcert",
     "sslcert",

@@ -4,7 +4,7 @@
 use super::{MigrationCx, Place, Rule, Sink};
 
 /// The marker `new --safe` writes where the backfill's value belongs.
-pub const TODO: &str = "TODO(backfill)";
+pub(crate) const TODO: &str = "TODO(backfill)";
 
 pub(super) struct BackfillTodo;
 

@@ -7,7 +7,7 @@ use crate::workspace::naming::{self, NameProblem};
 pub(super) struct MigrationTimestamp;
 
 /// The one rule whose findings depend on the clock (lint's cache keeps none of them).
-pub const NAME: &str = "migration-timestamp";
+pub(crate) const NAME: &str = "migration-timestamp";
 
 impl Rule for MigrationTimestamp {
     fn name(&self) -> &'static str {

@@ -43,10 +43,9 @@ mod volatile_default;
 #[cfg(test)]
 pub(crate) mod test_support;
 
-pub use backfill_todo::TODO as BACKFILL_TODO;
-pub use migration_timestamp::NAME as MIGRATION_TIMESTAMP;
-pub use revert_todo::TODO as REVERT_TODO;
-pub use unused_suppression::{NAME as UNUSED_SUPPRESSION, report_unused};
+pub(crate) use migration_timestamp::NAME as MIGRATION_TIMESTAMP;
+pub(crate) use revert_todo::TODO as REVERT_TODO;
+pub(crate) use unused_suppression::{NAME as UNUSED_SUPPRESSION, report_unused};
 
 /// Every rule, in the order `--list-rules` shows them.
 pub static RULES: &[&dyn Rule] = &[
@@ -84,13 +83,15 @@ pub static RULES: &[&dyn Rule] = &[
 ];
 
 /// The rule called `name`.
-pub fn find(name: &str) -> Option<&'static dyn Rule> {
+pub(crate) fn find(name: &str) -> Option<&'static dyn Rule> {
     RULES.iter().copied().find(|r| r.name() == name)
 }
 
+/// A lint rule: one file under `lint/rules/`, registered in `RULES`.
 pub trait Rule: Sync {
     /// The name used in output, in `[lint.rules]` and in `lint:allow`.
     fn name(&self) -> &'static str;
+    /// The level it reports at unless `[lint.rules]` says otherwise.
     fn default_level(&self) -> RuleLevel {
         RuleLevel::Error
     }
@@ -102,7 +103,9 @@ pub trait Rule: Sync {
     }
     /// After every migration was replayed; `catalog` is the final schema.
     fn check_service(&self, _cx: &ServiceCx, _catalog: &Catalog, _out: &mut Sink) {}
+    /// Once per migration file, after it was replayed.
     fn check_migration(&self, _cx: &MigrationCx, _out: &mut Sink) {}
+    /// Once per statement (action) of a migration, in order.
     fn check_action(&self, _cx: &ActionCx, _out: &mut Sink) {}
 }
 
@@ -172,7 +175,7 @@ pub enum Place {
 
 /// A finding as a rule reports it; the runner adds level, file and line.
 #[derive(Debug, Clone)]
-pub struct RawFinding {
+pub(crate) struct RawFinding {
     pub rule: &'static dyn Rule,
     pub place: Place,
     /// Byte range in the file; `None` for the file as a whole.

@@ -4,7 +4,7 @@
 use super::{MigrationCx, Place, Rule, Sink};
 
 /// The marker `new --revert` writes on a statement a person must finish.
-pub const TODO: &str = "TODO(revert)";
+pub(crate) const TODO: &str = "TODO(revert)";
 
 pub(super) struct RevertTodo;
 

@@ -4,7 +4,7 @@
 use super::{Place, RawFinding, Rule, ServiceCx, find};
 use crate::lint::RuleLevel;
 
-pub const NAME: &str = "unused-suppression";
+pub(crate) const NAME: &str = "unused-suppression";
 
 pub(super) struct UnusedSuppression;
 
@@ -22,7 +22,12 @@ impl Rule for UnusedSuppression {
 
 /// Reports the suppressions of migration `index` not marked `used`. Invalid ones are
 /// `invalid-suppression`'s, and ones naming a rule that is off matched nothing by design.
-pub fn report_unused(cx: &ServiceCx, index: usize, used: &[bool], out: &mut Vec<RawFinding>) {
+pub(crate) fn report_unused(
+    cx: &ServiceCx,
+    index: usize,
+    used: &[bool],
+    out: &mut Vec<RawFinding>,
+) {
     let migration = &cx.migrations[index];
     for (s, used) in migration.suppressions.iter().zip(used) {
         let valid = !s.rules.is_empty()

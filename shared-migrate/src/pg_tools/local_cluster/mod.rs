@@ -270,6 +270,7 @@ impl LocalCluster {
         Ok((cluster, template))
     }
 
+    /// The TCP port it listens on (127.0.0.1).
     pub fn port(&self) -> u16 {
         self.port
     }

@@ -17,7 +17,7 @@ use super::model::{
 use crate::error::Error;
 
 /// Reads the data model of `files`; the first syntax or reference error is returned, located.
-pub fn datamodel(files: &[SourceFile]) -> Result<Datamodel, Error> {
+pub(crate) fn datamodel(files: &[SourceFile]) -> Result<Datamodel, Error> {
     for f in files {
         if let Some(e) = f.first_error() {
             return Err(e);

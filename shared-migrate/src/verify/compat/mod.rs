@@ -91,7 +91,7 @@ impl CompatReport {
 }
 
 /// The service's migrations added since REV, or why the check does not apply.
-pub enum Applies {
+pub(crate) enum Applies {
     Skip(String),
     Check {
         rev: String,
@@ -101,7 +101,7 @@ pub enum Applies {
 }
 
 /// Whether the service has migrations REV does not (and exists on REV).
-pub fn applies(ws: &Workspace, service: &Service, rev: &str) -> Result<Applies, Error> {
+pub(crate) fn applies(ws: &Workspace, service: &Service, rev: &str) -> Result<Applies, Error> {
     let commit = git::commit(&ws.root, "--compat", rev, "verify without --compat")?;
     let rel = service
         .dir
@@ -245,7 +245,7 @@ impl Check<'_> {
 
 /// Runs REV's seed and tests on REV's schema and on the new one; blames each test that broke on
 /// the new migration that broke it.
-pub fn check(
+pub(crate) fn check(
     ws: &Workspace,
     service: &Service,
     backend: &dyn Backend,

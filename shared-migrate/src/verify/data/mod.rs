@@ -31,12 +31,12 @@ use catalog::{Column, ForeignKey, Table};
 
 /// Marks a migration whose tables are empty in production when it runs (created earlier in
 /// the same release): no rows are added before it. A reason must follow, as for `lint:allow`.
-pub const EMPTY_MARKER: &str = "-- verify:empty-tables:";
+pub(crate) const EMPTY_MARKER: &str = "-- verify:empty-tables:";
 
 /// What `--data` generates: rows per table, the seed, the last migration applied without rows
 /// (`[verify] data_since`) and the migrations marked with [`EMPTY_MARKER`].
 #[derive(Debug, Clone, Default)]
-pub struct Rows {
+pub(crate) struct Rows {
     pub per_table: usize,
     pub seed: u64,
     pub since: Option<String>,
@@ -45,7 +45,7 @@ pub struct Rows {
 
 impl Rows {
     /// Reads the markers of `migrations`; a marker without a reason is an error at its line.
-    pub fn new(
+    pub(crate) fn new(
         per_table: usize,
         seed: u64,
         since: Option<String>,
@@ -79,14 +79,14 @@ impl Rows {
 
     /// Whether tables are filled before `migration` (never before the first: there is nothing
     /// to fill).
-    pub fn before(&self, migration: &str) -> bool {
+    pub(crate) fn before(&self, migration: &str) -> bool {
         self.since.as_deref().is_none_or(|s| migration > s) && !self.empty.contains(migration)
     }
 }
 
 /// What the fills of one replay did.
 #[derive(Debug, Default, Clone)]
-pub struct Filled {
+pub(crate) struct Filled {
     pub rows: u64,
     /// Rows the server refused, per table, and the server's first reason.
     pub dropped: BTreeMap<String, (u64, String)>,
@@ -97,14 +97,14 @@ pub struct Filled {
 /// The rows of one replay of a service's migrations: the tables filled so far (with their
 /// rows) and what the fills did.
 #[derive(Default)]
-pub struct Filler {
+pub(crate) struct Filler {
     rows: Rows,
     known: BTreeMap<u32, i64>,
     pub filled: Filled,
 }
 
 impl Filler {
-    pub fn new(rows: Rows) -> Filler {
+    pub(crate) fn new(rows: Rows) -> Filler {
         Filler {
             rows,
             known: BTreeMap::new(),
@@ -114,7 +114,7 @@ impl Filler {
 
     /// Fills the new tables of `schema` before `migration`, unless it is to meet them empty
     /// ([`Rows::before`]).
-    pub fn before(
+    pub(crate) fn before(
         &mut self,
         client: &mut Client,
         schema: &str,
@@ -135,7 +135,7 @@ impl Filler {
     }
 
     /// Whether any table has been filled yet.
-    pub fn started(&self) -> bool {
+    pub(crate) fn started(&self) -> bool {
         !self.known.is_empty()
     }
 }
@@ -530,7 +530,7 @@ fn point_at_parents(tx: &mut Transaction, f: &Fixup, seed: u64) -> Result<(), po
 
 /// Empties every table of `schema` again (identities restarted), the ledger excepted: after the
 /// migrations, the seed and the tests see what they would without `--data`.
-pub fn clear(client: &mut Client, schema: &str) -> Result<(), postgres::Error> {
+pub(crate) fn clear(client: &mut Client, schema: &str) -> Result<(), postgres::Error> {
     let tables = catalog::tables(client, schema, &BTreeMap::new())?;
     if tables.is_empty() {
         return Ok(());

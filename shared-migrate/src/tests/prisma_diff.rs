@@ -7,9 +7,9 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::diff::{self, SqlSchema};
+use crate::psl::{self, SourceFile};
 use postgres::NoTls;
-use shared_migrate::diff::{self, SqlSchema};
-use shared_migrate::psl::{self, SourceFile};
 use test_support::fresh_database;
 
 const DATASOURCE: &str =

@@ -9,12 +9,12 @@
 
 use std::path::Path;
 
+use crate::db::DatabaseUrl;
+use crate::lint::{self, render};
+use crate::sql::{self, Plan};
+use crate::text;
+use crate::workspace::Workspace;
 use proptest::prelude::*;
-use shared_migrate::db::DatabaseUrl;
-use shared_migrate::lint::{self, render};
-use shared_migrate::sql::{self, Plan};
-use shared_migrate::text;
-use shared_migrate::workspace::Workspace;
 
 const INIT: &str = r#"-- CreateEnum
 CREATE TYPE "Role" AS ENUM ('STUDENT', 'TEACHER');
@@ -149,14 +149,14 @@ impl Repo {
             }
         }
         if let Ok(report) =
-            shared_migrate::lint_services(&ws, &services, &lint::LintOptions::now(None))
+            crate::commands::lint_services(&ws, &services, &lint::LintOptions::now(None))
         {
             let _ = render::human(&report, false);
             let _ = render::human(&report, true);
             let _ = render::github(&report);
             let _ = serde_json::to_string(&report).unwrap();
         }
-        let _ = shared_migrate::commands::reverse(&services[0], FUZZED);
+        let _ = crate::commands::reverse(&services[0], FUZZED);
     }
 }
 
@@ -264,24 +264,24 @@ proptest! {
         let from = (0..=from).rev().find(|&i| sql.is_char_boundary(i)).unwrap();
         let at = sql::error_location(Path::new("m.sql"), &sql, from, position);
         prop_assert!(at.line >= 1 && at.line <= sql.lines().count().max(1) + 1);
-        let _ = shared_migrate::error::snippet(&sql, &at);
+        let _ = crate::error::snippet(&sql, &at);
     }
 
     #[test]
     fn any_schema_text_never_panics(text in schema_soup()) {
         // Through everything that reads a schema: syntax, data model, datasource, the
         // PostgreSQL schema Prisma would create and its SQL.
-        let files = vec![shared_migrate::psl::SourceFile::parse(Path::new("s.prisma"), text.clone())];
-        let _ = shared_migrate::psl::datasource(&files);
-        if let Ok(dm) = shared_migrate::psl::datamodel(&files) {
-            let next = shared_migrate::diff::calculate(&dm, &files, "public");
-            let empty = shared_migrate::diff::SqlSchema::default();
-            let m = shared_migrate::diff::compare(&empty, &next, &[], &[]);
-            let naming = shared_migrate::diff::Naming { default_schema: "public".into(), multi_schema: false };
-            let _ = shared_migrate::diff::migration_file(&m, &naming);
-            let _ = shared_migrate::diff::summary(&m);
+        let files = vec![crate::psl::SourceFile::parse(Path::new("s.prisma"), text.clone())];
+        let _ = crate::psl::datasource(&files);
+        if let Ok(dm) = crate::psl::datamodel(&files) {
+            let next = crate::diff::calculate(&dm, &files, "public");
+            let empty = crate::diff::SqlSchema::default();
+            let m = crate::diff::compare(&empty, &next, &[], &[]);
+            let naming = crate::diff::Naming { default_schema: "public".into(), multi_schema: false };
+            let _ = crate::diff::migration_file(&m, &naming);
+            let _ = crate::diff::summary(&m);
         }
-        let _ = shared_migrate::workspace::prisma_config::parse(Path::new("prisma.config.ts"), &text);
+        let _ = crate::workspace::prisma_config::parse(Path::new("prisma.config.ts"), &text);
     }
 
     #[test]
