@@ -73,7 +73,7 @@ export XTASK_TEST_SQUAWK=$tools/squawk/bin/squawk
 log=$(mktemp)
 dockerd_pid=""
 cleanup() {
-  rm -f "$log" "$log.rest" "$log.xtask"
+  rm -f "$log" "$log.rest" "$log.xtask" "$log.build" "$log.binaries"
   [ -n "${docker_tls:-}" ] && rm -rf "$docker_tls"
   if [ -n "$dockerd_pid" ]; then
     kill "$dockerd_pid" 2>/dev/null || true
@@ -134,24 +134,52 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 # and never counted as passed.
 export XTASK_TEST_SKIPS="$log.skipped"
 rm -f "$XTASK_TEST_SKIPS"
-# Built once; then xtask's suite runs beside the library's suites and verify --compat's tests
-# (two cargo processes, each test binary with its own test cluster): the machine's second core
-# is idle for a fifth of a single run. Each log is printed whole when its run ends.
-cargo test --workspace --locked --no-run
+# Built once, then run straight from the binaries (a second `cargo test` selecting other
+# packages would unify features differently and build again): xtask's suite runs beside the
+# library's suites and then verify --compat's tests, each binary with its own test cluster;
+# the second core is idle for a fifth of a single run. Each log is printed whole at the end.
+cargo test --workspace --locked --no-run --message-format=json-render-diagnostics >"$log.build"
+# One line per test binary: its package directory, its path, its name.
+python3 -c '
+import json, os, sys
+for line in sys.stdin:
+    m = json.loads(line)
+    if m.get("reason") == "compiler-artifact" and m["profile"]["test"] and m.get("executable"):
+        print(os.path.dirname(m["manifest_path"]), m["executable"], m["target"]["name"], sep="\t")
+' <"$log.build" >"$log.binaries"
+# Runs one test binary as cargo would, from its package's directory; `limit`: a time limit.
+run_binary() {
+  local dir=$1 exe=$2 name=$3
+  shift 3
+  echo
+  echo "     Running $name ($exe)"
+  (cd "$dir" && CARGO_MANIFEST_DIR=$dir CARGO=$(command -v cargo) ${limit:+timeout "$limit"} "$exe" "$@")
+}
 set +e
+xtask_it=$(awk -F'\t' '$1 ~ /\/xtask$/ && $3 == "it"' "$log.binaries")
 # Four test threads on two cores: most tests wait on servers, Node and timeouts, not the CPU
 # (xtask's suite: 77 s at two threads, 54-63 s at four, same results).
-cargo test -p xtask-migrate --locked --no-fail-fast -- --skip compat:: --test-threads 4 >"$log.xtask" 2>&1 &
+IFS=$'\t' read -r dir exe name <<<"$xtask_it"
+run_binary "$dir" "$exe" "$name" --skip compat:: --test-threads 4 >"$log.xtask" 2>&1 &
 xtask_pid=$!
 # verify --compat's tests have a time budget of their own: they install a revision's
 # dependencies and run its Node tests several times over.
 compat_budget=${XTASK_COMPAT_BUDGET:-240}
 (
-  cargo test --workspace --exclude xtask-migrate --locked --no-fail-fast -- --skip compat:: --test-threads 4
-  echo "library suites exit: $?"
+  rest=0
+  while IFS=$'\t' read -r dir exe name; do
+    [ "$dir	$exe	$name" = "$xtask_it" ] && continue
+    run_binary "$dir" "$exe" "$name" --skip compat:: --test-threads 4 || rest=1
+  done <"$log.binaries"
+  echo "library suites exit: $rest"
   compat_start=$(date +%s)
-  timeout "$compat_budget" cargo test --workspace --locked --no-fail-fast -- compat::
-  compat_status=$?
+  compat_status=0
+  while IFS=$'\t' read -r dir exe name; do
+    left=$(( compat_budget - ($(date +%s) - compat_start) ))
+    limit=$(( left < 1 ? 1 : left )) run_binary "$dir" "$exe" "$name" compat:: --test-threads 4
+    code=$?
+    if [ "$code" != 0 ]; then compat_status=$code; fi
+  done <"$log.binaries"
   echo "verify --compat tests: $(( $(date +%s) - compat_start )) s of their ${compat_budget} s budget"
   if [ "$compat_status" = 124 ]; then echo "verify --compat tests: over their time budget" >&2; fi
   echo "verify --compat exit: $compat_status"
@@ -163,7 +191,7 @@ for line in "library suites exit" "verify --compat exit"; do
   code=$(sed -n "s/^$line: //p" "$log.rest")
   if [ "$status" = 0 ] && [ "$code" != 0 ]; then status=${code:-1}; fi
 done
-rm -f "$log.rest" "$log.xtask"
+rm -f "$log.rest" "$log.xtask" "$log.build" "$log.binaries"
 set -e
 skipped=0
 if [ -s "$XTASK_TEST_SKIPS" ]; then

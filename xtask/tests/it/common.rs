@@ -174,3 +174,46 @@ pub fn folders(repo: &test_support::TempRepo) -> Vec<String> {
     names.sort();
     names
 }
+
+/// The processes called `name` (their `comm`) that descend from `pid`: this test's own, not
+/// another one's running at the same time.
+pub fn descendants_named(pid: u32, name: &str) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|e| {
+            let found: u32 = e.file_name().to_str()?.parse().ok()?;
+            let comm = std::fs::read_to_string(e.path().join("comm")).ok()?;
+            (comm.trim() == name && descends_from(&e.path(), pid)).then_some(found)
+        })
+        .collect()
+}
+
+/// Whether process `pid` still runs as `name`.
+pub fn running_as(pid: u32, name: &str) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.trim() == name)
+}
+
+fn descends_from(dir: &Path, ancestor: u32) -> bool {
+    let mut stat = std::fs::read_to_string(dir.join("stat")).unwrap_or_default();
+    for _ in 0..32 {
+        // `pid (comm) state ppid ...`: the parent is the second field after the name.
+        let Some(ppid) = stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().nth(1))
+            .and_then(|p| p.parse::<u32>().ok())
+        else {
+            return false;
+        };
+        if ppid == ancestor {
+            return true;
+        }
+        if ppid <= 1 {
+            return false;
+        }
+        stat = std::fs::read_to_string(format!("/proc/{ppid}/stat")).unwrap_or_default();
+    }
+    false
+}

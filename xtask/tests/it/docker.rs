@@ -7,7 +7,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use crate::common;
-use common::{interrupt, repo_root, run, spawn, wait_for, xtask};
+use common::{descendants_named, interrupt, repo_root, run, spawn, wait_for, xtask};
 
 fn image() -> Option<String> {
     if std::env::var_os("XTASK_SKIP_DOCKER_TESTS").is_some() {
@@ -21,40 +21,6 @@ fn image() -> Option<String> {
     Some(std::env::var("XTASK_TEST_DOCKER_IMAGE").unwrap_or_else(|_| {
         panic!("set XTASK_TEST_DOCKER_IMAGE to a PostgreSQL image (bash ci/test.sh does), or XTASK_SKIP_DOCKER_TESTS=1")
     }))
-}
-
-/// Whether a descendant of `pid` runs the program `name` (from /proc).
-fn process_named(pid: u32, name: &str) -> bool {
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return false;
-    };
-    entries.flatten().any(|e| {
-        let dir = e.path();
-        let comm = std::fs::read_to_string(dir.join("comm")).unwrap_or_default();
-        comm.trim() == name && descends_from(&dir, pid)
-    })
-}
-
-fn descends_from(dir: &std::path::Path, ancestor: u32) -> bool {
-    let mut stat = std::fs::read_to_string(dir.join("stat")).unwrap_or_default();
-    for _ in 0..32 {
-        // `pid (comm) state ppid ...`: the parent is the second field after the name.
-        let Some(ppid) = stat
-            .rsplit_once(')')
-            .and_then(|(_, rest)| rest.split_whitespace().nth(1))
-            .and_then(|p| p.parse::<u32>().ok())
-        else {
-            return false;
-        };
-        if ppid == ancestor {
-            return true;
-        }
-        if ppid <= 1 {
-            return false;
-        }
-        stat = std::fs::read_to_string(format!("/proc/{ppid}/stat")).unwrap_or_default();
-    }
-    false
 }
 
 /// Containers a verify process (by pid) owns, running or not.
@@ -180,10 +146,10 @@ fn interrupt_removes_containers() {
     });
     // Still one container once verify is running its test (`sleep 30` in it), not one more.
     wait_for(Duration::from_secs(60), Duration::from_millis(50), || {
-        process_named(pid, "sleep")
+        !descendants_named(pid, "sleep").is_empty()
     });
     assert!(
-        process_named(pid, "sleep"),
+        !descendants_named(pid, "sleep").is_empty(),
         "verify never reached its test step"
     );
     assert_eq!(containers_of(pid).len(), 1);

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use test_support::{TempRepo, fresh_database, with_cluster};
 
 use crate::common;
-use common::{interrupt, repo_root, run, spawn, wait_for, xtask};
+use common::{descendants_named, interrupt, repo_root, run, running_as, spawn, wait_for, xtask};
 
 /// Cluster directories a process left behind (they carry the owner's pid).
 fn leftovers_of(pid: u32) -> Vec<PathBuf> {
@@ -366,16 +366,13 @@ fn interrupt_stops_servers_and_removes_directories() {
     let child = spawn(xtask(repo.root()).args(["verify", "--backend", "local"]));
     let pid = child.id();
     // Wait until the test step runs: its `sleep 30` is there (a server and its directory too).
-    let sleeping = || {
-        !Command::new("pgrep")
-            .args(["-f", "^sleep 30$"])
-            .output()
-            .unwrap()
-            .stdout
-            .is_empty()
-    };
-    wait_for(Duration::from_secs(30), Duration::from_millis(20), sleeping);
-    assert!(sleeping(), "the test step never started");
+    // Only this verify's own: another test may be running a `sleep 30` of its own meanwhile.
+    let sleeping = || descendants_named(pid, "sleep");
+    wait_for(Duration::from_secs(30), Duration::from_millis(20), || {
+        !sleeping().is_empty()
+    });
+    let sleeps = sleeping();
+    assert!(!sleeps.is_empty(), "the test step never started");
     assert!(
         !leftovers_of(pid).is_empty(),
         "verify never started a cluster"
@@ -384,7 +381,7 @@ fn interrupt_stops_servers_and_removes_directories() {
     assert!(leftovers_of(pid).is_empty(), "{:?}", leftovers_of(pid));
     assert_eq!(servers_of(pid), 0);
     assert!(
-        !sleeping(),
+        !sleeps.iter().any(|&p| running_as(p, "sleep")),
         "the test command's process group was not killed"
     );
 }
