@@ -7,6 +7,7 @@
 //! each, where a prepared statement takes two. Across a network to a managed database the
 //! round trips are most of a service's time when nothing is pending.
 
+pub(crate) mod catalog;
 mod connection;
 mod database_url;
 mod execute;

@@ -1,11 +1,12 @@
-//! The schema a database has, read from `pg_catalog` into the same model as the schema Prisma
-//! would create. Read-only: plain SELECTs, no lock. What Prisma does not manage (views,
+//! The schema a database has (the catalog's facts, read by `db/catalog.rs`) in the same model
+//! as the schema Prisma would create. Read-only: plain SELECTs, no lock. What Prisma does not manage (views,
 //! functions, triggers, check constraints, expression indexes, partial indexes without Prisma's
 //! `partialIndexes` preview, objects of extensions) is listed apart, never compared.
 
 use postgres::GenericClient;
 
 use super::model::*;
+use crate::db::catalog;
 use crate::error::Error;
 
 /// A database's schema, and what is in it that Prisma does not manage.
@@ -24,53 +25,29 @@ pub(crate) fn introspect(
     schemas: &[String],
     partial_indexes: bool,
 ) -> Result<Introspected, Error> {
+    let read = |e: postgres::Error| Error::database("reading the database schema", &e);
     let default = schemas.first().cloned().unwrap_or_else(|| "public".into());
     let ns = |n: String| (n != default).then_some(n);
-    let q = |client: &mut _, sql: &str| -> Result<Vec<postgres::Row>, Error> {
-        GenericClient::query(client, sql, &[&schemas])
-            .map_err(|e| Error::database("reading the database schema", &e))
-    };
     let mut out = Introspected::default();
 
-    // Objects that belong to an extension are the extension's, not the schema's.
-    const NOT_EXTENSION: &str =
-        "NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = {oid} AND d.deptype = 'e')";
-    let not_ext = |oid: &str| NOT_EXTENSION.replace("{oid}", oid);
-
-    for r in q(
-        client,
-        &format!(
-            "SELECT n.nspname::text, t.typname::text, \
-                    array_agg(e.enumlabel::text ORDER BY e.enumsortorder) \
-             FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid \
-             JOIN pg_namespace n ON n.oid = t.typnamespace \
-             WHERE n.nspname = ANY($1) AND {} \
-             GROUP BY n.nspname, t.typname ORDER BY n.nspname, t.typname",
-            not_ext("t.oid")
-        ),
-    )? {
+    for (schema, name, values) in catalog::enums(client, schemas).map_err(read)? {
         out.schema.enums.push(SqlEnum {
-            schema: ns(r.get(0)),
-            name: r.get(1),
-            values: r.get(2),
+            schema: ns(schema),
+            name,
+            values,
             origin: None,
         });
     }
 
-    for r in q(
-        client,
-        &format!(
-            "SELECT n.nspname::text, c.relname::text FROM pg_class c \
-             JOIN pg_namespace n ON n.oid = c.relnamespace \
-             WHERE n.nspname = ANY($1) AND c.relkind IN ('r', 'p') AND NOT c.relispartition \
-               AND c.relname <> '_prisma_migrations' AND {} \
-             ORDER BY n.nspname, c.relname",
-            not_ext("c.oid")
-        ),
-    )? {
+    let tables = catalog::tables(client, schemas).map_err(read)?;
+    let oids: Vec<u32> = tables.iter().map(|t| t.oid).collect();
+    // Each table's place in the schema's list, by oid.
+    let mut place = std::collections::HashMap::new();
+    for t in tables {
+        place.insert(t.oid, out.schema.tables.len());
         out.schema.tables.push(SqlTable {
-            schema: ns(r.get(0)),
-            name: r.get(1),
+            schema: ns(t.schema),
+            name: t.name,
             columns: Vec::new(),
             primary_key: None,
             indexes: Vec::new(),
@@ -79,62 +56,34 @@ pub(crate) fn introspect(
             prisma_name: None,
         });
     }
-    let table_of = |out: &Introspected, schema: String, name: &str| {
-        let schema = ns(schema);
-        out.schema
-            .tables
-            .iter()
-            .position(|t| t.name == name && t.schema == schema)
-    };
 
-    // Columns, with their type's name, kind and namespace (the element's for arrays).
-    for r in q(
-        client,
-        "SELECT n.nspname::text, c.relname::text, a.attname::text, a.attnotnull, \
-                coalesce(et.typname, t.typname)::text, coalesce(et.typtype, t.typtype)::text, \
-                tn.nspname::text, a.atttypmod, et.oid IS NOT NULL, \
-                format_type(coalesce(et.oid, t.oid), a.atttypmod), \
-                pg_get_expr(ad.adbin, ad.adrelid), a.attidentity::text \
-         FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid \
-         JOIN pg_namespace n ON n.oid = c.relnamespace \
-         JOIN pg_type t ON t.oid = a.atttypid \
-         LEFT JOIN pg_type et ON t.typcategory = 'A' AND et.oid = t.typelem \
-         JOIN pg_namespace tn ON tn.oid = coalesce(et.typnamespace, t.typnamespace) \
-         LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum \
-         WHERE n.nspname = ANY($1) AND c.relkind IN ('r', 'p') AND a.attnum > 0 \
-           AND NOT a.attisdropped \
-         ORDER BY n.nspname, c.relname, a.attnum",
-    )? {
-        let Some(table) = table_of(&out, r.get(0), &r.get::<_, String>(1)) else {
+    for c in catalog::columns(client, &oids).map_err(read)? {
+        let Some(&table) = place.get(&c.table) else {
             continue;
         };
-        let typname: String = r.get(4);
-        let typtype: String = r.get(5);
-        let typmod: i32 = r.get(7);
-        let is_array: bool = r.get(8);
-        let formatted: String = r.get(9);
-        let ty = if typtype == "e" {
+        let ty = if c.typtype == "e" {
             ColumnType::Enum {
-                schema: ns(r.get(6)),
-                name: typname.clone(),
+                schema: ns(c.type_schema),
+                name: c.typname.clone(),
             }
         } else {
-            native(&typname, typmod).map_or(ColumnType::Unsupported(formatted), ColumnType::Native)
+            native(&c.typname, c.typmod).map_or(
+                ColumnType::Unsupported(c.element_formatted),
+                ColumnType::Native,
+            )
         };
-        let arity = if is_array {
+        let arity = if c.is_array {
             ColumnArity::List
-        } else if r.get::<_, bool>(3) {
+        } else if c.not_null {
             ColumnArity::Required
         } else {
             ColumnArity::Nullable
         };
-        let identity = !r.get::<_, String>(11).is_empty();
-        let default = r
-            .get::<_, Option<String>>(10)
-            .map(|d| parse_default(&d, &ty));
-        let autoincrement = identity || matches!(default, Some(ColumnDefault::Sequence(_)));
+        let default = c.default.as_deref().map(|d| parse_default(d, &ty));
+        let autoincrement =
+            !c.identity.is_empty() || matches!(default, Some(ColumnDefault::Sequence(_)));
         out.schema.tables[table].columns.push(Column {
-            name: r.get(2),
+            name: c.name,
             ty,
             arity,
             default,
@@ -145,160 +94,88 @@ pub(crate) fn introspect(
     }
 
     // Primary keys and indexes, their columns in order with sort and operator class.
-    for r in q(
-        client,
-        "SELECT n.nspname::text, t.relname::text, i.relname::text, ix.indisprimary, \
-                ix.indisunique, am.amname::text, \
-                array_agg(a.attname::text ORDER BY k.ord), \
-                array_agg(((ix.indoption::int2[])[k.ord - 1] & 1) = 1 ORDER BY k.ord), \
-                array_agg(opc.opcname::text ORDER BY k.ord), \
-                bool_or(k.attnum = 0) OR ix.indexprs IS NOT NULL, \
-                array_agg(coalesce(opc.opcdefault, true) ORDER BY k.ord), \
-                pg_get_expr(ix.indpred, ix.indrelid) \
-         FROM pg_index ix JOIN pg_class i ON i.oid = ix.indexrelid \
-         JOIN pg_class t ON t.oid = ix.indrelid JOIN pg_namespace n ON n.oid = t.relnamespace \
-         JOIN pg_am am ON am.oid = i.relam \
-         CROSS JOIN LATERAL unnest(ix.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord) \
-         LEFT JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum \
-         LEFT JOIN pg_opclass opc ON opc.oid = (ix.indclass::oid[])[k.ord - 1] \
-         WHERE n.nspname = ANY($1) AND t.relkind IN ('r', 'p') \
-           AND t.relname <> '_prisma_migrations' AND k.ord <= ix.indnkeyatts \
-         GROUP BY n.nspname, t.relname, i.relname, ix.indisprimary, ix.indisunique, am.amname, \
-                  ix.indexprs, ix.indpred, ix.indrelid \
-         ORDER BY n.nspname, t.relname, i.relname",
-    )? {
-        let table_name: String = r.get(1);
-        let index: String = r.get(2);
+    let mut indexes = catalog::indexes(client, &oids).map_err(read)?;
+    // In the schema's order of tables, then by name.
+    indexes.sort_by_key(|ix| (place.get(&ix.table).copied(), ix.name.clone()));
+    for ix in indexes {
+        let Some(&table) = place.get(&ix.table) else {
+            continue;
+        };
+        let table_name = &out.schema.tables[table].name;
         // Prisma's describer leaves out indexes on expressions and partial indexes.
-        if r.get::<_, bool>(9) {
-            out.unmanaged
-                .push(format!("expression index \"{index}\" on \"{table_name}\""));
+        if ix.on_expression {
+            out.unmanaged.push(format!(
+                "expression index \"{}\" on \"{table_name}\"",
+                ix.name
+            ));
             continue;
         }
         // Partial indexes are Prisma's only with its `partialIndexes` preview (7.4+); before,
         // a hand-written one is left alone, as Prisma leaves it.
-        let predicate: Option<String> = r.get(11);
-        if predicate.is_some() && !partial_indexes {
+        if ix.predicate.is_some() && !partial_indexes {
             out.unmanaged
-                .push(format!("partial index \"{index}\" on \"{table_name}\""));
+                .push(format!("partial index \"{}\" on \"{table_name}\"", ix.name));
             continue;
         }
-        let Some(table) = table_of(&out, r.get(0), &table_name) else {
-            continue;
-        };
-        let names: Vec<String> = r.get(6);
-        let desc: Vec<bool> = r.get(7);
-        let ops: Vec<Option<String>> = r.get(8);
-        let defaults: Vec<bool> = r.get(10);
-        let columns: Vec<IndexColumn> = names
+        let columns: Vec<IndexColumn> = ix
+            .columns
             .into_iter()
-            .zip(desc)
-            .zip(ops.into_iter().zip(defaults))
-            .map(|((name, desc), (ops, ops_default))| IndexColumn {
-                name,
-                sort: desc.then_some(Sort::Desc),
-                ops,
-                ops_default,
+            .map(|c| IndexColumn {
+                name: c.name,
+                sort: c.descending.then_some(Sort::Desc),
+                ops: c.opclass,
+                ops_default: c.opclass_default,
             })
             .collect();
         let table = &mut out.schema.tables[table];
-        if r.get::<_, bool>(3) {
+        if ix.primary {
             table.primary_key = Some(SqlPrimaryKey {
-                name: index,
+                name: ix.name,
                 columns,
                 id: 0,
             });
         } else {
             table.indexes.push(SqlIndex {
-                name: index,
-                unique: r.get(4),
+                name: ix.name,
+                unique: ix.unique,
                 columns,
-                algorithm: algorithm(&r.get::<_, String>(5)),
+                algorithm: algorithm(&ix.method),
                 id: 0,
                 origin: None,
-                predicate,
+                predicate: ix.predicate,
             });
         }
     }
 
-    // Foreign keys.
-    for r in q(
-        client,
-        "SELECT n.nspname::text, t.relname::text, con.conname::text, rn.nspname::text, \
-                rt.relname::text, \
-                array(SELECT a.attname::text FROM unnest(con.conkey) WITH ORDINALITY k(n, o) \
-                      JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.n ORDER BY k.o), \
-                array(SELECT a.attname::text FROM unnest(con.confkey) WITH ORDINALITY k(n, o) \
-                      JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.n ORDER BY k.o), \
-                con.confdeltype::text, con.confupdtype::text \
-         FROM pg_constraint con JOIN pg_class t ON t.oid = con.conrelid \
-         JOIN pg_namespace n ON n.oid = t.relnamespace \
-         JOIN pg_class rt ON rt.oid = con.confrelid JOIN pg_namespace rn ON rn.oid = rt.relnamespace \
-         WHERE con.contype = 'f' AND n.nspname = ANY($1) \
-         ORDER BY n.nspname, t.relname, con.conname",
-    )? {
-        let Some(table) = table_of(&out, r.get(0), &r.get::<_, String>(1)) else {
+    for k in catalog::foreign_keys(client, schemas).map_err(read)? {
+        let Some(&table) = place.get(&k.child) else {
             continue;
         };
         out.schema.tables[table].foreign_keys.push(SqlForeignKey {
-            name: r.get(2),
-            referenced_schema: ns(r.get(3)),
-            referenced_table: r.get(4),
-            columns: r.get(5),
-            referenced_columns: r.get(6),
-            on_delete: fk_action(&r.get::<_, String>(7)),
-            on_update: fk_action(&r.get::<_, String>(8)),
+            name: k.name,
+            referenced_schema: ns(k.parent_schema),
+            referenced_table: k.parent_table,
+            columns: k.columns,
+            referenced_columns: k.parent_columns,
+            on_delete: fk_action(&k.on_delete),
+            on_update: fk_action(&k.on_update),
             id: 0,
             origin: None,
         });
     }
 
     // What Prisma does not manage.
-    for r in q(
-        client,
-        &format!(
-            "SELECT CASE c.relkind WHEN 'v' THEN 'view' ELSE 'materialized view' END || ' \"' || c.relname || '\"' \
-             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
-             WHERE n.nspname = ANY($1) AND c.relkind IN ('v', 'm') AND {} \
-             UNION ALL \
-             SELECT 'function \"' || p.proname || '\"(' || pg_get_function_identity_arguments(p.oid) || ')' \
-             FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace \
-             WHERE n.nspname = ANY($1) AND {} \
-             UNION ALL \
-             SELECT 'trigger \"' || tg.tgname || '\" on \"' || c.relname || '\"' \
-             FROM pg_trigger tg JOIN pg_class c ON c.oid = tg.tgrelid \
-             JOIN pg_namespace n ON n.oid = c.relnamespace \
-             WHERE n.nspname = ANY($1) AND NOT tg.tgisinternal \
-             UNION ALL \
-             SELECT 'check constraint \"' || con.conname || '\" on \"' || c.relname || '\"' \
-             FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid \
-             JOIN pg_namespace n ON n.oid = c.relnamespace \
-             WHERE n.nspname = ANY($1) AND con.contype IN ('c', 'x') \
-             UNION ALL \
-             SELECT 'extension \"' || e.extname || '\"' FROM pg_extension e \
-             JOIN pg_namespace n ON n.oid = e.extnamespace \
-             WHERE n.nspname = ANY($1) \
-             ORDER BY 1",
-            not_ext("c.oid"),
-            not_ext("p.oid")
-        ),
-    )? {
-        out.unmanaged.push(r.get(0));
-    }
+    out.unmanaged
+        .extend(catalog::unmanaged(client, schemas).map_err(read)?);
     // Every installed extension (compared only where the datasource declares extensions).
-    for r in GenericClient::query(
-        client,
-        "SELECT e.extname::text, n.nspname::text, e.extversion::text, e.extrelocatable \
-         FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace ORDER BY 1",
-        &[],
-    )
-    .map_err(|e| Error::database("reading the extensions", &e))?
+    for e in
+        catalog::extensions(client).map_err(|e| Error::database("reading the extensions", &e))?
     {
         out.schema.extensions.push(super::model::SqlExtension {
-            name: r.get(0),
-            schema: r.get(1),
-            version: r.get(2),
-            relocatable: r.get(3),
+            name: e.name,
+            schema: e.schema,
+            version: e.version,
+            relocatable: e.relocatable,
         });
     }
     order_as_prisma_does(&mut out.schema);

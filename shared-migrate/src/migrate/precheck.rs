@@ -17,7 +17,7 @@ use postgres::error::SqlState;
 use postgres::{Client, Transaction};
 use serde::Serialize;
 
-use crate::db::quote_ident;
+use crate::db::{catalog, quote_ident};
 use crate::error::{Error, Location};
 use crate::sql::{ActionKind, DefaultValue, analyse};
 use crate::text::plural;
@@ -539,21 +539,7 @@ fn no_assignment_cast(
     ty: &str,
     timeout: Duration,
 ) -> Result<Option<String>, Error> {
-    let literal = |s: &str| format!("'{}'", s.replace('\'', "''"));
-    let sql = format!(
-        "SELECT format_type(a.atttypid, NULL) FROM pg_attribute a \
-         JOIN pg_type s ON s.oid = a.atttypid \
-         JOIN pg_type t ON t.oid = to_regtype({ty}) \
-         WHERE a.attrelid = to_regclass({table}) AND a.attname = {column} AND NOT a.attisdropped \
-           AND a.atttypid <> t.oid \
-           AND s.typcategory <> 'A' AND t.typcategory <> 'A' AND s.typtype <> 'd' AND t.typtype <> 'd' \
-           AND t.typcategory <> 'S' \
-           AND NOT EXISTS (SELECT 1 FROM pg_cast c WHERE c.castsource = a.atttypid \
-                           AND c.casttarget = t.oid AND c.castcontext IN ('a', 'i'))",
-        ty = literal(ty),
-        table = literal(&quote_ident(table)),
-        column = literal(column),
-    );
+    let sql = catalog::probe::no_assignment_cast(&quote_ident(table), column, ty);
     Ok(match savepoint(tx, &sql, timeout)? {
         Probe::Found(rows) => rows.first().map(|r| r.get(0)),
         _ => None,
@@ -566,13 +552,7 @@ fn primary_key(
     table: &str,
     timeout: Duration,
 ) -> Result<Option<Vec<String>>, Error> {
-    let sql = format!(
-        "SELECT a.attname::text FROM pg_constraint k \
-         CROSS JOIN LATERAL unnest(k.conkey) WITH ORDINALITY AS u(attnum, n) \
-         JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = u.attnum \
-         WHERE k.conrelid = to_regclass('{}') AND k.contype = 'p' ORDER BY u.n",
-        quote_ident(table).replace('\'', "''")
-    );
+    let sql = catalog::probe::primary_key(&quote_ident(table));
     Ok(match savepoint(tx, &sql, timeout)? {
         Probe::Found(rows) if !rows.is_empty() => Some(rows.iter().map(|r| r.get(0)).collect()),
         _ => None,
@@ -636,11 +616,7 @@ fn table_size(
     table: &str,
     timeout: Duration,
 ) -> Result<Probe<(i64, i64)>, Error> {
-    let sql = format!(
-        "SELECT c.reltuples::bigint, pg_total_relation_size(c.oid) FROM pg_class c \
-         WHERE c.oid = to_regclass('{}')",
-        quote_ident(table).replace('\'', "''")
-    );
+    let sql = catalog::probe::size(&quote_ident(table));
     let rows = match savepoint(tx, &sql, timeout)? {
         Probe::Found(rows) => rows,
         Probe::Missing => return Ok(Probe::Missing),

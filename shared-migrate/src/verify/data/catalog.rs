@@ -1,12 +1,13 @@
-//! What `verify --data` reads of the schema, from pg_catalog: tables with their columns and
-//! rows, foreign keys (any number of columns), and the CHECK constraints on up to four columns.
+//! The schema as `verify --data` fills it: tables with their columns and rows, foreign keys
+//! (any number of columns), and the CHECK constraints on up to four columns. Read through the
+//! catalog reader every part shares (`db/catalog.rs`); what is kept here is what generating
+//! rows needs of it.
 
 use std::collections::BTreeMap;
 
-use postgres::types::Type;
 use postgres::{Client, GenericClient};
 
-use crate::db::quote_ident;
+use crate::db::{self, quote_ident};
 
 pub(super) struct Column {
     pub name: String,
@@ -127,19 +128,13 @@ pub(super) fn tables(
     schema: &str,
     known: &BTreeMap<u32, i64>,
 ) -> Result<Vec<Table>, postgres::Error> {
-    let mut tables: Vec<Table> = client
-        .query_typed(
-            "SELECT c.oid, c.relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
-             WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') AND NOT c.relispartition \
-               AND c.relname <> '_prisma_migrations' ORDER BY c.relname",
-            &[(&schema, Type::NAME)],
-        )?
-        .iter()
-        .map(|r| Table {
-            oid: r.get(0),
-            name: r.get(1),
+    let mut tables: Vec<Table> = db::catalog::tables(client, &[schema.to_string()])?
+        .into_iter()
+        .map(|t| Table {
+            rows: known.get(&t.oid).copied().unwrap_or(0),
+            oid: t.oid,
+            name: t.name,
             columns: Vec::new(),
-            rows: 0,
         })
         .collect();
     let new: Vec<u32> = tables
@@ -147,45 +142,25 @@ pub(super) fn tables(
         .filter(|t| !known.contains_key(&t.oid))
         .map(|t| t.oid)
         .collect();
-    for t in &mut tables {
-        if let Some(&rows) = known.get(&t.oid) {
-            t.rows = rows;
-        }
-    }
     if new.is_empty() {
         return Ok(tables);
     }
-    let columns = client.query_typed(
-        "SELECT a.attrelid, a.attname::text, format_type(a.atttypid, a.atttypmod), \
-                b.typcategory::text, b.typname::text, a.attnotnull, \
-                a.atthasdef OR a.attidentity <> '' OR a.attgenerated <> '', \
-                CASE WHEN b.typname IN ('varchar', 'bpchar') \
-                     THEN nullif(greatest(a.atttypmod, t.typtypmod), -1) - 4 END, \
-                (SELECT array_agg(e.enumlabel::text ORDER BY e.enumsortorder) FROM pg_enum e \
-                  WHERE e.enumtypid = b.oid) \
-         FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid \
-         JOIN pg_type b ON b.oid = CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END \
-         WHERE a.attrelid = ANY($1) AND a.attnum > 0 AND NOT a.attisdropped \
-         ORDER BY a.attrelid, a.attnum",
-        &[(&new, Type::OID_ARRAY)],
-    )?;
     let mut by_table: BTreeMap<u32, Vec<Column>> = BTreeMap::new();
-    for r in &columns {
-        let (oid, name): (u32, String) = (r.get(0), r.get(1));
+    for c in db::catalog::columns(client, &new)? {
         let table = tables
             .iter()
-            .find(|t| t.oid == oid)
+            .find(|t| t.oid == c.table)
             .map_or("", |t| t.name.as_str());
-        by_table.entry(oid).or_default().push(Column {
-            tag: tag(table, &name),
-            name,
-            ty: r.get(2),
-            category: r.get(3),
-            base: r.get(4),
-            not_null: r.get(5),
-            server: r.get(6),
-            length: r.get::<_, Option<i32>>(7).map(|l| l.max(1) as usize),
-            enum_labels: r.get::<_, Option<Vec<String>>>(8).unwrap_or_default(),
+        by_table.entry(c.table).or_default().push(Column {
+            tag: tag(table, &c.name),
+            server: c.default.is_some() || !c.identity.is_empty() || c.generated,
+            name: c.name,
+            ty: c.formatted,
+            category: c.base_category,
+            base: c.base_name,
+            not_null: c.not_null,
+            length: c.base_length.map(|l| l.max(1) as usize),
+            enum_labels: c.enum_labels,
         });
     }
     // Rows the migrations themselves put in the new tables, in one query.
@@ -217,39 +192,28 @@ pub(super) fn tables(
     Ok(tables)
 }
 
-/// The foreign keys of the schema's tables, columns in key order.
+/// The foreign keys of the schema's tables, columns in key order, by child table (in the
+/// order tables were created) and name.
 pub(super) fn foreign_keys(
     client: &mut Client,
     schema: &str,
 ) -> Result<Vec<ForeignKey>, postgres::Error> {
-    Ok(client
-        .query_typed(
-            "SELECT k.conname::text, k.conrelid, k.confrelid, k.confrelid::regclass::text, k.condeferrable, \
-                    EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = k.conrelid AND i.indisunique \
-                            AND i.indpred IS NULL AND i.indexprs IS NULL \
-                            AND i.indkey::int2[] <@ k.conkey), \
-                    ARRAY(SELECT a.attname::text FROM unnest(k.conkey) WITH ORDINALITY u(n, i) \
-                          JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = u.n ORDER BY u.i), \
-                    ARRAY(SELECT a.attname::text FROM unnest(k.confkey) WITH ORDINALITY u(n, i) \
-                          JOIN pg_attribute a ON a.attrelid = k.confrelid AND a.attnum = u.n ORDER BY u.i), \
-                    k.conrelid::regclass::text \
-             FROM pg_constraint k JOIN pg_namespace n ON n.oid = k.connamespace \
-             WHERE k.contype = 'f' AND n.nspname = $1 ORDER BY k.conrelid, k.conname",
-            &[(&schema, Type::NAME)],
-        )?
-        .iter()
-        .map(|r| ForeignKey {
-            name: r.get(0),
-            child: r.get(1),
-            parent: r.get(2),
-            parent_name: r.get(3),
-            deferrable: r.get(4),
-            unique: r.get(5),
-            columns: r.get(6),
-            parent_columns: r.get(7),
-            child_name: r.get(8),
+    let mut keys: Vec<ForeignKey> = db::catalog::foreign_keys(client, &[schema.to_string()])?
+        .into_iter()
+        .map(|k| ForeignKey {
+            name: k.name,
+            unique: k.unique,
+            child: k.child,
+            child_name: k.child_regclass,
+            columns: k.columns,
+            parent: k.parent,
+            parent_name: k.parent_regclass,
+            parent_columns: k.parent_columns,
+            deferrable: k.deferrable,
         })
-        .collect())
+        .collect();
+    keys.sort_by(|a, b| (a.child, &a.name).cmp(&(b.child, &b.name)));
+    Ok(keys)
 }
 
 /// The CHECK constraints of some tables.
@@ -264,21 +228,20 @@ pub(super) struct Checks {
 /// The CHECK constraints of the tables `oids` on up to four columns.
 pub(super) fn checks(client: &mut Client, oids: &[u32]) -> Result<Checks, postgres::Error> {
     let mut checks = Checks::default();
-    for r in client.query_typed(
-        "SELECT k.conrelid, pg_get_expr(k.conbin, k.conrelid), \
-                ARRAY(SELECT a.attname::text FROM unnest(k.conkey) WITH ORDINALITY u(n, i) \
-                      JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = u.n ORDER BY u.i) \
-         FROM pg_constraint k \
-         WHERE k.contype = 'c' AND cardinality(k.conkey) BETWEEN 1 AND 4 AND k.conrelid = ANY($1) \
-         ORDER BY k.conrelid, k.conname",
-        &[(&oids, Type::OID_ARRAY)],
-    )? {
-        let (table, expr, mut columns): (u32, String, Vec<String>) = (r.get(0), r.get(1), r.get(2));
-        if columns.len() == 1 {
-            let column = columns.remove(0);
-            checks.single.entry((table, column)).or_default().push(expr);
+    for mut k in db::catalog::checks(client, oids)? {
+        if k.columns.len() == 1 {
+            let column = k.columns.remove(0);
+            checks
+                .single
+                .entry((k.table, column))
+                .or_default()
+                .push(k.expression);
         } else {
-            checks.multi.entry(table).or_default().push((columns, expr));
+            checks
+                .multi
+                .entry(k.table)
+                .or_default()
+                .push((k.columns, k.expression));
         }
     }
     Ok(checks)
