@@ -206,49 +206,56 @@ pub(crate) fn lint(
         .map(|r| r.as_ref().and_then(cache::Findings::get))
         .collect();
     let counts: Vec<usize> = per_service.iter().map(Vec::len).collect();
-    let files = analyse(ws, services, per_service, &known, cache);
-    let results: Vec<(Vec<Finding>, usize)> = services
-        .par_iter()
-        .zip(files)
-        .zip(configs.par_iter())
-        .zip(known)
-        .zip(remembered)
-        .zip(counts)
-        .map(
-            |(((((service, files), config), known), remembered), count)| {
-                if let Some(found) = known {
-                    return (found, count);
-                }
-                let baseline = baselines.as_ref().and_then(|b| b.get(&service.name));
-                let migrations: Vec<MigrationFile> = files
-                    .into_iter()
-                    .map(|mut file| {
-                        file.in_scope = file.replaces.is_empty()
-                            && match baseline {
-                                Some(b) => b.edited(&file.name, file.sql.as_bytes()) != Some(false),
-                                None => true,
-                            };
-                        file
-                    })
-                    .collect();
-                let cx = ServiceCx {
-                    service: &service.name,
-                    migrations: &migrations,
-                    config,
-                    baseline,
-                    now: options.now,
+    let Analysed {
+        mut files,
+        checksums,
+        packs,
+    } = analyse(ws, services, per_service, &known, cache);
+    for (service, files) in services.iter().zip(&mut files) {
+        let baseline = baselines.as_ref().and_then(|b| b.get(&service.name));
+        for file in files {
+            file.in_scope = file.replaces.is_empty()
+                && match baseline {
+                    Some(b) => b.edited(&file.name, file.sql.as_bytes()) != Some(false),
+                    None => true,
                 };
-                let found = lint_service(&cx, &shown_path(&ws.root, &service.migrations_dir()));
-                // A date in the future is told with the current time: not a finding to keep.
-                if let Some(r) = remembered
-                    && !found.iter().any(|f| f.rule == rules::MIGRATION_TIMESTAMP)
-                {
-                    r.save(&found);
-                }
-                (found, migrations.iter().filter(|m| m.in_scope).count())
-            },
-        )
-        .collect();
+        }
+    }
+    // The packs are written while the rules run: a history's rules take one core.
+    let results: Vec<(Vec<Finding>, usize)> = std::thread::scope(|scope| {
+        let files = &files;
+        scope.spawn(|| Analysed::save_packs(packs, files, &checksums));
+        services
+            .par_iter()
+            .zip(files.par_iter())
+            .zip(configs.par_iter())
+            .zip(known)
+            .zip(remembered)
+            .zip(counts)
+            .map(
+                |(((((service, migrations), config), known), remembered), count)| {
+                    if let Some(found) = known {
+                        return (found, count);
+                    }
+                    let cx = ServiceCx {
+                        service: &service.name,
+                        migrations,
+                        config,
+                        baseline: baselines.as_ref().and_then(|b| b.get(&service.name)),
+                        now: options.now,
+                    };
+                    let found = lint_service(&cx, &shown_path(&ws.root, &service.migrations_dir()));
+                    // A date in the future is told with the current time: not a finding to keep.
+                    if let Some(r) = remembered
+                        && !found.iter().any(|f| f.rule == rules::MIGRATION_TIMESTAMP)
+                    {
+                        r.save(&found);
+                    }
+                    (found, migrations.iter().filter(|m| m.in_scope).count())
+                },
+            )
+            .collect()
+    });
     let migrations = results.iter().map(|(_, n)| n).sum();
     let mut findings: Vec<Finding> = results.into_iter().flat_map(|(f, _)| f).collect();
     findings.sort_by(|a, b| (&a.path, a.line, a.column).cmp(&(&b.path, b.line, b.column)));
@@ -268,7 +275,7 @@ fn analyse(
     per_service: Vec<Vec<Migration>>,
     known: &[Option<Vec<Finding>>],
     cache: Option<&Path>,
-) -> Vec<Vec<MigrationFile>> {
+) -> Analysed {
     let mut packs: Vec<Option<cache::Pack>> = services
         .iter()
         .zip(known)
@@ -298,21 +305,45 @@ fn analyse(
             (i, m.checksum, file)
         })
         .collect();
-    for (i, pack) in packs.into_iter().enumerate() {
-        if let Some(pack) = pack {
-            pack.save(
-                analysed
-                    .iter()
-                    .filter(|(j, ..)| *j == i)
-                    .map(|(_, checksum, f)| (checksum.as_str(), &f.analysis)),
-            );
+    let mut files: Vec<Vec<MigrationFile>> = services.iter().map(|_| Vec::new()).collect();
+    let mut checksums: Vec<Vec<String>> = services.iter().map(|_| Vec::new()).collect();
+    for (i, checksum, file) in analysed {
+        files[i].push(file);
+        checksums[i].push(checksum);
+    }
+    Analysed {
+        files,
+        checksums,
+        packs,
+    }
+}
+
+/// What [`analyse`] gives back: each service's files, their checksums, and the packs to bring
+/// up to date with them.
+struct Analysed {
+    files: Vec<Vec<MigrationFile>>,
+    checksums: Vec<Vec<String>>,
+    packs: Vec<Option<cache::Pack>>,
+}
+
+impl Analysed {
+    /// Writes the packs (their analyses as JSON: a tenth of a cold lint of a long history).
+    fn save_packs(
+        packs: Vec<Option<cache::Pack>>,
+        files: &[Vec<MigrationFile>],
+        checksums: &[Vec<String>],
+    ) {
+        for ((pack, files), checksums) in packs.into_iter().zip(files).zip(checksums) {
+            if let Some(pack) = pack {
+                pack.save(
+                    checksums
+                        .iter()
+                        .map(String::as_str)
+                        .zip(files.iter().map(|f| &f.analysis)),
+                );
+            }
         }
     }
-    let mut files: Vec<Vec<MigrationFile>> = services.iter().map(|_| Vec::new()).collect();
-    for (i, _, file) in analysed {
-        files[i].push(file);
-    }
-    files
 }
 
 /// Runs every active rule over one service's history.
