@@ -74,17 +74,36 @@ impl Location {
     }
 }
 
-/// The line of `text` at `loc`, with a caret under the column: the snippet under an error.
+/// The line of `text` at `loc`, with a caret under the column: the snippet under an error,
+/// drawn by annotate-snippets as lint's findings are (the message itself is the error's).
 pub(crate) fn snippet(text: &str, loc: &Location) -> String {
+    use annotate_snippets::{Level, Renderer, Snippet};
     let line = text.lines().nth(loc.line.saturating_sub(1)).unwrap_or("");
-    let gutter = loc.line.to_string();
-    let pad = " ".repeat(gutter.len());
-    let caret_pad: String = line
+    // The column counts characters; the span is bytes, one character wide.
+    let start = line
+        .char_indices()
+        .nth(loc.column.saturating_sub(1))
+        .map_or(line.len(), |(i, _)| i);
+    let end = line[start..]
         .chars()
-        .take(loc.column.saturating_sub(1))
-        .map(|c| if c == '\t' { '\t' } else { ' ' })
+        .next()
+        .map_or(start, |c| start + c.len_utf8());
+    let message = Level::Error.title("").snippet(
+        Snippet::source(line)
+            .line_start(loc.line)
+            .fold(false)
+            .annotation(Level::Error.span(start..end)),
+    );
+    let rendered = Renderer::plain().render(message).to_string();
+    // Without the title line and the closing bar: only the source and the caret.
+    let mut lines: Vec<&str> = rendered
+        .lines()
+        .skip_while(|l| !l.trim_start().starts_with('|'))
         .collect();
-    format!("{pad} |\n{gutter} | {line}\n{pad} | {caret_pad}^")
+    while lines.last().is_some_and(|l| l.trim() == "|") {
+        lines.pop();
+    }
+    lines.join("\n")
 }
 
 impl fmt::Display for Location {
