@@ -127,6 +127,9 @@ fi
 # find them here. (`cargo xtask verify` would install them itself when missing.)
 npm ci --no-audit --no-fund --loglevel=error
 
+# A fresh clone has no incremental state to reuse: writing it only costs (3 s of the test build).
+if [ -n "${CI:-}" ]; then export CARGO_INCREMENTAL=0; fi
+
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
