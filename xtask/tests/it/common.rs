@@ -32,10 +32,20 @@ pub struct Out {
 
 /// Starts the command with its output captured.
 pub fn spawn(cmd: &mut Command) -> Child {
-    cmd.stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run xtask")
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    // A binary this process has just copied (bad_inputs' unprivileged copy) cannot be run while
+    // a child that another test thread is starting still holds the copy's descriptor between
+    // its fork and its exec (ETXTBSY): that lasts a moment, so it is tried again.
+    let mut tries = 0;
+    loop {
+        match cmd.spawn() {
+            Err(e) if e.kind() == std::io::ErrorKind::ExecutableFileBusy && tries < 100 => {
+                tries += 1;
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            spawned => return spawned.expect("run xtask"),
+        }
+    }
 }
 
 pub fn run(cmd: &mut Command) -> Out {
