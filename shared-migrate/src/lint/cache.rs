@@ -3,7 +3,10 @@
 //!   found by the SHA-256 of the file's content (the checksum Prisma records, computed anyway),
 //!   independent of the rules and their configuration;
 //! - the findings of the service's whole history, under a key over everything they depend on
-//!   (the build, every file's name and checksum in order, each rule's level, the configuration).
+//!   (the build, every file's name and checksum in order, each rule's level, the configuration);
+//!   and a quick key over the same with each file's metadata instead of its checksum (size,
+//!   inode, write and change times), mapped to the first: a history nobody touched since gets
+//!   its findings back without a file read.
 //!   Only a lint without `--since` uses it, and never when a finding depends on the clock
 //!   (`migration-timestamp`), so a stale finding cannot come back.
 //!
@@ -78,6 +81,41 @@ pub(super) struct Findings {
     key: String,
 }
 
+/// The start of both keys: the service's folder, each rule's level, the other settings.
+fn settings_key(migrations_dir: &Path, config: &LintConfig) -> Sha256 {
+    let mut key = Sha256::new();
+    key.update(migrations_dir.as_os_str().as_encoded_bytes());
+    for rule in RULES {
+        key.update(format!("\0{}={:?}", rule.name(), config.level(*rule)));
+    }
+    let settings = LintConfig {
+        levels: Default::default(),
+        ..config.clone()
+    };
+    key.update(format!("\0{settings:?}"));
+    key
+}
+
+/// What a file's metadata says of its content without reading it: size, inode, and the times
+/// of its last write and last change (the change time follows every write and cannot be set
+/// back), or that it is absent.
+pub(super) fn stamp(path: &Path) -> String {
+    use std::os::unix::fs::MetadataExt;
+    match std::fs::metadata(path) {
+        Ok(m) => format!(
+            "{} {} {} {}.{} {}.{}",
+            m.len(),
+            m.dev(),
+            m.ino(),
+            m.mtime(),
+            m.mtime_nsec(),
+            m.ctime(),
+            m.ctime_nsec()
+        ),
+        Err(_) => "-".into(),
+    }
+}
+
 impl Findings {
     /// `files`: each migration's name and checksum, in order.
     pub(super) fn new<'a>(
@@ -86,16 +124,7 @@ impl Findings {
         config: &LintConfig,
         files: impl Iterator<Item = (&'a str, &'a str)>,
     ) -> Findings {
-        let mut key = Sha256::new();
-        key.update(migrations_dir.as_os_str().as_encoded_bytes());
-        for rule in RULES {
-            key.update(format!("\0{}={:?}", rule.name(), config.level(*rule)));
-        }
-        let settings = LintConfig {
-            levels: Default::default(),
-            ..config.clone()
-        };
-        key.update(format!("\0{settings:?}"));
+        let mut key = settings_key(migrations_dir, config);
         for (name, checksum) in files {
             key.update(format!("\0{name}\0{checksum}"));
         }
@@ -103,6 +132,43 @@ impl Findings {
             path: dir.join(format!("{}.findings.json", pack_name(migrations_dir))),
             key: hex::encode(key.finalize()),
         }
+    }
+
+    /// The quick key of a history whose files are unchanged since a run that kept its findings:
+    /// over the settings and each file's name and [`stamp`]s, in order (no file is read).
+    pub(super) fn quick_key<'a>(
+        migrations_dir: &Path,
+        config: &LintConfig,
+        files: impl Iterator<Item = (&'a str, &'a str)>,
+    ) -> String {
+        let mut key = settings_key(migrations_dir, config);
+        for (name, stamps) in files {
+            key.update(format!("\0{name}\0{stamps}"));
+        }
+        hex::encode(key.finalize())
+    }
+
+    /// The findings kept for the history whose quick key is `quick`: the index file maps it to
+    /// the key over the files' checksums, under which the findings are kept.
+    pub(super) fn by_quick_key(dir: &Path, migrations_dir: &Path, quick: &str) -> Option<Findings> {
+        let index = std::fs::read(quick_index(dir, migrations_dir)).ok()?;
+        let key = std::str::from_utf8(verified(&index, quick)?)
+            .ok()?
+            .to_string();
+        Some(Findings {
+            path: dir.join(format!("{}.findings.json", pack_name(migrations_dir))),
+            key,
+        })
+    }
+
+    /// Notes that the history whose quick key is `quick` has these findings' key (after they
+    /// were read or kept under it).
+    pub(super) fn index(&self, dir: &Path, migrations_dir: &Path, quick: &str) {
+        write(
+            &quick_index(dir, migrations_dir),
+            quick,
+            self.key.as_bytes(),
+        );
     }
 
     /// The findings stored under this key, if any.
@@ -171,6 +237,11 @@ impl Stored {
 }
 
 /// The file name (without extension) of a service's cache files.
+/// Where a service's quick key is mapped to its findings' key.
+fn quick_index(dir: &Path, migrations_dir: &Path) -> PathBuf {
+    dir.join(format!("{}.quick", pack_name(migrations_dir)))
+}
+
 fn pack_name(migrations_dir: &Path) -> String {
     hex::encode(&Sha256::digest(migrations_dir.as_os_str().as_encoded_bytes())[..8])
 }

@@ -305,6 +305,26 @@ fn the_cache_changes_nothing_but_the_time() {
     assert_eq!(json(&[]).0, 0);
     repo.migration("app", "20250102000000_drop_student_name", DROP);
     assert_eq!(json(&[]), fresh);
+    // Edited again at once, to the same size: the files' metadata (the quick key) still tells.
+    let same_size = format!("--{}\n", "x".repeat(DROP.len() - 3));
+    assert_eq!(same_size.len(), DROP.len());
+    repo.migration("app", "20250102000000_drop_student_name", &same_size);
+    let edited = json(&[]);
+    assert_ne!(edited, fresh);
+    assert_eq!(edited, json(&["--no-cache"]));
+    repo.migration("app", "20250102000000_drop_student_name", DROP);
+    assert_eq!(json(&[]), fresh);
+    // Touched only (same content, new times): the same findings, through the checksums.
+    let file = repo
+        .root()
+        .join("services/app/prisma/migrations/20250102000000_drop_student_name/migration.sql");
+    std::fs::File::options()
+        .append(true)
+        .open(&file)
+        .unwrap()
+        .set_modified(std::time::SystemTime::now() + std::time::Duration::from_secs(60))
+        .unwrap();
+    assert_eq!(json(&[]), fresh);
 
     // The configuration changes a level: the findings follow.
     std::fs::write(
