@@ -312,3 +312,23 @@ pub fn skip(why: &str, must_run: bool) {
             .and_then(|mut f| f.write_all(line.as_bytes()));
     }
 }
+
+/// One initdb template cache for every command a test run starts (`XTASK_TEMPLATE_CACHE`),
+/// rather than one per temporary repository: `/dev/shm/xtask-pg-templates-<pid>` (else in the
+/// temporary directory), marked as this process's so that a later run sweeps it once this one
+/// is gone.
+pub fn template_cache() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let shm = Path::new("/dev/shm");
+        let base = if shm.is_dir() {
+            shm.to_path_buf()
+        } else {
+            std::env::temp_dir()
+        };
+        let dir = base.join(format!("xtask-pg-templates-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("owner.pid"), std::process::id().to_string()).unwrap();
+        dir
+    })
+}

@@ -63,7 +63,12 @@ impl Workspace {
 
     /// Where the local backend keeps its initdb template between runs.
     pub fn template_cache(&self) -> PathBuf {
-        self.target_dir().join("xtask").join("pg-template")
+        // One cache for several checkouts (a CI runner's jobs, a test run's temporary repos):
+        // the entries are keyed by the server's build and safe under concurrent runs.
+        match std::env::var_os("XTASK_TEMPLATE_CACHE").filter(|d| !d.is_empty()) {
+            Some(dir) => PathBuf::from(dir),
+            None => self.target_dir().join("xtask").join("pg-template"),
+        }
     }
 
     /// Where lint keeps the analyses of migration files between runs.

@@ -17,6 +17,7 @@ pub fn xtask(root: &Path) -> Command {
     c.env_remove("DATABASE_URL")
         .env_remove("GITHUB_ACTIONS")
         .env("CI", "true")
+        .env("XTASK_TEMPLATE_CACHE", test_support::template_cache())
         .arg("--root")
         .arg(root);
     c
