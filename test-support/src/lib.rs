@@ -313,13 +313,20 @@ pub fn skip(why: &str, must_run: bool) {
     }
 }
 
+static TEMPLATE_CACHE: OnceLock<PathBuf> = OnceLock::new();
+
+extern "C" fn remove_template_cache() {
+    if let Some(dir) = TEMPLATE_CACHE.get() {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
+
 /// One initdb template cache for every command a test run starts (`XTASK_TEMPLATE_CACHE`),
 /// rather than one per temporary repository: `/dev/shm/xtask-pg-templates-<pid>` (else in the
-/// temporary directory), marked as this process's so that a later run sweeps it once this one
-/// is gone.
+/// temporary directory), removed at exit, and marked as this process's so that a later run
+/// sweeps it if this one was killed.
 pub fn template_cache() -> &'static Path {
-    static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
+    TEMPLATE_CACHE.get_or_init(|| {
         let shm = Path::new("/dev/shm");
         let base = if shm.is_dir() {
             shm.to_path_buf()
@@ -329,6 +336,8 @@ pub fn template_cache() -> &'static Path {
         let dir = base.join(format!("xtask-pg-templates-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("owner.pid"), std::process::id().to_string()).unwrap();
+        // SAFETY: registering a plain extern "C" function.
+        unsafe { libc::atexit(remove_template_cache) };
         dir
     })
 }
