@@ -5,11 +5,10 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 
-use shared_migrate::DatabaseUrl;
-use shared_migrate::{Backend, UrlBackend};
-use shared_migrate::{DiffReport, Places, Source, diff_service};
-use shared_migrate::{LocalCluster, Pki, Template};
-use shared_migrate::{Service, Workspace};
+use shared_migrate::{
+    Backend, DatabaseUrl, DiffReport, LocalCluster, Pki, Places, Service, Source, Template,
+    UrlBackend, Workspace, diff_service,
+};
 
 struct Shared {
     cluster: LocalCluster,

@@ -5,19 +5,11 @@
 //! no lock; each function is one query, and returns the catalog's facts as they are.
 
 use postgres::GenericClient;
-use postgres::types::{ToSql, Type};
+use postgres::types::Type;
 
 /// Objects that belong to an extension are the extension's, not the schema's.
 fn not_extension(oid: &str) -> String {
     format!("NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = {oid} AND d.deptype = 'e')")
-}
-
-fn query(
-    client: &mut impl GenericClient,
-    sql: &str,
-    params: &[(&(dyn ToSql + Sync), Type)],
-) -> Result<Vec<postgres::Row>, postgres::Error> {
-    client.query_typed(sql, params)
 }
 
 /// A table (or a partitioned table's parent).
@@ -34,25 +26,25 @@ pub(crate) fn tables(
     client: &mut impl GenericClient,
     schemas: &[String],
 ) -> Result<Vec<Table>, postgres::Error> {
-    Ok(query(
-        client,
-        &format!(
-            "SELECT c.oid, n.nspname::text, c.relname::text FROM pg_class c \
+    Ok(client
+        .query_typed(
+            &format!(
+                "SELECT c.oid, n.nspname::text, c.relname::text FROM pg_class c \
              JOIN pg_namespace n ON n.oid = c.relnamespace \
              WHERE n.nspname = ANY($1) AND c.relkind IN ('r', 'p') AND NOT c.relispartition \
                AND c.relname <> '_prisma_migrations' AND {} \
              ORDER BY n.nspname, c.relname",
-            not_extension("c.oid")
-        ),
-        &[(&schemas, Type::NAME_ARRAY)],
-    )?
-    .iter()
-    .map(|r| Table {
-        oid: r.get(0),
-        schema: r.get(1),
-        name: r.get(2),
-    })
-    .collect())
+                not_extension("c.oid")
+            ),
+            &[(&schemas, Type::NAME_ARRAY)],
+        )?
+        .iter()
+        .map(|r| Table {
+            oid: r.get(0),
+            schema: r.get(1),
+            name: r.get(2),
+        })
+        .collect())
 }
 
 /// A column, with its type as every reader needs it.
@@ -91,8 +83,8 @@ pub(crate) fn columns(
     client: &mut impl GenericClient,
     oids: &[u32],
 ) -> Result<Vec<Column>, postgres::Error> {
-    Ok(query(
-        client,
+    Ok(client
+        .query_typed(
         "SELECT a.attrelid, a.attname::text, a.attnotnull, format_type(a.atttypid, a.atttypmod), \
                 coalesce(et.typname, t.typname)::text, coalesce(et.typtype, t.typtype)::text, \
                 tn.nspname::text, a.atttypmod, et.oid IS NOT NULL, \
@@ -140,22 +132,22 @@ pub(crate) fn enums(
     client: &mut impl GenericClient,
     schemas: &[String],
 ) -> Result<Vec<(String, String, Vec<String>)>, postgres::Error> {
-    Ok(query(
-        client,
-        &format!(
-            "SELECT n.nspname::text, t.typname::text, \
+    Ok(client
+        .query_typed(
+            &format!(
+                "SELECT n.nspname::text, t.typname::text, \
                     array_agg(e.enumlabel::text ORDER BY e.enumsortorder) \
              FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid \
              JOIN pg_namespace n ON n.oid = t.typnamespace \
              WHERE n.nspname = ANY($1) AND {} \
              GROUP BY n.nspname, t.typname ORDER BY n.nspname, t.typname",
-            not_extension("t.oid")
-        ),
-        &[(&schemas, Type::NAME_ARRAY)],
-    )?
-    .iter()
-    .map(|r| (r.get(0), r.get(1), r.get(2)))
-    .collect())
+                not_extension("t.oid")
+            ),
+            &[(&schemas, Type::NAME_ARRAY)],
+        )?
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect())
 }
 
 /// A primary key or an index, its key columns in order.
@@ -190,8 +182,8 @@ pub(crate) fn indexes(
     client: &mut impl GenericClient,
     oids: &[u32],
 ) -> Result<Vec<Index>, postgres::Error> {
-    Ok(query(
-        client,
+    Ok(client
+        .query_typed(
         "SELECT ix.indrelid, i.relname::text, ix.indisprimary, ix.indisunique, am.amname::text, \
                 array_agg(a.attname::text ORDER BY k.ord), \
                 array_agg(((ix.indoption::int2[])[k.ord - 1] & 1) = 1 ORDER BY k.ord), \
@@ -272,8 +264,8 @@ pub(crate) fn foreign_keys(
     client: &mut impl GenericClient,
     schemas: &[String],
 ) -> Result<Vec<ForeignKey>, postgres::Error> {
-    Ok(query(
-        client,
+    Ok(client
+        .query_typed(
         "SELECT k.conname::text, k.conrelid, k.conrelid::regclass::text, \
                 ARRAY(SELECT a.attname::text FROM unnest(k.conkey) WITH ORDINALITY u(n, i) \
                       JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = u.n ORDER BY u.i), \
@@ -323,8 +315,8 @@ pub(crate) fn checks(
     client: &mut impl GenericClient,
     oids: &[u32],
 ) -> Result<Vec<Check>, postgres::Error> {
-    Ok(query(
-        client,
+    Ok(client
+        .query_typed(
         "SELECT k.conrelid, pg_get_expr(k.conbin, k.conrelid), \
                 ARRAY(SELECT a.attname::text FROM unnest(k.conkey) WITH ORDINALITY u(n, i) \
                       JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = u.n ORDER BY u.i) \
@@ -348,8 +340,8 @@ pub(crate) fn unmanaged(
     client: &mut impl GenericClient,
     schemas: &[String],
 ) -> Result<Vec<String>, postgres::Error> {
-    Ok(query(
-        client,
+    Ok(client
+        .query_typed(
         &format!(
             "SELECT CASE c.relkind WHEN 'v' THEN 'view' ELSE 'materialized view' END || ' \"' || c.relname || '\"' \
              FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
@@ -396,20 +388,20 @@ pub(crate) struct Extension {
 pub(crate) fn extensions(
     client: &mut impl GenericClient,
 ) -> Result<Vec<Extension>, postgres::Error> {
-    Ok(query(
-        client,
-        "SELECT e.extname::text, n.nspname::text, e.extversion::text, e.extrelocatable \
+    Ok(client
+        .query_typed(
+            "SELECT e.extname::text, n.nspname::text, e.extversion::text, e.extrelocatable \
          FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace ORDER BY 1",
-        &[],
-    )?
-    .iter()
-    .map(|r| Extension {
-        name: r.get(0),
-        schema: r.get(1),
-        version: r.get(2),
-        relocatable: r.get(3),
-    })
-    .collect())
+            &[],
+        )?
+        .iter()
+        .map(|r| Extension {
+            name: r.get(0),
+            schema: r.get(1),
+            version: r.get(2),
+            relocatable: r.get(3),
+        })
+        .collect())
 }
 
 /// Probes of one table that a pending migration changes, as SQL for migrate's prechecks,

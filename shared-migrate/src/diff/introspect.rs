@@ -96,7 +96,7 @@ pub(crate) fn introspect(
     // Primary keys and indexes, their columns in order with sort and operator class.
     let mut indexes = catalog::indexes(client, &oids).map_err(read)?;
     // In the schema's order of tables, then by name.
-    indexes.sort_by_key(|ix| (place.get(&ix.table).copied(), ix.name.clone()));
+    indexes.sort_by(|a, b| (place.get(&a.table), &a.name).cmp(&(place.get(&b.table), &b.name)));
     for ix in indexes {
         let Some(&table) = place.get(&ix.table) else {
             continue;

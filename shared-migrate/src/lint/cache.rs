@@ -236,12 +236,12 @@ impl Stored {
     }
 }
 
-/// The file name (without extension) of a service's cache files.
 /// Where a service's quick key is mapped to its findings' key.
 fn quick_index(dir: &Path, migrations_dir: &Path) -> PathBuf {
     dir.join(format!("{}.quick", pack_name(migrations_dir)))
 }
 
+/// The file name (without extension) of a service's cache files.
 fn pack_name(migrations_dir: &Path) -> String {
     hex::encode(&Sha256::digest(migrations_dir.as_os_str().as_encoded_bytes())[..8])
 }

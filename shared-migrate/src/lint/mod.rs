@@ -184,26 +184,27 @@ pub(crate) fn lint(
     let quick: Vec<Option<String>> = match findings_cache {
         None => vec![None; services.len()],
         Some(_) => {
-            let stamps: Vec<(usize, &str, String)> = folders
+            let stamps: Vec<(&str, String)> = folders
                 .par_iter()
-                .map(|(i, name, dir)| {
+                .map(|(_, name, dir)| {
                     let stamps = format!(
                         "{}\0{}",
                         cache::stamp(&dir.join("migration.sql")),
                         cache::stamp(&dir.join(crate::workspace::SQUASH_FILE))
                     );
-                    (*i, name.as_str(), stamps)
+                    (name.as_str(), stamps)
                 })
                 .collect();
+            // The folders are in service order: each service's are the next `counts[i]`.
+            let mut rest = stamps.as_slice();
             services
                 .iter()
                 .zip(configs)
-                .enumerate()
-                .map(|(i, (service, config))| {
-                    let files = stamps
-                        .iter()
-                        .filter(|(j, ..)| *j == i)
-                        .map(|(_, name, s)| (*name, s.as_str()));
+                .zip(&counts)
+                .map(|((service, config), &count)| {
+                    let (own, next) = rest.split_at(count);
+                    rest = next;
+                    let files = own.iter().map(|(name, s)| (*name, s.as_str()));
                     Some(cache::Findings::quick_key(
                         &service.migrations_dir(),
                         config,
