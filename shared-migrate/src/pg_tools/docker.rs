@@ -14,6 +14,9 @@ use crate::db::{self, DatabaseUrl};
 use crate::error::Error;
 
 const OWNER_LABEL: &str = "xtask.verify.owner";
+/// The name a kept container is given ([`PostgresContainer::keep`]): labels cannot change on a
+/// running container, a name can, and [`sweep`] leaves these alone.
+const KEPT_PREFIX: &str = "xtask-kept-";
 const PASSWORD: &str = "postgres";
 
 /// Whether a Docker engine answers.
@@ -51,7 +54,7 @@ fn remove_container(id: &str) {
     }
 }
 
-/// Removes containers of earlier runs whose owner process is gone.
+/// Removes containers of earlier runs whose owner process is gone, except the kept ones.
 pub(crate) fn sweep() {
     let Ok(out) = crate::process::command("docker")
         .args([
@@ -60,7 +63,7 @@ pub(crate) fn sweep() {
             "--filter",
             &format!("label={OWNER_LABEL}"),
             "--format",
-            &format!("{{{{.ID}}}} {{{{.Label \"{OWNER_LABEL}\"}}}}"),
+            &format!("{{{{.ID}}}} {{{{.Label \"{OWNER_LABEL}\"}}}} {{{{.Names}}}}"),
         ])
         .output()
     else {
@@ -68,12 +71,16 @@ pub(crate) fn sweep() {
     };
     for line in String::from_utf8_lossy(&out.stdout).lines() {
         let mut parts = line.split_whitespace();
-        let (Some(id), Some(pid)) = (
+        let (Some(id), Some(pid), name) = (
             parts.next(),
             parts.next().and_then(|p| p.parse::<i32>().ok()),
+            parts.next().unwrap_or_default(),
         ) else {
             continue;
         };
+        if name.starts_with(KEPT_PREFIX) {
+            continue;
+        }
         // SAFETY: signal 0 only checks that the process exists.
         let alive = unsafe { libc::kill(pid, 0) } == 0
             || std::io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH);
@@ -214,7 +221,19 @@ impl PostgresContainer {
         let id = container.id().to_string();
         // Forgetting the handle keeps the container: its drop would remove it.
         std::mem::forget(container);
-        format!("{} (remove it with: docker rm -f {id})", self.url)
+        // Its owner (this process) is about to exit: without the name, the next run's sweep
+        // would take it for a killed run's leftover.
+        let name = format!("{KEPT_PREFIX}{}", &id[..id.len().min(12)]);
+        let renamed = crate::process::command("docker")
+            .args(["rename", &id, &name])
+            .output()
+            .is_ok_and(|o| o.status.success());
+        let warning = if renamed {
+            ""
+        } else {
+            "; it could not be renamed, so the next verify may remove it"
+        };
+        format!("{} (remove it with: docker rm -f {id}){warning}", self.url)
     }
 }
 

@@ -16,9 +16,9 @@ fn bench_measures_every_contender_and_writes_its_figures_as_json() {
     cmd.args([
         "bench",
         "--services",
-        "3",
+        "2",
         "--migrations",
-        "15",
+        "6",
         "--rows",
         "20",
         "--lint-migrations",
@@ -57,7 +57,7 @@ fn bench_measures_every_contender_and_writes_its_figures_as_json() {
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
 
     let r: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
-    assert_eq!(r["monorepo"]["migrations"], 45);
+    assert_eq!(r["monorepo"]["migrations"], 12);
     assert_eq!(r["long_history"]["migrations"], 120);
     let figures = r["figures"].as_array().unwrap();
     let names: Vec<&str> = figures
@@ -81,7 +81,7 @@ fn bench_measures_every_contender_and_writes_its_figures_as_json() {
         ]);
     }
     expected.extend([
-        "lint (45 migrations)",
+        "lint (12 migrations)",
         "lint (120 migrations, 1 service)",
         "lint again, cached (120 migrations)",
     ]);
@@ -140,7 +140,7 @@ fn bench_measures_every_contender_and_writes_its_figures_as_json() {
             }
             None => assert!(lints, "{name}"),
         }
-        if lints && name != "lint (45 migrations)" && squawk_ran {
+        if lints && name != "lint (12 migrations)" && squawk_ran {
             let floor = f["ratio_to_floor"].as_f64().unwrap();
             let squawk = median("squawk 2.68 (120 migrations)");
             assert!((floor - med / squawk).abs() < 1e-9, "{name}");
@@ -149,7 +149,7 @@ fn bench_measures_every_contender_and_writes_its_figures_as_json() {
     // Times to ready: every service of every verify run.
     let ready = r["ready"].as_array().unwrap();
     assert_eq!(ready[0]["backend"], "local");
-    assert_eq!(ready[0]["samples"], 3 * 2 * 2);
+    assert_eq!(ready[0]["samples"], 2 * 2 * 2);
     assert_eq!(ready.len(), if docker { 2 } else { 1 });
     // Drift: verify's schema step on the generated Prisma project (which passes it: the run
     // fails otherwise), and generation after the replay (at least 5 runs).

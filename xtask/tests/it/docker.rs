@@ -85,28 +85,19 @@ fn a_broken_migration_fails_precisely_and_removes_its_container() {
         "-- AlterTable\nALTER TABLE \"wallets\" ADD COLUMN \"frozen\" BOOLEAN NOT NULL DEFAULT 'maybe';\n",
     )
     .unwrap();
-    let (code, stdout, stderr, pid) =
-        run(xtask(repo.root()).args(["verify", "--backend", "docker", "--image", &image])).parts();
-    assert_eq!(code, 1, "{stdout}\n{stderr}");
-    assert!(
-        stdout.contains("20250204100000_add_wallet_frozen_flag/migration.sql:2:"),
-        "{stdout}"
-    );
-    assert!(stdout.contains("22P02"), "{stdout}");
-    assert!(containers_of(pid).is_empty());
+    let verify = |keep: bool| {
+        let mut cmd = xtask(repo.root());
+        cmd.args(["verify", "--backend", "docker", "--image", &image]);
+        if keep {
+            cmd.arg("--keep");
+        }
+        run(&mut cmd).parts()
+    };
 
     // --keep: the container stays and answers; the printed command removes it.
-    let (code, stdout, _, pid) = run(xtask(repo.root()).args([
-        "verify",
-        "--backend",
-        "docker",
-        "--image",
-        &image,
-        "--keep",
-    ]))
-    .parts();
+    let (code, stdout, _, kept_by) = verify(true);
     assert_eq!(code, 1);
-    assert_eq!(containers_of(pid).len(), 1);
+    assert_eq!(containers_of(kept_by).len(), 1);
     let kept = stdout
         .lines()
         .find(|l| l.starts_with("kept[azora-wallet]"))
@@ -117,6 +108,23 @@ fn a_broken_migration_fails_precisely_and_removes_its_container() {
         .nth(1)
         .unwrap()
         .trim_end_matches(')');
+
+    // Without it, the container is removed; the run's sweep of a killed run's containers leaves
+    // the kept one (its owner has exited too).
+    let (code, stdout, stderr, pid) = verify(false);
+    assert_eq!(code, 1, "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("20250204100000_add_wallet_frozen_flag/migration.sql:2:"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("22P02"), "{stdout}");
+    assert!(containers_of(pid).is_empty());
+    assert_eq!(
+        containers_of(kept_by).len(),
+        1,
+        "the kept container was swept"
+    );
+
     assert!(
         Command::new("sh")
             .arg("-c")
@@ -125,7 +133,7 @@ fn a_broken_migration_fails_precisely_and_removes_its_container() {
             .unwrap()
             .success()
     );
-    assert!(containers_of(pid).is_empty());
+    assert!(containers_of(kept_by).is_empty());
 }
 
 #[test]
