@@ -43,9 +43,11 @@ fn containers_of(pid: u32) -> Vec<String> {
 #[test]
 fn examples_pass_in_containers_and_auto_picks_docker() {
     let Some(image) = image() else { return };
-    for backend in ["docker", "auto"] {
+    // Every example in containers; then `auto`'s choice, which one service shows.
+    for (backend, services) in [("docker", "--all"), ("auto", "--service=azora-wallet")] {
         let (code, stdout, stderr, pid) = run(xtask(&repo_root()).args([
             "verify",
+            services,
             "--backend",
             backend,
             "--image",
@@ -188,6 +190,9 @@ fn database_isolation_shares_one_container_and_cluster_isolation_does_not() {
     for (isolation, shared) in [("database", true), ("cluster", false)] {
         let (code, stdout, stderr, pid) = run(xtask(&repo_root()).args([
             "verify",
+            "-s",
+            "azora-wallet,azora-notifications",
+            "--no-schema-check",
             "--backend",
             "docker",
             "--image",
@@ -201,6 +206,7 @@ fn database_isolation_shares_one_container_and_cluster_isolation_does_not() {
         .parts();
         assert_eq!(code, 0, "{stdout}\n{stderr}");
         let found = servers(&stdout);
+        assert_eq!(found.len(), 2, "{isolation}: {found:?}");
         let mut hosts: Vec<&str> = found.iter().map(|(h, _)| h.as_str()).collect();
         hosts.dedup();
         assert_eq!(hosts.len() == 1, shared, "{isolation}: {found:?}");
