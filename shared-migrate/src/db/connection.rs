@@ -297,7 +297,8 @@ pub(crate) fn idle_while<T>(
     out
 }
 
-fn server_version(client: &mut Client) -> i32 {
+/// The server's `server_version_num` (150004 for 15.4); 0 when it cannot be read.
+pub(crate) fn server_version(client: &mut Client) -> i32 {
     client
         .query_typed_one("SELECT current_setting('server_version_num')::int", &[])
         .map(|r| r.get(0))

@@ -21,7 +21,8 @@ mod url_sources;
 pub use connection::{connect, connect_existing};
 
 pub(crate) use connection::{
-    connect_or_create, guard_session, idle_while, quote_ident, use_schema, with_deadline,
+    connect_or_create, guard_session, idle_while, quote_ident, server_version, use_schema,
+    with_deadline,
 };
 pub use database_url::DatabaseUrl;
 pub(crate) use database_url::{invalid_url, redact};

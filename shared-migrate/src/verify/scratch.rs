@@ -112,11 +112,7 @@ impl SharedServer {
         server: Box<dyn OwnServer>,
     ) -> Result<Arc<SharedServer>, Error> {
         let mut admin = db::connect(&url)?;
-        let version: i32 = admin
-            .query_one("SELECT current_setting('server_version_num')::int", &[])
-            .map_err(|e| Error::database("reading the server's version", &e))?
-            .get(0);
-        let file_copy = version >= 150000;
+        let file_copy = db::server_version(&mut admin) >= 150000;
         let ready = Arc::new(Mutex::new(Vec::new()));
         let (tx, rx) = mpsc::channel::<Job>();
         let worker = {

@@ -355,9 +355,16 @@ impl LocalCluster {
     /// Creates a database (from template0) and returns its URL.
     pub fn create_database(&self, dbname: &str) -> Result<DatabaseUrl, Error> {
         let mut client = db::connect(&self.url("postgres"))?;
+        // FILE_COPY (PostgreSQL 15+): copying template0's files is a third of the time of
+        // logging every block, and its checkpoints are cheap without fsync (SERVER_SETTINGS).
+        let strategy = if db::server_version(&mut client) >= 150000 {
+            " STRATEGY FILE_COPY"
+        } else {
+            ""
+        };
         client
             .batch_execute(&format!(
-                "CREATE DATABASE {} TEMPLATE template0",
+                "CREATE DATABASE {} TEMPLATE template0{strategy}",
                 db::quote_ident(dbname)
             ))
             .map_err(|e| Error::database(format!("creating database `{dbname}`"), &e))?;
