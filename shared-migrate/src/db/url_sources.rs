@@ -3,8 +3,10 @@
 //! 2. the environment variable `<SERVICE>_DATABASE_URL` (the explicit override);
 //! 3. the service's datasource, as Prisma reads it: `directUrl`, else `url`, of
 //!    `prisma.config.ts` (Prisma 7) or of the schema's `datasource` block. An `env("NAME")`
-//!    is looked up in the environment, then in `services/<svc>/.env` and the schema folder's
-//!    `.env` (as Prisma loads them); a literal is used as written;
+//!    is looked up in the environment, then in the `.env` files Prisma sees: with Prisma 6,
+//!    `services/<svc>/.env` and the schema folder's; with Prisma 7, only those the config's
+//!    own code loads (`import "dotenv/config"`, dotenv's `config({ path })`,
+//!    `process.loadEnvFile`). A literal is used as written;
 //! 4. without a datasource: `DATABASE_URL` in the environment (only when exactly one service
 //!    is selected), then in `services/<svc>/.env` and `services/<svc>/prisma/.env`.
 //!
@@ -114,6 +116,9 @@ impl UrlSources<'_> {
             service,
             datasource.as_ref().and_then(|d| d.migration_url()),
             &base,
+            datasource
+                .as_ref()
+                .and_then(|d| d.config_env_files.as_deref()),
         )?;
         let invalid = |reason| invalid_url(&text, origin.to_string(), reason);
         let mut url = DatabaseUrl::parse(&text).map_err(invalid)?;
@@ -126,6 +131,7 @@ impl UrlSources<'_> {
         service: &Service,
         declared: Option<&Declared>,
         schema_dir: &Path,
+        config_env_files: Option<&[PathBuf]>,
     ) -> Result<(String, UrlOrigin), Error> {
         let single = self.selected == 1;
         if let Some(flag) = self.flag {
@@ -147,7 +153,7 @@ impl UrlSources<'_> {
             ));
         }
         // The .env files Prisma 6 loads (the project's, and beside the schema); Prisma 7 loads
-        // none (a project loads its own in prisma.config.ts).
+        // none: only those prisma.config.ts loads itself count.
         let mut files = vec![service.dir.join(".env"), service.prisma_dir().join(".env")];
         let schema_env = schema_dir.join(".env");
         if !files.contains(&schema_env) {
@@ -155,6 +161,11 @@ impl UrlSources<'_> {
         }
         if crate::workspace::package::prisma_major(&service.dir) >= 7 {
             files.clear();
+        }
+        for file in config_env_files.unwrap_or_default() {
+            if !files.contains(file) {
+                files.push(file.clone());
+            }
         }
         let Some(declared) = declared else {
             return self.plain_database_url(service, &files, None);
@@ -205,8 +216,7 @@ impl UrlSources<'_> {
                     .map(String::as_str)
                     .collect();
                 let where_ = if files.is_empty() {
-                    "in the environment (Prisma 7 reads no .env file, and neither do we for it)"
-                        .to_string()
+                    format!("in the environment ({NO_ENV_FILE})")
                 } else {
                     format!("in the environment or in {}", list(&files))
                 };
@@ -275,16 +285,21 @@ impl UrlSources<'_> {
         {
             return Ok((d.clone(), UrlOrigin::Literal(declaration)));
         }
-        let mut places = match files.get(..2) {
-            Some(two) => format!(
-                "the environment variable {}, or DATABASE_URL in {}",
-                service.url_env_var(),
-                list(two)
-            ),
-            None => format!(
-                "the environment variable {} (Prisma 7 reads no .env file, and neither do we for it)",
-                service.url_env_var()
-            ),
+        // The datasource names DATABASE_URL: say so first, it is what the team sets.
+        let named = declared.map_or(String::new(), |d| {
+            format!(
+                "DATABASE_URL (the datasource's {} at {} reads it) or ",
+                d.key, d.at
+            )
+        });
+        let own = service.url_env_var();
+        let mut places = if files.is_empty() {
+            format!("{named}the environment variable {own} ({NO_ENV_FILE})")
+        } else {
+            format!(
+                "{named}the environment variable {own}, or DATABASE_URL in {}",
+                list(files)
+            )
         };
         if plain.is_some() {
             places.push_str(
@@ -297,6 +312,9 @@ impl UrlSources<'_> {
         })
     }
 }
+
+/// Why no `.env` file was read (Prisma 7, and a config that loads none).
+const NO_ENV_FILE: &str = "Prisma 7 reads no .env file, and prisma.config.ts loads none: add `import \"dotenv/config\"` to it to read .env, as Prisma's upgrade guide says";
 
 fn list(files: &[PathBuf]) -> String {
     let names: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();

@@ -142,6 +142,7 @@ impl Layout {
             shadow_url,
             schemas: block.map(|b| b.schemas).unwrap_or_default(),
             schema_dir,
+            config_env_files: config.map(|c| c.env_files),
         }))
     }
 }
@@ -226,6 +227,9 @@ pub struct Datasource {
     /// Where relative certificate paths in the URL start (the schema file's directory, as
     /// Prisma resolves them).
     pub schema_dir: PathBuf,
+    /// With a `prisma.config.ts`: the `.env` files its own code loads (`import "dotenv/config"`
+    /// and the like), the only ones Prisma 7 sees.
+    pub config_env_files: Option<Vec<PathBuf>>,
 }
 
 impl Datasource {

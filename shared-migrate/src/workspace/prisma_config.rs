@@ -98,6 +98,10 @@ pub(crate) struct PrismaConfig {
     /// drift and generation (names, `schema.name` when qualified).
     pub external_tables: Vec<String>,
     pub external_enums: Vec<String>,
+    /// The `.env` files the file's own code loads (Prisma 7 loads none itself):
+    /// `import "dotenv/config"`, dotenv's `config({ path })`, `process.loadEnvFile(path)`.
+    /// Relative paths start where Prisma runs, the package directory.
+    pub env_files: Vec<PathBuf>,
 }
 
 impl PrismaConfig {
@@ -125,8 +129,10 @@ pub(crate) fn parse(path: &Path, text: &str) -> Result<PrismaConfig, Error> {
         consts: HashMap::new(),
     };
     let value = reader.exported()?;
+    let env_files = reader.env_files();
     let mut config = PrismaConfig {
         path: path.to_path_buf(),
+        env_files,
         ..PrismaConfig::default()
     };
     let Some(value) = value else {
@@ -509,6 +515,90 @@ impl Reader<'_> {
         node
     }
 
+    /// The `.env` files the file loads, wherever in it (see [`PrismaConfig::env_files`]). A
+    /// path only running the file would tell counts as the loader's default, `.env`.
+    fn env_files(&mut self) -> Vec<PathBuf> {
+        // Prisma runs in the package directory; `.config/prisma.ts` sits one below it.
+        let package = match self.dir.file_name() {
+            Some(n) if n == ".config" => self.dir.parent().unwrap_or(&self.dir).to_path_buf(),
+            _ => self.dir.clone(),
+        };
+        let is_module =
+            |t: &Tok, names: &[&str]| matches!(t, Tok::Str(s) if names.contains(&s.as_str()));
+        let imports_dotenv = self
+            .tokens
+            .iter()
+            .any(|t| is_module(&t.tok, &["dotenv", "@dotenvx/dotenvx"]));
+        let mut found = Vec::new();
+        let ident = |i: usize| match self.tokens.get(i).map(|t| &t.tok) {
+            Some(Tok::Ident(n)) => Some(n.clone()),
+            _ => None,
+        };
+        for i in 0..self.tokens.len() {
+            let tok = &self.tokens[i].tok;
+            let after = self.tokens.get(i + 1).map(|t| &t.tok);
+            // `import "dotenv/config"`, `require("dotenv/config")` (or dotenvx's)
+            if is_module(tok, &["dotenv/config", "@dotenvx/dotenvx/config"]) {
+                let before = i
+                    .checked_sub(1)
+                    .and_then(|j| self.tokens.get(j))
+                    .map(|t| &t.tok);
+                let side_effect = matches!(before, Some(Tok::Ident(w)) if w == "import")
+                    || matches!(before, Some(Tok::Punct("(")));
+                if side_effect {
+                    found.push(package.join(".env"));
+                }
+                continue;
+            }
+            let Some(name) = ident(i) else { continue };
+            if after != Some(&Tok::Punct("(")) {
+                continue;
+            }
+            let receiver = i
+                .checked_sub(1)
+                .filter(|&j| self.tokens[j].tok == Tok::Punct("."))
+                .map(|j| j.checked_sub(1).map(|k| &self.tokens[k].tok));
+            let loader = match name.as_str() {
+                // process.loadEnvFile(path?), or imported from node:process
+                "loadEnvFile" => true,
+                // dotenv.config(), require("dotenv").config(), or `config` imported from it
+                "config" => match receiver {
+                    None => imports_dotenv,
+                    Some(Some(Tok::Ident(r))) => r == "dotenv" || r == "dotenvx",
+                    Some(Some(Tok::Punct(")"))) => imports_dotenv,
+                    Some(_) => false,
+                },
+                _ => false,
+            };
+            if !loader {
+                continue;
+            }
+            self.pos = i + 2;
+            let mut paths = Vec::new();
+            if !self.is(")") {
+                let arg = self.expr();
+                let value = match arg.kind {
+                    Value::Object(fields) => fields
+                        .into_iter()
+                        .find(|(k, _)| k == "path")
+                        .map(|(_, v)| v.kind),
+                    other => Some(other),
+                };
+                match value {
+                    Some(Value::Str(p)) => paths.push(p),
+                    Some(Value::List(list)) => paths.extend(list),
+                    _ => {}
+                }
+            }
+            if paths.is_empty() {
+                paths.push(".env".into());
+            }
+            found.extend(paths.into_iter().map(|p| package.join(p)));
+        }
+        found.dedup();
+        found
+    }
+
     fn skip_rest(&mut self) {
         let mut depth = 0usize;
         while let Some(tok) = self.peek() {
@@ -832,6 +922,48 @@ export default {
             e.starts_with("/svc/prisma.config.ts:3:10: `datasource.url` cannot be read"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn the_env_files_it_loads_are_found() {
+        let files = |text: &str| config(&format!("{text}\nexport default {{}};\n")).env_files;
+        let svc = |p: &str| PathBuf::from("/svc").join(p);
+        assert_eq!(files(r#"import "dotenv/config";"#), [svc(".env")]);
+        assert_eq!(files(r#"require('dotenv/config');"#), [svc(".env")]);
+        assert_eq!(files(r#"import "@dotenvx/dotenvx/config";"#), [svc(".env")]);
+        assert_eq!(
+            files(r#"import { config } from "dotenv"; config({ path: "../../.env" });"#),
+            [svc("../../.env")]
+        );
+        assert_eq!(
+            files(
+                r#"import dotenv from "dotenv"; dotenv.config({ path: [".env.local", ".env"] });"#
+            ),
+            [svc(".env.local"), svc(".env")]
+        );
+        assert_eq!(files(r#"require("dotenv").config();"#), [svc(".env")]);
+        assert_eq!(
+            files(
+                r#"import path from "node:path"; process.loadEnvFile(path.join(__dirname, ".env.dev"));"#
+            ),
+            [svc(".env.dev")]
+        );
+        // Computed: the loader's default.
+        assert_eq!(
+            files(r#"import { config } from "dotenv"; config({ path: process.env.ENV_FILE });"#),
+            [svc(".env")]
+        );
+        // Not dotenv's: another library's `config`, a type import, a mention in a string.
+        assert!(files(r#"import { config } from "./settings"; config();"#).is_empty());
+        assert!(files(r#"import type { DotenvConfigOptions } from "dotenv";"#).is_empty());
+        assert!(files(r#"const note = "run dotenv/config first";"#).is_empty());
+        // `.config/prisma.ts`: Prisma runs one directory up.
+        let c = parse(
+            Path::new("/svc/.config/prisma.ts"),
+            "import \"dotenv/config\";\nexport default {};\n",
+        )
+        .unwrap();
+        assert_eq!(c.env_files, [svc(".env")]);
     }
 
     #[test]

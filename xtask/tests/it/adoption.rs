@@ -498,6 +498,37 @@ fn urls_as_prisma_7_configurations_write_them() {
         "{}",
         all(&out)
     );
+    // Unless the config loads it itself, as Prisma's upgrade guide has teams do.
+    let config_path = root.join("services/svc/prisma.config.ts");
+    let config = std::fs::read_to_string(&config_path).unwrap();
+    std::fs::write(&config_path, format!("import \"dotenv/config\";\n{config}")).unwrap();
+    let out = run(xtask(root).args(["migrate", "--format", "json"]));
+    assert_eq!(out.code, 0, "{}", all(&out));
+    assert!(
+        out.stdout.contains("\"url_variable\": \"DIRECT_URL\""),
+        "{}",
+        out.stdout
+    );
+    // A config reading DATABASE_URL, set nowhere: the message names it, and the way to load
+    // a .env file.
+    std::fs::write(
+        &config_path,
+        "import { defineConfig, env } from 'prisma/config';\nexport default defineConfig({\n  schema: 'prisma/schema.prisma',\n  datasource: { url: env('DATABASE_URL') },\n});\n",
+    )
+    .unwrap();
+    let out = run(xtask(root).args(["status"]).env_remove("DATABASE_URL"));
+    assert_eq!(out.code, 2, "{}", all(&out));
+    assert!(
+        out.stdout
+            .contains("set DATABASE_URL (the datasource's datasource.url at ")
+            && out.stdout.contains(
+                "svc/prisma.config.ts:4:22 reads it) or the environment variable SVC_DATABASE_URL"
+            )
+            && out.stdout.contains("add `import \"dotenv/config\"`"),
+        "{}",
+        all(&out)
+    );
+    std::fs::write(&config_path, config).unwrap();
     // On Prisma 6 the same .env is read.
     write(
         root,
