@@ -59,7 +59,12 @@ impl Located {
     /// The value as a path relative to `base`, or an error saying to write a literal.
     pub(crate) fn path(&self, key: &str, base: &Path) -> Result<PathBuf, Error> {
         match &self.value {
-            ConfigValue::Str(s) => Ok(base.join(s)),
+            // `./prisma/schema.prisma`: shown in messages without the `./`.
+            ConfigValue::Str(s) => Ok(base
+                .join(s)
+                .components()
+                .filter(|c| *c != std::path::Component::CurDir)
+                .collect()),
             other => Err(self.not_static(
                 key,
                 match other {
