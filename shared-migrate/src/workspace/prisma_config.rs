@@ -59,12 +59,7 @@ impl Located {
     /// The value as a path relative to `base`, or an error saying to write a literal.
     pub(crate) fn path(&self, key: &str, base: &Path) -> Result<PathBuf, Error> {
         match &self.value {
-            // `./prisma/schema.prisma`: shown in messages without the `./`.
-            ConfigValue::Str(s) => Ok(base
-                .join(s)
-                .components()
-                .filter(|c| *c != std::path::Component::CurDir)
-                .collect()),
+            ConfigValue::Str(s) => Ok(normalise(&base.join(s))),
             other => Err(self.not_static(
                 key,
                 match other {
@@ -200,6 +195,25 @@ pub(crate) fn parse(path: &Path, text: &str) -> Result<PrismaConfig, Error> {
         ));
     }
     Ok(config)
+}
+
+/// `a/./b/../c` as `a/c`, without asking the file system: what Node's `path.resolve` gives,
+/// and what messages should show.
+fn normalise(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match (c, out.components().next_back()) {
+            (Component::CurDir, _) => {}
+            (Component::ParentDir, Some(Component::Normal(_))) => {
+                out.pop();
+            }
+            // Above the root is the root.
+            (Component::ParentDir, Some(Component::RootDir)) => {}
+            (other, _) => out.push(other),
+        }
+    }
+    out
 }
 
 // --- tokens ---------------------------------------------------------------------------------
@@ -598,7 +612,7 @@ impl Reader<'_> {
             if paths.is_empty() {
                 paths.push(".env".into());
             }
-            found.extend(paths.into_iter().map(|p| package.join(p)));
+            found.extend(paths.into_iter().map(|p| normalise(&package.join(p))));
         }
         found.dedup();
         found
@@ -938,7 +952,11 @@ export default {
         assert_eq!(files(r#"import "@dotenvx/dotenvx/config";"#), [svc(".env")]);
         assert_eq!(
             files(r#"import { config } from "dotenv"; config({ path: "../../.env" });"#),
-            [svc("../../.env")]
+            [PathBuf::from("/.env")]
+        );
+        assert_eq!(
+            files(r#"import { config } from "dotenv"; config({ path: "./env/../.env.local" });"#),
+            [svc(".env.local")]
         );
         assert_eq!(
             files(
