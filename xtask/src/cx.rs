@@ -30,7 +30,22 @@ pub fn env_var(name: &str) -> Option<String> {
 /// The services a command works on: those named; else, run inside a service's directory
 /// without `--all`, that service alone (as `npx prisma` there); else every service.
 pub fn selected(ws: &Workspace, names: &[String], all: bool) -> anyhow::Result<Vec<Service>> {
-    Ok(ws.select(&selected_names(ws, names.to_vec(), all)?)?)
+    let services = ws.select(&selected_names(ws, names.to_vec(), all)?)?;
+    if services.is_empty() {
+        say_if_no_service(ws);
+    }
+    Ok(services)
+}
+
+/// A workspace without any service: commands have nothing to do and succeed, which must not go
+/// unnoticed (a CI job passing over nothing).
+pub fn say_if_no_service(ws: &Workspace) {
+    if ws.services().is_ok_and(|all| all.is_empty()) {
+        eprintln!(
+            "no service in {}: no directory under services/ and no package its workspaces declare is a Prisma project (prisma/schema.prisma, a prisma/schema/ folder, prisma.config.ts, or \"prisma\": {{\"schema\"}} in package.json); xtask.toml's `services = [...]` can list them",
+            ws.root.display()
+        );
+    }
 }
 
 /// [`selected`]'s names (empty: every service), for commands that select further (`--since`,

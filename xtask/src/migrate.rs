@@ -22,6 +22,9 @@ impl Migrate {
                 ..Scope::default()
             },
         )?;
+        if services.is_empty() {
+            cx::say_if_no_service(ws);
+        }
         cx::url_flag_fits(self.selection.database_url.as_deref(), &services)?;
         let mut targets = cx::targets(services, self.selection.database_url.as_deref());
         let flags = Waits {

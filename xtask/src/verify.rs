@@ -32,6 +32,7 @@ impl Verify {
         }
         if services.is_empty() {
             eprintln!("nothing to verify");
+            crate::cx::say_if_no_service(ws);
             if self.format == Format::Json {
                 println!("[]");
             }

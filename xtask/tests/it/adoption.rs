@@ -453,6 +453,45 @@ fn the_root_is_found_from_inside_a_package() {
     assert!(out.stdout.contains("\"services\": 1"), "{}", all(&out));
 }
 
+/// A monorepo whose packages hold no Prisma project: every command has nothing to do, and says
+/// why rather than passing in silence (a CI job verifying nothing).
+#[test]
+fn a_workspace_without_a_prisma_project_says_so() {
+    let repo = TempRepo::new();
+    let root = repo.root();
+    std::fs::remove_dir(root.join("services")).unwrap();
+    write(root, "package.json", r#"{ "workspaces": ["packages/*"] }"#);
+    write(root, "packages/web/package.json", r#"{ "name": "web" }"#);
+    for args in [&["status"][..], &["lint"], &["migrate"], &["verify"]] {
+        let out = run(xtask(root).args(args));
+        assert_eq!(out.code, 0, "{args:?}: {}", all(&out));
+        assert!(
+            out.stderr.contains("no service in ")
+                && out
+                    .stderr
+                    .contains("is a Prisma project (prisma/schema.prisma"),
+            "{args:?}: {}",
+            all(&out)
+        );
+    }
+    // A service that exists and is filtered away is not "no service".
+    write(
+        root,
+        "packages/api/prisma/schema.prisma",
+        "datasource db {\n  provider = \"postgresql\"\n  url = env(\"API_URL\")\n}\n",
+    );
+    write(root, "packages/api/package.json", r#"{ "name": "api" }"#);
+    git(root, &["init", "-q"]);
+    git(root, &["add", "-A"]);
+    git(root, &["commit", "-qm", "api"]);
+    let out = run(xtask(root).args(["verify", "--since", "HEAD"]));
+    assert!(
+        out.stderr.contains("nothing to verify") && !out.stderr.contains("no service in "),
+        "{}",
+        all(&out)
+    );
+}
+
 #[test]
 fn urls_as_prisma_7_configurations_write_them() {
     let repo = TempRepo::new();
