@@ -96,6 +96,20 @@ fn settings_key(migrations_dir: &Path, config: &LintConfig) -> Sha256 {
     key
 }
 
+/// [`settings_key`] extended by each file's name and what stands for its content (its checksum,
+/// or its [`stamp`]s), in order.
+fn history_key<'a>(
+    migrations_dir: &Path,
+    config: &LintConfig,
+    files: impl Iterator<Item = (&'a str, &'a str)>,
+) -> String {
+    let mut key = settings_key(migrations_dir, config);
+    for (name, content) in files {
+        key.update(format!("\0{name}\0{content}"));
+    }
+    hex::encode(key.finalize())
+}
+
 /// What a file's metadata says of its content without reading it: size, inode, and the times
 /// of its last write and last change (the change time follows every write and cannot be set
 /// back), or that it is absent.
@@ -124,13 +138,9 @@ impl Findings {
         config: &LintConfig,
         files: impl Iterator<Item = (&'a str, &'a str)>,
     ) -> Findings {
-        let mut key = settings_key(migrations_dir, config);
-        for (name, checksum) in files {
-            key.update(format!("\0{name}\0{checksum}"));
-        }
         Findings {
             path: dir.join(format!("{}.findings.json", pack_name(migrations_dir))),
-            key: hex::encode(key.finalize()),
+            key: history_key(migrations_dir, config, files),
         }
     }
 
@@ -141,11 +151,7 @@ impl Findings {
         config: &LintConfig,
         files: impl Iterator<Item = (&'a str, &'a str)>,
     ) -> String {
-        let mut key = settings_key(migrations_dir, config);
-        for (name, stamps) in files {
-            key.update(format!("\0{name}\0{stamps}"));
-        }
-        hex::encode(key.finalize())
+        history_key(migrations_dir, config, files)
     }
 
     /// The findings kept for the history whose quick key is `quick`: the index file maps it to

@@ -54,8 +54,7 @@ impl Layout {
             None => from_package_json(dir)?.or_else(|| default_schema(dir)),
         };
         let migrations_dir = match config.as_ref().and_then(|c| c.migrations_path.as_ref()) {
-            // `./.prisma-migrations` named as `<dir>/.prisma-migrations`.
-            Some(m) => m.path("migrations.path", &base)?.components().collect(),
+            Some(m) => m.path("migrations.path", &base)?,
             None => match &schema {
                 Some(SchemaPath::File(f)) => f.parent().unwrap_or(dir).join("migrations"),
                 Some(SchemaPath::Folder(folder)) => {
